@@ -1,0 +1,255 @@
+//! The agent's TOML configuration (`logpipe agent --config agent.toml`).
+//!
+//! ```toml
+//! data_dir = "/var/lib/logpipe"          # checkpoints live here
+//! host_name = "web-1"                    # optional; defaults to the machine's host name
+//! [kafka]
+//! brokers = "127.0.0.1:9092"
+//! acks = "all"                           # "all" | "1" | "0"
+//! compression = "lz4"                    # none | gzip | snappy | lz4 | zstd
+//! linger_ms = 5
+//! batch_size = 1000000                   # bytes per Kafka request batch (librdkafka batch.size)
+//! [kafka.options]                        # any other librdkafka property, passed as-is
+//! "socket.keepalive.enable" = "true"
+//! [tail]
+//! poll_interval = "1s"                   # fallback stat of open files when inotify is silent
+//! rotate_wait = "5s"                     # keep a rotated / deleted file open this long after its last byte
+//! mmap_threshold = 16777216              # backlogs at least this large are read through mmap
+//! [pipeline]
+//! batch_lines = 2048                     # lines per batch on the channel
+//! batch_bytes = 1048576                  # bytes per batch on the channel
+//! channel_batches = 64                   # bounded channel capacity, in batches
+//! producers = 2                          # producer threads
+//! [[collect]]
+//! path = "/var/log/app/*.log"
+//! topic = "app_log"
+//! ```
+//!
+//! Memory in flight is bounded by `channel_batches × batch_bytes` on the channel plus librdkafka's own queue
+//! (`queue.buffering.max.kbytes`, settable through `[kafka.options]`).
+
+use super::collect::CollectEntry;
+use anyhow::Context;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The whole agent configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Directory of the checkpoint file.
+    pub data_dir: PathBuf,
+    /// Host name stamped on events; the machine's host name when absent.
+    #[serde(default)]
+    pub host_name: Option<String>,
+    pub kafka: KafkaConfig,
+    #[serde(default)]
+    pub tail: TailConfig,
+    #[serde(default)]
+    pub pipeline: PipelineConfig,
+    /// What to tail.
+    #[serde(default)]
+    pub collect: Vec<CollectEntry>,
+}
+
+/// Kafka producer settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Comma-separated `host:port` list.
+    pub brokers: String,
+    #[serde(default = "default_acks")]
+    pub acks: String,
+    #[serde(default = "default_compression")]
+    pub compression: String,
+    #[serde(default = "default_linger_ms")]
+    pub linger_ms: u64,
+    #[serde(default = "default_batch_size")]
+    pub batch_size: u64,
+    /// Extra librdkafka properties, passed as-is.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+fn default_acks() -> String {
+    "all".into()
+}
+fn default_compression() -> String {
+    "lz4".into()
+}
+fn default_linger_ms() -> u64 {
+    5
+}
+fn default_batch_size() -> u64 {
+    1_000_000
+}
+
+/// File tailing settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TailConfig {
+    #[serde(default = "default_poll_interval", deserialize_with = "super::duration::deserialize")]
+    pub poll_interval: Duration,
+    #[serde(default = "default_rotate_wait", deserialize_with = "super::duration::deserialize")]
+    pub rotate_wait: Duration,
+    #[serde(default = "default_mmap_threshold")]
+    pub mmap_threshold: u64,
+    #[serde(default = "default_checkpoint_interval", deserialize_with = "super::duration::deserialize")]
+    pub checkpoint_interval: Duration,
+}
+
+fn default_poll_interval() -> Duration {
+    Duration::from_secs(1)
+}
+fn default_rotate_wait() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_mmap_threshold() -> u64 {
+    16 * 1024 * 1024
+}
+fn default_checkpoint_interval() -> Duration {
+    Duration::from_secs(1)
+}
+
+impl Default for TailConfig {
+    fn default() -> Self {
+        TailConfig {
+            poll_interval: default_poll_interval(),
+            rotate_wait: default_rotate_wait(),
+            mmap_threshold: default_mmap_threshold(),
+            checkpoint_interval: default_checkpoint_interval(),
+        }
+    }
+}
+
+/// Channel and thread sizing between tailers and producers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    #[serde(default = "default_batch_lines")]
+    pub batch_lines: usize,
+    #[serde(default = "default_batch_bytes")]
+    pub batch_bytes: usize,
+    #[serde(default = "default_channel_batches")]
+    pub channel_batches: usize,
+    #[serde(default = "default_producers")]
+    pub producers: usize,
+}
+
+fn default_batch_lines() -> usize {
+    2048
+}
+fn default_batch_bytes() -> usize {
+    1024 * 1024
+}
+fn default_channel_batches() -> usize {
+    64
+}
+fn default_producers() -> usize {
+    2
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            batch_lines: default_batch_lines(),
+            batch_bytes: default_batch_bytes(),
+            channel_batches: default_channel_batches(),
+            producers: default_producers(),
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Errors name the key.
+    pub fn validate(&self) -> Result<(), String> {
+        for (key, value) in [
+            ("pipeline.batch_lines", self.batch_lines),
+            ("pipeline.batch_bytes", self.batch_bytes),
+            ("pipeline.channel_batches", self.channel_batches),
+            ("pipeline.producers", self.producers),
+        ] {
+            if value == 0 {
+                return Err(format!("{key}: must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl AgentConfig {
+    /// Reads and validates `path`; every error names the file and the key.
+    pub fn load(path: &Path) -> anyhow::Result<AgentConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        AgentConfig::parse(&text).with_context(|| format!("bad config {}", path.display()))
+    }
+
+    /// Parses and validates TOML text.
+    pub fn parse(text: &str) -> anyhow::Result<AgentConfig> {
+        let config: AgentConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.kafka.brokers.trim().is_empty() {
+            return Err("kafka.brokers: must not be empty".into());
+        }
+        if !matches!(self.kafka.acks.as_str(), "all" | "-1" | "0" | "1") {
+            return Err(format!("kafka.acks: `{}` is not one of all, 1, 0", self.kafka.acks));
+        }
+        if !matches!(self.kafka.compression.as_str(), "none" | "gzip" | "snappy" | "lz4" | "zstd") {
+            return Err(format!(
+                "kafka.compression: `{}` is not one of none, gzip, snappy, lz4, zstd",
+                self.kafka.compression
+            ));
+        }
+        self.pipeline.validate()?;
+        for (i, entry) in self.collect.iter().enumerate() {
+            entry.validate(&format!("collect[{i}]"), true)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+data_dir = "/tmp/x"
+[kafka]
+brokers = "127.0.0.1:9092"
+[[collect]]
+path = "/var/log/app/*.log"
+topic = "app_log"
+"#;
+
+    #[test]
+    fn minimal_config_parses_with_defaults() {
+        let c = AgentConfig::parse(MINIMAL).expect("parses");
+        assert_eq!(c.kafka.acks, "all");
+        assert_eq!(c.kafka.compression, "lz4");
+        assert_eq!(c.collect.len(), 1);
+        assert_eq!(c.tail.rotate_wait, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let text = MINIMAL.replace("topic = \"app_log\"", "topic = \"app_log\"\ntopik = 1");
+        let err = format!("{:#}", AgentConfig::parse(&text).unwrap_err());
+        assert!(err.contains("topik"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let text = MINIMAL.replace("brokers = ", "compression = \"brotli\"\nbrokers = ");
+        let err = format!("{:#}", AgentConfig::parse(&text).unwrap_err());
+        assert!(err.contains("kafka.compression"), "{err}");
+        let text = MINIMAL.replace("app_log", "app log");
+        let err = format!("{:#}", AgentConfig::parse(&text).unwrap_err());
+        assert!(err.contains("collect[0].topic"), "{err}");
+    }
+}

@@ -1,0 +1,207 @@
+//! One collect entry: which files to tail, where their lines go, and how lines become events.
+//!
+//! The same struct is read from the agent's TOML (`[[collect]]`), from standalone's command line, and from the
+//! etcd value `[{"path":"...","topic":"..."}]` of the original design, which must keep working as-is: only
+//! `path` is required by the struct, `topic` is required where the events go to Kafka.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Default cap on one line's bytes before it is truncated with a marker (`log.flags: ["truncated"]`).
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// How a line is turned into a Kafka message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Codec {
+    /// One JSON object per line with ECS field names.
+    #[default]
+    Json,
+    /// The line's bytes as the value; metadata in Kafka headers.
+    Raw,
+}
+
+/// Where reading starts for a file that already exists when the agent first sees it (and has no checkpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StartAt {
+    #[default]
+    Beginning,
+    End,
+}
+
+/// Whether continuation lines join the event before or after them (Filebeat / Logstash semantics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MultilineMatch {
+    #[default]
+    After,
+    Before,
+}
+
+/// Joining several physical lines into one event (a Java stack trace: `pattern = '^\s+at '`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultilineConfig {
+    /// Regular expression a line is tested against.
+    pub pattern: String,
+    /// Invert the test: lines that do NOT match are continuation lines.
+    #[serde(default)]
+    pub negate: bool,
+    /// `after`: continuation lines append to the line before them; `before`: to the line after them.
+    #[serde(default, rename = "match")]
+    pub match_: MultilineMatch,
+    /// Most lines in one event; further lines start a new event.
+    #[serde(default = "default_max_lines")]
+    pub max_lines: usize,
+    /// A pending event is sent after this long without a new line.
+    #[serde(
+        default = "default_multiline_timeout",
+        deserialize_with = "crate::config::duration::deserialize",
+        serialize_with = "serialize_duration"
+    )]
+    pub timeout: Duration,
+}
+
+fn default_max_lines() -> usize {
+    500
+}
+
+fn default_multiline_timeout() -> Duration {
+    Duration::from_secs(5)
+}
+
+fn serialize_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{}ms", d.as_millis()))
+}
+
+/// One `[[collect]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectEntry {
+    /// Glob of files to tail (`*`, `?`, `[..]`, `**`).
+    pub path: String,
+    /// Kafka topic the lines go to (required by the agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Globs of files to leave alone even though `path` matches them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// `json` (default) or `raw`.
+    #[serde(default)]
+    pub codec: Codec,
+    /// Static key/values added to every event under `fields`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, serde_json::Value>,
+    /// Multiline joining, off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiline: Option<MultilineConfig>,
+    /// Longest line kept whole; longer lines are truncated and marked.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: usize,
+    /// Where reading starts for files that exist when first seen.
+    #[serde(default)]
+    pub start_at: StartAt,
+}
+
+fn default_max_line_bytes() -> usize {
+    DEFAULT_MAX_LINE_BYTES
+}
+
+impl CollectEntry {
+    /// An entry for `path` with every option at its default (standalone's command line).
+    pub fn for_path(path: &str) -> CollectEntry {
+        CollectEntry {
+            path: path.to_string(),
+            topic: None,
+            exclude: Vec::new(),
+            codec: Codec::Json,
+            fields: BTreeMap::new(),
+            multiline: None,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            start_at: StartAt::Beginning,
+        }
+    }
+
+    /// Checks what serde cannot: globs and the regex compile, sizes are sane, the topic is a legal Kafka name.
+    /// `name` says where the entry came from (`collect[2]`), and every error starts with it.
+    pub fn validate(&self, name: &str, require_topic: bool) -> Result<(), String> {
+        if self.path.trim().is_empty() {
+            return Err(format!("{name}.path: must not be empty"));
+        }
+        if !self.path.starts_with('/') {
+            return Err(format!("{name}.path: `{}` must be an absolute path", self.path));
+        }
+        globset::Glob::new(&self.path).map_err(|e| format!("{name}.path: bad glob `{}`: {e}", self.path))?;
+        for (i, pattern) in self.exclude.iter().enumerate() {
+            globset::Glob::new(pattern).map_err(|e| format!("{name}.exclude[{i}]: bad glob `{pattern}`: {e}"))?;
+        }
+        match &self.topic {
+            Some(topic) => validate_topic(topic).map_err(|e| format!("{name}.topic: {e}"))?,
+            None if require_topic => return Err(format!("{name}.topic: missing (every entry needs a Kafka topic)")),
+            None => {}
+        }
+        if self.max_line_bytes < 16 {
+            return Err(format!("{name}.max_line_bytes: {} is too small (at least 16)", self.max_line_bytes));
+        }
+        if let Some(ml) = &self.multiline {
+            regex::bytes::Regex::new(&ml.pattern)
+                .map_err(|e| format!("{name}.multiline.pattern: bad regex `{}`: {e}", ml.pattern))?;
+            if ml.max_lines == 0 {
+                return Err(format!("{name}.multiline.max_lines: must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Kafka's rule for topic names: 1–249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`.
+pub fn validate_topic(topic: &str) -> Result<(), String> {
+    if topic.is_empty() || topic.len() > 249 {
+        return Err(format!("`{topic}` must have 1 to 249 characters"));
+    }
+    if topic == "." || topic == ".." {
+        return Err(format!("`{topic}` is not a legal topic name"));
+    }
+    if let Some(bad) = topic.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        return Err(format!("`{topic}` contains `{bad}`; topic names use only a-z A-Z 0-9 . _ -"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_etcd_value_parses_as_is() {
+        let value = r#"[{"path":"/var/log/s4.log","topic":"s4_log"},{"path":"/var/log/web.log","topic":"web_log"}]"#;
+        let entries: Vec<CollectEntry> = serde_json::from_str(value).expect("seed format");
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].topic.as_deref(), Some("s4_log"));
+        assert_eq!(entries[1].codec, Codec::Json);
+        for (i, e) in entries.iter().enumerate() {
+            e.validate(&format!("collect[{i}]"), true).expect("valid");
+        }
+    }
+
+    #[test]
+    fn validation_names_the_key() {
+        let mut e = CollectEntry::for_path("/var/log/*.log");
+        assert!(e.validate("collect[0]", true).unwrap_err().contains("collect[0].topic"));
+        e.topic = Some("bad topic".into());
+        assert!(e.validate("collect[0]", true).unwrap_err().contains("collect[0].topic"));
+        e.topic = Some("ok_topic".into());
+        e.multiline = Some(MultilineConfig {
+            pattern: "(".into(),
+            negate: false,
+            match_: MultilineMatch::After,
+            max_lines: 10,
+            timeout: Duration::from_secs(1),
+        });
+        assert!(e.validate("collect[0]", true).unwrap_err().contains("multiline.pattern"));
+        let relative = CollectEntry::for_path("logs/*.log");
+        assert!(relative.validate("collect[1]", false).unwrap_err().contains("absolute"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Indexer threads: batches of events → Elasticsearch `_bulk` (issue 4).

@@ -1,0 +1,60 @@
+//! A batch: consecutive events of one file, their bytes in one buffer, and what to acknowledge when delivered.
+
+use super::ack::AckHandle;
+use crate::config::Codec;
+use crate::event::id::FileUid;
+use crate::event::json::JsonTemplate;
+use std::sync::Arc;
+
+/// What every event of one file generation shares: where it goes and how it is encoded.
+#[derive(Debug)]
+pub struct FileSource {
+    /// Path of the file when it was opened.
+    pub path: String,
+    pub host: String,
+    /// Kafka topic (agent) or index name prefix (standalone).
+    pub topic: String,
+    pub codec: Codec,
+    pub uid: FileUid,
+    /// Kafka message key: stable per file (host, device, inode) so its lines stay in one partition, in order.
+    pub key: String,
+    /// Static `fields`, pre-rendered as JSON for the raw codec's header.
+    pub fields_json: Option<String>,
+    pub template: JsonTemplate,
+}
+
+/// One event inside `Batch::data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineRef {
+    /// Byte offset of the event's first byte in the file.
+    pub offset: u64,
+    pub start: u32,
+    pub len: u32,
+    /// `event::flags` bits.
+    pub flags: u8,
+}
+
+/// Consecutive events of one file.
+#[derive(Debug)]
+pub struct Batch {
+    pub source: Arc<FileSource>,
+    /// `@timestamp` of every event in the batch: the moment the bytes were read.
+    pub timestamp: String,
+    pub data: Vec<u8>,
+    pub lines: Vec<LineRef>,
+    /// Settles the batch for the checkpoint once every event is delivered.
+    pub ack: AckHandle,
+}
+
+impl Batch {
+    /// The bytes of one event.
+    #[inline]
+    pub fn line(&self, line: &LineRef) -> &[u8] {
+        &self.data[line.start as usize..(line.start + line.len) as usize]
+    }
+
+    /// Total bytes of the events.
+    pub fn bytes(&self) -> usize {
+        self.data.len()
+    }
+}

@@ -1,0 +1,238 @@
+//! Checkpoints: where each file's delivered lines end, persisted in `data_dir/checkpoints.json`.
+//!
+//! # Protocol
+//! 1. A tailer that opens a file looks up its identity `(dev, ino, fingerprint)` here (`claim`); a match resumes
+//!    at the stored offset with the stored uid (so event ids stay the same), otherwise the file gets a new uid.
+//! 2. While the file is read, its `FileAck` (see `ring::ack`) advances `acked_offset` over batches the
+//!    destination acknowledged, in order.
+//! 3. The checkpoint thread calls `write` every `checkpoint_interval` and once at shutdown: it snapshots every
+//!    live file's `acked_offset` and writes the whole set atomically (temp file, fsync, rename, fsync of the
+//!    directory). A crash at any moment leaves the previous or the new file, never a torn one.
+//! 4. After `kill -9` the agent resumes from offsets that were all acknowledged: lines after them are sent
+//!    again (at-least-once) with the same ids, so an index overwrites instead of duplicating.
+//!
+//! Files that stop being tailed keep their checkpoint (an entry removed from the config may come back) unless
+//! the file was deleted; checkpoints not seen for `RETENTION` are pruned.
+//!
+//! # Format (version 1)
+//! `{"version":1,"checkpoints":[{"dev":..,"ino":..,"fingerprint":"hex","fingerprint_len":..,"uid":"hex",
+//! "path":"..","offset":..,"updated":unix_seconds}]}`
+
+use crate::event::id::FileUid;
+use crate::ring::FileAck;
+use crate::tail::fingerprint::Fingerprint;
+use anyhow::Context;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Version tag of the on-disk format.
+pub const FORMAT_VERSION: u32 = 1;
+const FILE_NAME: &str = "checkpoints.json";
+/// Checkpoints of files not seen for this long are dropped.
+const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// One file's persisted position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCheckpoint {
+    pub dev: u64,
+    pub ino: u64,
+    pub fingerprint: String,
+    pub fingerprint_len: u32,
+    pub uid: String,
+    pub path: String,
+    pub offset: u64,
+    pub updated: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct OnDisk {
+    version: u32,
+    checkpoints: Vec<FileCheckpoint>,
+}
+
+/// Identity key of a checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileIdentity {
+    pub dev: u64,
+    pub ino: u64,
+    pub fingerprint: Fingerprint,
+}
+
+impl FileIdentity {
+    fn of(cp: &FileCheckpoint) -> Option<FileIdentity> {
+        let hash = u64::from_str_radix(&cp.fingerprint, 16).ok()?;
+        Some(FileIdentity { dev: cp.dev, ino: cp.ino, fingerprint: Fingerprint { hash, len: cp.fingerprint_len } })
+    }
+}
+
+struct Live {
+    identity: FileIdentity,
+    uid: FileUid,
+    path: String,
+    ack: Arc<FileAck>,
+}
+
+#[derive(Default)]
+struct Registry {
+    /// Checkpoints of files not currently tailed.
+    resting: HashMap<FileIdentity, FileCheckpoint>,
+    /// Files being tailed, by uid.
+    live: HashMap<FileUid, Live>,
+}
+
+/// The checkpoint store of one agent.
+pub struct Checkpointer {
+    path: PathBuf,
+    registry: Mutex<Registry>,
+    last_written: Mutex<Vec<FileCheckpoint>>,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl Checkpointer {
+    /// Loads `data_dir/checkpoints.json` (creating `data_dir`); a file of another version or unreadable JSON is
+    /// an error naming the file, never silently discarded (that would resend every file with new ids).
+    pub fn open(data_dir: &Path) -> anyhow::Result<Checkpointer> {
+        fs::create_dir_all(data_dir).with_context(|| format!("cannot create data_dir {}", data_dir.display()))?;
+        let path = data_dir.join(FILE_NAME);
+        let mut registry = Registry::default();
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let on_disk: OnDisk = serde_json::from_slice(&bytes)
+                    .with_context(|| format!("checkpoint file {} is not valid JSON", path.display()))?;
+                if on_disk.version != FORMAT_VERSION {
+                    anyhow::bail!(
+                        "checkpoint file {} has version {}, this logpipe reads version {FORMAT_VERSION}",
+                        path.display(),
+                        on_disk.version
+                    );
+                }
+                let oldest = unix_now().saturating_sub(RETENTION.as_secs());
+                for cp in on_disk.checkpoints.into_iter().filter(|cp| cp.updated >= oldest) {
+                    if let Some(identity) = FileIdentity::of(&cp) {
+                        registry.resting.insert(identity, cp);
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read checkpoint file {}", path.display())),
+        }
+        Ok(Checkpointer { path, registry: Mutex::new(registry), last_written: Mutex::new(Vec::new()) })
+    }
+
+    /// Takes the stored checkpoint of `identity`, if any: (uid, offset).
+    pub fn claim(&self, identity: &FileIdentity) -> Option<(FileUid, u64)> {
+        let cp = self.registry.lock().resting.remove(identity)?;
+        FileUid::from_hex(&cp.uid).map(|uid| (uid, cp.offset))
+    }
+
+    /// Starts persisting the progress of a tailed file.
+    pub fn track(&self, identity: FileIdentity, uid: FileUid, path: &str, ack: Arc<FileAck>) {
+        self.registry.lock().live.insert(uid, Live { identity, uid, path: path.to_string(), ack });
+    }
+
+    /// Stops tracking `uid`; its last acknowledged offset is kept for a later `claim` unless `forget`.
+    pub fn untrack(&self, uid: FileUid, forget: bool) {
+        let mut registry = self.registry.lock();
+        if let Some(live) = registry.live.remove(&uid) {
+            if !forget {
+                let cp = Self::snapshot(&live, unix_now());
+                registry.resting.insert(live.identity, cp);
+            }
+        }
+    }
+
+    fn snapshot(live: &Live, now: u64) -> FileCheckpoint {
+        FileCheckpoint {
+            dev: live.identity.dev,
+            ino: live.identity.ino,
+            fingerprint: format!("{:016x}", live.identity.fingerprint.hash),
+            fingerprint_len: live.identity.fingerprint.len,
+            uid: live.uid.to_hex(),
+            path: live.path.clone(),
+            offset: live.ack.acked_offset(),
+            updated: now,
+        }
+    }
+
+    /// Current checkpoints of every file, live and resting, sorted by path.
+    pub fn current(&self) -> Vec<FileCheckpoint> {
+        let now = unix_now();
+        let registry = self.registry.lock();
+        let mut all: Vec<FileCheckpoint> = registry.resting.values().cloned().collect();
+        all.extend(registry.live.values().map(|live| Self::snapshot(live, now)));
+        all.sort_by(|a, b| (&a.path, a.ino).cmp(&(&b.path, b.ino)));
+        all
+    }
+
+    /// Writes the checkpoint file if any offset changed since the last write. Returns whether it wrote.
+    pub fn write(&self) -> anyhow::Result<bool> {
+        let current = self.current();
+        let mut last = self.last_written.lock();
+        let unchanged = current.len() == last.len()
+            && current.iter().zip(last.iter()).all(|(a, b)| a.offset == b.offset && a.uid == b.uid);
+        if unchanged {
+            return Ok(false);
+        }
+        let body = serde_json::to_vec(&OnDisk { version: FORMAT_VERSION, checkpoints: current.clone() })?;
+        write_atomically(&self.path, &body)
+            .with_context(|| format!("cannot write checkpoint file {}", self.path.display()))?;
+        *last = current;
+        Ok(true)
+    }
+}
+
+/// Temp file + fsync + rename + fsync of the directory.
+pub fn write_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    {
+        let mut file = File::create(&tmp)?;
+        file.write_all(body)?;
+        file.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_keeps_uid_and_acked_offset() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let identity = FileIdentity { dev: 1, ino: 2, fingerprint: Fingerprint { hash: 0xabc, len: 10 } };
+        let uid = FileUid(99);
+        {
+            let cp = Checkpointer::open(dir.path()).expect("open");
+            let ack = FileAck::new(0);
+            cp.track(identity, uid, "/var/log/a.log", ack.clone());
+            ack.register(100, 1).delivered(1);
+            let _unacked = ack.register(200, 1);
+            assert!(cp.write().expect("write"));
+            assert!(!cp.write().expect("write"), "nothing changed");
+        }
+        let cp = Checkpointer::open(dir.path()).expect("reopen");
+        assert_eq!(cp.claim(&identity), Some((uid, 100)), "only acknowledged bytes are checkpointed");
+        assert_eq!(cp.claim(&identity), None, "claimed once");
+    }
+
+    #[test]
+    fn unknown_version_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join(FILE_NAME), br#"{"version":9,"checkpoints":[]}"#).expect("write");
+        let err = Checkpointer::open(dir.path()).err().expect("refused");
+        assert!(format!("{err:#}").contains("version 9"));
+    }
+}
