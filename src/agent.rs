@@ -86,7 +86,9 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
 
 /// The machine's host name, for `host.name`.
 pub fn local_host_name() -> String {
-    hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "localhost".to_string())
+    hostname::get()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "localhost".to_string())
 }
 
 /// A running agent.
@@ -104,7 +106,8 @@ impl Agent {
     pub fn start(config: AgentConfig) -> anyhow::Result<Agent> {
         let host = config.host_name.clone().unwrap_or_else(local_host_name);
         let checkpointer = Arc::new(Checkpointer::open(&config.data_dir)?);
-        let (sender, lanes) = ring::channel(config.pipeline.producers, config.pipeline.channel_batches);
+        let (sender, lanes) =
+            ring::channel(config.pipeline.producers, config.pipeline.channel_batches);
         let producer_stats = Arc::new(ProducerStats::default());
         let stop_producers = Arc::new(AtomicBool::new(false));
         // Fail fast on a bad librdkafka property instead of inside a thread.
@@ -140,12 +143,24 @@ impl Agent {
             tail_stats.clone(),
             config.tail.checkpoint_interval,
         )?;
-        Ok(Agent { commands, tail_stats, producer_stats, tail, producers, stop_producers })
+        Ok(Agent {
+            commands,
+            tail_stats,
+            producer_stats,
+            tail,
+            producers,
+            stop_producers,
+        })
     }
 
     /// Orderly shutdown: stop reading, drain and flush producers, write checkpoints.
     pub fn stop(self) -> anyhow::Result<()> {
-        let Agent { tail, producers, stop_producers, .. } = self;
+        let Agent {
+            tail,
+            producers,
+            stop_producers,
+            ..
+        } = self;
         let finish = tail.stop_reading();
         stop_producers.store(true, Ordering::Relaxed);
         for handle in producers {
@@ -184,14 +199,32 @@ impl Tailing {
     ) -> anyhow::Result<(Sender<Command>, Tailing)> {
         let (commands, command_rx) = crossbeam_channel::unbounded();
         let stop_reading = Arc::new(AtomicBool::new(false));
-        let server = FileServer::new(config, entries, checkpointer.clone(), sender, command_rx, stop_reading.clone(), stats);
-        let server = std::thread::Builder::new().name("file-server".into()).spawn(move || server.run())?;
+        let server = FileServer::new(
+            config,
+            entries,
+            checkpointer.clone(),
+            sender,
+            command_rx,
+            stop_reading.clone(),
+            stats,
+        );
+        let server = std::thread::Builder::new()
+            .name("file-server".into())
+            .spawn(move || server.run())?;
         let stop_checkpoints = Arc::new(AtomicBool::new(false));
         let stop = stop_checkpoints.clone();
         let checkpoints = std::thread::Builder::new()
             .name("checkpoints".into())
             .spawn(move || checkpoint_loop(&checkpointer, checkpoint_interval, &stop))?;
-        Ok((commands, Tailing { stop_reading, stop_checkpoints, server, checkpoints }))
+        Ok((
+            commands,
+            Tailing {
+                stop_reading,
+                stop_checkpoints,
+                server,
+                checkpoints,
+            },
+        ))
     }
 
     /// Stops the file server and waits for it (its batch sender is dropped, so consumers see the end).
@@ -200,7 +233,10 @@ impl Tailing {
         if self.server.join().is_err() {
             log::error!("the file server thread panicked");
         }
-        CheckpointFinish { stop_checkpoints: self.stop_checkpoints, checkpoints: self.checkpoints }
+        CheckpointFinish {
+            stop_checkpoints: self.stop_checkpoints,
+            checkpoints: self.checkpoints,
+        }
     }
 }
 
@@ -215,7 +251,11 @@ impl CheckpointFinish {
     }
 }
 
-fn checkpoint_loop(checkpointer: &Checkpointer, interval: Duration, stop: &AtomicBool) -> anyhow::Result<()> {
+fn checkpoint_loop(
+    checkpointer: &Checkpointer,
+    interval: Duration,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
     let mut last = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(50).min(interval));

@@ -6,7 +6,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "logpipe", version, about = "Tail log files into Kafka, index them, search them.")]
+#[command(
+    name = "logpipe",
+    version,
+    about = "Tail log files into Kafka, index them, search them."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

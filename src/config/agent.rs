@@ -90,13 +90,22 @@ fn default_batch_size() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TailConfig {
-    #[serde(default = "default_poll_interval", deserialize_with = "super::duration::deserialize")]
+    #[serde(
+        default = "default_poll_interval",
+        deserialize_with = "super::duration::deserialize"
+    )]
     pub poll_interval: Duration,
-    #[serde(default = "default_rotate_wait", deserialize_with = "super::duration::deserialize")]
+    #[serde(
+        default = "default_rotate_wait",
+        deserialize_with = "super::duration::deserialize"
+    )]
     pub rotate_wait: Duration,
     #[serde(default = "default_mmap_threshold")]
     pub mmap_threshold: u64,
-    #[serde(default = "default_checkpoint_interval", deserialize_with = "super::duration::deserialize")]
+    #[serde(
+        default = "default_checkpoint_interval",
+        deserialize_with = "super::duration::deserialize"
+    )]
     pub checkpoint_interval: Duration,
 }
 
@@ -182,7 +191,8 @@ impl PipelineConfig {
 impl AgentConfig {
     /// Reads and validates `path`; every error names the file and the key.
     pub fn load(path: &Path) -> anyhow::Result<AgentConfig> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
         AgentConfig::parse(&text).with_context(|| format!("bad config {}", path.display()))
     }
 
@@ -198,9 +208,15 @@ impl AgentConfig {
             return Err("kafka.brokers: must not be empty".into());
         }
         if !matches!(self.kafka.acks.as_str(), "all" | "-1" | "0" | "1") {
-            return Err(format!("kafka.acks: `{}` is not one of all, 1, 0", self.kafka.acks));
+            return Err(format!(
+                "kafka.acks: `{}` is not one of all, 1, 0",
+                self.kafka.acks
+            ));
         }
-        if !matches!(self.kafka.compression.as_str(), "none" | "gzip" | "snappy" | "lz4" | "zstd") {
+        if !matches!(
+            self.kafka.compression.as_str(),
+            "none" | "gzip" | "snappy" | "lz4" | "zstd"
+        ) {
             return Err(format!(
                 "kafka.compression: `{}` is not one of none, gzip, snappy, lz4, zstd",
                 self.kafka.compression

@@ -131,23 +131,36 @@ impl CollectEntry {
             return Err(format!("{name}.path: must not be empty"));
         }
         if !self.path.starts_with('/') {
-            return Err(format!("{name}.path: `{}` must be an absolute path", self.path));
+            return Err(format!(
+                "{name}.path: `{}` must be an absolute path",
+                self.path
+            ));
         }
-        globset::Glob::new(&self.path).map_err(|e| format!("{name}.path: bad glob `{}`: {e}", self.path))?;
+        globset::Glob::new(&self.path)
+            .map_err(|e| format!("{name}.path: bad glob `{}`: {e}", self.path))?;
         for (i, pattern) in self.exclude.iter().enumerate() {
-            globset::Glob::new(pattern).map_err(|e| format!("{name}.exclude[{i}]: bad glob `{pattern}`: {e}"))?;
+            globset::Glob::new(pattern)
+                .map_err(|e| format!("{name}.exclude[{i}]: bad glob `{pattern}`: {e}"))?;
         }
         match &self.topic {
             Some(topic) => validate_topic(topic).map_err(|e| format!("{name}.topic: {e}"))?,
-            None if require_topic => return Err(format!("{name}.topic: missing (every entry needs a Kafka topic)")),
+            None if require_topic => {
+                return Err(format!(
+                    "{name}.topic: missing (every entry needs a Kafka topic)"
+                ))
+            }
             None => {}
         }
         if self.max_line_bytes < 16 {
-            return Err(format!("{name}.max_line_bytes: {} is too small (at least 16)", self.max_line_bytes));
+            return Err(format!(
+                "{name}.max_line_bytes: {} is too small (at least 16)",
+                self.max_line_bytes
+            ));
         }
         if let Some(ml) = &self.multiline {
-            regex::bytes::Regex::new(&ml.pattern)
-                .map_err(|e| format!("{name}.multiline.pattern: bad regex `{}`: {e}", ml.pattern))?;
+            regex::bytes::Regex::new(&ml.pattern).map_err(|e| {
+                format!("{name}.multiline.pattern: bad regex `{}`: {e}", ml.pattern)
+            })?;
             if ml.max_lines == 0 {
                 return Err(format!("{name}.multiline.max_lines: must be at least 1"));
             }
@@ -164,8 +177,13 @@ pub fn validate_topic(topic: &str) -> Result<(), String> {
     if topic == "." || topic == ".." {
         return Err(format!("`{topic}` is not a legal topic name"));
     }
-    if let Some(bad) = topic.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
-        return Err(format!("`{topic}` contains `{bad}`; topic names use only a-z A-Z 0-9 . _ -"));
+    if let Some(bad) = topic
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(format!(
+            "`{topic}` contains `{bad}`; topic names use only a-z A-Z 0-9 . _ -"
+        ));
     }
     Ok(())
 }
@@ -189,9 +207,15 @@ mod tests {
     #[test]
     fn validation_names_the_key() {
         let mut e = CollectEntry::for_path("/var/log/*.log");
-        assert!(e.validate("collect[0]", true).unwrap_err().contains("collect[0].topic"));
+        assert!(e
+            .validate("collect[0]", true)
+            .unwrap_err()
+            .contains("collect[0].topic"));
         e.topic = Some("bad topic".into());
-        assert!(e.validate("collect[0]", true).unwrap_err().contains("collect[0].topic"));
+        assert!(e
+            .validate("collect[0]", true)
+            .unwrap_err()
+            .contains("collect[0].topic"));
         e.topic = Some("ok_topic".into());
         e.multiline = Some(MultilineConfig {
             pattern: "(".into(),
@@ -200,8 +224,14 @@ mod tests {
             max_lines: 10,
             timeout: Duration::from_secs(1),
         });
-        assert!(e.validate("collect[0]", true).unwrap_err().contains("multiline.pattern"));
+        assert!(e
+            .validate("collect[0]", true)
+            .unwrap_err()
+            .contains("multiline.pattern"));
         let relative = CollectEntry::for_path("logs/*.log");
-        assert!(relative.validate("collect[1]", false).unwrap_err().contains("absolute"));
+        assert!(relative
+            .validate("collect[1]", false)
+            .unwrap_err()
+            .contains("absolute"));
     }
 }

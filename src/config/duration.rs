@@ -6,7 +6,9 @@ use std::time::Duration;
 /// Parses `"250ms"`, `"5s"`, `"2m"`, `"1h"` or `"1500"` (milliseconds).
 pub fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     let value: u64 = digits
         .parse()
@@ -16,7 +18,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         "s" => value.saturating_mul(1000),
         "m" => value.saturating_mul(60_000),
         "h" => value.saturating_mul(3_600_000),
-        other => return Err(format!("`{text}` has unknown unit `{other}` (use ms, s, m or h)")),
+        other => {
+            return Err(format!(
+                "`{text}` has unknown unit `{other}` (use ms, s, m or h)"
+            ))
+        }
     };
     Ok(Duration::from_millis(millis))
 }

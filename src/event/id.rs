@@ -72,7 +72,9 @@ mod tests {
         let b = FileUid::new("h", 1, 2, 3, 5);
         assert_ne!(a, b, "a new generation of the same inode gets a new uid");
         assert_eq!(event_id(a, 10), event_id(a, 10));
-        let ids: HashSet<String> = (0..1000).flat_map(|o| [event_id(a, o), event_id(b, o)]).collect();
+        let ids: HashSet<String> = (0..1000)
+            .flat_map(|o| [event_id(a, o), event_id(b, o)])
+            .collect();
         assert_eq!(ids.len(), 2000);
         assert_eq!(FileUid::from_hex(&a.to_hex()), Some(a));
     }

@@ -23,7 +23,11 @@ pub struct JsonTemplate {
 
 impl JsonTemplate {
     /// Renders the constant parts for events of `path` on `host` with static `fields`.
-    pub fn new(host: &str, path: &str, fields: &BTreeMap<String, serde_json::Value>) -> JsonTemplate {
+    pub fn new(
+        host: &str,
+        path: &str,
+        fields: &BTreeMap<String, serde_json::Value>,
+    ) -> JsonTemplate {
         let mut after_message = Vec::with_capacity(64 + host.len() + path.len());
         after_message.extend_from_slice(b"\",\"host\":{\"name\":\"");
         escape_str(host, &mut after_message);
@@ -37,7 +41,10 @@ impl JsonTemplate {
             closing.extend_from_slice(serde_json::to_string(fields).unwrap_or_default().as_bytes());
         }
         closing.push(b'}');
-        JsonTemplate { after_message, closing }
+        JsonTemplate {
+            after_message,
+            closing,
+        }
     }
 }
 
@@ -83,7 +90,11 @@ pub fn encode(
     }
     if !valid {
         out.extend_from_slice(b",\"original_base64\":\"");
-        out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(line).as_bytes());
+        out.extend_from_slice(
+            base64::engine::general_purpose::STANDARD
+                .encode(line)
+                .as_bytes(),
+        );
         out.push(b'"');
     }
     out.extend_from_slice(b"},\"event\":{\"id\":\"");
@@ -147,7 +158,14 @@ pub fn escape_str(text: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(&bytes[start..i]);
         if escape == b'u' {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(byte >> 4) as usize], HEX[(byte & 0xf) as usize]]);
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(byte >> 4) as usize],
+                HEX[(byte & 0xf) as usize],
+            ]);
         } else {
             out.extend_from_slice(&[b'\\', escape]);
         }
@@ -164,7 +182,15 @@ mod tests {
     fn encode_one(line: &[u8], line_flags: u8, fields: BTreeMap<String, Value>) -> Value {
         let template = JsonTemplate::new("host-1", "/var/log/a \"b\".log", &fields);
         let mut out = Vec::new();
-        encode(&template, "2026-11-22T04:51:21.123Z", FileUid(7), 42, line, line_flags, &mut out);
+        encode(
+            &template,
+            "2026-11-22T04:51:21.123Z",
+            FileUid(7),
+            42,
+            line,
+            line_flags,
+            &mut out,
+        );
         serde_json::from_slice(&out).expect("valid JSON")
     }
 
@@ -176,7 +202,10 @@ mod tests {
         assert_eq!(event["host"]["name"], "host-1");
         assert_eq!(event["log"]["file"]["path"], "/var/log/a \"b\".log");
         assert_eq!(event["log"]["offset"], 42);
-        assert_eq!(event["event"]["id"], super::super::id::event_id(FileUid(7), 42));
+        assert_eq!(
+            event["event"]["id"],
+            super::super::id::event_id(FileUid(7), 42)
+        );
         assert!(event.get("fields").is_none());
         assert!(event.get("tags").is_none());
     }
@@ -186,8 +215,12 @@ mod tests {
         let line = b"bad \xff\xfe bytes";
         let event = encode_one(line, 0, BTreeMap::new());
         assert_eq!(event["tags"][0], "invalid_utf8");
-        let original = event["log"]["original_base64"].as_str().expect("base64 present");
-        let decoded = base64::engine::general_purpose::STANDARD.decode(original).expect("decodes");
+        let original = event["log"]["original_base64"]
+            .as_str()
+            .expect("base64 present");
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(original)
+            .expect("decodes");
         assert_eq!(decoded, line);
     }
 
@@ -196,7 +229,10 @@ mod tests {
         let mut fields = BTreeMap::new();
         fields.insert("env".to_string(), Value::from("prod"));
         let event = encode_one(b"x", flags::TRUNCATED | flags::MULTILINE, fields);
-        assert_eq!(event["log"]["flags"], serde_json::json!(["truncated", "multiline"]));
+        assert_eq!(
+            event["log"]["flags"],
+            serde_json::json!(["truncated", "multiline"])
+        );
         assert_eq!(event["fields"]["env"], "prod");
     }
 }

@@ -19,9 +19,13 @@ pub mod flags {
 
     /// The names of the flags set in `bits`, in a fixed order.
     pub fn names(bits: u8) -> impl Iterator<Item = &'static str> {
-        [(TRUNCATED, "truncated"), (MULTILINE, "multiline"), (NUL_REMOVED, "nul_removed")]
-            .into_iter()
-            .filter(move |(bit, _)| bits & bit != 0)
-            .map(|(_, name)| name)
+        [
+            (TRUNCATED, "truncated"),
+            (MULTILINE, "multiline"),
+            (NUL_REMOVED, "nul_removed"),
+        ]
+        .into_iter()
+        .filter(move |(bit, _)| bits & bit != 0)
+        .map(|(_, name)| name)
     }
 }

@@ -22,7 +22,10 @@ pub fn config(kafka: &KafkaConfig) -> ClientConfig {
         .set("bootstrap.servers", &kafka.brokers)
         .set("client.id", "logpipe-agent")
         .set("acks", &kafka.acks)
-        .set("enable.idempotence", if idempotent { "true" } else { "false" })
+        .set(
+            "enable.idempotence",
+            if idempotent { "true" } else { "false" },
+        )
         .set("compression.type", &kafka.compression)
         .set("linger.ms", kafka.linger_ms.to_string())
         .set("batch.size", kafka.batch_size.to_string())
@@ -52,7 +55,10 @@ pub struct DeliveryContext {
 
 impl DeliveryContext {
     pub fn new(stats: Arc<ProducerStats>) -> DeliveryContext {
-        DeliveryContext { stats, retries: Mutex::new(Vec::new()) }
+        DeliveryContext {
+            stats,
+            retries: Mutex::new(Vec::new()),
+        }
     }
 
     /// Failed messages whose backoff has passed.
@@ -86,15 +92,23 @@ impl ProducerContext for DeliveryContext {
             }
             Err((err, message)) => {
                 self.stats.failed(1);
-                log::error!("delivery to {} failed: {err}; retrying in {RETRY_BACKOFF:?}", message.topic());
+                log::error!(
+                    "delivery to {} failed: {err}; retrying in {RETRY_BACKOFF:?}",
+                    message.topic()
+                );
                 let retry = Retry {
                     topic: message.topic().to_string(),
-                    key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default(),
+                    key: message
+                        .key()
+                        .map(|k| String::from_utf8_lossy(k).into_owned())
+                        .unwrap_or_default(),
                     payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
                     headers: message.headers().map(|h| h.detach()),
                     ack,
                 };
-                self.retries.lock().push((Instant::now() + RETRY_BACKOFF, retry));
+                self.retries
+                    .lock()
+                    .push((Instant::now() + RETRY_BACKOFF, retry));
             }
         }
     }

@@ -24,26 +24,61 @@ impl Encoder {
         match source.codec {
             Codec::Json => {
                 self.buffer.clear();
-                json::encode(&source.template, &batch.timestamp, source.uid, line.offset, batch.line(line), line.flags, &mut self.buffer);
-                Record { payload: &self.buffer, headers: None }
+                json::encode(
+                    &source.template,
+                    &batch.timestamp,
+                    source.uid,
+                    line.offset,
+                    batch.line(line),
+                    line.flags,
+                    &mut self.buffer,
+                );
+                Record {
+                    payload: &self.buffer,
+                    headers: None,
+                }
             }
             Codec::Raw => {
                 let event_id = id::event_id(source.uid, line.offset);
                 let offset = line.offset.to_string();
                 let mut headers = OwnedHeaders::new_with_capacity(7)
-                    .insert(Header { key: "@timestamp", value: Some(batch.timestamp.as_str()) })
-                    .insert(Header { key: "host.name", value: Some(source.host.as_str()) })
-                    .insert(Header { key: "log.file.path", value: Some(source.path.as_str()) })
-                    .insert(Header { key: "log.offset", value: Some(offset.as_str()) })
-                    .insert(Header { key: "event.id", value: Some(event_id.as_str()) });
+                    .insert(Header {
+                        key: "@timestamp",
+                        value: Some(batch.timestamp.as_str()),
+                    })
+                    .insert(Header {
+                        key: "host.name",
+                        value: Some(source.host.as_str()),
+                    })
+                    .insert(Header {
+                        key: "log.file.path",
+                        value: Some(source.path.as_str()),
+                    })
+                    .insert(Header {
+                        key: "log.offset",
+                        value: Some(offset.as_str()),
+                    })
+                    .insert(Header {
+                        key: "event.id",
+                        value: Some(event_id.as_str()),
+                    });
                 if line.flags != 0 {
                     let names: Vec<&str> = flags::names(line.flags).collect();
-                    headers = headers.insert(Header { key: "log.flags", value: Some(names.join(",").as_str()) });
+                    headers = headers.insert(Header {
+                        key: "log.flags",
+                        value: Some(names.join(",").as_str()),
+                    });
                 }
                 if let Some(fields) = &source.fields_json {
-                    headers = headers.insert(Header { key: "fields", value: Some(fields.as_str()) });
+                    headers = headers.insert(Header {
+                        key: "fields",
+                        value: Some(fields.as_str()),
+                    });
                 }
-                Record { payload: batch.line(line), headers: Some(headers) }
+                Record {
+                    payload: batch.line(line),
+                    headers: Some(headers),
+                }
             }
         }
     }

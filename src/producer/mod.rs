@@ -79,7 +79,11 @@ pub fn run_producer(
 
 /// Enqueues one record, waiting while librdkafka's queue is full. During shutdown a full queue (broker down)
 /// gives up on the record: it was never acknowledged, so its line is read again after restart.
-fn enqueue(producer: &BaseProducer<DeliveryContext>, mut record: BaseRecord<'_, str, [u8], Box<AckHandle>>, stop: &AtomicBool) {
+fn enqueue(
+    producer: &BaseProducer<DeliveryContext>,
+    mut record: BaseRecord<'_, str, [u8], Box<AckHandle>>,
+    stop: &AtomicBool,
+) {
     let mut warned = false;
     loop {
         match producer.send(record) {
@@ -93,7 +97,10 @@ fn enqueue(producer: &BaseProducer<DeliveryContext>, mut record: BaseRecord<'_, 
             }
             Err((err, back)) => {
                 if !warned {
-                    log::error!("cannot enqueue a message for topic {}: {err}; retrying", back.topic);
+                    log::error!(
+                        "cannot enqueue a message for topic {}: {err}; retrying",
+                        back.topic
+                    );
                     warned = true;
                 }
                 record = back;
@@ -107,8 +114,17 @@ fn enqueue(producer: &BaseProducer<DeliveryContext>, mut record: BaseRecord<'_, 
 }
 
 fn resend_failed(producer: &BaseProducer<DeliveryContext>, stop: &AtomicBool) {
-    for Retry { topic, key, payload, headers, ack } in producer.context().take_due_retries() {
-        let base = BaseRecord::with_opaque_to(&topic, ack).key(key.as_str()).payload(payload.as_slice());
+    for Retry {
+        topic,
+        key,
+        payload,
+        headers,
+        ack,
+    } in producer.context().take_due_retries()
+    {
+        let base = BaseRecord::with_opaque_to(&topic, ack)
+            .key(key.as_str())
+            .payload(payload.as_slice());
         let base = match headers {
             Some(h) => base.headers(h),
             None => base,

@@ -34,7 +34,13 @@ pub struct FileAck {
 impl FileAck {
     /// Progress starting at `offset` (the checkpointed or initial read position).
     pub fn new(offset: u64) -> Arc<FileAck> {
-        Arc::new(FileAck { state: Mutex::new(State { next_seq: 0, pending: VecDeque::new(), acked_offset: offset }) })
+        Arc::new(FileAck {
+            state: Mutex::new(State {
+                next_seq: 0,
+                pending: VecDeque::new(),
+                acked_offset: offset,
+            }),
+        })
     }
 
     /// Registers the next batch, which makes `end_offset` safe once delivered along with all earlier batches.
@@ -43,9 +49,19 @@ impl FileAck {
         let mut state = self.state.lock();
         let seq = state.next_seq;
         state.next_seq += 1;
-        state.pending.push_back(Pending { seq, end_offset, done: false });
+        state.pending.push_back(Pending {
+            seq,
+            end_offset,
+            done: false,
+        });
         drop(state);
-        let handle = AckHandle { inner: Arc::new(HandleInner { file: self.clone(), seq, remaining: AtomicUsize::new(events) }) };
+        let handle = AckHandle {
+            inner: Arc::new(HandleInner {
+                file: self.clone(),
+                seq,
+                remaining: AtomicUsize::new(events),
+            }),
+        };
         if events == 0 {
             handle.inner.settle();
         }

@@ -55,7 +55,8 @@ pub enum SendError {
 impl BatchSender {
     /// Blocks until there is room, checking `stop` every 100 ms so shutdown is never stuck behind a full channel.
     pub fn send(&self, mut batch: Batch, stop: &AtomicBool) -> Result<(), SendError> {
-        let lane = &self.lanes[(xxh3_64(batch.source.key.as_bytes()) % self.lanes.len() as u64) as usize];
+        let lane =
+            &self.lanes[(xxh3_64(batch.source.key.as_bytes()) % self.lanes.len() as u64) as usize];
         loop {
             match lane.send_timeout(batch, Duration::from_millis(100)) {
                 Ok(()) => return Ok(()),

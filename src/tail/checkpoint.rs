@@ -67,7 +67,14 @@ pub struct FileIdentity {
 impl FileIdentity {
     fn of(cp: &FileCheckpoint) -> Option<FileIdentity> {
         let hash = u64::from_str_radix(&cp.fingerprint, 16).ok()?;
-        Some(FileIdentity { dev: cp.dev, ino: cp.ino, fingerprint: Fingerprint { hash, len: cp.fingerprint_len } })
+        Some(FileIdentity {
+            dev: cp.dev,
+            ino: cp.ino,
+            fingerprint: Fingerprint {
+                hash,
+                len: cp.fingerprint_len,
+            },
+        })
     }
 }
 
@@ -94,20 +101,25 @@ pub struct Checkpointer {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl Checkpointer {
     /// Loads `data_dir/checkpoints.json` (creating `data_dir`); a file of another version or unreadable JSON is
     /// an error naming the file, never silently discarded (that would resend every file with new ids).
     pub fn open(data_dir: &Path) -> anyhow::Result<Checkpointer> {
-        fs::create_dir_all(data_dir).with_context(|| format!("cannot create data_dir {}", data_dir.display()))?;
+        fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create data_dir {}", data_dir.display()))?;
         let path = data_dir.join(FILE_NAME);
         let mut registry = Registry::default();
         match fs::read(&path) {
             Ok(bytes) => {
-                let on_disk: OnDisk = serde_json::from_slice(&bytes)
-                    .with_context(|| format!("checkpoint file {} is not valid JSON", path.display()))?;
+                let on_disk: OnDisk = serde_json::from_slice(&bytes).with_context(|| {
+                    format!("checkpoint file {} is not valid JSON", path.display())
+                })?;
                 if on_disk.version != FORMAT_VERSION {
                     anyhow::bail!(
                         "checkpoint file {} has version {}, this logpipe reads version {FORMAT_VERSION}",
@@ -116,16 +128,27 @@ impl Checkpointer {
                     );
                 }
                 let oldest = unix_now().saturating_sub(RETENTION.as_secs());
-                for cp in on_disk.checkpoints.into_iter().filter(|cp| cp.updated >= oldest) {
+                for cp in on_disk
+                    .checkpoints
+                    .into_iter()
+                    .filter(|cp| cp.updated >= oldest)
+                {
                     if let Some(identity) = FileIdentity::of(&cp) {
                         registry.resting.insert(identity, cp);
                     }
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot read checkpoint file {}", path.display())),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read checkpoint file {}", path.display()))
+            }
         }
-        Ok(Checkpointer { path, registry: Mutex::new(registry), last_written: Mutex::new(Vec::new()) })
+        Ok(Checkpointer {
+            path,
+            registry: Mutex::new(registry),
+            last_written: Mutex::new(Vec::new()),
+        })
     }
 
     /// Takes the stored checkpoint of `identity`, if any: (uid, offset).
@@ -136,7 +159,15 @@ impl Checkpointer {
 
     /// Starts persisting the progress of a tailed file.
     pub fn track(&self, identity: FileIdentity, uid: FileUid, path: &str, ack: Arc<FileAck>) {
-        self.registry.lock().live.insert(uid, Live { identity, uid, path: path.to_string(), ack });
+        self.registry.lock().live.insert(
+            uid,
+            Live {
+                identity,
+                uid,
+                path: path.to_string(),
+                ack,
+            },
+        );
     }
 
     /// Stops tracking `uid`; its last acknowledged offset is kept for a later `claim` unless `forget`.
@@ -178,11 +209,17 @@ impl Checkpointer {
         let current = self.current();
         let mut last = self.last_written.lock();
         let unchanged = current.len() == last.len()
-            && current.iter().zip(last.iter()).all(|(a, b)| a.offset == b.offset && a.uid == b.uid);
+            && current
+                .iter()
+                .zip(last.iter())
+                .all(|(a, b)| a.offset == b.offset && a.uid == b.uid);
         if unchanged {
             return Ok(false);
         }
-        let body = serde_json::to_vec(&OnDisk { version: FORMAT_VERSION, checkpoints: current.clone() })?;
+        let body = serde_json::to_vec(&OnDisk {
+            version: FORMAT_VERSION,
+            checkpoints: current.clone(),
+        })?;
         write_atomically(&self.path, &body)
             .with_context(|| format!("cannot write checkpoint file {}", self.path.display()))?;
         *last = current;
@@ -212,7 +249,14 @@ mod tests {
     #[test]
     fn round_trip_keeps_uid_and_acked_offset() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let identity = FileIdentity { dev: 1, ino: 2, fingerprint: Fingerprint { hash: 0xabc, len: 10 } };
+        let identity = FileIdentity {
+            dev: 1,
+            ino: 2,
+            fingerprint: Fingerprint {
+                hash: 0xabc,
+                len: 10,
+            },
+        };
         let uid = FileUid(99);
         {
             let cp = Checkpointer::open(dir.path()).expect("open");
@@ -224,14 +268,22 @@ mod tests {
             assert!(!cp.write().expect("write"), "nothing changed");
         }
         let cp = Checkpointer::open(dir.path()).expect("reopen");
-        assert_eq!(cp.claim(&identity), Some((uid, 100)), "only acknowledged bytes are checkpointed");
+        assert_eq!(
+            cp.claim(&identity),
+            Some((uid, 100)),
+            "only acknowledged bytes are checkpointed"
+        );
         assert_eq!(cp.claim(&identity), None, "claimed once");
     }
 
     #[test]
     fn unknown_version_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        fs::write(dir.path().join(FILE_NAME), br#"{"version":9,"checkpoints":[]}"#).expect("write");
+        fs::write(
+            dir.path().join(FILE_NAME),
+            br#"{"version":9,"checkpoints":[]}"#,
+        )
+        .expect("write");
         let err = Checkpointer::open(dir.path()).err().expect("refused");
         assert!(format!("{err:#}").contains("version 9"));
     }

@@ -20,7 +20,11 @@ impl FileMatcher {
             builder.add(Glob::new(pattern).map_err(|e| format!("exclude `{pattern}`: {e}"))?);
         }
         let exclude = builder.build().map_err(|e| format!("exclude: {e}"))?;
-        Ok(FileMatcher { pattern: entry.path.clone(), exclude, base_dir: base_dir(&entry.path) })
+        Ok(FileMatcher {
+            pattern: entry.path.clone(),
+            exclude,
+            base_dir: base_dir(&entry.path),
+        })
     }
 
     /// The deepest directory without glob characters: watched so new matches are seen at once.
@@ -30,8 +34,14 @@ impl FileMatcher {
 
     /// Regular files matching now, excludes removed.
     pub fn scan(&self) -> Vec<PathBuf> {
-        let options = glob::MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: false };
-        let Ok(paths) = glob::glob_with(&self.pattern, options) else { return Vec::new() };
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: false,
+        };
+        let Ok(paths) = glob::glob_with(&self.pattern, options) else {
+            return Vec::new();
+        };
         paths
             .filter_map(Result::ok)
             .filter(|p| !self.exclude.is_match(p))
@@ -59,7 +69,10 @@ mod tests {
 
     #[test]
     fn base_dir_stops_at_the_first_glob() {
-        assert_eq!(base_dir("/var/log/app/*.log"), PathBuf::from("/var/log/app"));
+        assert_eq!(
+            base_dir("/var/log/app/*.log"),
+            PathBuf::from("/var/log/app")
+        );
         assert_eq!(base_dir("/var/log/*/x.log"), PathBuf::from("/var/log"));
         assert_eq!(base_dir("/var/log/s4.log"), PathBuf::from("/var/log"));
     }
@@ -74,7 +87,11 @@ mod tests {
         entry.exclude = vec!["**/debug.log".into()];
         let mut found = FileMatcher::new(&entry).expect("compiles").scan();
         found.sort();
-        let names: Vec<_> = found.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
+        let names: Vec<_> = found
+            .iter()
+            .filter_map(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, vec!["a.log", "b.log"]);
     }
 }

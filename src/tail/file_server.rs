@@ -29,7 +29,7 @@ use crate::tail::fingerprint;
 use crate::tail::framer::{LineFramer, LineSink};
 use crate::tail::multiline::Multiline;
 use crate::tail::reader::{self, Trusted};
-use crate::tail::stats::TailStats;
+use crate::tail::stats::{FileStatus, TailStats};
 use crate::tail::watcher::{Change, DirWatcher};
 use crossbeam_channel::Receiver;
 use std::collections::{HashMap, HashSet};
@@ -96,7 +96,13 @@ struct BatchBuilder {
 
 impl BatchBuilder {
     fn new(max_lines: usize, max_bytes: usize) -> BatchBuilder {
-        BatchBuilder { max_lines, max_bytes, data: Vec::new(), lines: Vec::new(), done: Vec::new() }
+        BatchBuilder {
+            max_lines,
+            max_bytes,
+            data: Vec::new(),
+            lines: Vec::new(),
+            done: Vec::new(),
+        }
     }
 
     /// Closes the current batch; `end_offset` is where the next event starts.
@@ -109,12 +115,19 @@ impl BatchBuilder {
 
 impl LineSink for BatchBuilder {
     fn line(&mut self, offset: u64, line: &[u8], flags: u8) {
-        if !self.lines.is_empty() && (self.lines.len() >= self.max_lines || self.data.len() + line.len() > self.max_bytes) {
+        if !self.lines.is_empty()
+            && (self.lines.len() >= self.max_lines || self.data.len() + line.len() > self.max_bytes)
+        {
             self.cut(offset);
         }
         let start = self.data.len() as u32;
         self.data.extend_from_slice(line);
-        self.lines.push(LineRef { offset, start, len: line.len() as u32, flags });
+        self.lines.push(LineRef {
+            offset,
+            start,
+            len: line.len() as u32,
+            flags,
+        });
     }
 }
 
@@ -194,7 +207,11 @@ impl FileServer {
                 }
             }
             let busy = !self.dirty.is_empty();
-            let timeout = if busy { Duration::ZERO } else { Duration::from_millis(200) };
+            let timeout = if busy {
+                Duration::ZERO
+            } else {
+                Duration::from_millis(200)
+            };
             changes.clear();
             self.watcher.wait(timeout, &mut changes);
             let mut rescan = false;
@@ -213,6 +230,7 @@ impl FileServer {
                 last_poll = Instant::now();
                 rescan = true;
                 self.dirty.extend(self.files.keys().copied());
+                self.publish_file_list();
             }
             if rescan {
                 self.scan();
@@ -229,6 +247,25 @@ impl FileServer {
         log::debug!("file server stopping with {} open files", self.files.len());
     }
 
+    fn publish_file_list(&self) {
+        let mut list: Vec<FileStatus> = self
+            .files
+            .values()
+            .map(|f| {
+                let acked_offset = f.ack.acked_offset();
+                FileStatus {
+                    path: f.path.to_string_lossy().into_owned(),
+                    offset: f.framer.read_offset(),
+                    acked_offset,
+                    size: f.size,
+                    lag_bytes: f.size.saturating_sub(acked_offset),
+                }
+            })
+            .collect();
+        list.sort_by(|a, b| a.path.cmp(&b.path));
+        self.stats.set_file_list(list);
+    }
+
     fn set_entries(&mut self, entries: Vec<CollectEntry>) {
         let mut next = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -243,8 +280,14 @@ impl FileServer {
                     continue;
                 }
             };
-            let fields_json = (!entry.fields.is_empty()).then(|| serde_json::to_string(&entry.fields).unwrap_or_default());
-            next.push(Arc::new(EntryState { entry, matcher, fields_json, scanned_once: AtomicBool::new(false) }));
+            let fields_json = (!entry.fields.is_empty())
+                .then(|| serde_json::to_string(&entry.fields).unwrap_or_default());
+            next.push(Arc::new(EntryState {
+                entry,
+                matcher,
+                fields_json,
+                scanned_once: AtomicBool::new(false),
+            }));
         }
         let keep: Vec<*const EntryState> = next.iter().map(Arc::as_ptr).collect();
         let removed: Vec<FileKey> = self
@@ -271,7 +314,9 @@ impl FileServer {
             self.watcher.watch(entry.matcher.base_dir());
             let initial = !entry.scanned_once.swap(true, Ordering::Relaxed);
             for path in entry.matcher.scan() {
-                let Ok(meta) = std::fs::metadata(&path) else { continue };
+                let Ok(meta) = std::fs::metadata(&path) else {
+                    continue;
+                };
                 let key = (meta.dev(), meta.ino());
                 if !seen.insert(key) {
                     continue;
@@ -294,7 +339,10 @@ impl FileServer {
         let now = Instant::now();
         for (key, file) in self.files.iter_mut() {
             if !seen.contains(key) && file.gone_since.is_none() {
-                log::debug!("{} no longer matches (rotated or deleted); draining", file.path.display());
+                log::debug!(
+                    "{} no longer matches (rotated or deleted); draining",
+                    file.path.display()
+                );
                 file.gone_since = Some(now);
                 self.dirty.insert(*key);
             }
@@ -318,25 +366,50 @@ impl FileServer {
                 return;
             }
         };
-        let identity = FileIdentity { dev: meta.dev(), ino: meta.ino(), fingerprint };
+        let identity = FileIdentity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            fingerprint,
+        };
         let (uid, offset) = match self.checkpointer.claim(&identity) {
             Some((uid, offset)) if offset <= meta.len() => (uid, offset),
             _ => {
-                let offset = if initial_scan && entry.entry.start_at == StartAt::End { meta.len() } else { 0 };
+                let offset = if initial_scan && entry.entry.start_at == StartAt::End {
+                    meta.len()
+                } else {
+                    0
+                };
                 (self.new_uid(&identity), offset)
             }
         };
         log::info!("tailing {} from offset {offset}", path.display());
         let key = (meta.dev(), meta.ino());
-        let tracked = self.track(file, path.to_path_buf(), entry, identity, uid, offset, meta.len());
+        let tracked = self.track(
+            file,
+            path.to_path_buf(),
+            entry,
+            identity,
+            uid,
+            offset,
+            meta.len(),
+        );
         self.files.insert(key, tracked);
         self.by_path.insert(path.to_path_buf(), key);
         self.dirty.insert(key);
     }
 
     fn new_uid(&self, identity: &FileIdentity) -> FileUid {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        FileUid::new(&self.config.host, identity.dev, identity.ino, identity.fingerprint.hash, nanos)
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        FileUid::new(
+            &self.config.host,
+            identity.dev,
+            identity.ino,
+            identity.fingerprint.hash,
+            nanos,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -354,7 +427,11 @@ impl FileServer {
         let source = Arc::new(FileSource {
             path: path_text.clone(),
             host: self.config.host.clone(),
-            topic: entry.entry.topic.clone().unwrap_or_else(|| self.config.default_topic.clone()),
+            topic: entry
+                .entry
+                .topic
+                .clone()
+                .unwrap_or_else(|| self.config.default_topic.clone()),
             codec: entry.entry.codec,
             uid,
             key: format!("{}:{:x}:{:x}", self.config.host, identity.dev, identity.ino),
@@ -362,9 +439,14 @@ impl FileServer {
             template: JsonTemplate::new(&self.config.host, &path_text, &entry.entry.fields),
         });
         let ack = FileAck::new(offset);
-        self.checkpointer.track(identity, uid, &path_text, ack.clone());
+        self.checkpointer
+            .track(identity, uid, &path_text, ack.clone());
         let max_line = entry.entry.max_line_bytes;
-        let multiline = entry.entry.multiline.as_ref().and_then(|ml| Multiline::new(ml, max_line).ok());
+        let multiline = entry
+            .entry
+            .multiline
+            .as_ref()
+            .and_then(|ml| Multiline::new(ml, max_line).ok());
         TrackedFile {
             file,
             path,
@@ -397,7 +479,9 @@ impl FileServer {
 
     /// Reads one chunk of `key`; returns whether bytes remain.
     fn read_file(&mut self, key: FileKey) -> Result<bool, SendError> {
-        let Some(file) = self.files.get_mut(&key) else { return Ok(false) };
+        let Some(file) = self.files.get_mut(&key) else {
+            return Ok(false);
+        };
         let meta = match file.file.metadata() {
             Ok(m) => m,
             Err(e) => {
@@ -412,7 +496,10 @@ impl FileServer {
         file.size = size;
         let read_offset = file.framer.read_offset();
         let truncated = size < read_offset
-            || (read_offset > 0 && size > read_offset && !fingerprint::still_matches(&file.file, file.identity.fingerprint).unwrap_or(true));
+            || (read_offset > 0
+                && size > read_offset
+                && !fingerprint::still_matches(&file.file, file.identity.fingerprint)
+                    .unwrap_or(true));
         if truncated {
             self.restart_generation(key)?;
             return Ok(true);
@@ -420,17 +507,35 @@ impl FileServer {
         if size == read_offset {
             return Ok(false);
         }
-        let Some(file) = self.files.get_mut(&key) else { return Ok(false) };
+        let Some(file) = self.files.get_mut(&key) else {
+            return Ok(false);
+        };
         let mut builder = BatchBuilder::new(self.config.batch_lines, self.config.batch_bytes);
         let stamp = timestamp::now();
         let framer = &mut file.framer;
         let multiline = &mut file.multiline;
-        let result = reader::read_region(&file.file, read_offset, size - read_offset, self.config.mmap_threshold, &mut self.buffer, |bytes| {
-            framer.feed(bytes, &mut Joiner { multiline, builder: &mut builder });
-        });
+        let result = reader::read_region(
+            &file.file,
+            read_offset,
+            size - read_offset,
+            self.config.mmap_threshold,
+            &mut self.buffer,
+            |bytes| {
+                framer.feed(
+                    bytes,
+                    &mut Joiner {
+                        multiline,
+                        builder: &mut builder,
+                    },
+                );
+            },
+        );
         match result {
             Ok((_, Trusted::No)) => {
-                log::warn!("{} shrank while mapped; treating it as truncated", file.path.display());
+                log::warn!(
+                    "{} shrank while mapped; treating it as truncated",
+                    file.path.display()
+                );
                 self.restart_generation(key)?;
                 return Ok(true);
             }
@@ -454,14 +559,26 @@ impl FileServer {
     }
 
     /// Sends the batches of one read pass, registering each with the file's acknowledgements in order.
-    fn ship(&mut self, source: &Arc<FileSource>, ack: &Arc<FileAck>, builder: BatchBuilder, stamp: String) -> Result<(), SendError> {
+    fn ship(
+        &mut self,
+        source: &Arc<FileSource>,
+        ack: &Arc<FileAck>,
+        builder: BatchBuilder,
+        stamp: String,
+    ) -> Result<(), SendError> {
         for (data, lines, end_offset) in builder.done {
             let handle = ack.register(end_offset, lines.len());
             if lines.is_empty() {
                 continue;
             }
             self.stats.add_lines(lines.len() as u64);
-            let batch = Batch { source: source.clone(), timestamp: stamp.clone(), data, lines, ack: handle };
+            let batch = Batch {
+                source: source.clone(),
+                timestamp: stamp.clone(),
+                data,
+                lines,
+                ack: handle,
+            };
             self.out.send(batch, &self.stop)?;
         }
         Ok(())
@@ -469,7 +586,9 @@ impl FileServer {
 
     /// The file was truncated or replaced in place: ship what is pending, then start a new generation at 0.
     fn restart_generation(&mut self, key: FileKey) -> Result<(), SendError> {
-        let Some(mut file) = self.files.remove(&key) else { return Ok(()) };
+        let Some(mut file) = self.files.remove(&key) else {
+            return Ok(());
+        };
         self.flush_multiline(&mut file)?;
         self.checkpointer.untrack(file.source.uid, true);
         let fingerprint = match fingerprint::compute(&file.file) {
@@ -477,13 +596,22 @@ impl FileServer {
             _ => {
                 // Empty for now: forget it; the next scan opens it again once it has a first line.
                 self.by_path.retain(|_, k| *k != key);
-                log::info!("{} was truncated; waiting for new content", file.path.display());
+                log::info!(
+                    "{} was truncated; waiting for new content",
+                    file.path.display()
+                );
                 return Ok(());
             }
         };
-        let identity = FileIdentity { fingerprint, ..file.identity };
+        let identity = FileIdentity {
+            fingerprint,
+            ..file.identity
+        };
         let uid = self.new_uid(&identity);
-        log::info!("{} was truncated or rewritten; reading the new content from offset 0", file.path.display());
+        log::info!(
+            "{} was truncated or rewritten; reading the new content from offset 0",
+            file.path.display()
+        );
         let size = file.size;
         let tracked = self.track(file.file, file.path, file.entry, identity, uid, 0, size);
         self.files.insert(key, tracked);
@@ -492,7 +620,9 @@ impl FileServer {
     }
 
     fn flush_multiline(&mut self, file: &mut TrackedFile) -> Result<(), SendError> {
-        let Some(ml) = file.multiline.as_mut() else { return Ok(()) };
+        let Some(ml) = file.multiline.as_mut() else {
+            return Ok(());
+        };
         if ml.pending_start().is_none() {
             return Ok(());
         }
@@ -535,13 +665,19 @@ impl FileServer {
             .map(|(k, _)| *k)
             .collect();
         for key in done {
-            let Some(mut file) = self.files.remove(&key) else { continue };
+            let Some(mut file) = self.files.remove(&key) else {
+                continue;
+            };
             if self.flush_multiline(&mut file).is_err() {
                 self.files.insert(key, file);
                 return;
             }
             let deleted = file.file.metadata().map(|m| m.nlink() == 0).unwrap_or(true);
-            log::info!("closed {} ({})", file.path.display(), if deleted { "deleted" } else { "rotated away" });
+            log::info!(
+                "closed {} ({})",
+                file.path.display(),
+                if deleted { "deleted" } else { "rotated away" }
+            );
             self.by_path.retain(|_, k| *k != key);
             self.checkpointer.untrack(file.source.uid, deleted);
         }

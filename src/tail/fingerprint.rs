@@ -31,7 +31,10 @@ pub fn compute(file: &File) -> io::Result<Option<Fingerprint>> {
         None if n == FINGERPRINT_BYTES => n,
         None => return Ok(None),
     };
-    Ok(Some(Fingerprint { hash: xxh3_64(&head[..len]), len: len as u32 }))
+    Ok(Some(Fingerprint {
+        hash: xxh3_64(&head[..len]),
+        len: len as u32,
+    }))
 }
 
 /// Whether `file` still starts with the bytes `expected` was computed from.

@@ -79,7 +79,12 @@ impl LineFramer {
                 let mut line = std::mem::take(&mut self.carry);
                 let cut = piece.len() > room;
                 line.extend_from_slice(&piece[..piece.len().min(room)]);
-                self.emit(self.line_start, &line, if cut { flags::TRUNCATED } else { 0 }, sink);
+                self.emit(
+                    self.line_start,
+                    &line,
+                    if cut { flags::TRUNCATED } else { 0 },
+                    sink,
+                );
                 line.clear();
                 self.carry = line;
             }
@@ -114,7 +119,8 @@ impl LineFramer {
         }
         if memchr::memchr(0, line).is_some() {
             self.scratch.clear();
-            self.scratch.extend(line.iter().copied().filter(|&b| b != 0));
+            self.scratch
+                .extend(line.iter().copied().filter(|&b| b != 0));
             if self.scratch.is_empty() {
                 return;
             }
@@ -137,7 +143,9 @@ mod tests {
         let mut framer = LineFramer::new(0, max);
         let mut out = Vec::new();
         for chunk in chunks {
-            framer.feed(chunk, &mut |o: u64, l: &[u8], f: u8| out.push((o, l.to_vec(), f)));
+            framer.feed(chunk, &mut |o: u64, l: &[u8], f: u8| {
+                out.push((o, l.to_vec(), f))
+            });
         }
         (out, framer.position())
     }
@@ -147,16 +155,26 @@ mod tests {
         let (lines, pos) = frame(&[b"one\ntw", b"o\r\n\nthree\npart"], 100);
         assert_eq!(
             lines,
-            vec![(0, b"one".to_vec(), 0), (4, b"two".to_vec(), 0), (10, b"three".to_vec(), 0)]
+            vec![
+                (0, b"one".to_vec(), 0),
+                (4, b"two".to_vec(), 0),
+                (10, b"three".to_vec(), 0)
+            ]
         );
         assert_eq!(pos, 16, "resume at the unfinished line");
     }
 
     #[test]
     fn long_lines_are_cut_and_the_rest_skipped() {
-        let (lines, pos) = frame(&[b"abcdefghijklmnopqrstuvwxyz", b"0123456789", b"end\nok\n"], 16);
+        let (lines, pos) = frame(
+            &[b"abcdefghijklmnopqrstuvwxyz", b"0123456789", b"end\nok\n"],
+            16,
+        );
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0], (0, b"abcdefghijklmnop".to_vec(), flags::TRUNCATED));
+        assert_eq!(
+            lines[0],
+            (0, b"abcdefghijklmnop".to_vec(), flags::TRUNCATED)
+        );
         assert_eq!(lines[1], (40, b"ok".to_vec(), 0));
         assert_eq!(pos, 43);
     }
@@ -171,13 +189,22 @@ mod tests {
     #[test]
     fn nul_bytes_are_removed_and_marked() {
         let (lines, _) = frame(&[b"a\0b\n\0\0\0\nc\n"], 100);
-        assert_eq!(lines, vec![(0, b"ab".to_vec(), flags::NUL_REMOVED), (8, b"c".to_vec(), 0)]);
+        assert_eq!(
+            lines,
+            vec![
+                (0, b"ab".to_vec(), flags::NUL_REMOVED),
+                (8, b"c".to_vec(), 0)
+            ]
+        );
     }
 
     #[test]
     fn whole_long_line_in_one_chunk_is_cut() {
         let (lines, _) = frame(&[b"0123456789abcdefghij\nz\n"], 16);
-        assert_eq!(lines[0], (0, b"0123456789abcdef".to_vec(), flags::TRUNCATED));
+        assert_eq!(
+            lines[0],
+            (0, b"0123456789abcdef".to_vec(), flags::TRUNCATED)
+        );
         assert_eq!(lines[1], (21, b"z".to_vec(), 0));
     }
 }

@@ -62,7 +62,8 @@ impl Multiline {
         let continuation = self.pattern.is_match(line) != self.negate;
         match self.match_ {
             MultilineMatch::After => {
-                if !(continuation && self.pending_lines > 0 && self.pending_lines < self.max_lines) {
+                if !(continuation && self.pending_lines > 0 && self.pending_lines < self.max_lines)
+                {
                     self.flush(sink);
                 }
                 self.append(offset, line, line_flags);
@@ -104,7 +105,8 @@ impl Multiline {
         if line.len() > room {
             self.pending_flags |= flags::TRUNCATED;
         }
-        self.pending.extend_from_slice(&line[..line.len().min(room)]);
+        self.pending
+            .extend_from_slice(&line[..line.len().min(room)]);
         self.pending_flags |= line_flags;
         self.pending_lines += 1;
     }
@@ -119,17 +121,30 @@ mod tests {
         let mut out = Vec::new();
         let mut offset = 0u64;
         for line in lines {
-            ml.push(offset, line.as_bytes(), 0, &mut |o: u64, l: &[u8], f: u8| {
-                out.push((o, String::from_utf8_lossy(l).into_owned(), f))
-            });
+            ml.push(
+                offset,
+                line.as_bytes(),
+                0,
+                &mut |o: u64, l: &[u8], f: u8| {
+                    out.push((o, String::from_utf8_lossy(l).into_owned(), f))
+                },
+            );
             offset += line.len() as u64 + 1;
         }
-        ml.flush(&mut |o: u64, l: &[u8], f: u8| out.push((o, String::from_utf8_lossy(l).into_owned(), f)));
+        ml.flush(&mut |o: u64, l: &[u8], f: u8| {
+            out.push((o, String::from_utf8_lossy(l).into_owned(), f))
+        });
         out
     }
 
     fn config(pattern: &str, negate: bool, match_: MultilineMatch) -> MultilineConfig {
-        MultilineConfig { pattern: pattern.into(), negate, match_, max_lines: 500, timeout: Duration::from_secs(5) }
+        MultilineConfig {
+            pattern: pattern.into(),
+            negate,
+            match_,
+            max_lines: 500,
+            timeout: Duration::from_secs(5),
+        }
     }
 
     #[test]
@@ -156,14 +171,26 @@ mod tests {
 
     #[test]
     fn negate_after_joins_lines_without_a_timestamp() {
-        let events = join(config(r"^\[", true, MultilineMatch::After), &["[1] a", "b", "c", "[2] d"]);
-        assert_eq!(events.iter().map(|e| e.1.as_str()).collect::<Vec<_>>(), vec!["[1] a\nb\nc", "[2] d"]);
+        let events = join(
+            config(r"^\[", true, MultilineMatch::After),
+            &["[1] a", "b", "c", "[2] d"],
+        );
+        assert_eq!(
+            events.iter().map(|e| e.1.as_str()).collect::<Vec<_>>(),
+            vec!["[1] a\nb\nc", "[2] d"]
+        );
     }
 
     #[test]
     fn before_prepends_continuations_to_the_next_line() {
-        let events = join(config(r"\\$", false, MultilineMatch::Before), &["a \\", "b \\", "c", "d"]);
-        assert_eq!(events.iter().map(|e| e.1.as_str()).collect::<Vec<_>>(), vec!["a \\\nb \\\nc", "d"]);
+        let events = join(
+            config(r"\\$", false, MultilineMatch::Before),
+            &["a \\", "b \\", "c", "d"],
+        );
+        assert_eq!(
+            events.iter().map(|e| e.1.as_str()).collect::<Vec<_>>(),
+            vec!["a \\\nb \\\nc", "d"]
+        );
     }
 
     #[test]

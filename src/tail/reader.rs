@@ -36,7 +36,11 @@ pub fn read_region(
         let len = backlog.min(MAX_CHUNK as u64) as usize;
         if let Ok(map) = GuardedMap::new(file, offset, len) {
             use_bytes(map.bytes());
-            let trusted = if map.faulted() { Trusted::No } else { Trusted::Yes };
+            let trusted = if map.faulted() {
+                Trusted::No
+            } else {
+                Trusted::Yes
+            };
             return Ok((len, trusted));
         }
     }

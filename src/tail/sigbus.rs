@@ -27,11 +27,19 @@ struct Slot {
 }
 
 #[allow(clippy::declare_interior_mutable_const)]
-const EMPTY: Slot = Slot { start: AtomicUsize::new(0), len: AtomicUsize::new(0), faults: AtomicUsize::new(0) };
+const EMPTY: Slot = Slot {
+    start: AtomicUsize::new(0),
+    len: AtomicUsize::new(0),
+    faults: AtomicUsize::new(0),
+};
 static REGISTRY: [Slot; SLOTS] = [EMPTY; SLOTS];
 static INSTALL: Once = Once::new();
 
-extern "C" fn on_sigbus(_signal: libc::c_int, info: *mut libc::siginfo_t, _context: *mut libc::c_void) {
+extern "C" fn on_sigbus(
+    _signal: libc::c_int,
+    info: *mut libc::siginfo_t,
+    _context: *mut libc::c_void,
+) {
     // SAFETY: the kernel passes a valid siginfo_t for SA_SIGINFO handlers.
     let addr = unsafe { (*info).si_addr() } as usize;
     for slot in REGISTRY.iter() {
@@ -72,7 +80,10 @@ pub fn install() {
             action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER;
             libc::sigemptyset(&mut action.sa_mask);
             if libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut()) != 0 {
-                log::warn!("cannot install the SIGBUS handler: {}", io::Error::last_os_error());
+                log::warn!(
+                    "cannot install the SIGBUS handler: {}",
+                    io::Error::last_os_error()
+                );
             }
         }
     });
@@ -98,16 +109,30 @@ impl GuardedMap {
         let skip = (offset - aligned) as usize;
         // SAFETY: the file may change under the mapping; truncation is made safe by the SIGBUS handler above,
         // and the bytes are only copied out, never trusted to stay the same.
-        let map = unsafe { MmapOptions::new().offset(aligned).len(skip + len).map(file)? };
+        let map = unsafe {
+            MmapOptions::new()
+                .offset(aligned)
+                .len(skip + len)
+                .map(file)?
+        };
         let start = map.as_ptr() as usize;
         for (i, slot) in REGISTRY.iter().enumerate() {
-            if slot.start.compare_exchange(0, usize::MAX, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            if slot
+                .start
+                .compare_exchange(0, usize::MAX, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
                 slot.faults.store(0, Ordering::Release);
                 slot.len.store(map.len(), Ordering::Release);
                 slot.start.store(start, Ordering::Release);
                 #[cfg(target_os = "linux")]
                 let _ = map.advise(memmap2::Advice::Sequential);
-                return Ok(GuardedMap { map, slot: i, skip, len });
+                return Ok(GuardedMap {
+                    map,
+                    slot: i,
+                    skip,
+                    len,
+                });
             }
         }
         Err(io::Error::other("no free SIGBUS guard slot"))

@@ -1,13 +1,30 @@
 //! Counters the tailers keep for status reports and metrics.
 
+use parking_lot::Mutex;
+use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Totals since start; updated with relaxed atomics on the hot path.
+/// One open file, as status reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileStatus {
+    pub path: String,
+    /// Bytes read so far.
+    pub offset: u64,
+    /// Bytes acknowledged by the destination (what the checkpoint holds).
+    pub acked_offset: u64,
+    pub size: u64,
+    /// Bytes not yet acknowledged: `size - acked_offset`.
+    pub lag_bytes: u64,
+}
+
+/// Totals since start; updated with relaxed atomics on the hot path. The per-file list is refreshed by the
+/// file server once per poll interval.
 #[derive(Debug, Default)]
 pub struct TailStats {
     lines: AtomicU64,
     bytes: AtomicU64,
     files: AtomicU64,
+    file_list: Mutex<Vec<FileStatus>>,
 }
 
 impl TailStats {
@@ -27,6 +44,14 @@ impl TailStats {
     /// Bytes read since start.
     pub fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
+    }
+    /// Replaces the per-file list.
+    pub fn set_file_list(&self, list: Vec<FileStatus>) {
+        *self.file_list.lock() = list;
+    }
+    /// The per-file list as of the last poll.
+    pub fn file_list(&self) -> Vec<FileStatus> {
+        self.file_list.lock().clone()
     }
     /// Files open now.
     pub fn files(&self) -> u64 {

@@ -38,7 +38,12 @@ impl DirWatcher {
                 None
             }
         };
-        DirWatcher { inotify, by_dir: HashMap::new(), by_wd: HashMap::new(), buffer: vec![0u8; 64 * 1024] }
+        DirWatcher {
+            inotify,
+            by_dir: HashMap::new(),
+            by_wd: HashMap::new(),
+            buffer: vec![0u8; 64 * 1024],
+        }
     }
 
     /// Watches `dir` (idempotent). A directory that does not exist yet is skipped; the periodic scan retries.
@@ -75,7 +80,11 @@ impl DirWatcher {
             std::thread::sleep(timeout);
             return;
         };
-        let mut pollfd = libc::pollfd { fd: inotify.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut pollfd = libc::pollfd {
+            fd: inotify.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
         // SAFETY: one valid pollfd for the duration of the call.
         let ready = unsafe { libc::poll(&mut pollfd, 1, millis) };
@@ -97,14 +106,19 @@ impl DirWatcher {
                     out.push(Change::Structure);
                     continue;
                 }
-                if event.mask.intersects(EventMask::DELETE_SELF | EventMask::MOVE_SELF | EventMask::IGNORED) {
+                if event
+                    .mask
+                    .intersects(EventMask::DELETE_SELF | EventMask::MOVE_SELF | EventMask::IGNORED)
+                {
                     if let Some(dir) = self.by_wd.remove(&event.wd) {
                         self.by_dir.remove(&dir);
                     }
                     out.push(Change::Structure);
                     continue;
                 }
-                let Some(dir) = self.by_wd.get(&event.wd) else { continue };
+                let Some(dir) = self.by_wd.get(&event.wd) else {
+                    continue;
+                };
                 let path = match event.name {
                     Some(name) => dir.join(name),
                     None => dir.clone(),

@@ -21,7 +21,12 @@ impl Etcd {
     /// Starts etcd and waits until its client port accepts connections.
     pub fn start() -> Etcd {
         let data_dir = tempfile::tempdir().expect("tempdir");
-        let mut etcd = Etcd { child: None, client_port: free_port(), peer_port: free_port(), data_dir };
+        let mut etcd = Etcd {
+            child: None,
+            client_port: free_port(),
+            peer_port: free_port(),
+            data_dir,
+        };
         etcd.spawn();
         etcd
     }
@@ -32,15 +37,30 @@ impl Etcd {
         let child = Command::new(etcd_bin())
             .args(["--name", "test", "--data-dir"])
             .arg(self.data_dir.path().join("data"))
-            .args(["--listen-client-urls", &client, "--advertise-client-urls", &client])
-            .args(["--listen-peer-urls", &peer, "--initial-advertise-peer-urls", &peer])
+            .args([
+                "--listen-client-urls",
+                &client,
+                "--advertise-client-urls",
+                &client,
+            ])
+            .args([
+                "--listen-peer-urls",
+                &peer,
+                "--initial-advertise-peer-urls",
+                &peer,
+            ])
             .args(["--initial-cluster", &format!("test={peer}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start etcd ({e}): run .ci/setup (apt-get install etcd-server)"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start etcd ({e}): run .ci/setup (apt-get install etcd-server)")
+            });
         self.child = Some(child);
-        wait::port_open(&format!("127.0.0.1:{}", self.client_port), Duration::from_secs(20));
+        wait::port_open(
+            &format!("127.0.0.1:{}", self.client_port),
+            Duration::from_secs(20),
+        );
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -77,7 +97,13 @@ impl Etcd {
     pub fn get(&self, key: &str) -> Option<String> {
         let out = Command::new("etcdctl")
             .env("ETCDCTL_API", "3")
-            .args(["--endpoints", &self.endpoint(), "get", key, "--print-value-only"])
+            .args([
+                "--endpoints",
+                &self.endpoint(),
+                "get",
+                key,
+                "--print-value-only",
+            ])
             .output()
             .expect("run etcdctl");
         let text = String::from_utf8_lossy(&out.stdout).trim_end().to_string();

@@ -19,8 +19,12 @@ pub struct Consumed {
 impl Consumed {
     /// The payload as JSON (panics with the payload when it is not).
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.payload)
-            .unwrap_or_else(|e| panic!("payload is not JSON ({e}): {}", String::from_utf8_lossy(&self.payload)))
+        serde_json::from_slice(&self.payload).unwrap_or_else(|e| {
+            panic!(
+                "payload is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.payload)
+            )
+        })
     }
 }
 
@@ -40,17 +44,32 @@ impl TopicReader {
             .set("enable.partition.eof", "false")
             .create()
             .expect("consumer");
-        let partitions = super::wait::until(&format!("metadata of topic {topic}"), Duration::from_secs(30), || {
-            let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)).ok()?;
-            let count = metadata.topics().iter().find(|t| t.name() == topic)?.partitions().len();
-            (count > 0).then_some(count)
-        });
+        let partitions = super::wait::until(
+            &format!("metadata of topic {topic}"),
+            Duration::from_secs(30),
+            || {
+                let metadata = consumer
+                    .fetch_metadata(Some(topic), Duration::from_secs(5))
+                    .ok()?;
+                let count = metadata
+                    .topics()
+                    .iter()
+                    .find(|t| t.name() == topic)?
+                    .partitions()
+                    .len();
+                (count > 0).then_some(count)
+            },
+        );
         let mut list = TopicPartitionList::new();
         for p in 0..partitions {
-            list.add_partition_offset(topic, p as i32, Offset::Beginning).expect("partition offset");
+            list.add_partition_offset(topic, p as i32, Offset::Beginning)
+                .expect("partition offset");
         }
         consumer.assign(&list).expect("assign");
-        TopicReader { consumer, messages: Vec::new() }
+        TopicReader {
+            consumer,
+            messages: Vec::new(),
+        }
     }
 
     /// Polls until at least `count` messages were read in total; panics after `timeout` with no progress.
@@ -60,7 +79,10 @@ impl TopicReader {
             if self.poll_once(Duration::from_millis(200)) {
                 last_progress = Instant::now();
             } else if last_progress.elapsed() > timeout {
-                panic!("read {} of {count} messages; nothing new for {timeout:?}", self.messages.len());
+                panic!(
+                    "read {} of {count} messages; nothing new for {timeout:?}",
+                    self.messages.len()
+                );
             }
         }
         &self.messages
@@ -83,7 +105,10 @@ impl TopicReader {
                 let mut headers = HashMap::new();
                 if let Some(hs) = message.headers() {
                     for h in hs.iter() {
-                        headers.insert(h.key.to_string(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned());
+                        headers.insert(
+                            h.key.to_string(),
+                            String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                        );
                     }
                 }
                 self.messages.push(Consumed {

@@ -12,6 +12,7 @@
 
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod etcd;
 pub mod kafka;
 pub mod ports;

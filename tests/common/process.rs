@@ -13,15 +13,25 @@ pub struct Logpipe {
 impl Logpipe {
     /// Starts `logpipe ARGS...`, logging to `log_path`.
     pub fn start(args: &[&str], log_path: &Path) -> Logpipe {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(log_path).expect("open log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path)
+            .expect("open log file");
         let child = Command::new(env!("CARGO_BIN_EXE_logpipe"))
             .args(args)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("spawn logpipe");
-        Logpipe { child: Some(child), log_path: log_path.to_path_buf() }
+        Logpipe {
+            child: Some(child),
+            log_path: log_path.to_path_buf(),
+        }
     }
 
     /// The process id.
@@ -51,7 +61,10 @@ impl Logpipe {
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
-                panic!("logpipe did not exit within {timeout:?} of SIGTERM; log:\n{}", self.log());
+                panic!(
+                    "logpipe did not exit within {timeout:?} of SIGTERM; log:\n{}",
+                    self.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -76,6 +89,12 @@ impl Drop for Logpipe {
 
 /// Runs `logpipe ARGS...` to completion and returns (status, stderr).
 pub fn run_to_end(args: &[&str]) -> (ExitStatus, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_logpipe")).args(args).output().expect("run logpipe");
-    (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_logpipe"))
+        .args(args)
+        .output()
+        .expect("run logpipe");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -18,5 +18,7 @@ pub fn until<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option
 
 /// Waits until a TCP connection to `addr` succeeds.
 pub fn port_open(addr: &str, timeout: Duration) {
-    until(&format!("{addr} to accept connections"), timeout, || std::net::TcpStream::connect(addr).ok().map(|_| ()));
+    until(&format!("{addr} to accept connections"), timeout, || {
+        std::net::TcpStream::connect(addr).ok().map(|_| ())
+    });
 }
