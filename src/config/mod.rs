@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod collect;
 pub mod duration;
+pub mod transfer;
 
 pub use agent::{AgentConfig, KafkaConfig};
 pub use collect::{Codec, CollectEntry, MultilineConfig, MultilineMatch, StartAt};

@@ -1,14 +1,285 @@
-//! Transfer: Kafka consumer group → `_bulk` indexer (placeholder until issue 4 lands).
+//! `logpipe transfer`: Kafka consumer group → Elasticsearch `_bulk`, no loss and no duplicates.
+//!
+//! Threads: `kafka.consumers` consumer threads (`consumer`, each a group member with its own `BaseConsumer`,
+//! decoding messages into documents with `decode`) feed one bounded channel of batches drained by
+//! `pipeline.indexers` indexer threads (`crate::indexer`). Offsets are committed only once every batch holding
+//! them is settled (`offsets`): indexed, or refused with a 4xx and written to the dead letter (a file, or a
+//! topic via `dead_letter`). Documents carry deterministic `_id`s and use the `index` action, so whatever is
+//! read twice (after `kill -9`, a rebalance, a store outage) overwrites itself. SIGTERM/SIGINT: consumers
+//! send, wait for (up to `drain_timeout`) and commit everything in flight, then indexers stop; exit 0.
+
+pub mod consumer;
+pub mod dead_letter;
+pub mod decode;
+pub mod offsets;
+pub mod stats;
+
+use crate::config::transfer::{TransferCodec, TransferConfig};
+use crate::indexer::http::Auth;
+use crate::indexer::{
+    DeadLetterSink, FileDeadLetters, HttpBulkTarget, IndexPattern, Indexer, IndexerSettings,
+    IndexerStats,
+};
+use crate::shutdown;
+use anyhow::Context;
+use consumer::{ConsumerSettings, TransferContext};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use stats::TransferStats;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// Command-line arguments of `logpipe transfer`.
 #[derive(clap::Args, Debug)]
+#[command(long_about = TRANSFER_HELP)]
 pub struct TransferArgs {
-    /// Path of the transfer's TOML configuration.
-    #[arg(long)]
+    /// Path of the transfer's TOML configuration (see `logpipe transfer --help` for every key).
+    #[arg(long, short)]
     pub config: std::path::PathBuf,
 }
 
-/// Runs `logpipe transfer`.
-pub fn run(_args: TransferArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the transfer is not built yet")
+const TRANSFER_HELP: &str = r#"Consume Kafka and index into Elasticsearch (or logpipe's store) with _bulk.
+
+At-least-once delivery with deterministic document ids: offsets are committed only after every document
+of a batch is indexed or dead-lettered, and a replay overwrites instead of duplicating.
+
+Configuration keys (TOML; unknown keys are an error naming the key):
+
+  [kafka]
+  brokers = "127.0.0.1:9092"         bootstrap servers (required)
+  group = "logpipe-transfer"         consumer group; processes of one group share the partitions
+  topics = ["app_log", "^web_.*"]    topics; a leading ^ makes a regex (required)
+  consumers = 1                      consumer threads in this process (group members)
+  [kafka.options]                    any librdkafka consumer property, e.g. "session.timeout.ms" = "10000"
+
+  [elasticsearch]
+  url = "http://127.0.0.1:9200"      base URL; or urls = ["http://a:9200", "https://b:9200"] (round robin)
+  user = "elastic"                   basic auth, with password = "..."
+  api_key = "base64(id:key)"         or an API key
+  index = "%{[topic]}-%{+YYYY.MM.dd}" Logstash sprintf: %{+date} from @timestamp (UTC; yyyy YYYY xxxx ww
+                                     MM dd HH mm ss SSS), %{[a][b]} / %{a} from the document, %{[topic]} the
+                                     Kafka topic; a document the pattern cannot fill goes to the dead letter
+  codec = "json"                     json: the message is the document (non-JSON → {"message": ...} tagged
+                                     _jsonparsefailure); raw: {"message": ...} plus the agent's raw headers
+  request_timeout = "60s"            one _bulk request
+
+  [pipeline]
+  bulk_docs = 5000                   documents per _bulk request at most
+  bulk_bytes = 5242880               bytes per _bulk request at most
+  flush_interval = "1s"              a partial batch is sent after this long
+  indexers = 2                       indexer threads
+  in_flight_batches = 4              batches in flight per consumer before its partitions are paused
+  max_document_bytes = 10485760      larger messages go to the dead letter
+  backoff_initial = "100ms"          retry delay of 429 / 5xx / connection errors, doubling up to
+  backoff_max = "30s"
+  drain_timeout = "10s"              SIGTERM and partition revocation wait this long for batches in flight
+  status_interval = "10s"            status line period
+
+  [dead_letter]                      where refused documents go, with the reason (exactly one of):
+  path = "/var/lib/logpipe/dead.ndjson"   an NDJSON file (fsynced)
+  topic = "logpipe_dead_letters"     a Kafka topic on the same brokers
+"#;
+
+/// Runs `logpipe transfer` until SIGTERM / SIGINT.
+pub fn run(args: TransferArgs) -> anyhow::Result<()> {
+    let config = TransferConfig::load(&args.config)?;
+    let stop = shutdown::on_signal()?;
+    let transfer = Transfer::start(&config, stop.clone())?;
+    let mut last_status = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+        if last_status.elapsed() >= config.pipeline.status_interval {
+            last_status = Instant::now();
+            transfer.log_status();
+        }
+        if transfer.consumers.iter().any(JoinHandle::is_finished) {
+            stop.store(true, Ordering::Relaxed);
+            transfer.stop()?;
+            anyhow::bail!("a consumer thread ended unexpectedly");
+        }
+    }
+    log::info!("shutting down");
+    transfer.stop()
+}
+
+/// A running transfer.
+pub struct Transfer {
+    consumers: Vec<JoinHandle<()>>,
+    indexers: Vec<JoinHandle<()>>,
+    abandon: Arc<AtomicBool>,
+    pub indexer_stats: Arc<IndexerStats>,
+    pub transfer_stats: Arc<TransferStats>,
+}
+
+impl Transfer {
+    /// Starts indexer and consumer threads; consumers stop when `stop` is set.
+    pub fn start(config: &TransferConfig, stop: Arc<AtomicBool>) -> anyhow::Result<Transfer> {
+        let es = &config.elasticsearch;
+        let auth = match (&es.user, &es.password, &es.api_key) {
+            (Some(user), Some(password), _) => Auth::Basic {
+                user: user.clone(),
+                password: password.clone(),
+            },
+            (_, _, Some(key)) => Auth::ApiKey(key.clone()),
+            _ => Auth::None,
+        };
+        let target = HttpBulkTarget::new(&es.all_urls(), &auth, es.request_timeout)
+            .map_err(anyhow::Error::msg)?;
+        let dead_letters: Arc<dyn DeadLetterSink> =
+            match (&config.dead_letter.topic, &config.dead_letter.path) {
+                (Some(topic), _) => Arc::new(dead_letter::KafkaDeadLetters::new(
+                    &config.kafka.brokers,
+                    topic,
+                    &config.kafka.options,
+                )?),
+                (None, Some(path)) => Arc::new(
+                    FileDeadLetters::open(path)
+                        .map_err(anyhow::Error::msg)
+                        .context("dead_letter.path")?,
+                ),
+                (None, None) => anyhow::bail!("dead_letter: give exactly one of topic or path"),
+            };
+        let p = &config.pipeline;
+        let indexer_stats = Arc::new(IndexerStats::default());
+        let transfer_stats = Arc::new(TransferStats::default());
+        let abandon = Arc::new(AtomicBool::new(false));
+        let indexer = Indexer {
+            target: Arc::new(target),
+            dead_letters,
+            stats: indexer_stats.clone(),
+            settings: IndexerSettings {
+                backoff_initial: p.backoff_initial,
+                backoff_max: p.backoff_max,
+            },
+            abandon: abandon.clone(),
+        };
+        let (batches, batch_rx) =
+            crossbeam_channel::bounded(config.kafka.consumers * p.in_flight_batches);
+        let mut indexers = Vec::new();
+        for i in 0..p.indexers {
+            let indexer = indexer.clone();
+            let rx = batch_rx.clone();
+            indexers.push(
+                std::thread::Builder::new()
+                    .name(format!("indexer-{i}"))
+                    .spawn(move || indexer.run(rx))?,
+            );
+        }
+        let settings = ConsumerSettings {
+            bulk_docs: p.bulk_docs,
+            bulk_bytes: p.bulk_bytes,
+            flush_interval: p.flush_interval,
+            in_flight_batches: p.in_flight_batches,
+            drain_timeout: p.drain_timeout,
+        };
+        let topics: Vec<&str> = config.kafka.topics.iter().map(String::as_str).collect();
+        let mut consumers = Vec::new();
+        for i in 0..config.kafka.consumers {
+            let name = format!("consumer-{i}");
+            let context = TransferContext::new(
+                name.clone(),
+                batches.clone(),
+                settings,
+                transfer_stats.clone(),
+            );
+            let consumer: BaseConsumer<TransferContext> = consumer_config(config)
+                .create_with_context(context)
+                .context("bad [kafka] settings")?;
+            consumer
+                .subscribe(&topics)
+                .context("cannot subscribe to kafka.topics")?;
+            let decoder = decode::Decoder {
+                codec: es.codec,
+                index: IndexPattern::parse(&es.index)
+                    .map_err(anyhow::Error::msg)
+                    .context("elasticsearch.index")?,
+                max_document_bytes: p.max_document_bytes,
+            };
+            let raw = es.codec == TransferCodec::Raw;
+            let stop = stop.clone();
+            consumers.push(
+                std::thread::Builder::new()
+                    .name(name)
+                    .spawn(move || consumer::run_consumer(consumer, &decoder, raw, &stop))?,
+            );
+        }
+        log::info!(
+            "transfer started: group {}, topics {:?}, {} consumers, {} indexers → {:?}",
+            config.kafka.group,
+            config.kafka.topics,
+            config.kafka.consumers,
+            p.indexers,
+            es.all_urls()
+        );
+        Ok(Transfer {
+            consumers,
+            indexers,
+            abandon,
+            indexer_stats,
+            transfer_stats,
+        })
+    }
+
+    /// Logs one status line.
+    pub fn log_status(&self) {
+        let (consumed, undecodable, commits, assigned) = self.transfer_stats.totals();
+        let i = self.indexer_stats.totals();
+        log::info!(
+            "status: consumed={consumed} indexed={} dead_lettered={} (undecodable={undecodable}) requests={} retries={} \
+             abandoned_batches={} commits={commits} partitions={assigned} bulk_mean_ms={:.1} bulk_max_ms={:.1}",
+            i.indexed,
+            i.dead_lettered,
+            i.requests,
+            i.retries,
+            i.abandoned_batches,
+            i.mean_latency_ms(),
+            i.latency_micros_max as f64 / 1000.0
+        );
+    }
+
+    /// Waits for the consumers (the `stop` flag given to `start` must be set), then ends the indexers.
+    pub fn stop(self) -> anyhow::Result<()> {
+        let mut panicked = false;
+        for handle in self.consumers {
+            panicked |= handle.join().is_err();
+        }
+        // Consumers drained what they could; whatever is still retrying is abandoned (uncommitted).
+        self.abandon.store(true, Ordering::Relaxed);
+        for handle in self.indexers {
+            panicked |= handle.join().is_err();
+        }
+        let final_status = Transfer {
+            consumers: Vec::new(),
+            indexers: Vec::new(),
+            abandon: self.abandon,
+            indexer_stats: self.indexer_stats,
+            transfer_stats: self.transfer_stats,
+        };
+        final_status.log_status();
+        if panicked {
+            anyhow::bail!("a transfer thread panicked");
+        }
+        Ok(())
+    }
+}
+
+/// librdkafka consumer properties; `[kafka.options]` override the defaults.
+fn consumer_config(config: &TransferConfig) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    client
+        .set("bootstrap.servers", &config.kafka.brokers)
+        .set("group.id", &config.kafka.group)
+        .set("client.id", "logpipe-transfer")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .set("queued.max.messages.kbytes", "16384")
+        .set("topic.metadata.refresh.interval.ms", "30000");
+    for (key, value) in &config.kafka.options {
+        client.set(key, value);
+    }
+    client
 }

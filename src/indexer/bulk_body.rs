@@ -1,0 +1,96 @@
+//! Building `_bulk` request bodies: NDJSON pairs of an `index` action line and the document's source line.
+//!
+//! `index` (not `create`) so that a replayed document overwrites its earlier copy; index names and ids are
+//! JSON-escaped; sources are written as-is and must be one-line JSON objects (the decoder guarantees it).
+
+use super::Doc;
+
+/// Appends the action and source lines of `doc` to `body`.
+#[inline]
+pub fn append_doc(body: &mut Vec<u8>, doc: &Doc) {
+    body.extend_from_slice(b"{\"index\":{\"_index\":\"");
+    escape_json_str(&doc.index, body);
+    body.extend_from_slice(b"\",\"_id\":\"");
+    escape_json_str(&doc.id, body);
+    body.extend_from_slice(b"\"}}\n");
+    body.extend_from_slice(&doc.source);
+    body.push(b'\n');
+}
+
+/// The body for `docs[i]` for every `i` in `which`, in that order (response items come back in it).
+pub fn build_body(docs: &[Doc], which: &[usize], body: &mut Vec<u8>) {
+    body.clear();
+    let bytes: usize = which
+        .iter()
+        .filter_map(|&i| docs.get(i))
+        .map(|d| d.source.len() + d.index.len() + d.id.len() + 40)
+        .sum();
+    body.reserve(bytes);
+    for doc in which.iter().filter_map(|&i| docs.get(i)) {
+        append_doc(body, doc);
+    }
+}
+
+/// Writes `text` escaped for the inside of a JSON string.
+#[inline]
+pub fn escape_json_str(text: &str, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escape);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indexer::Origin;
+
+    fn doc(index: &str, id: &str, source: &str) -> Doc {
+        Doc {
+            index: index.into(),
+            id: id.into(),
+            source: source.as_bytes().to_vec(),
+            origin: Origin {
+                source: "t".into(),
+                partition: 0,
+                offset: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn body_is_action_source_pairs() {
+        let docs = vec![doc("a", "1", r#"{"x":1}"#), doc("b", "q\"2", r#"{"y":2}"#)];
+        let mut body = Vec::new();
+        build_body(&docs, &[1, 0], &mut body);
+        let text = String::from_utf8(body).expect("utf8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(text.ends_with('\n'));
+        for line in &lines {
+            serde_json::from_str::<serde_json::Value>(line).expect("each line is JSON");
+        }
+        let action: serde_json::Value = serde_json::from_str(lines[0]).expect("json");
+        assert_eq!(action["index"]["_id"], "q\"2");
+        assert_eq!(action["index"]["_index"], "b");
+        assert_eq!(lines[3], r#"{"x":1}"#);
+    }
+}

@@ -1,0 +1,101 @@
+//! Reading a `_bulk` response: one verdict per document sent, in request order.
+//!
+//! 2xx items are indexed; 429 and 5xx items are retried; any other 4xx item (mapping conflict, parse error,
+//! invalid index name) is refused and goes to the dead letter with Elasticsearch's `type: reason`. A response
+//! whose `items` do not match the request one for one is treated as unreadable (the whole request is retried:
+//! with deterministic ids that only overwrites).
+
+use serde_json::Value;
+
+/// What happened to one document of a `_bulk` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemVerdict {
+    Indexed,
+    Retry(String),
+    Refused(String),
+}
+
+/// One verdict per document, or why the response cannot be read.
+pub fn classify(response: &Value, sent: usize) -> Result<Vec<ItemVerdict>, String> {
+    if response.get("errors").and_then(Value::as_bool) == Some(false) {
+        let count = response
+            .get("items")
+            .and_then(Value::as_array)
+            .map(Vec::len);
+        if count.is_none_or(|c| c == sent) {
+            return Ok(vec![ItemVerdict::Indexed; sent]);
+        }
+    }
+    let items = response
+        .get("items")
+        .and_then(Value::as_array)
+        .ok_or("the _bulk response has no items")?;
+    if items.len() != sent {
+        return Err(format!(
+            "the _bulk response has {} items for {sent} documents",
+            items.len()
+        ));
+    }
+    Ok(items.iter().map(item_verdict).collect())
+}
+
+fn item_verdict(item: &Value) -> ItemVerdict {
+    let Some(result) = item.as_object().and_then(|o| o.values().next()) else {
+        return ItemVerdict::Retry("a _bulk item is not an object".into());
+    };
+    let status = result.get("status").and_then(Value::as_u64).unwrap_or(0);
+    let reason = || match result.get("error") {
+        Some(Value::Object(error)) => {
+            let kind = error.get("type").and_then(Value::as_str).unwrap_or("error");
+            let why = error.get("reason").and_then(Value::as_str).unwrap_or("");
+            format!("HTTP {status} {kind}: {why}")
+        }
+        Some(other) => format!("HTTP {status}: {other}"),
+        None => format!("HTTP {status}"),
+    };
+    match status {
+        200..=299 if result.get("error").is_none() => ItemVerdict::Indexed,
+        429 | 500..=599 => ItemVerdict::Retry(reason()),
+        400..=499 => ItemVerdict::Refused(reason()),
+        _ => ItemVerdict::Retry(reason()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn all_ok() {
+        let r = json!({"took": 1, "errors": false, "items": [{"index": {"status": 201}}, {"index": {"status": 200}}]});
+        assert_eq!(
+            classify(&r, 2),
+            Ok(vec![ItemVerdict::Indexed, ItemVerdict::Indexed])
+        );
+    }
+
+    #[test]
+    fn mixed_items() {
+        let r = json!({"errors": true, "items": [
+            {"index": {"status": 201}},
+            {"index": {"status": 429, "error": {"type": "es_rejected_execution_exception", "reason": "queue full"}}},
+            {"index": {"status": 400, "error": {"type": "mapper_parsing_exception", "reason": "failed to parse field [n]"}}},
+            {"index": {"status": 503, "error": {"type": "unavailable_shards_exception", "reason": "x"}}},
+        ]});
+        let v = classify(&r, 4).expect("readable");
+        assert_eq!(v[0], ItemVerdict::Indexed);
+        assert!(matches!(&v[1], ItemVerdict::Retry(r) if r.contains("429")));
+        assert!(
+            matches!(&v[2], ItemVerdict::Refused(r) if r.contains("mapper_parsing_exception") && r.contains("[n]"))
+        );
+        assert!(matches!(&v[3], ItemVerdict::Retry(_)));
+    }
+
+    #[test]
+    fn mismatched_counts_are_unreadable() {
+        let r = json!({"errors": true, "items": [{"index": {"status": 201}}]});
+        assert!(classify(&r, 2).is_err());
+        assert!(classify(&json!({"error": "x"}), 1).is_err());
+    }
+}

@@ -1,0 +1,73 @@
+//! Indexer counters for status lines and benchmarks: documents indexed / dead-lettered, requests, retries,
+//! and `_bulk` latency (sum, count, max).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Totals since start, shared by every indexer thread.
+#[derive(Debug, Default)]
+pub struct IndexerStats {
+    indexed: AtomicU64,
+    dead_lettered: AtomicU64,
+    requests: AtomicU64,
+    retries: AtomicU64,
+    abandoned_batches: AtomicU64,
+    latency_micros_sum: AtomicU64,
+    latency_micros_max: AtomicU64,
+}
+
+/// A copy of the counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexerTotals {
+    pub indexed: u64,
+    pub dead_lettered: u64,
+    pub requests: u64,
+    pub retries: u64,
+    pub abandoned_batches: u64,
+    pub latency_micros_sum: u64,
+    pub latency_micros_max: u64,
+}
+
+impl IndexerStats {
+    pub fn indexed(&self, n: u64) {
+        self.indexed.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn dead_lettered(&self, n: u64) {
+        self.dead_lettered.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn abandoned(&self) {
+        self.abandoned_batches.fetch_add(1, Ordering::Relaxed);
+    }
+    /// One `_bulk` round trip (successful or not).
+    pub fn request(&self, latency: Duration) {
+        let micros = latency.as_micros() as u64;
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.latency_micros_sum.fetch_add(micros, Ordering::Relaxed);
+        self.latency_micros_max.fetch_max(micros, Ordering::Relaxed);
+    }
+    pub fn totals(&self) -> IndexerTotals {
+        IndexerTotals {
+            indexed: self.indexed.load(Ordering::Relaxed),
+            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            abandoned_batches: self.abandoned_batches.load(Ordering::Relaxed),
+            latency_micros_sum: self.latency_micros_sum.load(Ordering::Relaxed),
+            latency_micros_max: self.latency_micros_max.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl IndexerTotals {
+    /// Mean `_bulk` latency in milliseconds.
+    pub fn mean_latency_ms(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.latency_micros_sum as f64 / self.requests as f64 / 1000.0
+        }
+    }
+}

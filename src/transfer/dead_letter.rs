@@ -1,0 +1,110 @@
+//! The Kafka-topic dead-letter sink: each letter is one JSON message (key: the document's `_id`).
+//!
+//! `write` enqueues every letter, then flushes and checks the delivery reports: only when all were
+//! acknowledged does it return `Ok` (the indexer then counts the batch as settled). On failure the indexer
+//! writes the whole set again, so a letter may appear twice in the topic — never zero times.
+
+use crate::indexer::{DeadLetter, DeadLetterSink};
+use parking_lot::Mutex;
+use rdkafka::config::ClientConfig;
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::ClientContext;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How long one `write` waits for acknowledgements.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Counts failed deliveries.
+#[derive(Default)]
+pub struct DeliveryFailures(AtomicU64);
+
+impl ClientContext for DeliveryFailures {}
+
+impl ProducerContext for DeliveryFailures {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            log::warn!("dead-letter delivery failed: {e}");
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Dead letters to a Kafka topic.
+pub struct KafkaDeadLetters {
+    topic: String,
+    producer: Mutex<BaseProducer<DeliveryFailures>>,
+}
+
+impl KafkaDeadLetters {
+    pub fn new(
+        brokers: &str,
+        topic: &str,
+        options: &BTreeMap<String, String>,
+    ) -> anyhow::Result<KafkaDeadLetters> {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", brokers)
+            .set("client.id", "logpipe-transfer-dead-letters")
+            .set("acks", "all")
+            .set(
+                "message.timeout.ms",
+                DELIVERY_TIMEOUT.as_millis().to_string(),
+            )
+            .set("linger.ms", "5");
+        for (key, value) in options.iter().filter(|(k, _)| {
+            k.starts_with("security.") || k.starts_with("ssl.") || k.starts_with("sasl.")
+        }) {
+            config.set(key, value);
+        }
+        let producer = config.create_with_context(DeliveryFailures::default())?;
+        Ok(KafkaDeadLetters {
+            topic: topic.to_string(),
+            producer: Mutex::new(producer),
+        })
+    }
+}
+
+impl DeadLetterSink for KafkaDeadLetters {
+    fn write(&self, letters: &[DeadLetter]) -> Result<(), String> {
+        let producer = self.producer.lock();
+        let failures_before = producer.context().0.load(Ordering::Relaxed);
+        for letter in letters {
+            let payload = letter.to_json_line();
+            let key = letter.id.clone().unwrap_or_default();
+            let mut record = BaseRecord::to(&self.topic)
+                .key(key.as_str())
+                .payload(payload.as_slice());
+            loop {
+                match producer.send(record) {
+                    Ok(()) => break,
+                    Err((
+                        rdkafka::error::KafkaError::MessageProduction(
+                            rdkafka::types::RDKafkaErrorCode::QueueFull,
+                        ),
+                        back,
+                    )) => {
+                        record = back;
+                        producer.poll(Duration::from_millis(50));
+                    }
+                    Err((e, _)) => {
+                        return Err(format!(
+                            "cannot enqueue a dead letter to {}: {e}",
+                            self.topic
+                        ))
+                    }
+                }
+            }
+        }
+        producer
+            .flush(DELIVERY_TIMEOUT)
+            .map_err(|e| format!("dead letters to {} not acknowledged: {e}", self.topic))?;
+        let failed = producer.context().0.load(Ordering::Relaxed) - failures_before;
+        if failed > 0 {
+            return Err(format!("{failed} dead letters to {} failed", self.topic));
+        }
+        Ok(())
+    }
+}

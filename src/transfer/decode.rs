@@ -1,0 +1,386 @@
+//! Kafka message → `Doc` (or a `DeadLetter` with the reason): codecs, `_id`, `@timestamp`, index name.
+//!
+//! Codec `json`: a JSON object is the document (kept byte for byte when it is one line and has
+//! `@timestamp`); anything else — not JSON, a JSON scalar or array, binary — becomes
+//! `{"message": <text>, "tags": ["_jsonparsefailure"]}` as Logstash does (invalid UTF-8 is replaced, the exact
+//! bytes kept in `log.original_base64`, tagged `invalid_utf8`). Codec `raw`: `{"message": <text>}` plus the
+//! agent's raw-codec headers mapped back to nested ECS fields. Both add `@timestamp` (the Kafka timestamp, or
+//! now) when absent. `_id` is `event.id` when the document has one, else a hash of topic/partition/offset,
+//! so a replay of the same message lands on the same document. Oversized messages and index names the pattern
+//! cannot fill are dead letters, never errors of the partition.
+
+use crate::config::transfer::TransferCodec;
+use crate::indexer::{DeadLetter, Doc, IndexContext, IndexPattern, Origin};
+use base64::Engine;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Longest `_id` Elasticsearch accepts.
+const MAX_ID_BYTES: usize = 512;
+
+/// The parts of a Kafka message the decoder uses.
+pub struct MessageView<'a> {
+    pub topic: &'a Arc<str>,
+    pub partition: i32,
+    pub offset: i64,
+    /// Kafka timestamp, milliseconds since the epoch.
+    pub timestamp_millis: Option<i64>,
+    pub payload: &'a [u8],
+    pub headers: Vec<(&'a str, &'a [u8])>,
+}
+
+/// What a message became.
+pub enum Decoded {
+    Doc(Doc),
+    Dead(DeadLetter),
+}
+
+/// Settings of the decoding step.
+pub struct Decoder {
+    pub codec: TransferCodec,
+    pub index: IndexPattern,
+    pub max_document_bytes: usize,
+}
+
+impl Decoder {
+    pub fn decode(&self, message: &MessageView<'_>) -> Decoded {
+        let origin = Origin {
+            source: message.topic.clone(),
+            partition: message.partition,
+            offset: message.offset,
+        };
+        if message.payload.len() > self.max_document_bytes {
+            return Decoded::Dead(DeadLetter {
+                origin,
+                index: None,
+                id: None,
+                reason: format!(
+                    "message of {} bytes exceeds pipeline.max_document_bytes ({})",
+                    message.payload.len(),
+                    self.max_document_bytes
+                ),
+                document: message.payload.to_vec(),
+            });
+        }
+        let (document, verbatim) = match self.codec {
+            TransferCodec::Json => json_document(message),
+            TransferCodec::Raw => (raw_document(message), false),
+        };
+        let id = document_id(&document)
+            .unwrap_or_else(|| hash_id(message.topic, message.partition, message.offset));
+        let index = match self.index.literal() {
+            Some(name) => Ok(name.to_string()),
+            None => self.index.format(&IndexContext {
+                document: &document,
+                topic: Some(message.topic),
+            }),
+        };
+        let source = if verbatim {
+            message.payload.to_vec()
+        } else {
+            serde_json::to_vec(&document).unwrap_or_default()
+        };
+        match index {
+            Ok(index) => Decoded::Doc(Doc {
+                index,
+                id,
+                source,
+                origin,
+            }),
+            Err(reason) => Decoded::Dead(DeadLetter {
+                origin,
+                index: None,
+                id: Some(id),
+                reason: format!("no index name: {reason}"),
+                document: source,
+            }),
+        }
+    }
+}
+
+/// The document and whether the payload itself can be sent as its source.
+fn json_document(message: &MessageView<'_>) -> (Value, bool) {
+    match serde_json::from_slice::<Value>(message.payload) {
+        Ok(Value::Object(mut map)) => {
+            let one_line = memchr::memchr(b'\n', message.payload).is_none();
+            if map.contains_key("@timestamp") {
+                (Value::Object(map), one_line)
+            } else {
+                map.insert(
+                    "@timestamp".into(),
+                    Value::String(kafka_timestamp(message.timestamp_millis)),
+                );
+                (Value::Object(map), false)
+            }
+        }
+        _ => {
+            let mut map = text_document(message.payload);
+            let tags = map
+                .entry("tags")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(tags) = tags {
+                tags.insert(0, Value::from("_jsonparsefailure"));
+            }
+            map.insert(
+                "@timestamp".into(),
+                Value::String(kafka_timestamp(message.timestamp_millis)),
+            );
+            (Value::Object(map), false)
+        }
+    }
+}
+
+/// `{"message": text}`, lossless for invalid UTF-8.
+fn text_document(payload: &[u8]) -> Map<String, Value> {
+    let mut map = Map::new();
+    match std::str::from_utf8(payload) {
+        Ok(text) => {
+            map.insert("message".into(), Value::from(text));
+        }
+        Err(_) => {
+            map.insert(
+                "message".into(),
+                Value::from(String::from_utf8_lossy(payload).into_owned()),
+            );
+            let original = base64::engine::general_purpose::STANDARD.encode(payload);
+            map.insert(
+                "log".into(),
+                serde_json::json!({ "original_base64": original }),
+            );
+            map.insert("tags".into(), serde_json::json!(["invalid_utf8"]));
+        }
+    }
+    map
+}
+
+fn raw_document(message: &MessageView<'_>) -> Value {
+    let mut map = text_document(message.payload);
+    let mut document = Value::Object(Map::new());
+    let header = |name: &str| {
+        message
+            .headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
+    let timestamp =
+        header("@timestamp").unwrap_or_else(|| kafka_timestamp(message.timestamp_millis));
+    set_path(&mut document, &["@timestamp"], Value::from(timestamp));
+    if let Some(host) = header("host.name") {
+        set_path(&mut document, &["host", "name"], Value::from(host));
+    }
+    if let Some(path) = header("log.file.path") {
+        set_path(&mut document, &["log", "file", "path"], Value::from(path));
+    }
+    if let Some(offset) = header("log.offset") {
+        let value = offset
+            .parse::<u64>()
+            .map(Value::from)
+            .unwrap_or(Value::from(offset));
+        set_path(&mut document, &["log", "offset"], value);
+    }
+    if let Some(flags) = header("log.flags") {
+        let list: Vec<Value> = flags
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(Value::from)
+            .collect();
+        set_path(&mut document, &["log", "flags"], Value::Array(list));
+    }
+    if let Some(id) = header("event.id") {
+        set_path(&mut document, &["event", "id"], Value::from(id));
+    }
+    if let Some(fields) = header("fields") {
+        let value = serde_json::from_str::<Value>(&fields).unwrap_or(Value::from(fields));
+        set_path(&mut document, &["fields"], value);
+    }
+    if let Some(Value::Object(log)) = map.remove("log") {
+        for (key, value) in log {
+            set_path(&mut document, &["log", key.as_str()], value);
+        }
+    }
+    if let Value::Object(target) = &mut document {
+        target.extend(map);
+    }
+    document
+}
+
+fn set_path(document: &mut Value, path: &[&str], value: Value) {
+    let mut at = document;
+    for key in &path[..path.len() - 1] {
+        if !at.get(*key).is_some_and(Value::is_object) {
+            if let Value::Object(map) = at {
+                map.insert((*key).to_string(), Value::Object(Map::new()));
+            }
+        }
+        let Some(next) = at.get_mut(*key) else { return };
+        at = next;
+    }
+    if let Value::Object(map) = at {
+        map.insert(path[path.len() - 1].to_string(), value);
+    }
+}
+
+/// `event.id` (nested or dotted) when it is a usable `_id`.
+fn document_id(document: &Value) -> Option<String> {
+    let value = document
+        .get("event")
+        .and_then(|e| e.get("id"))
+        .or_else(|| document.get("event.id"))?;
+    let id = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    (!id.is_empty() && id.len() <= MAX_ID_BYTES).then_some(id)
+}
+
+/// 32 hex digits identifying a Kafka message.
+pub fn hash_id(topic: &str, partition: i32, offset: i64) -> String {
+    let mut bytes = Vec::with_capacity(topic.len() + 13);
+    bytes.extend_from_slice(topic.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(&partition.to_le_bytes());
+    bytes.extend_from_slice(&offset.to_le_bytes());
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
+}
+
+fn kafka_timestamp(millis: Option<i64>) -> String {
+    match millis.and_then(|m| u64::try_from(m).ok()) {
+        Some(m) => crate::event::timestamp::rfc3339_millis(UNIX_EPOCH + Duration::from_millis(m)),
+        None => crate::event::timestamp::rfc3339_millis(SystemTime::now()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoder(codec: TransferCodec, pattern: &str) -> Decoder {
+        Decoder {
+            codec,
+            index: IndexPattern::parse(pattern).expect("pattern"),
+            max_document_bytes: 1000,
+        }
+    }
+
+    fn view<'a>(
+        topic: &'a Arc<str>,
+        payload: &'a [u8],
+        headers: Vec<(&'a str, &'a [u8])>,
+    ) -> MessageView<'a> {
+        MessageView {
+            topic,
+            partition: 1,
+            offset: 42,
+            timestamp_millis: Some(1_790_000_000_000),
+            payload,
+            headers,
+        }
+    }
+
+    fn doc(decoded: Decoded) -> (Doc, Value) {
+        match decoded {
+            Decoded::Doc(doc) => {
+                let value = serde_json::from_slice(&doc.source).expect("source is JSON");
+                (doc, value)
+            }
+            Decoded::Dead(letter) => panic!("dead letter: {}", letter.reason),
+        }
+    }
+
+    #[test]
+    fn agent_events_keep_their_bytes_and_id() {
+        let topic: Arc<str> = "app_log".into();
+        let payload =
+            br#"{"@timestamp":"2026-11-22T04:51:21.123Z","message":"hi","event":{"id":"abc"}}"#;
+        let (d, _) = doc(
+            decoder(TransferCodec::Json, "%{[topic]}-%{+YYYY.MM.dd}").decode(&view(
+                &topic,
+                payload,
+                vec![],
+            )),
+        );
+        assert_eq!(d.source, payload.to_vec());
+        assert_eq!(d.id, "abc");
+        assert_eq!(d.index, "app_log-2026.11.22");
+    }
+
+    #[test]
+    fn non_json_is_tagged_and_timestamped() {
+        let topic: Arc<str> = "t".into();
+        for payload in [&b"plain text"[..], b"[1,2]", b"\xff\xfebinary", b""] {
+            let (d, v) =
+                doc(decoder(TransferCodec::Json, "logs").decode(&view(&topic, payload, vec![])));
+            assert_eq!(v["tags"][0], "_jsonparsefailure");
+            assert!(
+                v["@timestamp"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("2026-")),
+                "{v}"
+            );
+            assert_eq!(d.id, hash_id("t", 1, 42));
+        }
+        let (_, v) =
+            doc(decoder(TransferCodec::Json, "logs").decode(&view(&topic, b"\xff", vec![])));
+        assert_eq!(v["log"]["original_base64"], "/w==");
+        let (_, v) = doc(decoder(TransferCodec::Json, "logs").decode(&view(
+            &topic,
+            br#"{"Type":"error","Msg":"x"}"#,
+            vec![],
+        )));
+        assert_eq!(v["Msg"], "x");
+        assert!(v.get("tags").is_none());
+        assert!(v["@timestamp"].is_string());
+    }
+
+    #[test]
+    fn raw_headers_become_ecs_fields() {
+        let topic: Arc<str> = "t".into();
+        let headers: Vec<(&str, &[u8])> = vec![
+            ("@timestamp", b"2026-11-22T04:51:21.123Z"),
+            ("host.name", b"web-1"),
+            ("log.file.path", b"/var/log/a.log"),
+            ("log.offset", b"77"),
+            ("event.id", b"ffee"),
+            ("fields", br#"{"env":"prod"}"#),
+            ("log.flags", b"truncated,multiline"),
+        ];
+        let (d, v) = doc(decoder(TransferCodec::Raw, "%{[fields][env]}-%{+YYYY}")
+            .decode(&view(&topic, b"a line", headers)));
+        assert_eq!(d.id, "ffee");
+        assert_eq!(d.index, "prod-2026");
+        assert_eq!(v["message"], "a line");
+        assert_eq!(v["host"]["name"], "web-1");
+        assert_eq!(v["log"]["file"]["path"], "/var/log/a.log");
+        assert_eq!(v["log"]["offset"], 77);
+        assert_eq!(
+            v["log"]["flags"],
+            serde_json::json!(["truncated", "multiline"])
+        );
+        assert_eq!(v["event"]["id"], "ffee");
+    }
+
+    #[test]
+    fn unfillable_index_and_huge_messages_are_dead_letters() {
+        let topic: Arc<str> = "t".into();
+        let Decoded::Dead(letter) =
+            decoder(TransferCodec::Json, "%{[app]}").decode(&view(&topic, br#"{"x":1}"#, vec![]))
+        else {
+            panic!("expected a dead letter")
+        };
+        assert!(letter.reason.contains("[app]"), "{}", letter.reason);
+        let big = vec![b'a'; 1001];
+        let Decoded::Dead(letter) =
+            decoder(TransferCodec::Json, "logs").decode(&view(&topic, &big, vec![]))
+        else {
+            panic!("expected a dead letter")
+        };
+        assert!(
+            letter.reason.contains("max_document_bytes"),
+            "{}",
+            letter.reason
+        );
+    }
+}
