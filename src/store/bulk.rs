@@ -1,0 +1,454 @@
+//! `_bulk`: NDJSON `index` / `create` / `delete` actions applied with one commit per index per request.
+//!
+//! Parsing and document conversion happen outside any lock; the writer lock is held only to check `_id`
+//! existence and hand documents to tantivy. Then [`IndexHandle::commit_through`] makes them durable and
+//! searchable before the response is built, so a returned response means every successful item survives a
+//! crash. A bad document line fails only its item; a malformed action line fails the whole request (as in
+//! ES, the pairing of later lines can no longer be trusted).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
+use tantivy::{TantivyDocument, Term};
+
+use super::error::EsError;
+use super::index_set::IndexSet;
+use super::schema::to_document;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Action {
+    Index,
+    Create,
+    Delete,
+    Update,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::Index => "index",
+            Action::Create => "create",
+            Action::Delete => "delete",
+            Action::Update => "update",
+        }
+    }
+}
+
+struct Op<'a> {
+    action: Action,
+    index: Option<String>,
+    id: Option<String>,
+    source: Option<&'a [u8]>,
+}
+
+/// Outcome of one item.
+enum Outcome {
+    Ok {
+        id: String,
+        status: u16,
+        result: &'static str,
+    },
+    Err {
+        id: Option<String>,
+        error: EsError,
+    },
+}
+
+/// Generates ES-like 20-character ids, unique within the process.
+pub struct IdGen {
+    seq: AtomicU64,
+    salt: u64,
+}
+
+impl Default for IdGen {
+    fn default() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        IdGen {
+            seq: AtomicU64::new(0),
+            salt: xxhash_rust::xxh3::xxh3_64(
+                &[
+                    nanos.to_le_bytes(),
+                    u64::from(std::process::id()).to_le_bytes(),
+                ]
+                .concat(),
+            ),
+        }
+    }
+}
+
+impl IdGen {
+    /// A fresh id.
+    pub fn next_id(&self) -> String {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let millis = chrono::Utc::now().timestamp_millis() as u64;
+        let mut bytes = [0u8; 15];
+        bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+        bytes[6..14].copy_from_slice(&self.salt.wrapping_add(seq).to_be_bytes());
+        bytes[14] = (self.salt >> 56) as u8;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+}
+
+fn parse_ops(body: &[u8]) -> Result<Vec<Op<'_>>, EsError> {
+    let mut lines = body
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.strip_suffix(b"\r").unwrap_or(l)))
+        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace));
+    let mut ops = Vec::new();
+    while let Some((lineno, line)) = lines.next() {
+        let meta: Value = serde_json::from_slice(line).map_err(|e| {
+            EsError::illegal_argument(format!(
+                "Malformed action/metadata line [{lineno}], expected START_OBJECT: {e}"
+            ))
+        })?;
+        let Value::Object(map) = meta else {
+            return Err(EsError::illegal_argument(format!(
+                "Malformed action/metadata line [{lineno}], expected START_OBJECT"
+            )));
+        };
+        let mut entries = map.into_iter();
+        let (Some((name, params)), None) = (entries.next(), entries.next()) else {
+            return Err(EsError::illegal_argument(format!(
+                "Malformed action/metadata line [{lineno}], expected a single action"
+            )));
+        };
+        let action = match name.as_str() {
+            "index" => Action::Index,
+            "create" => Action::Create,
+            "delete" => Action::Delete,
+            "update" => Action::Update,
+            other => {
+                return Err(EsError::illegal_argument(format!(
+                    "Malformed action/metadata line [{lineno}], expected one of [create, delete, index, update] but found [{other}]"
+                )))
+            }
+        };
+        let Value::Object(params) = params else {
+            return Err(EsError::illegal_argument(format!(
+                "Malformed action/metadata line [{lineno}], expected START_OBJECT after [{name}]"
+            )));
+        };
+        let index = params
+            .get("_index")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let id = match params.get("_id") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let source = if action == Action::Delete {
+            None
+        } else {
+            match lines.next() {
+                Some((_, l)) => Some(l),
+                None => {
+                    return Err(EsError::illegal_argument(format!(
+                        "Malformed action/metadata line [{lineno}]: the [{name}] action has no document line"
+                    )))
+                }
+            }
+        };
+        ops.push(Op {
+            action,
+            index,
+            id,
+            source,
+        });
+    }
+    Ok(ops)
+}
+
+/// A document ready to write.
+struct Prepared {
+    id: String,
+    explicit_id: bool,
+    doc: Option<TantivyDocument>,
+}
+
+/// Executes a `_bulk` body; returns the ES response (`took`, `errors`, `items`).
+pub fn bulk(
+    set: &IndexSet,
+    ids: &IdGen,
+    body: &[u8],
+    default_index: Option<&str>,
+) -> Result<Value, EsError> {
+    let start = Instant::now();
+    let ops = parse_ops(body)?;
+    let mut outcomes: Vec<Option<Outcome>> = (0..ops.len()).map(|_| None).collect();
+    let mut targets: Vec<Option<String>> = Vec::with_capacity(ops.len());
+
+    // Group by target index, preserving order inside a group.
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let target = op
+            .index
+            .clone()
+            .or_else(|| default_index.map(str::to_string));
+        targets.push(target.clone());
+        let Some(target) = target else {
+            outcomes[i] = Some(Outcome::Err {
+                id: op.id.clone(),
+                error: EsError::new(
+                    400,
+                    "action_request_validation_exception",
+                    "Validation Failed: 1: index is missing;",
+                ),
+            });
+            continue;
+        };
+        if op.action == Action::Update {
+            outcomes[i] = Some(Outcome::Err {
+                id: op.id.clone(),
+                error: EsError::illegal_argument(
+                    "the [update] bulk action is not supported by the logpipe store",
+                )
+                .with_index(&target),
+            });
+            continue;
+        }
+        match groups.iter_mut().find(|(n, _)| *n == target) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((target, vec![i])),
+        }
+    }
+
+    for (name, members) in groups {
+        if let Err(err) = apply_group(set, ids, &name, &ops, &members, &mut outcomes) {
+            for &i in &members {
+                outcomes[i] = Some(Outcome::Err {
+                    id: ops[i].id.clone(),
+                    error: err.clone().with_index(&name),
+                });
+            }
+        }
+    }
+
+    let mut errors = false;
+    let items: Vec<Value> = ops
+        .iter()
+        .zip(outcomes)
+        .zip(targets)
+        .map(|((op, outcome), target)| {
+            let index = target.unwrap_or_default();
+            let body = match outcome {
+                Some(Outcome::Ok { id, status, result }) => json!({
+                    "_index": index, "_id": id, "_version": 1, "result": result,
+                    "_shards": {"total": 1, "successful": 1, "failed": 0},
+                    "_seq_no": 0, "_primary_term": 1, "status": status,
+                }),
+                Some(Outcome::Err { id, error }) => {
+                    errors = true;
+                    json!({"_index": index, "_id": id, "status": error.status, "error": error.to_item_error()})
+                }
+                None => {
+                    errors = true;
+                    let error = EsError::internal("item was not processed");
+                    json!({"_index": index, "status": 500, "error": error.to_item_error()})
+                }
+            };
+            let mut item = Map::new();
+            item.insert(op.action.name().to_string(), body);
+            Value::Object(item)
+        })
+        .collect();
+    Ok(json!({"took": start.elapsed().as_millis() as u64, "errors": errors, "items": items}))
+}
+
+fn apply_group(
+    set: &IndexSet,
+    ids: &IdGen,
+    name: &str,
+    ops: &[Op<'_>],
+    members: &[usize],
+    outcomes: &mut [Option<Outcome>],
+) -> Result<(), EsError> {
+    let mut handle = set.get_or_create(name)?;
+    let fields = handle.fields;
+    // Convert documents outside the writer lock.
+    let mut prepared: Vec<(usize, Prepared)> = Vec::with_capacity(members.len());
+    for &i in members {
+        let op = &ops[i];
+        let (id, explicit_id) = match &op.id {
+            Some(id) if id.is_empty() || id.len() > 512 => {
+                outcomes[i] = Some(Outcome::Err {
+                    id: Some(id.clone()),
+                    error: EsError::new(
+                        400,
+                        "action_request_validation_exception",
+                        "Validation Failed: 1: id is too long or empty;",
+                    )
+                    .with_index(name),
+                });
+                continue;
+            }
+            Some(id) => (id.clone(), true),
+            None if op.action == Action::Delete => {
+                outcomes[i] = Some(Outcome::Err {
+                    id: None,
+                    error: EsError::new(
+                        400,
+                        "action_request_validation_exception",
+                        "Validation Failed: 1: id is missing;",
+                    )
+                    .with_index(name),
+                });
+                continue;
+            }
+            None => (ids.next_id(), false),
+        };
+        let doc = match op.source {
+            None => None,
+            Some(src) => {
+                match parse_source(src).and_then(|obj| to_document(&fields, &id, src, obj)) {
+                    Ok(doc) => Some(doc),
+                    Err(error) => {
+                        outcomes[i] = Some(Outcome::Err {
+                            id: Some(id),
+                            error: error.with_index(name),
+                        });
+                        continue;
+                    }
+                }
+            }
+        };
+        prepared.push((
+            i,
+            Prepared {
+                id,
+                explicit_id,
+                doc,
+            },
+        ));
+    }
+    if prepared.is_empty() {
+        return Ok(());
+    }
+
+    let mut attempt = 0;
+    let (results, seq) = loop {
+        let res = handle.write(|state, searcher| {
+            let mut results: Vec<(usize, Outcome)> = Vec::with_capacity(prepared.len());
+            for (i, p) in prepared.iter_mut() {
+                let action = ops[*i].action;
+                let exists = if p.explicit_id {
+                    match state.pending.get(&p.id) {
+                        Some(&e) => e,
+                        None => match handle.committed_exists(searcher, &p.id) {
+                            Ok(e) => e,
+                            Err(error) => {
+                                results.push((*i, Outcome::Err { id: Some(p.id.clone()), error }));
+                                continue;
+                            }
+                        },
+                    }
+                } else {
+                    false
+                };
+                let outcome = match action {
+                    Action::Create if exists => Outcome::Err {
+                        id: Some(p.id.clone()),
+                        error: EsError::new(
+                            409,
+                            "version_conflict_engine_exception",
+                            format!("[{}]: version conflict, document already exists (current version [1])", p.id),
+                        )
+                        .with_index(name),
+                    },
+                    Action::Delete => {
+                        if exists {
+                            state.writer.delete_term(Term::from_field_text(fields.id, &p.id));
+                            state.pending.insert(p.id.clone(), false);
+                            Outcome::Ok { id: p.id.clone(), status: 200, result: "deleted" }
+                        } else {
+                            Outcome::Ok { id: p.id.clone(), status: 404, result: "not_found" }
+                        }
+                    }
+                    _ => {
+                        if exists {
+                            state.writer.delete_term(Term::from_field_text(fields.id, &p.id));
+                        }
+                        let Some(doc) = p.doc.take() else {
+                            results.push((*i, Outcome::Err { id: Some(p.id.clone()), error: EsError::internal("document missing") }));
+                            continue;
+                        };
+                        match state.writer.add_document(doc) {
+                            Ok(_) => {
+                                if p.explicit_id {
+                                    state.pending.insert(p.id.clone(), true);
+                                }
+                                if exists {
+                                    Outcome::Ok { id: p.id.clone(), status: 200, result: "updated" }
+                                } else {
+                                    Outcome::Ok { id: p.id.clone(), status: 201, result: "created" }
+                                }
+                            }
+                            Err(err) => Outcome::Err { id: Some(p.id.clone()), error: EsError::internal(err) },
+                        }
+                    }
+                };
+                results.push((*i, outcome));
+            }
+            results
+        });
+        match res {
+            Ok(r) => break r,
+            // The index was deleted under us: recreate it once.
+            Err(err) if err.status == 503 && attempt == 0 => {
+                attempt += 1;
+                handle = set.get_or_create(name)?;
+            }
+            Err(err) => return Err(err),
+        }
+    };
+    handle.commit_through(seq)?;
+    for (i, outcome) in results {
+        outcomes[i] = Some(outcome);
+    }
+    Ok(())
+}
+
+fn parse_source(src: &[u8]) -> Result<Map<String, Value>, EsError> {
+    match serde_json::from_slice::<Value>(src) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(EsError::new(
+            400,
+            "document_parsing_exception",
+            "[1:1] failed to parse: document is not a JSON object",
+        )),
+        Err(e) => Err(EsError::new(
+            400,
+            "document_parsing_exception",
+            format!("[1:1] failed to parse: {e}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_20_chars() {
+        let g = IdGen::default();
+        let a = g.next_id();
+        let b = g.next_id();
+        assert_eq!(a.len(), 20);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn bad_action_line_fails_request() {
+        assert!(parse_ops(b"{\"index\":{}}\n{}\n{nope\n{}\n").is_err());
+        assert!(parse_ops(b"{\"frob\":{}}\n{}\n").is_err());
+        let ops = parse_ops(b"{\"index\":{\"_id\":\"1\"}}\n{\"a\":1}\n{\"delete\":{\"_id\":2}}\n")
+            .unwrap_or_default();
+        assert_eq!(ops.len(), 2);
+        assert_eq!(ops[1].id.as_deref(), Some("2"));
+    }
+}

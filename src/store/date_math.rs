@@ -1,0 +1,217 @@
+//! Dates and Elasticsearch date math.
+//!
+//! All instants are `i64` milliseconds since the Unix epoch, UTC. [`parse_date`] accepts what ES's default
+//! `strict_date_optional_time||epoch_millis` accepts in practice (RFC 3339 with or without offset or
+//! fraction, date-only, space instead of `T`, epoch millis). [`parse_date_math`] adds `now`, `anchor||`,
+//! `+1h`/`-15m` arithmetic and `/d` rounding, where rounding goes down, or up to the last millisecond of
+//! the unit when `round_up` (ES does this for `gt` and `lte`). Nothing here panics on input.
+
+use chrono::{
+    DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
+
+/// Milliseconds since the epoch, now.
+pub fn now_millis() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Parses a date string (or epoch millis in a string) into epoch millis.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s.bytes().all(|b| b.is_ascii_digit())
+        || (s.starts_with('-') && s.len() > 1 && s[1..].bytes().all(|b| b.is_ascii_digit()))
+    {
+        return s.parse::<i64>().ok();
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.timestamp_millis());
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+    ] {
+        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
+            return Some(dt.timestamp_millis());
+        }
+    }
+    let naive = s.strip_suffix('Z').unwrap_or(s);
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(naive, fmt) {
+            return Some(dt.and_utc().timestamp_millis());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(naive, "%Y-%m-%d") {
+        return Some(d.and_time(NaiveTime::MIN).and_utc().timestamp_millis());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(&format!("{naive}-01"), "%Y-%m-%d") {
+        return Some(d.and_time(NaiveTime::MIN).and_utc().timestamp_millis());
+    }
+    if naive.len() == 4 && naive.bytes().all(|b| b.is_ascii_digit()) {
+        let y: i32 = naive.parse().ok()?;
+        return Some(
+            NaiveDate::from_ymd_opt(y, 1, 1)?
+                .and_time(NaiveTime::MIN)
+                .and_utc()
+                .timestamp_millis(),
+        );
+    }
+    None
+}
+
+/// Parses a JSON date value: a string date or a number of epoch millis.
+pub fn parse_json_date(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::String(s) => parse_date(s),
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        _ => None,
+    }
+}
+
+/// Formats epoch millis as ES does: `2026-11-22T04:00:00.000Z`.
+pub fn format_millis(ms: i64) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => ms.to_string(),
+    }
+}
+
+/// Evaluates an ES date-math expression (`now-15m`, `now/d`, `2026-11-22||+1d/d`, a plain date, millis).
+pub fn parse_date_math(expr: &str, now_ms: i64, round_up: bool) -> Result<i64, String> {
+    let expr = expr.trim();
+    let (anchor, ops) = if let Some(rest) = expr.strip_prefix("now") {
+        (now_ms, rest)
+    } else if let Some(pos) = expr.find("||") {
+        let anchor = parse_date(&expr[..pos])
+            .ok_or_else(|| format!("failed to parse date field [{expr}]"))?;
+        (anchor, &expr[pos + 2..])
+    } else {
+        return parse_date(expr).ok_or_else(|| format!("failed to parse date field [{expr}]"));
+    };
+    let mut dt = Utc
+        .timestamp_millis_opt(anchor)
+        .single()
+        .ok_or_else(|| format!("date out of range [{expr}]"))?;
+    let bytes = ops.as_bytes();
+    let mut i = 0;
+    let bad = || format!("failed to parse date math [{expr}]");
+    while i < bytes.len() {
+        let op = bytes[i];
+        i += 1;
+        match op {
+            b'+' | b'-' => {
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii_digit() {
+                    i += 1;
+                }
+                let n: i64 = if start == i {
+                    1
+                } else {
+                    ops[start..i].parse().map_err(|_| bad())?
+                };
+                let unit = *bytes.get(i).ok_or_else(bad)?;
+                i += 1;
+                let n = if op == b'-' { -n } else { n };
+                dt = add_unit(dt, n, unit).ok_or_else(bad)?;
+            }
+            b'/' => {
+                let unit = *bytes.get(i).ok_or_else(bad)?;
+                i += 1;
+                let start = truncate(dt, unit).ok_or_else(bad)?;
+                dt = if round_up {
+                    add_unit(start, 1, unit).ok_or_else(bad)? - Duration::milliseconds(1)
+                } else {
+                    start
+                };
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Ok(dt.timestamp_millis())
+}
+
+fn add_unit(dt: DateTime<Utc>, n: i64, unit: u8) -> Option<DateTime<Utc>> {
+    let months = |m: i64| -> Option<DateTime<Utc>> {
+        let abs = Months::new(u32::try_from(m.unsigned_abs()).ok()?);
+        if m >= 0 {
+            dt.checked_add_months(abs)
+        } else {
+            dt.checked_sub_months(abs)
+        }
+    };
+    match unit {
+        b'y' => months(n.checked_mul(12)?),
+        b'M' => months(n),
+        b'w' => dt.checked_add_signed(Duration::try_weeks(n)?),
+        b'd' => dt.checked_add_signed(Duration::try_days(n)?),
+        b'h' | b'H' => dt.checked_add_signed(Duration::try_hours(n)?),
+        b'm' => dt.checked_add_signed(Duration::try_minutes(n)?),
+        b's' => dt.checked_add_signed(Duration::try_seconds(n)?),
+        _ => None,
+    }
+}
+
+fn truncate(dt: DateTime<Utc>, unit: u8) -> Option<DateTime<Utc>> {
+    let d = dt.date_naive();
+    let day = |date: NaiveDate| Some(date.and_time(NaiveTime::MIN).and_utc());
+    match unit {
+        b'y' => day(NaiveDate::from_ymd_opt(d.year(), 1, 1)?),
+        b'M' => day(NaiveDate::from_ymd_opt(d.year(), d.month(), 1)?),
+        b'w' => day(d - Duration::days(i64::from(d.weekday().num_days_from_monday()))),
+        b'd' => day(d),
+        b'h' | b'H' => Utc
+            .timestamp_opt(dt.timestamp() - dt.timestamp().rem_euclid(3600), 0)
+            .single(),
+        b'm' => Utc
+            .timestamp_opt(dt.timestamp() - dt.timestamp().rem_euclid(60), 0)
+            .single(),
+        b's' => Utc.timestamp_opt(dt.timestamp(), 0).single(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dates() {
+        assert_eq!(parse_date("1970-01-01T00:00:01.500Z"), Some(1500));
+        assert_eq!(parse_date("1970-01-01T00:00:01"), Some(1000));
+        assert_eq!(parse_date("1970-01-02"), Some(86_400_000));
+        assert_eq!(parse_date("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_date("12345"), Some(12345));
+        assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn date_math() {
+        let now = parse_date("2026-11-22T04:51:21.123Z").unwrap_or_default();
+        assert_eq!(
+            parse_date_math("now-15m", now, false),
+            Ok(now - 15 * 60_000)
+        );
+        assert_eq!(
+            parse_date_math("now/d", now, false),
+            Ok(parse_date("2026-11-22").unwrap_or_default())
+        );
+        assert_eq!(
+            parse_date_math("now/d", now, true),
+            Ok(parse_date("2026-11-23").unwrap_or_default() - 1)
+        );
+        assert_eq!(
+            parse_date_math("2026-11-22||+1M/M", now, false),
+            Ok(parse_date("2026-12-01").unwrap_or_default())
+        );
+        assert!(parse_date_math("now-x", now, false).is_err());
+        assert_eq!(format_millis(1500), "1970-01-01T00:00:01.500Z");
+    }
+}

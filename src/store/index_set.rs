@@ -1,0 +1,436 @@
+//! The set of ES indices: one tantivy index per ES index, each in `data_dir/<name>/`.
+//!
+//! Invariants:
+//! - the map holds exactly the indices whose directories exist and are not being deleted;
+//! - each [`IndexHandle`] has at most one `IndexWriter`, opened lazily on first write and kept alive;
+//!   `pending` records `_id`s added or deleted since the last commit, so `_id` existence checks see
+//!   uncommitted work (the reader only sees committed segments);
+//! - writes bump `seq` under the writer lock; [`IndexHandle::commit_through`] commits once for every
+//!   write up to the current `seq` (group commit: bulks that wrote while another commit ran share the next
+//!   one) and reloads the reader before clearing `pending`, so a `_bulk` answered 200 is durable and
+//!   searchable;
+//! - deleting an index removes it from the map first, then closes its writer, then removes the directory;
+//!   a write racing the delete sees `deleted` and retries on a fresh index.
+//!
+//! Name resolution (`a,b`, `app-*`, `_all`) and daily-index retention live here too.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use parking_lot::{Mutex, RwLock};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{
+    DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+    TERMINATED,
+};
+
+use super::error::EsError;
+use super::schema::{build_schema, Fields};
+
+/// Total indexing memory budget of one index writer.
+const WRITER_BUDGET: usize = 128 * 1024 * 1024;
+
+/// Writer-side state of one index, behind the writer mutex.
+pub struct WriterState {
+    /// The tantivy writer.
+    pub writer: IndexWriter<TantivyDocument>,
+    /// `_id` → exists, for ids touched since the last commit.
+    pub pending: HashMap<String, bool>,
+}
+
+/// One open ES index.
+pub struct IndexHandle {
+    /// ES index name.
+    pub name: String,
+    /// Directory of the tantivy index.
+    pub dir: PathBuf,
+    /// The tantivy index.
+    pub index: Index,
+    /// Reader, reloaded after every commit.
+    pub reader: IndexReader,
+    /// Field handles.
+    pub fields: Fields,
+    writer: Mutex<WriterSlot>,
+    /// Highest write sequence number known to be committed.
+    committed: Mutex<u64>,
+    deleted: AtomicBool,
+}
+
+struct WriterSlot {
+    state: Option<WriterState>,
+    seq: u64,
+}
+
+impl IndexHandle {
+    fn open_or_create(dir: &Path, name: &str, create: bool) -> anyhow::Result<IndexHandle> {
+        let index = if create {
+            std::fs::create_dir_all(dir)?;
+            Index::create_in_dir(dir, build_schema())?
+        } else {
+            Index::open_in_dir(dir)?
+        };
+        let fields = Fields::from_schema(&index.schema())?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(IndexHandle {
+            name: name.to_string(),
+            dir: dir.to_path_buf(),
+            index,
+            reader,
+            fields,
+            writer: Mutex::new(WriterSlot {
+                state: None,
+                seq: 0,
+            }),
+            committed: Mutex::new(0),
+            deleted: AtomicBool::new(false),
+        })
+    }
+
+    /// A searcher over committed documents.
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// Runs `f` with the writer (opened if needed) and a searcher consistent with `pending`; returns `f`'s
+    /// result and the write sequence number to pass to [`IndexHandle::commit_through`].
+    pub fn write<R>(
+        &self,
+        f: impl FnOnce(&mut WriterState, &Searcher) -> R,
+    ) -> Result<(R, u64), EsError> {
+        let mut slot = self.writer.lock();
+        if self.deleted.load(Ordering::SeqCst) {
+            return Err(
+                EsError::new(503, "index_closed_exception", "index was deleted")
+                    .with_index(&self.name),
+            );
+        }
+        if slot.state.is_none() {
+            let threads = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, 2);
+            let writer = self.index.writer_with_num_threads(threads, WRITER_BUDGET)?;
+            slot.state = Some(WriterState {
+                writer,
+                pending: HashMap::new(),
+            });
+        }
+        let searcher = self.reader.searcher();
+        let Some(state) = slot.state.as_mut() else {
+            return Err(EsError::internal("writer missing"));
+        };
+        let r = f(state, &searcher);
+        slot.seq += 1;
+        Ok((r, slot.seq))
+    }
+
+    /// Makes every write up to `seq` durable and searchable (sharing a commit with concurrent writers).
+    pub fn commit_through(&self, seq: u64) -> Result<(), EsError> {
+        let mut committed = self.committed.lock();
+        if *committed >= seq {
+            return Ok(());
+        }
+        let mut slot = self.writer.lock();
+        let target = slot.seq;
+        if let Some(state) = slot.state.as_mut() {
+            if let Err(err) = state.writer.commit() {
+                let _ = state.writer.rollback();
+                state.pending.clear();
+                return Err(err.into());
+            }
+            self.reader.reload()?;
+            state.pending.clear();
+        }
+        *committed = target;
+        Ok(())
+    }
+
+    /// Whether a live document with this `_id` exists in the committed segments.
+    pub fn committed_exists(&self, searcher: &Searcher, id: &str) -> Result<bool, EsError> {
+        let term = Term::from_field_text(self.fields.id, id);
+        for seg in searcher.segment_readers() {
+            let inv = seg.inverted_index(self.fields.id)?;
+            if let Some(mut postings) = inv.read_postings(&term, IndexRecordOption::Basic)? {
+                let alive = seg.alive_bitset();
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if alive.is_none_or(|bits| bits.is_alive(doc)) {
+                        return Ok(true);
+                    }
+                    doc = postings.advance();
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Number of live documents.
+    pub fn doc_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Bytes on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        std::fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok()?.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Commits and closes the writer (waiting for merges); later writes reopen it unless deleted.
+    pub fn close_writer(&self) -> anyhow::Result<()> {
+        let mut slot = self.writer.lock();
+        if let Some(mut state) = slot.state.take() {
+            state.writer.commit()?;
+            self.reader.reload()?;
+            state.writer.wait_merging_threads()?;
+        }
+        Ok(())
+    }
+}
+
+/// All indices under one data directory.
+pub struct IndexSet {
+    data_dir: PathBuf,
+    map: RwLock<BTreeMap<String, Arc<IndexHandle>>>,
+    /// Serialises index creation and deletion.
+    admin: Mutex<()>,
+}
+
+/// Checks an index name against ES's rules.
+pub fn validate_index_name(name: &str) -> Result<(), EsError> {
+    let bad = |why: &str| {
+        Err(EsError::new(
+            400,
+            "invalid_index_name_exception",
+            format!("Invalid index name [{name}], {why}"),
+        )
+        .with_index(name))
+    };
+    if name.is_empty() {
+        return bad("must not be empty");
+    }
+    if name == "." || name == ".." {
+        return bad("must not be '.' or '..'");
+    }
+    if name.starts_with(['-', '_', '+']) {
+        return bad("must not start with '_', '-', or '+'");
+    }
+    if name.len() > 255 {
+        return bad("index name is too long");
+    }
+    if name.chars().any(|c| c.is_uppercase()) {
+        return bad("must be lowercase");
+    }
+    if name.chars().any(|c| {
+        matches!(
+            c,
+            '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ',' | '#' | ':'
+        ) || c.is_control()
+    }) {
+        return bad(
+            r#"must not contain the following characters [ , ", *, \, <, |, ,, >, /, ?, #, :]"#,
+        );
+    }
+    Ok(())
+}
+
+impl IndexSet {
+    /// Opens every index found under `data_dir` (creating the directory if needed).
+    pub fn open(data_dir: &Path) -> anyhow::Result<IndexSet> {
+        std::fs::create_dir_all(data_dir)?;
+        let mut map = BTreeMap::new();
+        for entry in std::fs::read_dir(data_dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            if !path.join("meta.json").is_file() || validate_index_name(&name).is_err() {
+                continue;
+            }
+            match IndexHandle::open_or_create(&path, &name, false) {
+                Ok(h) => {
+                    map.insert(name, Arc::new(h));
+                }
+                Err(err) => log::error!("store: cannot open index {}: {err:#}", path.display()),
+            }
+        }
+        Ok(IndexSet {
+            data_dir: data_dir.to_path_buf(),
+            map: RwLock::new(map),
+            admin: Mutex::new(()),
+        })
+    }
+
+    /// The index called `name`, if it exists.
+    pub fn get(&self, name: &str) -> Option<Arc<IndexHandle>> {
+        self.map.read().get(name).cloned()
+    }
+
+    /// All indices, by name.
+    pub fn all(&self) -> Vec<Arc<IndexHandle>> {
+        self.map.read().values().cloned().collect()
+    }
+
+    /// The index called `name`, created if missing (ES auto-create).
+    pub fn get_or_create(&self, name: &str) -> Result<Arc<IndexHandle>, EsError> {
+        if let Some(h) = self.get(name) {
+            return Ok(h);
+        }
+        validate_index_name(name)?;
+        let _admin = self.admin.lock();
+        if let Some(h) = self.get(name) {
+            return Ok(h);
+        }
+        let dir = self.data_dir.join(name);
+        let h = Arc::new(IndexHandle::open_or_create(&dir, name, true).map_err(EsError::internal)?);
+        self.map.write().insert(name.to_string(), h.clone());
+        log::info!("store: created index [{name}]");
+        Ok(h)
+    }
+
+    /// Creates `name`; fails with `resource_already_exists_exception` if it exists.
+    pub fn create(&self, name: &str) -> Result<Arc<IndexHandle>, EsError> {
+        validate_index_name(name)?;
+        if self.get(name).is_some() {
+            return Err(EsError::new(
+                400,
+                "resource_already_exists_exception",
+                format!("index [{name}/_na_] already exists"),
+            )
+            .with_index(name));
+        }
+        self.get_or_create(name)
+    }
+
+    /// Resolves `a,b`, `app-*`, `_all`, `*`. A missing concrete name is `index_not_found_exception`;
+    /// a wildcard matching nothing contributes nothing.
+    pub fn resolve(&self, expr: &str) -> Result<Vec<Arc<IndexHandle>>, EsError> {
+        let map = self.map.read();
+        let mut out: Vec<Arc<IndexHandle>> = Vec::new();
+        let mut push = |h: &Arc<IndexHandle>| {
+            if !out.iter().any(|o| o.name == h.name) {
+                out.push(h.clone());
+            }
+        };
+        for part in expr.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if part == "_all" || part == "*" {
+                map.values().for_each(&mut push);
+            } else if part.contains(['*', '?']) {
+                let matcher = globset::GlobBuilder::new(part)
+                    .literal_separator(false)
+                    .build()
+                    .map_err(|e| {
+                        EsError::illegal_argument(format!("invalid index pattern [{part}]: {e}"))
+                    })?
+                    .compile_matcher();
+                map.iter()
+                    .filter(|(n, _)| matcher.is_match(n.as_str()))
+                    .for_each(|(_, h)| push(h));
+            } else {
+                match map.get(part) {
+                    Some(h) => push(h),
+                    None => return Err(EsError::index_not_found(part)),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes the indices `expr` resolves to; returns their names.
+    pub fn delete(&self, expr: &str) -> Result<Vec<String>, EsError> {
+        let handles = self.resolve(expr)?;
+        let _admin = self.admin.lock();
+        let mut names = Vec::new();
+        for h in handles {
+            self.map.write().remove(&h.name);
+            h.deleted.store(true, Ordering::SeqCst);
+            {
+                let mut slot = h.writer.lock();
+                if let Some(state) = slot.state.take() {
+                    let _ = state.writer.wait_merging_threads();
+                }
+            }
+            std::fs::remove_dir_all(&h.dir)?;
+            log::info!("store: deleted index [{}]", h.name);
+            names.push(h.name.clone());
+        }
+        Ok(names)
+    }
+
+    /// Deletes daily indices (`name-YYYY.MM.dd`) dated before `today - days`; keeps today and the `days`
+    /// previous days. Returns the deleted names.
+    pub fn apply_retention(&self, days: u32, today: NaiveDate) -> Vec<String> {
+        let Some(cutoff) = today.checked_sub_days(chrono::Days::new(u64::from(days))) else {
+            return Vec::new();
+        };
+        let doomed: Vec<String> = self
+            .map
+            .read()
+            .keys()
+            .filter(|name| daily_index_date(name).is_some_and(|d| d < cutoff))
+            .cloned()
+            .collect();
+        let mut deleted = Vec::new();
+        for name in doomed {
+            match self.delete(&name) {
+                Ok(mut n) => deleted.append(&mut n),
+                Err(err) => log::warn!("store: retention could not delete [{name}]: {err}"),
+            }
+        }
+        deleted
+    }
+
+    /// Commits and closes every writer.
+    pub fn close_all(&self) {
+        for h in self.all() {
+            if let Err(err) = h.close_writer() {
+                log::error!("store: closing index [{}]: {err:#}", h.name);
+            }
+        }
+    }
+}
+
+/// The date of a daily index name ending in `YYYY.MM.dd`.
+pub fn daily_index_date(name: &str) -> Option<NaiveDate> {
+    let tail = name.get(name.len().checked_sub(10)?..)?;
+    let date = NaiveDate::parse_from_str(tail, "%Y.%m.%d").ok()?;
+    let head = &name[..name.len() - 10];
+    (head.is_empty() || !head.ends_with(|c: char| c.is_ascii_digit())).then_some(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daily_names() {
+        assert_eq!(
+            daily_index_date("app-2026.11.22"),
+            NaiveDate::from_ymd_opt(2026, 11, 22)
+        );
+        assert_eq!(daily_index_date("app"), None);
+        assert_eq!(daily_index_date("app-2026.13.22"), None);
+    }
+
+    #[test]
+    fn names() {
+        assert!(validate_index_name("app-2026.11.22").is_ok());
+        assert!(validate_index_name("App").is_err());
+        assert!(validate_index_name("_x").is_err());
+        assert!(validate_index_name("a/b").is_err());
+    }
+}

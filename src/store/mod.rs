@@ -1,0 +1,165 @@
+//! Embedded log store on tantivy speaking the subset of the Elasticsearch REST API that log pipelines and
+//! search pages use, so the indexer, the web console and any ES client work against it or a real cluster
+//! alike.
+//!
+//! [`Store`] is the in-process API (cheap to clone, `Send + Sync`): `_bulk` via [`Store::bulk`], searches
+//! via [`Store::search`] / [`Store::count`]. [`serve`] puts the HTTP API in front of it; [`run`] is
+//! `logpipe store`: open, serve, apply retention, wait for SIGTERM/SIGINT, commit and exit.
+//!
+//! Module map: `schema` (mapping, doc conversion), `index_set` (indices on disk, writers, group commit,
+//! wildcards, retention), `bulk`, `query` (DSL → tantivy), `search` (hits, sort, paging, highlight,
+//! `_source`), `aggs`, `date_math`, `http` (routing, headers, error bodies), `error`.
+//!
+//! Invariant: a successful `bulk` has committed its documents (durable, and searchable as soon as it
+//! returns); nothing from the outside can panic the store.
+
+mod aggs;
+mod bulk;
+mod date_math;
+mod error;
+mod http;
+mod index_set;
+mod query;
+mod schema;
+mod search;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub use error::EsError;
+pub use http::{serve, ServerHandle, MAX_BODY};
+pub use index_set::daily_index_date;
+
+use bulk::IdGen;
+use index_set::IndexSet;
+
+/// Command-line arguments of `logpipe store`.
+#[derive(clap::Args, Debug)]
+pub struct StoreArgs {
+    /// Directory holding the indices.
+    #[arg(long)]
+    pub data_dir: std::path::PathBuf,
+    /// Address of the HTTP API.
+    #[arg(long, default_value = "127.0.0.1:9200")]
+    pub listen: String,
+    /// Delete daily indices (`name-YYYY.MM.dd`) dated more than N days before today (checked at start and
+    /// hourly). Today and the N previous days are kept.
+    #[arg(long)]
+    pub retention_days: Option<u32>,
+}
+
+struct Inner {
+    set: IndexSet,
+    ids: IdGen,
+    data_dir: PathBuf,
+}
+
+/// The store: every index under one data directory.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir`, opening every index found there.
+    pub fn open(data_dir: &Path) -> anyhow::Result<Store> {
+        Ok(Store {
+            inner: Arc::new(Inner {
+                set: IndexSet::open(data_dir)?,
+                ids: IdGen::default(),
+                data_dir: data_dir.to_path_buf(),
+            }),
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    pub(crate) fn index_set(&self) -> &IndexSet {
+        &self.inner.set
+    }
+
+    /// `POST /_bulk` (or `/{default_index}/_bulk`): `Ok` is the 200 response body (per-item failures are
+    /// inside it, `errors: true`); `Err` is a whole-request failure with its HTTP status and ES body
+    /// ([`EsError::to_body`]). On `Ok`, successful items are committed and searchable.
+    pub fn bulk(&self, body: &[u8], default_index: Option<&str>) -> Result<Value, EsError> {
+        bulk::bulk(&self.inner.set, &self.inner.ids, body, default_index)
+    }
+
+    /// `_search` over `index` (a name, `a,b`, `app-*`; `None` = all indices) with an ES request body.
+    pub fn search(&self, index: Option<&str>, body: &Value) -> Result<Value, EsError> {
+        search::search(&self.inner.set, index, body, &Default::default())
+    }
+
+    /// `_count` over `index` with an ES request body (`{"query":..}` or `null`).
+    pub fn count(&self, index: Option<&str>, body: &Value) -> Result<Value, EsError> {
+        search::count(&self.inner.set, index, body, &Default::default())
+    }
+
+    /// Names of the existing indices.
+    pub fn index_names(&self) -> Vec<String> {
+        self.inner
+            .set
+            .all()
+            .iter()
+            .map(|h| h.name.clone())
+            .collect()
+    }
+
+    /// Deletes the indices `expr` resolves to.
+    pub fn delete_index(&self, expr: &str) -> Result<Vec<String>, EsError> {
+        self.inner.set.delete(expr)
+    }
+
+    /// Deletes daily indices dated before `today - days` (UTC); returns their names.
+    pub fn apply_retention(&self, days: u32) -> Vec<String> {
+        self.inner
+            .set
+            .apply_retention(days, chrono::Utc::now().date_naive())
+    }
+
+    /// Commits and closes every index writer (call before exiting).
+    pub fn close(&self) {
+        self.inner.set.close_all();
+    }
+}
+
+/// Runs retention now and then hourly until `shutdown` is set.
+fn retention_loop(store: Store, days: u32, shutdown: Arc<AtomicBool>) {
+    while !shutdown.load(Ordering::SeqCst) {
+        let deleted = store.apply_retention(days);
+        if !deleted.is_empty() {
+            log::info!("store: retention deleted {deleted:?}");
+        }
+        let next = Instant::now() + Duration::from_secs(3600);
+        while Instant::now() < next && !shutdown.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Runs `logpipe store`: serves until SIGTERM/SIGINT, then commits and exits.
+pub fn run(args: StoreArgs) -> anyhow::Result<()> {
+    let shutdown = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, shutdown.clone())?;
+    signal_hook::flag::register(signal_hook::consts::SIGINT, shutdown.clone())?;
+    let store = Store::open(&args.data_dir)?;
+    let retention = args.retention_days.map(|days| {
+        let (store, shutdown) = (store.clone(), shutdown.clone());
+        std::thread::spawn(move || retention_loop(store, days, shutdown))
+    });
+    let handle = serve(store.clone(), &args.listen, shutdown.clone())?;
+    handle.join();
+    if let Some(t) = retention {
+        let _ = t.join();
+    }
+    log::info!("store: shutting down");
+    store.close();
+    Ok(())
+}

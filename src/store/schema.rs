@@ -1,0 +1,184 @@
+//! The mapping: how an ES document becomes a tantivy document, and how ES field names map to tantivy fields.
+//!
+//! Every index has the same fixed schema:
+//! - `_id`: raw keyword, indexed and stored (the ES document id; replace = delete-by-term + add);
+//! - `@timestamp`: date, millisecond precision, indexed and fast (range queries, sorting, histograms);
+//! - `message`: full text with positions (match, match_phrase, highlighting);
+//! - `attrs`: a JSON field holding every other field of the document, raw-tokenized (keyword semantics) and
+//!   fast, with dots expanded so that `{"host":{"name":"h1"}}` and `{"host.name":"h1"}` index identically;
+//!   numbers stay numbers;
+//! - `_source`: the original JSON bytes, stored only, returned verbatim.
+//!
+//! ES field `x.y` (other than the three above) is tantivy path `attrs.x.y`; a trailing `.keyword` is dropped
+//! so that queries written for dynamic ES mappings still work.
+
+use serde_json::{Map, Value};
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, OwnedValue,
+    Schema, TextFieldIndexing, TextOptions, STORED, STRING,
+};
+use tantivy::{DateTime, TantivyDocument};
+
+use super::date_math::parse_json_date;
+use super::error::EsError;
+
+/// Tantivy field holding the ES `_id`.
+pub const F_ID: &str = "_id";
+/// Tantivy field holding `@timestamp`.
+pub const F_TS: &str = "@timestamp";
+/// Tantivy field holding `message`.
+pub const F_MSG: &str = "message";
+/// Tantivy JSON field holding all other fields.
+pub const F_ATTRS: &str = "attrs";
+/// Tantivy field holding the stored `_source`.
+pub const F_SOURCE: &str = "_source";
+
+/// Handles of the schema's fields.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields {
+    /// `_id`.
+    pub id: Field,
+    /// `@timestamp`.
+    pub ts: Field,
+    /// `message`.
+    pub message: Field,
+    /// JSON catch-all.
+    pub attrs: Field,
+    /// Stored source.
+    pub source: Field,
+}
+
+/// Builds the schema every index uses.
+pub fn build_schema() -> Schema {
+    let mut b = Schema::builder();
+    b.add_text_field(F_ID, STRING | STORED);
+    b.add_date_field(
+        F_TS,
+        DateOptions::default()
+            .set_indexed()
+            .set_fast()
+            .set_precision(DateTimePrecision::Milliseconds),
+    );
+    b.add_text_field(
+        F_MSG,
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("default")
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        ),
+    );
+    b.add_json_field(
+        F_ATTRS,
+        JsonObjectOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic),
+            )
+            .set_fast(Some("raw"))
+            .set_expand_dots_enabled(),
+    );
+    b.add_bytes_field(F_SOURCE, STORED);
+    b.build()
+}
+
+impl Fields {
+    /// Looks the fields up in `schema`.
+    pub fn from_schema(schema: &Schema) -> anyhow::Result<Fields> {
+        Ok(Fields {
+            id: schema.get_field(F_ID)?,
+            ts: schema.get_field(F_TS)?,
+            message: schema.get_field(F_MSG)?,
+            attrs: schema.get_field(F_ATTRS)?,
+            source: schema.get_field(F_SOURCE)?,
+        })
+    }
+}
+
+/// What an ES field name refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldRef {
+    /// `_id`.
+    Id,
+    /// `@timestamp`.
+    Timestamp,
+    /// `message`.
+    Message,
+    /// A path inside the JSON field (without the `attrs.` prefix).
+    Attr(String),
+}
+
+/// Resolves an ES field name.
+pub fn resolve_field(name: &str) -> FieldRef {
+    let name = name.strip_suffix(".keyword").unwrap_or(name);
+    match name {
+        F_ID => FieldRef::Id,
+        F_TS => FieldRef::Timestamp,
+        F_MSG => FieldRef::Message,
+        other => FieldRef::Attr(other.to_string()),
+    }
+}
+
+/// The tantivy (fast-field / query-parser) name of an ES field: `@timestamp`, `message`, `_id`, `attrs.x.y`.
+pub fn tantivy_name(name: &str) -> String {
+    match resolve_field(name) {
+        FieldRef::Id => F_ID.to_string(),
+        FieldRef::Timestamp => F_TS.to_string(),
+        FieldRef::Message => F_MSG.to_string(),
+        FieldRef::Attr(path) => format!("{F_ATTRS}.{path}"),
+    }
+}
+
+/// Converts a parsed ES document into a tantivy document. `source` is the exact bytes to store.
+pub fn to_document(
+    fields: &Fields,
+    id: &str,
+    source: &[u8],
+    mut obj: Map<String, Value>,
+) -> Result<TantivyDocument, EsError> {
+    let mut doc = TantivyDocument::new();
+    doc.add_text(fields.id, id);
+    if let Some(ts) = obj.remove(F_TS) {
+        if !ts.is_null() {
+            let ms = parse_json_date(&ts).ok_or_else(|| {
+                EsError::new(
+                    400,
+                    "document_parsing_exception",
+                    format!("[1:15] failed to parse field [@timestamp] of type [date]: unparseable value [{ts}]"),
+                )
+            })?;
+            doc.add_date(fields.ts, DateTime::from_timestamp_millis(ms));
+        }
+    }
+    match obj.remove(F_MSG) {
+        Some(Value::String(msg)) => doc.add_text(fields.message, msg),
+        Some(Value::Array(items)) => {
+            for item in items {
+                match item {
+                    Value::String(s) => doc.add_text(fields.message, s),
+                    other => doc.add_text(fields.message, other.to_string()),
+                }
+            }
+        }
+        Some(Value::Null) | None => {}
+        Some(other) => doc.add_text(fields.message, other.to_string()),
+    }
+    if !obj.is_empty() {
+        doc.add_field_value(fields.attrs, &OwnedValue::from(obj));
+    }
+    doc.add_bytes(fields.source, source);
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names() {
+        assert_eq!(tantivy_name("host.name"), "attrs.host.name");
+        assert_eq!(tantivy_name("host.name.keyword"), "attrs.host.name");
+        assert_eq!(tantivy_name("@timestamp"), "@timestamp");
+        assert_eq!(resolve_field("_id"), FieldRef::Id);
+    }
+}
