@@ -4,16 +4,32 @@
 //! a checkpoint thread writing acknowledged offsets every `checkpoint_interval`. Shutdown (SIGTERM/SIGINT)
 //! runs in order: the file server stops reading and exits, producers drain their lanes and wait up to
 //! `producer::FLUSH_TIMEOUT` for delivery reports, then the checkpoint thread writes one last time.
+//!
+//! Optional threads: with `[etcd]`, one async thread (`etcd::runtime`) runs the config watcher (collect
+//! entries from etcd, applied to the file server as `Command::SetEntries(local ++ etcd)`) and the status
+//! publisher (`status`); with `metrics_listen`, a metrics HTTP thread (`metrics`); with `[host_metrics]`, a
+//! host metrics thread (`host_metrics`). They stop first at shutdown (the status key is revoked at once).
+//! With `[etcd]`, the file server refuses to open anything outside `etcd.allow_paths` + the local globs.
 
-use crate::config::AgentConfig;
+use crate::config::{AgentConfig, CollectEntry};
+use crate::etcd::cache::ConfigCache;
+use crate::etcd::config::expand_key;
+use crate::etcd::runtime::AsyncThread;
+use crate::etcd::watch::ConfigWatcher;
+use crate::etcd::{ConfigState, PathAllowlist};
+use crate::host_metrics::HostMetrics;
+use crate::metrics::agent::AgentMetrics;
+use crate::metrics::MetricsServer;
 use crate::producer::{self, ProducerStats};
 use crate::ring;
 use crate::shutdown;
+use crate::status::{AgentReport, StatusPublisher};
 use crate::tail::checkpoint::Checkpointer;
 use crate::tail::stats::TailStats;
 use crate::tail::{Command, FileServer, FileServerConfig};
 use anyhow::Context;
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -27,6 +43,9 @@ pub struct AgentArgs {
     /// Path of the agent's TOML configuration (see `logpipe agent --help` for every key).
     #[arg(long, short)]
     pub config: PathBuf,
+    /// Serve Prometheus metrics on this address, e.g. 127.0.0.1:9600 (overrides `metrics_listen`).
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
 }
 
 const AGENT_HELP: &str = r#"Tail log files and ship every line to Kafka.
@@ -70,11 +89,40 @@ Configuration keys (TOML; unknown keys are an error naming the key):
   match = "after"                    after | before
   max_lines = 500
   timeout = "5s"
+
+  status_interval = "2s"             refresh of the status key in etcd (top-level key)
+  status_ttl = "10s"                 lease of the status key: gone this long after the process died
+  metrics_listen = "127.0.0.1:9600"  Prometheus endpoint GET /metrics (or --metrics-listen)
+
+  [etcd]                             central config: collect entries from etcd, hot-reloaded
+  endpoints = ["http://127.0.0.1:2379"]
+  key = "/logpipe/collect/{hostname}"  value: JSON array of collect entries, e.g.
+                                     [{"path":"/var/log/s4.log","topic":"s4_log"}] (every [[collect]] key
+                                     accepted; topic required); added to the local [[collect]] entries
+  allow_paths = ["/var/log/**"]      required: files etcd may ask for. A glob is accepted when its literal
+                                     directory lies under an allowed D/** (or it is a literal path an allow
+                                     glob matches); no `..`, no {a,b}. Symlinks must resolve inside too.
+  status_key = "/logpipe/status/agent/{hostname}"   JSON status on a lease ({hostname}, {ip} expand)
+  user = "..."  password = "..."     etcd authentication
+  ca_file = "ca.pem"                 TLS (https:// endpoints); cert_file + key_file for client certs;
+  tls_domain = "etcd.internal"       name expected in the server certificate
+  connect_timeout = "3s"
+  The last good etcd config is cached in data_dir/etcd_config.json: with etcd down at start the agent
+  runs on it and keeps retrying. A bad value keeps the previous config; a bad entry keeps its previous
+  version (by path); errors go to the log and the status key.
+
+  [host_metrics]                     CPU, load, memory, disk, network as ECS events (system.*)
+  interval = "10s"
+  topic = "metrics"
+  mount_points = ["/"]               default: every real file system
 "#;
 
 /// Runs `logpipe agent` until SIGTERM / SIGINT.
 pub fn run(args: AgentArgs) -> anyhow::Result<()> {
-    let config = AgentConfig::load(&args.config)?;
+    let mut config = AgentConfig::load(&args.config)?;
+    if let Some(listen) = args.metrics_listen {
+        config.metrics_listen = Some(listen);
+    }
     let stop = shutdown::on_signal()?;
     let agent = Agent::start(config)?;
     while !stop.load(Ordering::Relaxed) {
@@ -96,9 +144,24 @@ pub struct Agent {
     pub commands: Sender<Command>,
     pub tail_stats: Arc<TailStats>,
     pub producer_stats: Arc<ProducerStats>,
+    /// What the etcd config watcher applied (with `[etcd]`).
+    pub config_state: Option<Arc<ConfigState>>,
     tail: Tailing,
     producers: Vec<JoinHandle<anyhow::Result<()>>>,
     stop_producers: Arc<AtomicBool>,
+    etcd: Option<AsyncThread>,
+    metrics: Option<MetricsServer>,
+    host_metrics: Option<HostMetrics>,
+}
+
+/// The etcd side of a starting agent.
+struct EtcdStart {
+    thread: AsyncThread,
+    state: Arc<ConfigState>,
+    /// Local entries plus etcd's (or the cache's).
+    initial_entries: Vec<CollectEntry>,
+    /// What the file server may open: allow_paths plus the local globs.
+    file_allowlist: Arc<PathAllowlist>,
 }
 
 impl Agent {
@@ -114,6 +177,7 @@ impl Agent {
         producer::client::config(&config.kafka)
             .create::<rdkafka::producer::BaseProducer>()
             .context("bad [kafka] settings")?;
+        let lane_probes = lanes.clone();
         let mut producers = Vec::new();
         for (i, lane) in lanes.into_iter().enumerate() {
             let kafka = config.kafka.clone();
@@ -126,7 +190,7 @@ impl Agent {
             );
         }
         let server_config = FileServerConfig {
-            host,
+            host: host.clone(),
             poll_interval: config.tail.poll_interval,
             rotate_wait: config.tail.rotate_wait,
             mmap_threshold: config.tail.mmap_threshold,
@@ -135,22 +199,69 @@ impl Agent {
             default_topic: "logs".to_string(),
         };
         let tail_stats = Arc::new(TailStats::default());
-        let (commands, tail) = Tailing::start(
+        let (commands, command_rx) = crossbeam_channel::unbounded();
+        let etcd = match &config.etcd {
+            Some(_) => Some(start_etcd(
+                &config,
+                &host,
+                commands.clone(),
+                &command_rx,
+                tail_stats.clone(),
+                producer_stats.clone(),
+            )?),
+            None => None,
+        };
+        let tail = Tailing::start_with(
             server_config,
-            config.collect.clone(),
+            etcd.as_ref()
+                .map(|e| e.initial_entries.clone())
+                .unwrap_or_else(|| config.collect.clone()),
             checkpointer,
             sender,
             tail_stats.clone(),
             config.tail.checkpoint_interval,
+            command_rx,
+            etcd.as_ref().map(|e| e.file_allowlist.clone()),
         )?;
+        let host_metrics = match &config.host_metrics {
+            Some(hm) => Some(HostMetrics::start(hm.clone(), &config.kafka, host)?),
+            None => None,
+        };
+        let config_state = etcd.as_ref().map(|e| e.state.clone());
+        let metrics = match &config.metrics_listen {
+            Some(listen) => {
+                let page = AgentMetrics {
+                    tail: tail_stats.clone(),
+                    producer: producer_stats.clone(),
+                    config: config_state.clone(),
+                    lanes: lane_probes,
+                    channel_capacity: config.pipeline.channel_batches,
+                    host_metrics_sent: host_metrics.as_ref().map(|h| h.sent.clone()),
+                };
+                Some(MetricsServer::start(
+                    listen,
+                    Box::new(move || page.render()),
+                )?)
+            }
+            None => None,
+        };
         Ok(Agent {
             commands,
             tail_stats,
             producer_stats,
+            config_state,
             tail,
             producers,
             stop_producers,
+            etcd: etcd.map(|e| e.thread),
+            metrics,
+            host_metrics,
         })
+    }
+
+    /// Where the metrics endpoint listens, when it is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(MetricsServer::addr)
     }
 
     /// Orderly shutdown: stop reading, drain and flush producers, write checkpoints.
@@ -159,8 +270,20 @@ impl Agent {
             tail,
             producers,
             stop_producers,
+            etcd,
+            metrics,
+            host_metrics,
             ..
         } = self;
+        if let Some(metrics) = metrics {
+            metrics.stop();
+        }
+        if let Some(host_metrics) = host_metrics {
+            host_metrics.stop();
+        }
+        if let Some(etcd) = etcd {
+            etcd.stop();
+        }
         let finish = tail.stop_reading();
         stop_producers.store(true, Ordering::Relaxed);
         for handle in producers {
@@ -198,16 +321,45 @@ impl Tailing {
         checkpoint_interval: Duration,
     ) -> anyhow::Result<(Sender<Command>, Tailing)> {
         let (commands, command_rx) = crossbeam_channel::unbounded();
+        let tailing = Tailing::start_with(
+            config,
+            entries,
+            checkpointer,
+            sender,
+            stats,
+            checkpoint_interval,
+            command_rx,
+            None,
+        )?;
+        Ok((commands, tailing))
+    }
+
+    /// `start` with the command channel made by the caller, and optionally an allowlist that every file
+    /// must pass before the file server opens it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_with(
+        config: FileServerConfig,
+        entries: Vec<crate::config::CollectEntry>,
+        checkpointer: Arc<Checkpointer>,
+        sender: ring::BatchSender,
+        stats: Arc<TailStats>,
+        checkpoint_interval: Duration,
+        commands: Receiver<Command>,
+        allow: Option<Arc<PathAllowlist>>,
+    ) -> anyhow::Result<Tailing> {
         let stop_reading = Arc::new(AtomicBool::new(false));
-        let server = FileServer::new(
+        let mut server = FileServer::new(
             config,
             entries,
             checkpointer.clone(),
             sender,
-            command_rx,
+            commands,
             stop_reading.clone(),
             stats,
         );
+        if let Some(allow) = allow {
+            server = server.restrict_to(allow);
+        }
         let server = std::thread::Builder::new()
             .name("file-server".into())
             .spawn(move || server.run())?;
@@ -216,15 +368,12 @@ impl Tailing {
         let checkpoints = std::thread::Builder::new()
             .name("checkpoints".into())
             .spawn(move || checkpoint_loop(&checkpointer, checkpoint_interval, &stop))?;
-        Ok((
-            commands,
-            Tailing {
-                stop_reading,
-                stop_checkpoints,
-                server,
-                checkpoints,
-            },
-        ))
+        Ok(Tailing {
+            stop_reading,
+            stop_checkpoints,
+            server,
+            checkpoints,
+        })
     }
 
     /// Stops the file server and waits for it (its batch sender is dropped, so consumers see the end).
@@ -249,6 +398,93 @@ impl CheckpointFinish {
             Err(_) => anyhow::bail!("the checkpoint thread panicked"),
         }
     }
+}
+
+/// Starts the etcd thread (config watcher + status publisher) and waits for the first config: from etcd
+/// within `connect_timeout` + 1 s, else the cache in `data_dir` (and the watcher keeps retrying).
+fn start_etcd(
+    config: &AgentConfig,
+    host: &str,
+    commands: Sender<Command>,
+    first: &Receiver<Command>,
+    tail_stats: Arc<TailStats>,
+    producer_stats: Arc<ProducerStats>,
+) -> anyhow::Result<EtcdStart> {
+    let Some(etcd) = &config.etcd else {
+        anyhow::bail!("no [etcd] section");
+    };
+    let connection = etcd.connection();
+    let key = expand_key(&etcd.key, host, &etcd.endpoints);
+    let status_key = expand_key(&etcd.status_key, host, &etcd.endpoints);
+    let allow = Arc::new(
+        PathAllowlist::new(&etcd.allow_paths)
+            .map_err(|e| anyhow::anyhow!("etcd.allow_paths: {e}"))?,
+    );
+    let local_globs: Vec<String> = config.collect.iter().map(|e| e.path.clone()).collect();
+    let file_allowlist = Arc::new(
+        allow
+            .with_extra(&local_globs)
+            .map_err(|e| anyhow::anyhow!("collect paths: {e}"))?,
+    );
+    let state = Arc::new(ConfigState::new(&key));
+    let cache = ConfigCache::new(&config.data_dir);
+    let (cached_revision, cached) = match cache.load(&key) {
+        Some(c) => {
+            let usable: Vec<CollectEntry> = c
+                .entries
+                .into_iter()
+                .filter(|e| e.validate(&key, true).is_ok() && allow.permits_entry(&e.path).is_ok())
+                .collect();
+            (c.revision, usable)
+        }
+        None => (0, Vec::new()),
+    };
+    let watcher = ConfigWatcher::new(
+        connection.clone(),
+        key.clone(),
+        allow,
+        config.collect.clone(),
+        cached.clone(),
+        cache,
+        commands,
+        state.clone(),
+    );
+    let mut report = AgentReport::new(
+        host.to_string(),
+        tail_stats,
+        producer_stats,
+        Some(state.clone()),
+    );
+    let publisher = StatusPublisher::new(
+        connection,
+        status_key,
+        config.status_interval,
+        config.status_ttl,
+        Box::new(move || report.json()),
+    );
+    let thread = AsyncThread::spawn("etcd", move |stop| async move {
+        tokio::join!(watcher.run(stop.clone()), publisher.run(stop));
+    })?;
+    let initial_entries = match first.recv_timeout(etcd.connect_timeout + Duration::from_secs(1)) {
+        Ok(Command::SetEntries(entries)) => entries,
+        Err(_) => {
+            log::warn!(
+                "etcd unreachable at start: running on the cached config of {key} ({} entries, revision \
+                 {cached_revision}) and retrying",
+                cached.len()
+            );
+            state.started_from_cache(cached_revision, cached.len());
+            let mut all = config.collect.clone();
+            all.extend(cached);
+            all
+        }
+    };
+    Ok(EtcdStart {
+        thread,
+        state,
+        initial_entries,
+        file_allowlist,
+    })
 }
 
 fn checkpoint_loop(

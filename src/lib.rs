@@ -7,12 +7,16 @@
 
 pub mod agent;
 pub mod config;
+pub mod etcd;
 pub mod event;
+pub mod host_metrics;
 pub mod indexer;
+pub mod metrics;
 pub mod producer;
 pub mod ring;
 pub mod shutdown;
 pub mod standalone;
+pub mod status;
 pub mod store;
 pub mod tail;
 pub mod transfer;

@@ -23,12 +23,21 @@
 //! [[collect]]
 //! path = "/var/log/app/*.log"
 //! topic = "app_log"
+//! [etcd]                                 # central config + status (see `crate::etcd`)
+//! endpoints = ["http://127.0.0.1:2379"]
+//! key = "/logpipe/collect/{hostname}"
+//! allow_paths = ["/var/log/**"]
+//! [host_metrics]                         # CPU / memory / disk / network events (see `crate::host_metrics`)
+//! interval = "10s"
+//! topic = "metrics"
 //! ```
 //!
 //! Memory in flight is bounded by `channel_batches × batch_bytes` on the channel plus librdkafka's own queue
 //! (`queue.buffering.max.kbytes`, settable through `[kafka.options]`).
 
 use super::collect::CollectEntry;
+use crate::etcd::EtcdConfig;
+use crate::host_metrics::HostMetricsConfig;
 use anyhow::Context;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -52,6 +61,34 @@ pub struct AgentConfig {
     /// What to tail.
     #[serde(default)]
     pub collect: Vec<CollectEntry>,
+    /// Central config (collect entries) and status in etcd.
+    #[serde(default)]
+    pub etcd: Option<EtcdConfig>,
+    /// Host metrics events.
+    #[serde(default)]
+    pub host_metrics: Option<HostMetricsConfig>,
+    /// How often the status key in etcd is refreshed.
+    #[serde(
+        default = "default_status_interval",
+        deserialize_with = "super::duration::deserialize"
+    )]
+    pub status_interval: Duration,
+    /// Lease of the status key: it disappears this long after the process died.
+    #[serde(
+        default = "default_status_ttl",
+        deserialize_with = "super::duration::deserialize"
+    )]
+    pub status_ttl: Duration,
+    /// `host:port` of the Prometheus endpoint (`GET /metrics`); off when absent.
+    #[serde(default)]
+    pub metrics_listen: Option<String>,
+}
+
+fn default_status_interval() -> Duration {
+    Duration::from_secs(2)
+}
+fn default_status_ttl() -> Duration {
+    Duration::from_secs(10)
 }
 
 /// Kafka producer settings.
@@ -226,6 +263,21 @@ impl AgentConfig {
         for (i, entry) in self.collect.iter().enumerate() {
             entry.validate(&format!("collect[{i}]"), true)?;
         }
+        if let Some(etcd) = &self.etcd {
+            etcd.validate()?;
+        }
+        if let Some(host_metrics) = &self.host_metrics {
+            host_metrics.validate()?;
+        }
+        if self.status_ttl < Duration::from_secs(2) {
+            return Err("status_ttl: must be at least 2s (etcd's shortest lease)".into());
+        }
+        if self.status_interval.is_zero() || self.status_interval >= self.status_ttl {
+            return Err(format!(
+                "status_interval: must be above 0 and below status_ttl ({:?})",
+                self.status_ttl
+            ));
+        }
         Ok(())
     }
 }
@@ -267,5 +319,23 @@ topic = "app_log"
         let text = MINIMAL.replace("app_log", "app log");
         let err = format!("{:#}", AgentConfig::parse(&text).unwrap_err());
         assert!(err.contains("collect[0].topic"), "{err}");
+    }
+
+    #[test]
+    fn etcd_and_host_metrics_sections_parse() {
+        let text = format!(
+            "status_interval = \"1s\"\nmetrics_listen = \"127.0.0.1:0\"\n{MINIMAL}\n[etcd]\nendpoints = [\"http://127.0.0.1:2379\"]\nallow_paths = [\"/var/log/**\"]\n[host_metrics]\ninterval = \"5s\"\ntopic = \"metrics\"\n"
+        );
+        let c = AgentConfig::parse(&text).expect("parses");
+        let etcd = c.etcd.expect("etcd");
+        assert_eq!(etcd.key, "/logpipe/collect/{hostname}");
+        assert_eq!(c.status_interval, Duration::from_secs(1));
+        assert_eq!(c.host_metrics.expect("host metrics").topic, "metrics");
+        let bad = text.replace(
+            "allow_paths = [\"/var/log/**\"]",
+            "allow_paths = [\"var/log\"]",
+        );
+        let err = format!("{:#}", AgentConfig::parse(&bad).unwrap_err());
+        assert!(err.contains("etcd.allow_paths"), "{err}");
     }
 }

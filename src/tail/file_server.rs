@@ -19,6 +19,7 @@
 //!   checkpoint start at `start_at`.
 
 use crate::config::{CollectEntry, StartAt};
+use crate::etcd::PathAllowlist;
 use crate::event::id::FileUid;
 use crate::event::json::JsonTemplate;
 use crate::event::timestamp;
@@ -160,6 +161,9 @@ pub struct FileServer {
     watcher: DirWatcher,
     dirty: HashSet<FileKey>,
     buffer: Vec<u8>,
+    /// When set, no file outside it is ever opened (etcd-driven agents); refused paths are logged once.
+    allow: Option<Arc<PathAllowlist>>,
+    refused: HashSet<PathBuf>,
 }
 
 impl FileServer {
@@ -186,9 +190,17 @@ impl FileServer {
             watcher: DirWatcher::new(),
             dirty: HashSet::new(),
             buffer: Vec::new(),
+            allow: None,
+            refused: HashSet::new(),
         };
         server.set_entries(entries);
         server
+    }
+
+    /// Never opens a file `allow` does not permit, whatever the entries say (defence in depth).
+    pub fn restrict_to(mut self, allow: Arc<PathAllowlist>) -> FileServer {
+        self.allow = Some(allow);
+        self
     }
 
     /// Runs until `stop` is set or every receiver is gone.
@@ -350,6 +362,14 @@ impl FileServer {
     }
 
     fn open(&mut self, path: &Path, entry: Arc<EntryState>, initial_scan: bool) {
+        if let Some(allow) = &self.allow {
+            if let Err(why) = allow.permits_file(path) {
+                if self.refused.insert(path.to_path_buf()) {
+                    log::error!("refusing to open {}: {why}", path.display());
+                }
+                return;
+            }
+        }
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) => {

@@ -1,0 +1,126 @@
+//! Turning an etcd value into the collect entries to apply, entry by entry.
+//!
+//! The value is a JSON array of collect entries: the seeds' `[{"path":"/var/log/s4.log","topic":"s4_log"}]`
+//! and every optional key of a local `[[collect]]` entry. Each element is parsed, validated with
+//! `CollectEntry::validate(name, true)` (topic required) and checked against the allowlist on its own. A bad
+//! element is reported (naming the key, its index and its path) and replaced by the previously applied entry
+//! with the same `path`, if there was one: a typo in one entry never stops or changes what that entry was
+//! doing, and never affects the other entries. A value that is not a JSON array at all is `Err`: the caller
+//! keeps its whole previous config. A deleted key means no etcd entries.
+
+use super::allow::PathAllowlist;
+use crate::config::CollectEntry;
+
+/// The entries to apply and the problems found on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub entries: Vec<CollectEntry>,
+    pub errors: Vec<String>,
+}
+
+/// Resolves `value` of `key` against the previously applied etcd entries.
+pub fn resolve(
+    key: &str,
+    value: Option<&[u8]>,
+    previous: &[CollectEntry],
+    allow: &PathAllowlist,
+) -> Result<Resolved, String> {
+    let Some(value) = value else {
+        return Ok(Resolved {
+            entries: Vec::new(),
+            errors: Vec::new(),
+        });
+    };
+    let elements: Vec<serde_json::Value> = serde_json::from_slice(value).map_err(|e| {
+        format!("{key}: the value is not a JSON array of collect entries ({e}); keeping the previous config")
+    })?;
+    let mut entries = Vec::with_capacity(elements.len());
+    let mut errors = Vec::new();
+    for (i, element) in elements.into_iter().enumerate() {
+        let name = format!("{key}[{i}]");
+        let path = element
+            .get("path")
+            .and_then(|p| p.as_str())
+            .map(str::to_string);
+        match check(&name, element, allow) {
+            Ok(entry) => entries.push(entry),
+            Err(error) => {
+                let kept = path
+                    .as_deref()
+                    .and_then(|p| previous.iter().find(|e| e.path == p));
+                let outcome = match kept {
+                    Some(old) => {
+                        entries.push(old.clone());
+                        "keeping the previous entry for this path"
+                    }
+                    None => "entry ignored",
+                };
+                errors.push(format!(
+                    "{name} (path {}): {error}; {outcome}",
+                    path.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+    }
+    Ok(Resolved { entries, errors })
+}
+
+fn check(
+    name: &str,
+    element: serde_json::Value,
+    allow: &PathAllowlist,
+) -> Result<CollectEntry, String> {
+    let entry: CollectEntry =
+        serde_json::from_value(element).map_err(|e| format!("{name}: {e}"))?;
+    entry.validate(name, true)?;
+    allow
+        .permits_entry(&entry.path)
+        .map_err(|why| format!("{name}.path: `{}` {why}", entry.path))?;
+    Ok(entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allow() -> PathAllowlist {
+        PathAllowlist::new(&["/var/log/**".to_string()]).expect("compiles")
+    }
+
+    #[test]
+    fn seeds_value_resolves() {
+        let value = br#"[{"path":"/var/log/s4.log","topic":"s4_log"},{"path":"/var/log/app/*.log","topic":"app","codec":"raw","fields":{"env":"prod"}}]"#;
+        let r = resolve("/k", Some(value), &[], &allow()).expect("array");
+        assert_eq!(r.entries.len(), 2);
+        assert!(r.errors.is_empty());
+    }
+
+    #[test]
+    fn malformed_value_is_an_error() {
+        assert!(resolve("/k", Some(b"[{"), &[], &allow())
+            .unwrap_err()
+            .contains("/k"));
+        assert!(resolve("/k", Some(b"{\"path\":\"/x\"}"), &[], &allow()).is_err());
+    }
+
+    #[test]
+    fn bad_entries_keep_their_previous_version() {
+        let previous: Vec<CollectEntry> =
+            serde_json::from_str(r#"[{"path":"/var/log/a.log","topic":"a"}]"#).expect("json");
+        let value = br#"[{"path":"/var/log/a.log","topic":"bad topic"},{"path":"/etc/passwd","topic":"p"},{"path":"/var/log/b.log","topic":"b"},{"path":"/var/log/c.log"}]"#;
+        let r = resolve("/k", Some(value), &previous, &allow()).expect("array");
+        let paths: Vec<&str> = r.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, vec!["/var/log/a.log", "/var/log/b.log"]);
+        assert_eq!(r.entries[0].topic.as_deref(), Some("a"));
+        assert_eq!(r.errors.len(), 3, "{:?}", r.errors);
+        assert!(r.errors[0].contains("/k[0].topic"), "{}", r.errors[0]);
+        assert!(r.errors[1].contains("/etc/passwd") && r.errors[1].contains("allow_paths"));
+        assert!(r.errors[2].contains("/k[3].topic"), "{}", r.errors[2]);
+    }
+
+    #[test]
+    fn deleted_key_means_no_entries() {
+        let r = resolve("/k", None, &[], &allow()).expect("ok");
+        assert!(r.entries.is_empty());
+    }
+}

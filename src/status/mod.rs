@@ -1,0 +1,17 @@
+//! Fleet status: every process keeps a JSON status key alive in etcd on a lease.
+//!
+//! - `publisher`: the generic part. It grants a lease of `ttl`, puts `key = report()` attached to it every
+//!   `interval` and renews the lease; on stop it revokes the lease (the key goes at once). When the process
+//!   dies the lease expires within `ttl` and etcd deletes the key, so the keys under `/logpipe/status/` are
+//!   exactly the live processes. Any etcd error ends the session; a new one grants a new lease.
+//! - `agent`: the agent's report (config revision and errors, files with offsets and lag, rates, Kafka
+//!   errors).
+//!
+//! The transfer (or any other role) publishes its own JSON with `StatusPublisher::new(...).spawn()`, or runs
+//! `StatusPublisher::run` on an existing `etcd::runtime::AsyncThread`.
+
+pub mod agent;
+pub mod publisher;
+
+pub use agent::AgentReport;
+pub use publisher::{StatusPublisher, StatusThread};
