@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 /// Command-line arguments of `logpipe transfer`.
 #[derive(clap::Args, Debug)]
-#[command(long_about = TRANSFER_HELP)]
+#[command(after_help = TRANSFER_HELP)]
 pub struct TransferArgs {
     /// Path of the transfer's TOML configuration (see `logpipe transfer --help` for every key).
     #[arg(long, short)]

