@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod collect;
 pub mod duration;
+pub mod standalone;
 pub mod transfer;
 
 pub use agent::{AgentConfig, KafkaConfig};

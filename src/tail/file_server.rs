@@ -359,6 +359,16 @@ impl FileServer {
                 self.dirty.insert(*key);
             }
         }
+        self.persist_uids();
+    }
+
+    /// Writes the checkpoint file now if it lacks a file (or a uid) tracked since the last write: a uid must be
+    /// on disk before the first event carrying it leaves, or a crash would re-read the file under a new uid and
+    /// every resent line would get a second id.
+    fn persist_uids(&self) {
+        if let Err(e) = self.checkpointer.write() {
+            log::error!("{e:#}");
+        }
     }
 
     fn open(&mut self, path: &Path, entry: Arc<EntryState>, initial_scan: bool) {
@@ -636,6 +646,7 @@ impl FileServer {
         let tracked = self.track(file.file, file.path, file.entry, identity, uid, 0, size);
         self.files.insert(key, tracked);
         self.dirty.insert(key);
+        self.persist_uids();
         Ok(())
     }
 

@@ -1,0 +1,31 @@
+//! The in-process store as a `_bulk` target: the indexer sends the same NDJSON body it would send to
+//! Elasticsearch and reads the same response, without a socket in between.
+
+use crate::indexer::{BulkError, BulkTarget};
+use crate::store::Store;
+
+/// `BulkTarget` over a `Store` in the same process.
+pub struct StoreBulkTarget {
+    store: Store,
+}
+
+impl StoreBulkTarget {
+    pub fn new(store: Store) -> StoreBulkTarget {
+        StoreBulkTarget { store }
+    }
+}
+
+impl BulkTarget for StoreBulkTarget {
+    fn bulk(&self, body: &[u8]) -> Result<serde_json::Value, BulkError> {
+        self.store.bulk(body, None).map_err(|e| {
+            if e.status >= 500 {
+                BulkError::Retryable(e.to_string())
+            } else {
+                BulkError::Fatal {
+                    status: e.status,
+                    reason: e.to_string(),
+                }
+            }
+        })
+    }
+}
