@@ -179,8 +179,7 @@ fn two_transfers_in_one_group_split_the_partitions() {
     let last_assignment = |log: &std::path::Path| -> Option<String> {
         let text = fs::read_to_string(log).ok()?;
         text.lines()
-            .filter(|l| l.contains("partitions assigned: "))
-            .next_back()
+            .rfind(|l| l.contains("partitions assigned: "))
             .map(str::to_string)
     };
     wait::until("both transfers own partitions", JOIN_PATIENCE, || {

@@ -115,9 +115,10 @@ mod tests {
     use super::*;
     use std::sync::mpsc;
 
-    fn scripted_server(
-        answers: Vec<(u16, &'static str)>,
-    ) -> (String, mpsc::Receiver<(String, Option<String>, Vec<u8>)>) {
+    /// (path, Authorization header, body) of one request seen.
+    type Seen = (String, Option<String>, Vec<u8>);
+
+    fn scripted_server(answers: Vec<(u16, &'static str)>) -> (String, mpsc::Receiver<Seen>) {
         let server = tiny_http::Server::http("127.0.0.1:0").expect("bind");
         let port = server.server_addr().to_ip().map(|a| a.port()).expect("ip");
         let (tx, rx) = mpsc::channel();
@@ -140,8 +141,6 @@ mod tests {
         });
         (format!("http://127.0.0.1:{port}"), rx)
     }
-
-    use std::io::Read;
 
     #[test]
     fn statuses_map_to_retryable_fatal_or_ok() {

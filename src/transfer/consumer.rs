@@ -316,12 +316,13 @@ pub fn run_consumer(
         context.commit(&consumer, ready);
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
-            Some(Err(e)) => {
-                if last_poll_error.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
-                    log::warn!("{}: poll: {e}", context.name);
-                    last_poll_error = Some(Instant::now());
-                }
+            Some(Err(e))
+                if last_poll_error.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) =>
+            {
+                log::warn!("{}: poll: {e}", context.name);
+                last_poll_error = Some(Instant::now());
             }
+            Some(Err(_)) => {}
             Some(Ok(message)) => {
                 let topic = match topics.get(message.topic()) {
                     Some(topic) => topic.clone(),
