@@ -187,19 +187,25 @@ fn seeds_value_hot_reload_bad_values_and_allowlist() {
     expect_exact(&mut a_reader, "a", 160, Duration::from_millis(500));
     expect_exact(&mut c_reader, "c", 60, Duration::from_millis(500));
 
-    // An entry outside allow_paths is refused (named in the status), the others apply.
+    // An entry outside allow_paths is refused (named in the status), the others apply. Defence in depth:
+    // a symlink inside the allowed tree pointing at /etc/passwd is not opened by the file server either.
     let passwd = Path::new("/etc/passwd");
     let d = setup.logs.join("d.log");
     append_lines(&d, "d", 0..20);
     tansu.create_topic("d_log", 1);
+    let links = setup.root.join("links");
+    fs::create_dir_all(&links).expect("mkdir");
+    append_lines(&links.join("ok.log"), "ok", 0..5);
+    std::os::unix::fs::symlink(passwd, links.join("evil.log")).expect("symlink");
     etcd.put(
         KEY,
         &format!(
-            "[{},{},{},{}]",
+            "[{},{},{},{},{}]",
             entry(&a, "a_log"),
             entry(&c, "c_log"),
             entry(passwd, "passwd"),
-            entry(&d, "d_log")
+            entry(&d, "d_log"),
+            entry(&links.join("*.log"), "passwd")
         ),
     );
     let mut d_reader = TopicReader::new(&tansu.brokers(), "d_log");
@@ -212,18 +218,17 @@ fn seeds_value_hot_reload_bad_values_and_allowlist() {
         errors.contains("allow_paths") && errors.contains(KEY),
         "{errors}"
     );
-    assert_eq!(s["config"]["entries"], 3, "{s}");
-    assert!(!tailed_paths(&s).iter().any(|p| p == "/etc/passwd"));
+    assert_eq!(s["config"]["entries"], 4, "{s}");
+    assert!(!tailed_paths(&s)
+        .iter()
+        .any(|p| p == "/etc/passwd" || p.ends_with("evil.log")));
     let mut passwd_reader = TopicReader::new(&tansu.brokers(), "passwd");
-    assert_eq!(
-        passwd_reader.drain(Duration::from_secs(1)).len(),
-        0,
-        "nothing from /etc/passwd reaches Kafka"
-    );
+    expect_exact(&mut passwd_reader, "ok", 5, Duration::from_secs(1));
     assert!(!agent.log().contains("tailing /etc/passwd"));
+    assert!(agent.log().contains("refusing to open"), "{}", agent.log());
 
     // Metrics reflect it all: every line written to a tailed file is acknowledged.
-    let acked = 160 + 100 + 60 + 20;
+    let acked = 160 + 100 + 60 + 20 + 5;
     let page = wait::until("acked total in metrics", PATIENCE, || {
         let page = scrape(setup.metrics_port)?;
         (metric(&page, "logpipe_agent_events_acked_total") == Some(acked as f64)).then_some(page)
