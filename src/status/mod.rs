@@ -8,7 +8,27 @@
 //!   errors).
 //!
 //! The transfer (or any other role) publishes its own JSON with `StatusPublisher::new(...).spawn()`, or runs
-//! `StatusPublisher::run` on an existing `etcd::runtime::AsyncThread`.
+//! `StatusPublisher::run` on an existing `etcd::runtime::AsyncThread`:
+//!
+//! ```no_run
+//! use logpipe::etcd::EtcdConnection;
+//! use logpipe::status::StatusPublisher;
+//! use std::time::Duration;
+//!
+//! let connection = EtcdConnection::plain(vec!["http://127.0.0.1:2379".into()]);
+//! let host = logpipe::agent::local_host_name();
+//! let publisher = StatusPublisher::new(
+//!     connection,
+//!     format!("/logpipe/status/transfer/{host}"),
+//!     Duration::from_secs(2),
+//!     Duration::from_secs(10),
+//!     Box::new(move || serde_json::json!({"role": "transfer", "host": host})),
+//! );
+//! let thread = publisher.spawn()?; // one thread, one current-thread runtime
+//! // ... run the transfer ...
+//! thread.stop(); // revokes the lease: the key goes at once
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 pub mod agent;
 pub mod publisher;
