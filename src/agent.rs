@@ -48,7 +48,7 @@ pub struct AgentArgs {
     pub metrics_listen: Option<String>,
 }
 
-const AGENT_HELP: &str = r#"Tail log files and ship every line to Kafka.
+pub const AGENT_HELP: &str = r#"Tail log files and ship every line to Kafka.
 
 Configuration keys (TOML; unknown keys are an error naming the key):
 

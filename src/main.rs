@@ -19,6 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Tail log files and ship every line to Kafka.
+    #[command(long_about = logpipe::agent::AGENT_HELP)]
     Agent(logpipe::agent::AgentArgs),
     /// Serve the embedded log store with its Elasticsearch-compatible API.
     Store(logpipe::store::StoreArgs),

@@ -182,3 +182,20 @@ fn bad_configs_are_refused_naming_the_key() {
     assert!(!status.success());
     assert!(stderr.contains("/nonexistent/agent.toml"), "{stderr}");
 }
+
+#[test]
+fn agent_help_documents_every_key() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logpipe"))
+        .args(["agent", "--help"])
+        .output()
+        .expect("run logpipe agent --help");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for key in [
+        "data_dir", "host_name", "brokers", "acks", "compression", "linger_ms", "batch_size", "[kafka.options]",
+        "poll_interval", "rotate_wait", "mmap_threshold", "checkpoint_interval", "batch_lines", "batch_bytes",
+        "channel_batches", "producers", "path", "topic", "exclude", "codec", "fields", "max_line_bytes", "start_at",
+        "[collect.multiline]", "pattern", "negate", "match", "max_lines", "timeout", "[etcd]", "allow_paths",
+    ] {
+        assert!(help.contains(key), "`logpipe agent --help` does not mention {key}");
+    }
+}
