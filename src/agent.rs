@@ -46,6 +46,10 @@ pub struct AgentArgs {
     /// Serve Prometheus metrics on this address, e.g. 127.0.0.1:9600 (overrides `metrics_listen`).
     #[arg(long)]
     pub metrics_listen: Option<String>,
+    /// Benchmark mode: encode every event, then discard it instead of sending it to Kafka (the pipeline's
+    /// ceiling). Checkpoints still advance, so do not point it at files you want shipped.
+    #[arg(long)]
+    pub blackhole: bool,
 }
 
 pub const AGENT_HELP: &str = r#"Tail log files and ship every line to Kafka.
@@ -123,6 +127,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.metrics_listen {
         config.metrics_listen = Some(listen);
     }
+    config.blackhole = args.blackhole;
     let stop = shutdown::on_signal()?;
     let agent = Agent::start(config)?;
     while !stop.load(Ordering::Relaxed) {
@@ -183,10 +188,17 @@ impl Agent {
             let kafka = config.kafka.clone();
             let stop = stop_producers.clone();
             let stats = producer_stats.clone();
+            let blackhole = config.blackhole;
             producers.push(
                 std::thread::Builder::new()
                     .name(format!("producer-{i}"))
-                    .spawn(move || producer::run_producer(&kafka, lane, stop, stats))?,
+                    .spawn(move || {
+                        if blackhole {
+                            producer::run_blackhole(lane, stop, stats)
+                        } else {
+                            producer::run_producer(&kafka, lane, stop, stats)
+                        }
+                    })?,
             );
         }
         let server_config = FileServerConfig {

@@ -191,11 +191,75 @@ fn agent_help_documents_every_key() {
         .expect("run logpipe agent --help");
     let help = String::from_utf8_lossy(&out.stdout);
     for key in [
-        "data_dir", "host_name", "brokers", "acks", "compression", "linger_ms", "batch_size", "[kafka.options]",
-        "poll_interval", "rotate_wait", "mmap_threshold", "checkpoint_interval", "batch_lines", "batch_bytes",
-        "channel_batches", "producers", "path", "topic", "exclude", "codec", "fields", "max_line_bytes", "start_at",
-        "[collect.multiline]", "pattern", "negate", "match", "max_lines", "timeout", "[etcd]", "allow_paths",
+        "data_dir",
+        "host_name",
+        "brokers",
+        "acks",
+        "compression",
+        "linger_ms",
+        "batch_size",
+        "[kafka.options]",
+        "poll_interval",
+        "rotate_wait",
+        "mmap_threshold",
+        "checkpoint_interval",
+        "batch_lines",
+        "batch_bytes",
+        "channel_batches",
+        "producers",
+        "path",
+        "topic",
+        "exclude",
+        "codec",
+        "fields",
+        "max_line_bytes",
+        "start_at",
+        "[collect.multiline]",
+        "pattern",
+        "negate",
+        "match",
+        "max_lines",
+        "timeout",
+        "[etcd]",
+        "allow_paths",
     ] {
-        assert!(help.contains(key), "`logpipe agent --help` does not mention {key}");
+        assert!(
+            help.contains(key),
+            "`logpipe agent --help` does not mention {key}"
+        );
     }
+}
+
+#[test]
+fn blackhole_mode_acknowledges_every_line_without_kafka() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir.path().join("logs");
+    fs::create_dir_all(&logs).expect("mkdir");
+    let config = dir.path().join("agent.toml");
+    fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\n[kafka]\nbrokers = \"127.0.0.1:1\"\n[tail]\ncheckpoint_interval = \"100ms\"\n[[collect]]\npath = \"{}/*.log\"\ntopic = \"t\"\n",
+            dir.path().join("data").display(),
+            logs.display()
+        ),
+    )
+    .expect("write config");
+    let path = logs.join("a.log");
+    append_lines(&path, "bh", 0..10_000);
+    let size = fs::metadata(&path).expect("stat").len();
+    let config = config.to_string_lossy().into_owned();
+    let _agent = common::process::Logpipe::start(
+        &["agent", "--blackhole", "--config", &config],
+        &dir.path().join("agent.log"),
+    );
+    common::wait::until(
+        "the checkpoint to reach the end of the file",
+        PATIENCE,
+        || {
+            let text = fs::read(dir.path().join("data/checkpoints.json")).ok()?;
+            let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
+            (value["checkpoints"][0]["offset"].as_u64() == Some(size)).then_some(())
+        },
+    );
 }

@@ -82,6 +82,9 @@ pub struct AgentConfig {
     /// `host:port` of the Prometheus endpoint (`GET /metrics`); off when absent.
     #[serde(default)]
     pub metrics_listen: Option<String>,
+    /// `--blackhole`: encode and discard instead of producing (benchmarks only; not a config key).
+    #[serde(skip)]
+    pub blackhole: bool,
 }
 
 fn default_status_interval() -> Duration {

@@ -77,6 +77,36 @@ pub fn run_producer(
     Ok(())
 }
 
+/// The blackhole output: encodes every event like `run_producer` and acknowledges it at once, without Kafka.
+/// Measures the pipeline's ceiling (tail → frame → batch → encode).
+pub fn run_blackhole(
+    lane: BatchReceiver,
+    stop: Arc<AtomicBool>,
+    stats: Arc<ProducerStats>,
+) -> anyhow::Result<()> {
+    let mut encoder = Encoder::default();
+    let mut encoded_bytes = 0usize;
+    loop {
+        match lane.recv_timeout(Duration::from_millis(100)) {
+            Ok(batch) => {
+                for line in &batch.lines {
+                    encoded_bytes =
+                        encoded_bytes.wrapping_add(encoder.encode(&batch, line).payload.len());
+                }
+                let n = batch.lines.len() as u64;
+                stats.sent(n);
+                stats.acked(n);
+                batch.ack.delivered_all();
+            }
+            Err(false) if stop.load(Ordering::Relaxed) && lane.depth() == 0 => break,
+            Err(false) => {}
+            Err(true) => break,
+        }
+    }
+    log::debug!("blackhole encoded {encoded_bytes} bytes");
+    Ok(())
+}
+
 /// Enqueues one record, waiting while librdkafka's queue is full. During shutdown a full queue (broker down)
 /// gives up on the record: it was never acknowledged, so its line is read again after restart.
 fn enqueue(
