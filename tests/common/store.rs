@@ -1,6 +1,7 @@
 //! `logpipe store` as a child process on a free port with a temp data dir: kill -9 / restart on the same
 //! data, `_count`, and reading every document back with `_search`.
 
+use super::es::EsClient;
 use super::ports::free_port;
 use super::process::Logpipe;
 use super::wait;
@@ -67,66 +68,24 @@ impl StoreProcess {
         self.spawn();
     }
 
+    /// The store's ES API client (`_count`, `_search`, `wait_count`, `all_documents`).
+    pub fn es(&self) -> EsClient {
+        EsClient::new(&self.url())
+    }
+
     /// `_count` of `index` (a pattern such as `app_log-*`); `None` while unreachable or the index is absent.
     pub fn count(&self, index: &str) -> Option<u64> {
-        let mut response = self
-            .agent
-            .get(&format!("{}/{index}/_count", self.url()))
-            .call()
-            .ok()?;
-        if response.status().as_u16() != 200 {
-            return None;
-        }
-        let body: Value = response.body_mut().read_json().ok()?;
-        body["count"].as_u64()
+        self.es().count(index)
     }
 
     /// Waits until `_count` of `index` is `n`, panicking (with the last count) after `timeout` of no progress.
     pub fn wait_count(&self, index: &str, n: u64, timeout: Duration) {
-        let mut last = None;
-        let mut since = std::time::Instant::now();
-        loop {
-            let count = self.count(index);
-            if count == Some(n) {
-                return;
-            }
-            if count != last {
-                last = count;
-                since = std::time::Instant::now();
-            }
-            assert!(
-                since.elapsed() < timeout,
-                "_count of {index} stuck at {last:?}, expected {n}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        self.es().wait_count(index, n, timeout)
     }
 
     /// Every document of `index` (`_source` plus `_id` under `"_id"`), at most 10 000.
     pub fn all_documents(&self, index: &str) -> Vec<Value> {
-        let query = serde_json::json!({"size": 10000, "query": {"match_all": {}}});
-        let mut response = self
-            .agent
-            .post(&format!("{}/{index}/_search", self.url()))
-            .send_json(&query)
-            .expect("_search");
-        assert_eq!(response.status().as_u16(), 200, "_search status");
-        let body: Value = response
-            .body_mut()
-            .with_config()
-            .limit(1 << 30)
-            .read_json()
-            .expect("_search JSON");
-        body["hits"]["hits"]
-            .as_array()
-            .expect("hits")
-            .iter()
-            .map(|hit| {
-                let mut source = hit["_source"].clone();
-                source["_id"] = hit["_id"].clone();
-                source
-            })
-            .collect()
+        self.es().all_documents(index)
     }
 
     /// `_bulk` NDJSON as-is; the parsed response.
