@@ -40,9 +40,15 @@ fn official_python_client_works_against_the_store() {
             }
         }
     });
-    let url = rx.recv_timeout(Duration::from_secs(20)).expect("store did not report its address");
+    let url = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("store did not report its address");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/test_store_client.py");
-    let out = Command::new("python3").arg(script).arg(&url).output().expect("run python");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&url)
+        .output()
+        .expect("run python");
     child.kill().ok();
     child.wait().ok();
     assert!(

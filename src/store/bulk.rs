@@ -336,7 +336,7 @@ fn apply_group(
             let mut results: Vec<(usize, Outcome)> = Vec::with_capacity(prepared.len());
             for (i, p) in prepared.iter_mut() {
                 let action = ops[*i].action;
-                let exists = if p.explicit_id {
+                let exists = if p.explicit_id && state.ids.may_contain(&p.id) {
                     match state.pending.get(&p.id) {
                         Some(&e) => e,
                         None => match handle.committed_exists(searcher, &p.id) {
@@ -381,6 +381,9 @@ fn apply_group(
                             Ok(_) => {
                                 if p.explicit_id {
                                     state.pending.insert(p.id.clone(), true);
+                                }
+                                if !exists {
+                                    state.ids.insert(&p.id);
                                 }
                                 if exists {
                                     Outcome::Ok { id: p.id.clone(), status: 200, result: "updated" }

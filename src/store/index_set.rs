@@ -39,6 +39,74 @@ pub struct WriterState {
     pub writer: IndexWriter<TantivyDocument>,
     /// `_id` → exists, for ids touched since the last commit.
     pub pending: HashMap<String, bool>,
+    /// Bloom filter over every `_id` ever added (committed or not): a miss means "new id" without
+    /// looking into every segment's term dictionary.
+    pub ids: IdFilter,
+}
+
+/// A Bloom filter of `_id`s (~10 bits per id, 7 probes, ~1% false positives at capacity).
+pub struct IdFilter {
+    bits: Vec<u64>,
+    mask: u64,
+    count: u64,
+    capacity: u64,
+}
+
+impl IdFilter {
+    fn with_capacity(capacity: u64) -> IdFilter {
+        let capacity = capacity.max(1 << 16);
+        let nbits = (capacity * 10).next_power_of_two();
+        IdFilter {
+            bits: vec![0; (nbits / 64) as usize],
+            mask: nbits - 1,
+            count: 0,
+            capacity,
+        }
+    }
+
+    fn probes(id: &[u8]) -> impl Iterator<Item = u64> {
+        let h = xxhash_rust::xxh3::xxh3_128(id);
+        let (a, b) = (h as u64, ((h >> 64) as u64) | 1);
+        (0..7u64).map(move |i| a.wrapping_add(i.wrapping_mul(b)))
+    }
+
+    /// Records `id`.
+    pub fn insert(&mut self, id: &str) {
+        for p in Self::probes(id.as_bytes()) {
+            let p = p & self.mask;
+            self.bits[(p / 64) as usize] |= 1 << (p % 64);
+        }
+        self.count += 1;
+    }
+
+    /// False means `id` was never inserted.
+    pub fn may_contain(&self, id: &str) -> bool {
+        Self::probes(id.as_bytes()).all(|p| {
+            let p = p & self.mask;
+            self.bits[(p / 64) as usize] & (1 << (p % 64)) != 0
+        })
+    }
+
+    /// A filter holding every `_id` term of `searcher` (deleted ones included, which is harmless).
+    fn build(
+        searcher: &Searcher,
+        id_field: tantivy::schema::Field,
+        capacity: u64,
+    ) -> tantivy::Result<IdFilter> {
+        let mut f = IdFilter::with_capacity(capacity.max(searcher.num_docs() * 2));
+        for seg in searcher.segment_readers() {
+            let inv = seg.inverted_index(id_field)?;
+            let mut stream = inv.terms().stream()?;
+            while stream.advance() {
+                for p in Self::probes(stream.key()) {
+                    let p = p & f.mask;
+                    f.bits[(p / 64) as usize] |= 1 << (p % 64);
+                }
+                f.count += 1;
+            }
+        }
+        Ok(f)
+    }
 }
 
 /// One open ES index.
@@ -115,9 +183,11 @@ impl IndexHandle {
                 .map_or(1, |n| n.get())
                 .clamp(1, 2);
             let writer = self.index.writer_with_num_threads(threads, WRITER_BUDGET)?;
+            let ids = IdFilter::build(&self.reader.searcher(), self.fields.id, 1 << 20)?;
             slot.state = Some(WriterState {
                 writer,
                 pending: HashMap::new(),
+                ids,
             });
         }
         let searcher = self.reader.searcher();
@@ -145,6 +215,14 @@ impl IndexHandle {
             }
             self.reader.reload()?;
             state.pending.clear();
+            if state.ids.count > state.ids.capacity {
+                // Everything is committed now, so the rebuilt filter is complete.
+                state.ids = IdFilter::build(
+                    &self.reader.searcher(),
+                    self.fields.id,
+                    state.ids.capacity * 2,
+                )?;
+            }
         }
         *committed = target;
         Ok(())

@@ -460,8 +460,7 @@ impl<'a> QueryBuilder<'a> {
             FieldRef::Timestamp => Box::new(ExistsQuery::new(tantivy_name(field), false)),
             FieldRef::Attr(_) => Box::new(ExistsQuery::new(tantivy_name(field), true)),
             FieldRef::Message => Box::new(
-                RegexQuery::from_pattern(".+", self.fields.message)
-                    .map_err(|e| EsError::internal(e))?,
+                RegexQuery::from_pattern(".+", self.fields.message).map_err(EsError::internal)?,
             ),
         })
     }
