@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod config;
+pub mod console;
 pub mod etcd;
 pub mod event;
 pub mod host_metrics;

@@ -27,6 +27,8 @@ enum Command {
     Standalone(logpipe::standalone::StandaloneArgs),
     /// Consume Kafka and index into Elasticsearch (or logpipe's store) with `_bulk`.
     Transfer(logpipe::transfer::TransferArgs),
+    /// Web console: search, live tail, collect config in etcd, fleet status, host metrics.
+    Console(logpipe::console::ConsoleArgs),
 }
 
 fn main() {
@@ -37,6 +39,7 @@ fn main() {
         Command::Store(args) => logpipe::store::run(args),
         Command::Standalone(args) => logpipe::standalone::run(args),
         Command::Transfer(args) => logpipe::transfer::run(args),
+        Command::Console(args) => logpipe::console::run(args),
     };
     if let Err(err) = result {
         eprintln!("logpipe: error: {err:#}");

@@ -7,6 +7,10 @@
 //! batch is acknowledged to the ring only when the store answered every item (indexed or dead-lettered), and
 //! the store answers only after a durable commit — so the checkpoint protocol is the agent's, with "Kafka
 //! acknowledged" replaced by "the store committed".
+//!
+//! The web console (`crate::console`) is served too, on `--console-listen` (default `127.0.0.1:5601`), reading
+//! the in-process store directly (no etcd, so read-only). If the default address is taken, standalone runs
+//! without a console and says so; an address given explicitly must be free (`off` disables the console).
 
 pub mod indexing;
 pub mod store_target;
@@ -14,6 +18,8 @@ pub mod store_target;
 use crate::agent::{local_host_name, Tailing};
 use crate::config::standalone::{StandaloneConfig, DEFAULT_INDEX};
 use crate::config::CollectEntry;
+use crate::console::backend::StoreBackend;
+use crate::console::{Console, ConsoleSettings};
 use crate::indexer::{FileDeadLetters, IndexPattern, Indexer, IndexerSettings, IndexerStats};
 use crate::ring;
 use crate::shutdown;
@@ -45,12 +51,18 @@ pub struct StandaloneArgs {
     /// Delete daily indices older than this many days.
     #[arg(long)]
     pub retention_days: Option<u32>,
+    /// Address of the web console, or `off` (default 127.0.0.1:5601).
+    #[arg(long)]
+    pub console_listen: Option<String>,
     /// `host.name` of events (default: this machine's host name).
     #[arg(long)]
     pub host_name: Option<String>,
     /// Globs of files to tail (added to the config file's `[[collect]]` entries).
     pub paths: Vec<String>,
 }
+
+/// Default address of the web console.
+pub const DEFAULT_CONSOLE_LISTEN: &str = "127.0.0.1:5601";
 
 /// Everything standalone needs, resolved from flags and the optional file.
 pub struct StandaloneSettings {
@@ -60,6 +72,8 @@ pub struct StandaloneSettings {
     pub retention_days: Option<u32>,
     pub host: String,
     pub config: StandaloneConfig,
+    /// Where the console listens (`None`: no console) and whether the address was given explicitly.
+    pub console_listen: Option<(String, bool)>,
 }
 
 impl StandaloneSettings {
@@ -106,6 +120,11 @@ impl StandaloneSettings {
             .host_name
             .or_else(|| config.host_name.clone())
             .unwrap_or_else(local_host_name);
+        let console_listen = match args.console_listen.as_deref() {
+            Some("off") => None,
+            Some(addr) => Some((addr.to_string(), true)),
+            None => Some((DEFAULT_CONSOLE_LISTEN.to_string(), false)),
+        };
         Ok(StandaloneSettings {
             data_dir,
             listen,
@@ -113,6 +132,7 @@ impl StandaloneSettings {
             retention_days,
             host,
             config,
+            console_listen,
         })
     }
 }
@@ -126,6 +146,9 @@ pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
         "standalone: Elasticsearch API on http://{}",
         running.api_addr()
     );
+    if let Some(addr) = running.console_addr() {
+        log::info!("standalone: web console on http://{addr}/");
+    }
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -139,6 +162,7 @@ pub struct Standalone {
     http: store::ServerHandle,
     http_stop: Arc<AtomicBool>,
     tail: Tailing,
+    console: Option<Console>,
     indexing: Vec<std::thread::JoinHandle<()>>,
     abandon: Arc<AtomicBool>,
     pub tail_stats: Arc<TailStats>,
@@ -155,6 +179,7 @@ impl Standalone {
             retention_days,
             host,
             config,
+            console_listen,
         } = settings;
         let store = Store::open(&data_dir.join("store"))?;
         if let Some(days) = retention_days {
@@ -165,6 +190,10 @@ impl Standalone {
         }
         let http_stop = Arc::new(AtomicBool::new(false));
         let http = store::serve(store.clone(), &listen, http_stop.clone())?;
+        let console = match console_listen {
+            Some((addr, explicit)) => start_console(&store, &addr, explicit)?,
+            None => None,
+        };
         let checkpointer = Arc::new(Checkpointer::open(&data_dir)?);
         let dead_letters = FileDeadLetters::open(&data_dir.join("dead_letters.ndjson"))
             .map_err(|e| anyhow::anyhow!(e))?;
@@ -216,6 +245,7 @@ impl Standalone {
             http,
             http_stop,
             tail,
+            console,
             indexing,
             abandon,
             tail_stats,
@@ -228,8 +258,16 @@ impl Standalone {
         self.http.addr()
     }
 
+    /// Where the web console listens, if it runs.
+    pub fn console_addr(&self) -> Option<std::net::SocketAddr> {
+        self.console.as_ref().map(Console::addr)
+    }
+
     /// Stops reading, indexes what is in flight, writes checkpoints, closes the store.
     pub fn stop(self) -> anyhow::Result<()> {
+        if let Some(console) = self.console {
+            console.stop();
+        }
         let finish = self.tail.stop_reading();
         for handle in self.indexing {
             if handle.join().is_err() {
@@ -242,5 +280,27 @@ impl Standalone {
         self.http.stop();
         self.store.close();
         result
+    }
+}
+
+/// The console over the in-process store; a taken default address only disables it (with a warning).
+fn start_console(store: &Store, addr: &str, explicit: bool) -> anyhow::Result<Option<Console>> {
+    let started = Console::start(ConsoleSettings {
+        listen: addr.to_string(),
+        backend: Arc::new(StoreBackend::new(store.clone())),
+        etcd: None,
+        auth_token: None,
+        read_only: true,
+        default_index: "*".to_string(),
+        collect_prefix: "/logpipe/collect/".to_string(),
+        status_prefix: "/logpipe/status/".to_string(),
+    });
+    match started {
+        Ok(console) => Ok(Some(console)),
+        Err(e) if !explicit => {
+            log::warn!("{e:#}; running without the web console (set --console-listen)");
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }

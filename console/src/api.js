@@ -1,0 +1,42 @@
+// The console's JSON API. Errors are thrown as ApiError with the server's kind and message.
+
+export class ApiError extends Error {
+  constructor(status, kind, message, details, body) {
+    super(message);
+    this.status = status;
+    this.kind = kind;
+    this.details = details || [];
+    this.body = body;
+  }
+}
+
+export async function api(path, {method = 'GET', body, token} = {}) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers['Authorization'] = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+  } catch (e) {
+    throw new ApiError(0, 'console_unreachable', `the console server is unreachable (${e.message})`);
+  }
+  let json = null;
+  try { json = await response.json(); } catch (_) { /* not JSON */ }
+  if (!response.ok) {
+    const err = (json && json.error) || {};
+    throw new ApiError(response.status, err.kind || 'http_error',
+      err.message || `HTTP ${response.status}`, err.details, json);
+  }
+  return json;
+}
+
+// A user-facing sentence for an error of a search call.
+export function describe(err) {
+  switch (err.kind) {
+    case 'backend_unreachable': return `Search backend unreachable: ${err.message}`;
+    case 'bad_query': return `Bad query: ${err.message}`;
+    case 'bad_request': return `Invalid input: ${err.message}`;
+    case 'console_unreachable': return err.message;
+    default: return err.message;
+  }
+}

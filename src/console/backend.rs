@@ -1,0 +1,177 @@
+//! The search backend behind the console: logpipe's store or a real Elasticsearch, reached over HTTP
+//! ([`HttpBackend`], ureq) or, in `logpipe standalone`, the in-process [`Store`] ([`StoreBackend`]).
+//!
+//! Both speak the same request and response bodies (`_search`, `_cat/indices`), so everything above this
+//! module is one code path. Errors are values that keep apart "the backend is not there" (shown as
+//! "search backend unreachable") from "the backend refused the request" (a bad query: its reason is shown).
+
+use crate::store::Store;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Why a backend call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackendError {
+    /// No answer (connection refused, timeout, unreadable body).
+    Unreachable(String),
+    /// The backend answered with an error status; `reason` is its error text.
+    Rejected { status: u16, reason: String },
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendError::Unreachable(why) => write!(f, "search backend unreachable: {why}"),
+            BackendError::Rejected { status, reason } => {
+                write!(f, "search backend refused the request ({status}): {reason}")
+            }
+        }
+    }
+}
+
+/// What the console needs from a search backend.
+pub trait SearchBackend: Send + Sync {
+    /// `POST /{index}/_search` with `body`.
+    fn search(&self, index: &str, body: &Value) -> Result<Value, BackendError>;
+    /// Names of the indices (`_cat/indices`), hidden ones (`.`-prefixed) left out.
+    fn indices(&self) -> Result<Vec<String>, BackendError>;
+}
+
+/// The ES error body's most useful text: `error.root_cause[0].reason`, else `error.reason`, else the body.
+pub fn error_reason(body: &Value) -> String {
+    let error = &body["error"];
+    error["root_cause"][0]["reason"]
+        .as_str()
+        .or_else(|| error["reason"].as_str())
+        .or_else(|| error.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| body.to_string().chars().take(300).collect())
+}
+
+/// A backend at an HTTP URL (`http://127.0.0.1:9200`).
+pub struct HttpBackend {
+    url: String,
+    agent: ureq::Agent,
+}
+
+impl HttpBackend {
+    /// `url` must be `http://` or `https://`; the timeout bounds every request.
+    pub fn new(url: &str, timeout: Duration) -> Result<HttpBackend, String> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "--search `{url}` must start with http:// or https://"
+            ));
+        }
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .build()
+            .into();
+        Ok(HttpBackend {
+            url: url.trim_end_matches('/').to_string(),
+            agent,
+        })
+    }
+
+    fn read(mut response: ureq::http::Response<ureq::Body>) -> Result<Value, BackendError> {
+        let status = response.status().as_u16();
+        let body: Value = response
+            .body_mut()
+            .with_config()
+            .limit(256 << 20)
+            .read_json()
+            .map_err(|e| BackendError::Unreachable(format!("unreadable response: {e}")))?;
+        if status >= 300 {
+            return Err(BackendError::Rejected {
+                status,
+                reason: error_reason(&body),
+            });
+        }
+        Ok(body)
+    }
+}
+
+impl SearchBackend for HttpBackend {
+    fn search(&self, index: &str, body: &Value) -> Result<Value, BackendError> {
+        let response = self
+            .agent
+            .post(&format!("{}/{index}/_search", self.url))
+            .send_json(body)
+            .map_err(|e| BackendError::Unreachable(e.to_string()))?;
+        HttpBackend::read(response)
+    }
+
+    fn indices(&self) -> Result<Vec<String>, BackendError> {
+        let response = self
+            .agent
+            .get(&format!("{}/_cat/indices?format=json&h=index", self.url))
+            .call()
+            .map_err(|e| BackendError::Unreachable(e.to_string()))?;
+        let body = HttpBackend::read(response)?;
+        let mut names: Vec<String> = body
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|row| row["index"].as_str())
+                    .filter(|name| !name.starts_with('.'))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        Ok(names)
+    }
+}
+
+/// The store of this process (standalone), without a socket.
+pub struct StoreBackend {
+    store: Store,
+}
+
+impl StoreBackend {
+    pub fn new(store: Store) -> StoreBackend {
+        StoreBackend { store }
+    }
+}
+
+impl SearchBackend for StoreBackend {
+    fn search(&self, index: &str, body: &Value) -> Result<Value, BackendError> {
+        self.store
+            .search(Some(index), body)
+            .map_err(|e| BackendError::Rejected {
+                status: e.status,
+                reason: error_reason(&e.to_body()),
+            })
+    }
+
+    fn indices(&self) -> Result<Vec<String>, BackendError> {
+        let mut names = self.store.index_names();
+        names.retain(|n| !n.starts_with('.'));
+        names.sort();
+        Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_come_from_root_cause_first() {
+        let body = serde_json::json!({"error": {"root_cause": [{"reason": "bad query"}], "reason": "all shards failed"}, "status": 400});
+        assert_eq!(error_reason(&body), "bad query");
+        let body = serde_json::json!({"error": {"reason": "no such index"}});
+        assert_eq!(error_reason(&body), "no such index");
+    }
+
+    #[test]
+    fn unreachable_backend_is_reported_as_such() {
+        let backend =
+            HttpBackend::new("http://127.0.0.1:1", Duration::from_secs(2)).expect("url ok");
+        match backend.search("x", &serde_json::json!({})) {
+            Err(BackendError::Unreachable(_)) => {}
+            other => panic!("expected Unreachable, got {other:?}"),
+        }
+        assert!(HttpBackend::new("ftp://x", Duration::from_secs(1)).is_err());
+    }
+}

