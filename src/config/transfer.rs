@@ -35,6 +35,9 @@ pub struct TransferConfig {
     pub pipeline: TransferPipelineConfig,
     /// Where documents the index refuses (4xx) go; required so that nothing is dropped silently.
     pub dead_letter: DeadLetterConfig,
+    /// Optional: publish this process's status at `/logpipe/status/transfer/{host}-{pid}` on an etcd lease.
+    #[serde(default)]
+    pub etcd: Option<crate::etcd::EtcdConnection>,
 }
 
 /// The Kafka consumer group.

@@ -13,6 +13,7 @@ pub mod dead_letter;
 pub mod decode;
 pub mod offsets;
 pub mod stats;
+pub mod status;
 
 use crate::config::transfer::{TransferCodec, TransferConfig};
 use crate::indexer::http::Auth;
@@ -80,6 +81,11 @@ Configuration keys (TOML; unknown keys are an error naming the key):
   [dead_letter]                      where refused documents go, with the reason (exactly one of):
   path = "/var/lib/logpipe/dead.ndjson"   an NDJSON file (fsynced)
   topic = "logpipe_dead_letters"     a Kafka topic on the same brokers
+
+  [etcd]                             optional: fleet status at /logpipe/status/transfer/{host}-{pid}
+  endpoints = ["http://127.0.0.1:2379"]   on a lease, refreshed every 2 s, gone when the process dies
+  user = "..."                       with password = "..."; ca_file, cert_file, key_file, tls_domain for TLS
+  connect_timeout = "3s"
 "#;
 
 /// Runs `logpipe transfer` until SIGTERM / SIGINT.
@@ -87,6 +93,10 @@ pub fn run(args: TransferArgs) -> anyhow::Result<()> {
     let config = TransferConfig::load(&args.config)?;
     let stop = shutdown::on_signal()?;
     let transfer = Transfer::start(&config, stop.clone())?;
+    let status = match &config.etcd {
+        Some(connection) => Some(status::publish(connection.clone(), &config, &transfer)?),
+        None => None,
+    };
     let mut last_status = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
@@ -101,7 +111,11 @@ pub fn run(args: TransferArgs) -> anyhow::Result<()> {
         }
     }
     log::info!("shutting down");
-    transfer.stop()
+    let result = transfer.stop();
+    if let Some(status) = status {
+        status.stop();
+    }
+    result
 }
 
 /// A running transfer.

@@ -109,6 +109,26 @@ impl Etcd {
         let text = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
         (!text.is_empty()).then_some(text)
     }
+    /// Values of every key under `prefix`, one per line of `etcdctl get --prefix --print-value-only`.
+    pub fn get_prefix(&self, prefix: &str) -> Vec<String> {
+        let out = Command::new("etcdctl")
+            .env("ETCDCTL_API", "3")
+            .args([
+                "--endpoints",
+                &self.endpoint(),
+                "get",
+                prefix,
+                "--prefix",
+                "--print-value-only",
+            ])
+            .output()
+            .expect("run etcdctl");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 impl Drop for Etcd {
