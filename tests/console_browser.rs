@@ -13,8 +13,11 @@ mod common;
 
 use common::agent::append_lines;
 use common::es::EsClient;
+use common::etcd::Etcd;
+use common::kafka::TopicReader;
 use common::ports::free_port;
 use common::process::Logpipe;
+use common::tansu::Tansu;
 use common::wait;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -153,4 +156,102 @@ fn discover_search_live_tail_xss_and_metrics_in_the_browser() {
             ("LOG_FILE", log_file.to_string_lossy().into_owned()),
         ],
     );
+}
+
+const TOKEN: &str = "console-test-token-0123456789";
+
+#[test]
+fn collect_entry_added_in_the_browser_reaches_etcd_and_the_agent_tails_it() {
+    require_browser();
+    let tansu = Tansu::start();
+    let etcd = Etcd::start();
+    for topic in ["first_log", "added_log"] {
+        tansu.create_topic(topic, 1);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let logs = root.join("logs");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    let config = root.join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"data_dir = "{data}"
+host_name = "web-7"
+status_interval = "300ms"
+status_ttl = "3s"
+[kafka]
+brokers = "{brokers}"
+linger_ms = 1
+[tail]
+poll_interval = "250ms"
+checkpoint_interval = "200ms"
+[etcd]
+endpoints = ["{endpoint}"]
+allow_paths = ["{root}/**"]
+connect_timeout = "1s"
+"#,
+            data = root.join("data").display(),
+            brokers = tansu.brokers(),
+            endpoint = etcd.endpoint(),
+            root = root.display(),
+        ),
+    )
+    .expect("write config");
+    let first = logs.join("first.log");
+    let added = logs.join("added.log");
+    append_lines(&first, "first", 0..10);
+    append_lines(&added, "added", 0..25);
+    let key = "/logpipe/collect/web-7";
+    etcd.put(
+        key,
+        &format!(r#"[{{"path":"{}","topic":"first_log"}}]"#, first.display()),
+    );
+    let config_arg = config.to_string_lossy().into_owned();
+    let _agent = Logpipe::start(&["agent", "--config", &config_arg], &root.join("agent.log"));
+    let console_port = free_port();
+    let listen = format!("127.0.0.1:{console_port}");
+    let _console = Logpipe::start(
+        &[
+            "console",
+            "--listen",
+            &listen,
+            "--search",
+            "http://127.0.0.1:9",
+            "--etcd",
+            &etcd.endpoint(),
+            "--auth-token",
+            TOKEN,
+        ],
+        &root.join("console.log"),
+    );
+    wait::port_open(&listen, PATIENCE);
+    run_script(
+        "collect.mjs",
+        &[
+            ("CONSOLE_URL", format!("http://{listen}")),
+            ("TOKEN", TOKEN.to_string()),
+            ("HOST", "web-7".to_string()),
+            ("NEW_PATH", added.to_string_lossy().into_owned()),
+            ("TOPIC", "added_log".to_string()),
+        ],
+    );
+    let value = etcd.get(key).expect("collect key");
+    let entries: serde_json::Value = serde_json::from_str(&value).expect("JSON array");
+    let paths: Vec<&str> = entries
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            first.to_str().expect("utf-8"),
+            added.to_str().expect("utf-8")
+        ]
+    );
+    let mut reader = TopicReader::new(&tansu.brokers(), "added_log");
+    let messages = reader.read_at_least(25, PATIENCE).to_vec();
+    common::agent::assert_exact(&messages, &common::agent::expected("added", 0..25));
 }
