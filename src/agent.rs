@@ -201,15 +201,8 @@ impl Agent {
                     })?,
             );
         }
-        let server_config = FileServerConfig {
-            host: host.clone(),
-            poll_interval: config.tail.poll_interval,
-            rotate_wait: config.tail.rotate_wait,
-            mmap_threshold: config.tail.mmap_threshold,
-            batch_lines: config.pipeline.batch_lines,
-            batch_bytes: config.pipeline.batch_bytes,
-            default_topic: "logs".to_string(),
-        };
+        let server_config =
+            FileServerConfig::new(host.clone(), &config.tail, &config.pipeline, "logs");
         let tail_stats = Arc::new(TailStats::default());
         let (commands, command_rx) = crossbeam_channel::unbounded();
         let etcd = match &config.etcd {

@@ -18,6 +18,7 @@
 //! - *New files* are read from the beginning; files that exist when their entry is first scanned and have no
 //!   checkpoint start at `start_at`.
 
+use crate::config::agent::{PipelineConfig, TailConfig};
 use crate::config::{CollectEntry, StartAt};
 use crate::etcd::PathAllowlist;
 use crate::event::id::FileUid;
@@ -52,6 +53,26 @@ pub struct FileServerConfig {
     pub batch_bytes: usize,
     /// Topic / index name used for entries without a topic (standalone).
     pub default_topic: String,
+}
+
+impl FileServerConfig {
+    /// The file server settings of an agent or standalone configuration.
+    pub fn new(
+        host: String,
+        tail: &TailConfig,
+        pipeline: &PipelineConfig,
+        default_topic: &str,
+    ) -> FileServerConfig {
+        FileServerConfig {
+            host,
+            poll_interval: tail.poll_interval,
+            rotate_wait: tail.rotate_wait,
+            mmap_threshold: tail.mmap_threshold,
+            batch_lines: pipeline.batch_lines,
+            batch_bytes: pipeline.batch_bytes,
+            default_topic: default_topic.to_string(),
+        }
+    }
 }
 
 /// Instructions to a running file server.
