@@ -20,8 +20,11 @@ pub const MAX_SIZE: usize = 500;
 pub const MAX_QUERY: usize = 4096;
 /// Fields offered in the Discover sidebar with their top values.
 pub const SIDEBAR_FIELDS: &[&str] = &["host.name", "log.file.path", "event.dataset", "log.flags"];
-/// Tie-breaker after `@timestamp` in every sort (a keyword in logpipe's events; unique per line).
-pub const TIEBREAKER: &str = "event.id";
+/// Tie-breaker after `@timestamp` in every sort: the line's byte offset. A numeric field, because sorting on
+/// a keyword (`event.id`) costs the store ~9 s over 300 k hits against 0.2 s for a number. Two lines of
+/// different files with the same millisecond and offset can still tie at a page boundary (rare; live tail
+/// dedups by `_id` anyway).
+pub const TIEBREAKER: &str = "log.offset";
 
 const LATEST_MS: i64 = 1 << 53;
 

@@ -122,8 +122,9 @@ export function mount(root, info) {
     const started = performance.now();
     const base = {index: state.index, query: state.query, from_ms: from, to_ms: to};
     const page = api('/api/search', {method: 'POST', body: {...base, size: PAGE}});
-    const hist = api('/api/histogram', {method: 'POST', body: base});
-    const fields = api('/api/fields', {method: 'POST', body: base});
+    // Handlers attached now: a failure of these must never be an unhandled rejection.
+    const hist = api('/api/histogram', {method: 'POST', body: base}).catch(() => null);
+    const fields = api('/api/fields', {method: 'POST', body: base}).catch(() => null);
     try {
       const r = await page;
       if (generation !== state.generation) return;
@@ -138,13 +139,12 @@ export function mount(root, info) {
       if (generation !== state.generation) return;
       showStatus('error', describe(e));
       state.exhausted = true;
-      hist.catch(() => {}); fields.catch(() => {});
       drawHistogram(null);
       clear(sidebar);
       return;
     }
-    hist.then(r => { if (generation === state.generation) drawHistogram(r); }).catch(() => drawHistogram(null));
-    fields.then(r => { if (generation === state.generation) drawFields(r); }).catch(() => clear(sidebar));
+    hist.then(r => { if (generation === state.generation) drawHistogram(r); });
+    fields.then(r => { if (generation !== state.generation) return; if (r) drawFields(r); else clear(sidebar); });
     if (state.tailTimer) state.tailSince = Math.max(Date.now() - TAIL_LOOKBACK_MS, to - TAIL_LOOKBACK_MS);
   }
 
