@@ -222,15 +222,7 @@ impl Standalone {
                     .spawn(move || indexing::run(lane, &indexer, &index))?,
             );
         }
-        let server_config = FileServerConfig {
-            host,
-            poll_interval: config.tail.poll_interval,
-            rotate_wait: config.tail.rotate_wait,
-            mmap_threshold: config.tail.mmap_threshold,
-            batch_lines: config.pipeline.batch_lines,
-            batch_bytes: config.pipeline.batch_bytes,
-            default_topic: "logpipe".to_string(),
-        };
+        let server_config = FileServerConfig::new(host, &config.tail, &config.pipeline, "logpipe");
         let tail_stats = Arc::new(TailStats::default());
         let (_commands, tail) = Tailing::start(
             server_config,
