@@ -1,6 +1,6 @@
 // Discover against `logpipe standalone`: a line appended to a tailed file is found by one of its words and
 // highlighted; a line with <script> renders as text (no dialog); live tail shows a newly appended line
-// without reloading; a bad query and an empty result show clear messages; the host metrics page draws
+// without reloading; infinite scroll pages with search_after; dragging on the histogram zooms the range; a bad query and an empty result show clear messages; the host metrics page draws
 // charts from system.metrics events; time to first results is measured.
 // Env: CONSOLE_URL, LOG_FILE (tailed), optional BULK_DOCS (count already loaded, for the timing).
 import {appendFileSync} from 'node:fs';
@@ -52,6 +52,34 @@ await main(async (browser, problems) => {
   await page.fill('#query', `nothingmatches${Date.now()}`);
   await page.click('#search');
   await page.locator('#status .msg-empty', {hasText: 'No results'}).waitFor({timeout: 10000});
+
+  // Infinite scroll: 300 "boot" lines come 100 per page; scrolling to the end loads the next pages with
+  // search_after, and no row appears twice.
+  await page.fill('#query', 'boot');
+  await page.click('#search');
+  await page.waitForFunction(() => document.querySelectorAll('#rows tr.hit').length >= 100);
+  for (const want of [200, 300]) {
+    await page.locator('#more').scrollIntoViewIfNeeded();
+    await page.waitForFunction(n => document.querySelectorAll('#rows tr.hit').length >= n, want, {timeout: 15000});
+  }
+  const ids = await page.$$eval('#rows tr.hit', rows => rows.map(r => r.dataset.id));
+  assert(ids.length === 300, `infinite scroll shows all 300 boot lines, got ${ids.length}`);
+  assert(new Set(ids).size === ids.length, 'no row twice across pages');
+  await shot(page, 'discover-scrolled');
+
+  // Drag on the histogram zooms: the range becomes absolute (from/to filled) and the search runs again.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const over = await page.locator('#histogram .u-over').boundingBox();
+  assert(over, 'the histogram is drawn');
+  await page.mouse.move(over.x + over.width * 0.5, over.y + over.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(over.x + over.width - 1, over.y + over.height / 2, {steps: 5});
+  await page.mouse.up();
+  await page.waitForFunction(() => document.querySelector('#range').value === 'abs' && document.querySelector('#from').value !== '');
+  // The lines were written seconds ago, at the right end of the chart: the zoomed range still holds them.
+  await page.waitForFunction(() => document.querySelectorAll('#rows tr.hit').length > 0, null, {timeout: 15000});
+  await shot(page, 'discover-zoomed');
+  await page.selectOption('#range', '15m');
 
   // Live tail: a line appended after the search appears without a reload.
   await page.fill('#query', '');
