@@ -31,7 +31,11 @@ fn log_lines(total: usize) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let data = log_lines(64 << 20);
-    let template = JsonTemplate::new("web-1.example.com", "/var/log/app/access.log", &BTreeMap::new());
+    let template = JsonTemplate::new(
+        "web-1.example.com",
+        "/var/log/app/access.log",
+        &BTreeMap::new(),
+    );
     let stamp = "2026-11-22T04:51:21.123Z";
     let uid = FileUid(0x1234_5678_9abc_def0);
     let mut group = c.benchmark_group("P1");
