@@ -85,6 +85,9 @@ pub enum Command {
 
 type FileKey = (u64, u64);
 
+/// With inotify working, globs are rescanned on directory events and, as a safety net, every this many polls.
+const POLLS_PER_SAFETY_SCAN: u32 = 10;
+
 struct EntryState {
     entry: CollectEntry,
     matcher: FileMatcher,
@@ -229,6 +232,7 @@ impl FileServer {
         crate::tail::sigbus::install();
         let mut changes = Vec::new();
         let mut last_poll = Instant::now();
+        let mut polls_since_scan = 0u32;
         self.scan();
         while !self.stop.load(Ordering::Relaxed) {
             while let Ok(command) = self.commands.try_recv() {
@@ -261,11 +265,15 @@ impl FileServer {
             }
             if last_poll.elapsed() >= self.config.poll_interval {
                 last_poll = Instant::now();
-                rescan = true;
+                polls_since_scan += 1;
+                // With inotify, directory changes trigger a scan at once; the periodic glob scan is only a
+                // safety net. Without it, every poll scans.
+                rescan |= !self.watcher.has_inotify() || polls_since_scan >= POLLS_PER_SAFETY_SCAN;
                 self.dirty.extend(self.files.keys().copied());
                 self.publish_file_list();
             }
             if rescan {
+                polls_since_scan = 0;
                 self.scan();
             }
             if self.read_dirty().is_err() {
@@ -342,6 +350,7 @@ impl FileServer {
     /// Matches every entry's glob against the file system; opens new files, notices gone ones.
     fn scan(&mut self) {
         let mut seen: HashSet<FileKey> = HashSet::new();
+        let mut opened = false;
         let entries = self.entries.clone();
         for entry in entries.iter() {
             self.watcher.watch(entry.matcher.base_dir());
@@ -366,7 +375,7 @@ impl FileServer {
                     }
                     continue;
                 }
-                self.open(&path, entry.clone(), initial);
+                opened |= self.open(&path, entry.clone(), initial);
             }
         }
         let now = Instant::now();
@@ -380,7 +389,9 @@ impl FileServer {
                 self.dirty.insert(*key);
             }
         }
-        self.persist_uids();
+        if opened {
+            self.persist_uids();
+        }
     }
 
     /// Writes the checkpoint file now if it lacks a file (or a uid) tracked since the last write: a uid must be
@@ -392,29 +403,32 @@ impl FileServer {
         }
     }
 
-    fn open(&mut self, path: &Path, entry: Arc<EntryState>, initial_scan: bool) {
+    /// Starts tailing `path`; returns whether it did (not when refused, unreadable or without a first line).
+    fn open(&mut self, path: &Path, entry: Arc<EntryState>, initial_scan: bool) -> bool {
         if let Some(allow) = &self.allow {
             if let Err(why) = allow.permits_file(path) {
                 if self.refused.insert(path.to_path_buf()) {
                     log::error!("refusing to open {}: {why}", path.display());
                 }
-                return;
+                return false;
             }
         }
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) => {
                 log::warn!("cannot open {}: {e}", path.display());
-                return;
+                return false;
             }
         };
-        let Ok(meta) = file.metadata() else { return };
+        let Ok(meta) = file.metadata() else {
+            return false;
+        };
         let fingerprint = match fingerprint::compute(&file) {
             Ok(Some(fp)) => fp,
-            Ok(None) => return, // no complete first line yet: looked at again on the next change or poll
+            Ok(None) => return false, // no complete first line yet: looked at again on the next change or poll
             Err(e) => {
                 log::warn!("cannot read {}: {e}", path.display());
-                return;
+                return false;
             }
         };
         let identity = FileIdentity {
@@ -447,6 +461,7 @@ impl FileServer {
         self.files.insert(key, tracked);
         self.by_path.insert(path.to_path_buf(), key);
         self.dirty.insert(key);
+        true
     }
 
     fn new_uid(&self, identity: &FileIdentity) -> FileUid {

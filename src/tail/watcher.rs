@@ -69,6 +69,11 @@ impl DirWatcher {
         }
     }
 
+    /// Whether inotify works here (otherwise callers must poll for new files too).
+    pub fn has_inotify(&self) -> bool {
+        self.inotify.is_some()
+    }
+
     /// Directories watched.
     pub fn watched(&self) -> usize {
         self.by_dir.len()
