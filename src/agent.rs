@@ -76,7 +76,7 @@ Configuration keys (TOML; unknown keys are an error naming the key):
   [pipeline]
   batch_lines = 2048                 events per batch
   batch_bytes = 1048576              bytes per batch
-  channel_batches = 64               batches in flight between tailer and producers (memory bound)
+  channel_batches = 8                batches in flight between tailer and producers (memory bound)
   producers = 2                      producer threads
 
   [[collect]]                        one per glob; several allowed

@@ -18,7 +18,7 @@
 //! [pipeline]
 //! batch_lines = 2048                     # lines per batch on the channel
 //! batch_bytes = 1048576                  # bytes per batch on the channel
-//! channel_batches = 64                   # bounded channel capacity, in batches
+//! channel_batches = 8                    # bounded channel capacity, in batches
 //! producers = 2                          # producer threads
 //! [[collect]]
 //! path = "/var/log/app/*.log"
@@ -194,7 +194,7 @@ fn default_batch_bytes() -> usize {
     1024 * 1024
 }
 fn default_channel_batches() -> usize {
-    64
+    8
 }
 fn default_producers() -> usize {
     2
