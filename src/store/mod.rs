@@ -15,6 +15,7 @@
 
 mod aggs;
 mod bulk;
+mod calendar_interval;
 mod date_math;
 mod error;
 mod http;

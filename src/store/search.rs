@@ -648,7 +648,7 @@ struct Request<'a> {
     source: SourceFilter,
     track_total: Option<u64>,
     highlight: Option<Highlight>,
-    aggs: Option<AggRequest>,
+    aggs: Option<&'a Value>,
     q: Option<String>,
 }
 
@@ -762,10 +762,7 @@ fn parse_request<'a>(body: &'a Value, params: &Params) -> Result<Request<'a>, Es
         },
         None => parse_source_filter(m.get("_source")),
     };
-    let aggs = match m.get("aggs").or_else(|| m.get("aggregations")) {
-        Some(a) => Some(AggRequest::parse(a, now_millis())?),
-        None => None,
-    };
+    let aggs = m.get("aggs").or_else(|| m.get("aggregations"));
     let after = m.get("search_after");
     if after.is_some() && from > 0 {
         return Err(EsError::illegal_argument(
@@ -823,6 +820,32 @@ fn shards(n: usize) -> Value {
 }
 
 /// Executes `_search`.
+/// The smallest and largest `@timestamp` (millis) in the given indices, from the column statistics of each
+/// segment (no document is read); `None` when they hold none.
+fn timestamp_span(handles: &[Arc<IndexHandle>]) -> Option<(i64, i64)> {
+    let mut span: Option<(i64, i64)> = None;
+    for h in handles {
+        for seg in h.searcher().segment_readers() {
+            if seg.num_docs() == 0 {
+                continue;
+            }
+            let Ok(column) = seg.fast_fields().date(F_TS) else {
+                continue;
+            };
+            if column.values.num_vals() == 0 {
+                continue;
+            }
+            let lo = column.min_value().into_timestamp_millis();
+            let hi = column.max_value().into_timestamp_millis();
+            span = Some(match span {
+                Some((a, b)) => (a.min(lo), b.max(hi)),
+                None => (lo, hi),
+            });
+        }
+    }
+    span
+}
+
 pub fn search(
     set: &IndexSet,
     expr: Option<&str>,
@@ -835,6 +858,10 @@ pub fn search(
     let req = parse_request(body, params)?;
     let handles = targets(set, expr)?;
     let now = now_millis();
+    let aggs = match req.aggs {
+        Some(a) => Some(AggRequest::parse(a, now, &mut || timestamp_span(&handles))?),
+        None => None,
+    };
     let sorted_by_field = req.sort.is_some();
     let specs = Arc::new(req.sort.clone().unwrap_or_else(|| {
         vec![SortSpec {
@@ -862,7 +889,7 @@ pub fn search(
             after: after.clone(),
             index_ord: ord as u32,
         });
-        let agg = req.aggs.as_ref().map(|a| a.collector());
+        let agg = aggs.as_ref().map(|a| a.collector());
         let (count, top_hits, agg_res) = searcher
             .search(&*query, &(Count, top, agg))
             .map_err(|e| EsError::new(400, "search_phase_execution_exception", e.to_string()))?;
@@ -967,7 +994,7 @@ pub fn search(
         "_shards": shards(handles.len()),
         "hits": Value::Object(hits_obj),
     });
-    if let Some(aggs) = &req.aggs {
+    if let Some(aggs) = &aggs {
         resp["aggregations"] = finish_aggs(aggs, agg_parts)?;
     }
     Ok(resp)
