@@ -28,13 +28,13 @@ use crate::tail::checkpoint::Checkpointer;
 use crate::tail::stats::TailStats;
 use crate::tail::{Command, FileServer, FileServerConfig};
 use anyhow::Context;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Command-line arguments of `logpipe agent`.
 #[derive(clap::Args, Debug)]
@@ -128,11 +128,9 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
         config.metrics_listen = Some(listen);
     }
     config.blackhole = args.blackhole;
-    let stop = shutdown::on_signal()?;
+    let signals = shutdown::StopSignals::catch()?;
     let agent = Agent::start(config)?;
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    signals.wait();
     log::info!("shutting down");
     agent.stop()
 }
@@ -304,14 +302,14 @@ impl Agent {
 /// The file server and checkpoint threads, shared by the agent and standalone mode.
 pub struct Tailing {
     stop_reading: Arc<AtomicBool>,
-    stop_checkpoints: Arc<AtomicBool>,
+    stop_checkpoints: Sender<()>,
     server: JoinHandle<()>,
     checkpoints: JoinHandle<anyhow::Result<()>>,
 }
 
 /// What is left of `Tailing` once reading stopped: the checkpoint thread, for its final write.
 pub struct CheckpointFinish {
-    stop_checkpoints: Arc<AtomicBool>,
+    stop_checkpoints: Sender<()>,
     checkpoints: JoinHandle<anyhow::Result<()>>,
 }
 
@@ -368,8 +366,7 @@ impl Tailing {
         let server = std::thread::Builder::new()
             .name("file-server".into())
             .spawn(move || server.run())?;
-        let stop_checkpoints = Arc::new(AtomicBool::new(false));
-        let stop = stop_checkpoints.clone();
+        let (stop_checkpoints, stop) = crossbeam_channel::bounded(1);
         let checkpoints = std::thread::Builder::new()
             .name("checkpoints".into())
             .spawn(move || checkpoint_loop(&checkpointer, checkpoint_interval, &stop))?;
@@ -397,7 +394,8 @@ impl Tailing {
 impl CheckpointFinish {
     /// Writes the checkpoints one last time and ends the thread.
     pub fn finish(self) -> anyhow::Result<()> {
-        self.stop_checkpoints.store(true, Ordering::Relaxed);
+        // A closed channel is a stop too, so the send result does not matter.
+        let _ = self.stop_checkpoints.send(());
         match self.checkpoints.join() {
             Ok(result) => result,
             Err(_) => anyhow::bail!("the checkpoint thread panicked"),
@@ -492,19 +490,16 @@ fn start_etcd(
     })
 }
 
+/// Writes checkpoints every `interval` (sleeping in between, so an idle agent costs nothing) until `stop`
+/// receives or closes, then once more.
 fn checkpoint_loop(
     checkpointer: &Checkpointer,
     interval: Duration,
-    stop: &AtomicBool,
+    stop: &Receiver<()>,
 ) -> anyhow::Result<()> {
-    let mut last = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(50).min(interval));
-        if last.elapsed() >= interval {
-            last = Instant::now();
-            if let Err(e) = checkpointer.write() {
-                log::error!("{e:#}");
-            }
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(interval) {
+        if let Err(e) = checkpointer.write() {
+            log::error!("{e:#}");
         }
     }
     checkpointer.write().map(|_| ())

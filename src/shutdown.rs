@@ -1,13 +1,33 @@
-//! SIGTERM / SIGINT handling: a shared flag every long-running thread checks.
+//! SIGTERM / SIGINT handling: either a shared flag every long-running thread checks, or a blocking wait for
+//! the main thread of a process whose workers are stopped explicitly (no periodic wake-up while idle).
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+const SIGNALS: [i32; 2] = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT];
+
 /// Registers SIGTERM and SIGINT to set the returned flag (instead of killing the process).
 pub fn on_signal() -> anyhow::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+    for signal in SIGNALS {
         signal_hook::flag::register(signal, flag.clone())?;
     }
     Ok(flag)
+}
+
+/// SIGTERM and SIGINT, caught from creation on (so a signal during start-up is not lost) until `wait`.
+pub struct StopSignals(signal_hook::iterator::Signals);
+
+impl StopSignals {
+    /// Starts catching SIGTERM and SIGINT.
+    pub fn catch() -> anyhow::Result<StopSignals> {
+        Ok(StopSignals(signal_hook::iterator::Signals::new(SIGNALS)?))
+    }
+
+    /// Blocks until SIGTERM or SIGINT arrived (returns at once if one already did).
+    pub fn wait(mut self) {
+        if let Some(signal) = self.0.forever().next() {
+            log::debug!("caught signal {signal}");
+        }
+    }
 }

@@ -24,7 +24,6 @@ use crate::shutdown;
 use api::ApiState;
 use backend::{HttpBackend, SearchBackend};
 use etcd_gateway::{EtcdGateway, GatewayThread};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -163,7 +162,7 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
     let backend =
         HttpBackend::new(&args.search, args.search_timeout).map_err(|e| anyhow::anyhow!(e))?;
     let etcd = (!args.etcd.is_empty()).then(|| EtcdConnection::plain(args.etcd.clone()));
-    let stop = shutdown::on_signal()?;
+    let signals = shutdown::StopSignals::catch()?;
     let console = Console::start(ConsoleSettings {
         listen: args.listen,
         backend: Arc::new(backend),
@@ -174,9 +173,7 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
         collect_prefix: args.collect_prefix,
         status_prefix: args.status_prefix,
     })?;
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    signals.wait();
     log::info!("console: shutting down");
     console.stop();
     Ok(())

@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 
 /// How long shutdown waits for outstanding deliveries.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an idle producer (nothing in flight) waits for a batch before looking at the stop flag again.
+const IDLE_WAIT: Duration = Duration::from_millis(500);
 
 /// One producer thread's work loop. Returns when `stop` is set and its lane is drained (or closed).
 pub fn run_producer(
@@ -41,7 +43,13 @@ pub fn run_producer(
     loop {
         producer.poll(Duration::ZERO);
         resend_failed(&producer, &stop);
-        match lane.recv_timeout(Duration::from_millis(100)) {
+        // Delivery reports need polling while messages are in flight; an idle producer sleeps longer.
+        let wait = if producer.in_flight_count() > 0 {
+            Duration::from_millis(100)
+        } else {
+            IDLE_WAIT
+        };
+        match lane.recv_timeout(wait) {
             Ok(batch) => {
                 for line in &batch.lines {
                     let record = encoder.encode(&batch, line);

@@ -140,7 +140,7 @@ impl StandaloneSettings {
 /// Runs `logpipe standalone` until SIGTERM / SIGINT.
 pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
     let settings = StandaloneSettings::resolve(args)?;
-    let stop = shutdown::on_signal()?;
+    let signals = shutdown::StopSignals::catch()?;
     let running = Standalone::start(settings)?;
     log::info!(
         "standalone: Elasticsearch API on http://{}",
@@ -149,9 +149,7 @@ pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
     if let Some(addr) = running.console_addr() {
         log::info!("standalone: web console on http://{addr}/");
     }
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    signals.wait();
     log::info!("shutting down");
     running.stop()
 }

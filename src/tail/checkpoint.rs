@@ -83,10 +83,14 @@ struct Live {
     uid: FileUid,
     path: String,
     ack: Arc<FileAck>,
+    /// The offset in the last checkpoint file written (or claimed from).
+    written: u64,
 }
 
 #[derive(Default)]
 struct Registry {
+    /// Files were tracked, untracked or claimed since the last write.
+    changed: bool,
     /// Checkpoints of files not currently tailed.
     resting: HashMap<FileIdentity, FileCheckpoint>,
     /// Files being tailed, by uid.
@@ -97,7 +101,6 @@ struct Registry {
 pub struct Checkpointer {
     path: PathBuf,
     registry: Mutex<Registry>,
-    last_written: Mutex<Vec<FileCheckpoint>>,
 }
 
 fn unix_now() -> u64 {
@@ -147,24 +150,28 @@ impl Checkpointer {
         Ok(Checkpointer {
             path,
             registry: Mutex::new(registry),
-            last_written: Mutex::new(Vec::new()),
         })
     }
 
     /// Takes the stored checkpoint of `identity`, if any: (uid, offset).
     pub fn claim(&self, identity: &FileIdentity) -> Option<(FileUid, u64)> {
-        let cp = self.registry.lock().resting.remove(identity)?;
+        let mut registry = self.registry.lock();
+        let cp = registry.resting.remove(identity)?;
+        registry.changed = true;
         FileUid::from_hex(&cp.uid).map(|uid| (uid, cp.offset))
     }
 
     /// Starts persisting the progress of a tailed file.
     pub fn track(&self, identity: FileIdentity, uid: FileUid, path: &str, ack: Arc<FileAck>) {
-        self.registry.lock().live.insert(
+        let mut registry = self.registry.lock();
+        registry.changed = true;
+        registry.live.insert(
             uid,
             Live {
                 identity,
                 uid,
                 path: path.to_string(),
+                written: u64::MAX,
                 ack,
             },
         );
@@ -173,6 +180,7 @@ impl Checkpointer {
     /// Stops tracking `uid`; its last acknowledged offset is kept for a later `claim` unless `forget`.
     pub fn untrack(&self, uid: FileUid, forget: bool) {
         let mut registry = self.registry.lock();
+        registry.changed = true;
         if let Some(live) = registry.live.remove(&uid) {
             if !forget {
                 let cp = Self::snapshot(&live, unix_now());
@@ -205,25 +213,40 @@ impl Checkpointer {
     }
 
     /// Writes the checkpoint file if any offset changed since the last write. Returns whether it wrote.
+    /// Deciding that nothing changed allocates nothing, so an idle agent's checkpoint thread costs ~0.
     pub fn write(&self) -> anyhow::Result<bool> {
-        let current = self.current();
-        let mut last = self.last_written.lock();
-        let unchanged = current.len() == last.len()
-            && current
-                .iter()
-                .zip(last.iter())
-                .all(|(a, b)| a.offset == b.offset && a.uid == b.uid);
-        if unchanged {
-            return Ok(false);
-        }
+        let mut current = {
+            let mut registry = self.registry.lock();
+            let changed = registry.changed
+                || registry
+                    .live
+                    .values()
+                    .any(|live| live.ack.acked_offset() != live.written);
+            if !changed {
+                return Ok(false);
+            }
+            registry.changed = false;
+            let now = unix_now();
+            let mut all: Vec<FileCheckpoint> = registry.resting.values().cloned().collect();
+            for live in registry.live.values_mut() {
+                let cp = Self::snapshot(live, now);
+                live.written = cp.offset;
+                all.push(cp);
+            }
+            all
+        };
+        current.sort_by(|a, b| (&a.path, a.ino).cmp(&(&b.path, b.ino)));
         let body = serde_json::to_vec(&OnDisk {
             version: FORMAT_VERSION,
-            checkpoints: current.clone(),
+            checkpoints: current,
         })?;
-        write_atomically(&self.path, &body)
-            .with_context(|| format!("cannot write checkpoint file {}", self.path.display()))?;
-        *last = current;
-        Ok(true)
+        let written = write_atomically(&self.path, &body)
+            .with_context(|| format!("cannot write checkpoint file {}", self.path.display()));
+        if written.is_err() {
+            // Try again at the next interval even if no offset moves.
+            self.registry.lock().changed = true;
+        }
+        written.map(|()| true)
     }
 }
 
@@ -263,14 +286,21 @@ mod tests {
             let ack = FileAck::new(0);
             cp.track(identity, uid, "/var/log/a.log", ack.clone());
             ack.register(100, 1).delivered(1);
-            let _unacked = ack.register(200, 1);
+            let later = ack.register(200, 1);
+            let _unacked = ack.register(300, 1);
             assert!(cp.write().expect("write"));
+            assert!(!cp.write().expect("write"), "nothing changed");
+            later.delivered(1);
+            assert!(
+                cp.write().expect("write"),
+                "an acknowledged batch is a change"
+            );
             assert!(!cp.write().expect("write"), "nothing changed");
         }
         let cp = Checkpointer::open(dir.path()).expect("reopen");
         assert_eq!(
             cp.claim(&identity),
-            Some((uid, 100)),
+            Some((uid, 200)),
             "only acknowledged bytes are checkpointed"
         );
         assert_eq!(cp.claim(&identity), None, "claimed once");

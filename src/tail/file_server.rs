@@ -188,6 +188,8 @@ pub struct FileServer {
     /// When set, no file outside it is ever opened (etcd-driven agents); refused paths are logged once.
     allow: Option<Arc<PathAllowlist>>,
     refused: HashSet<PathBuf>,
+    /// Fingerprint of the file list last published (`publish_file_list`); `None` forces the next publish.
+    published_signature: Option<u64>,
 }
 
 impl FileServer {
@@ -216,6 +218,7 @@ impl FileServer {
             buffer: Vec::new(),
             allow: None,
             refused: HashSet::new(),
+            published_signature: None,
         };
         server.set_entries(entries);
         server
@@ -266,10 +269,19 @@ impl FileServer {
             if last_poll.elapsed() >= self.config.poll_interval {
                 last_poll = Instant::now();
                 polls_since_scan += 1;
-                // With inotify, directory changes trigger a scan at once; the periodic glob scan is only a
-                // safety net. Without it, every poll scans.
-                rescan |= !self.watcher.has_inotify() || polls_since_scan >= POLLS_PER_SAFETY_SCAN;
-                self.dirty.extend(self.files.keys().copied());
+                // With inotify, directory changes trigger a scan and writes a read at once; the periodic glob
+                // scan and stat of every file are only a safety net (writes through a hard link or mmap raise
+                // no event). Files that left their watched name (rotated, deleted) are stat'ed every poll,
+                // since writes to them may no longer raise events. Without inotify, every poll does it all.
+                let full_poll =
+                    !self.watcher.has_inotify() || polls_since_scan >= POLLS_PER_SAFETY_SCAN;
+                rescan |= full_poll;
+                let due = self
+                    .files
+                    .iter()
+                    .filter(|(_, f)| full_poll || f.gone_since.is_some())
+                    .map(|(k, _)| *k);
+                self.dirty.extend(due);
                 self.publish_file_list();
             }
             if rescan {
@@ -288,7 +300,19 @@ impl FileServer {
         log::debug!("file server stopping with {} open files", self.files.len());
     }
 
-    fn publish_file_list(&self) {
+    /// Publishes the per-file progress for status and metrics, unless nothing moved since the last time.
+    fn publish_file_list(&mut self) {
+        let signature = self.files.values().fold(self.files.len() as u64, |h, f| {
+            [f.framer.read_offset(), f.ack.acked_offset(), f.size]
+                .into_iter()
+                .fold(h, |h, v| {
+                    (h.rotate_left(7) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                })
+        });
+        if self.published_signature == Some(signature) {
+            return;
+        }
+        self.published_signature = Some(signature);
         let mut list: Vec<FileStatus> = self
             .files
             .values()
@@ -369,6 +393,7 @@ impl FileServer {
                 if let Some(file) = self.files.get_mut(&key) {
                     file.gone_since = None;
                     if file.path != path {
+                        self.published_signature = None;
                         self.by_path.retain(|_, k| *k != key);
                         file.path = path.clone();
                         self.by_path.insert(path, key);
