@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::agent::{append_lines, assert_exact, expected, PATIENCE};
+use common::agent::{append_lines, assert_exact, expected, wait_checkpointed, PATIENCE};
 use common::etcd::Etcd;
 use common::kafka::TopicReader;
 use common::ports::free_port;
@@ -274,7 +274,10 @@ fn outages_restarts_cache_and_lease_expiry() {
         tailed_paths(s).iter().any(|p| p.ends_with("/b.log"))
     });
 
-    // kill -9: the status key goes when its lease (3 s) expires.
+    // kill -9 (once every line is checkpointed, so the restart below must resend none): the status key goes
+    // when its lease (3 s) expires.
+    wait_checkpointed(&setup.root.join("data"), &a);
+    wait_checkpointed(&setup.root.join("data"), &b);
     agent.kill9();
     let killed_at = Instant::now();
     wait::until("status key to expire", Duration::from_secs(15), || {

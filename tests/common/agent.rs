@@ -112,3 +112,19 @@ pub fn expected(prefix: &str, range: std::ops::Range<usize>) -> Vec<String> {
         .map(|i| format!("{prefix} line {i:06} padding-padding-padding"))
         .collect()
 }
+
+/// Waits until `data_dir/checkpoints.json` holds `file` at its full size: every line of it acknowledged and
+/// persisted, so a `kill -9` from now on resends none of it.
+pub fn wait_checkpointed(data_dir: &Path, file: &Path) {
+    let size = fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let path = file.to_string_lossy().into_owned();
+    super::wait::until(&format!("checkpoint of {path} at {size}"), PATIENCE, || {
+        let text = fs::read(data_dir.join("checkpoints.json")).ok()?;
+        let doc: serde_json::Value = serde_json::from_slice(&text).ok()?;
+        doc["checkpoints"]
+            .as_array()?
+            .iter()
+            .any(|cp| cp["path"] == path.as_str() && cp["offset"].as_u64() == Some(size))
+            .then_some(())
+    });
+}
