@@ -13,15 +13,51 @@ pub use ack::{AckHandle, FileAck};
 pub use batch::{Batch, FileSource, LineRef};
 
 use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use xxhash_rust::xxh3::xxh3_64;
 
 /// Sending side, held by tailers: one bounded lane per consumer thread; a file's batches always take the same
-/// lane (chosen by the hash of its message key), so they are sent in order.
+/// lane, so they are sent in order. A file's lane is chosen on its first batch: the lane with the fewest
+/// files (so ten busy files on two lanes split five and five, which a hash of the key does not promise), and
+/// kept until the tailer `release`s the file.
 #[derive(Clone)]
 pub struct BatchSender {
     lanes: Vec<Sender<Batch>>,
+    assignment: Arc<Mutex<LaneAssignment>>,
+}
+
+/// Which lane each file (by message key) sends on, and how many files each lane carries.
+#[derive(Default)]
+struct LaneAssignment {
+    by_key: HashMap<String, usize>,
+    files_per_lane: Vec<usize>,
+}
+
+impl LaneAssignment {
+    fn lane_of(&mut self, key: &str) -> usize {
+        if let Some(lane) = self.by_key.get(key) {
+            return *lane;
+        }
+        let lane = (0..self.files_per_lane.len())
+            .min_by_key(|lane| self.files_per_lane[*lane])
+            .unwrap_or(0);
+        if let Some(n) = self.files_per_lane.get_mut(lane) {
+            *n += 1;
+        }
+        self.by_key.insert(key.to_string(), lane);
+        lane
+    }
+
+    fn release(&mut self, key: &str) {
+        if let Some(lane) = self.by_key.remove(key) {
+            if let Some(n) = self.files_per_lane.get_mut(lane) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
 }
 
 /// Receiving side, held by producer / indexer threads.
@@ -40,7 +76,17 @@ pub fn channel(lanes: usize, capacity: usize) -> (BatchSender, Vec<BatchReceiver
             (tx, BatchReceiver { inner: rx })
         })
         .unzip();
-    (BatchSender { lanes: senders }, receivers)
+    let assignment = LaneAssignment {
+        by_key: HashMap::new(),
+        files_per_lane: vec![0; lanes],
+    };
+    (
+        BatchSender {
+            lanes: senders,
+            assignment: Arc::new(Mutex::new(assignment)),
+        },
+        receivers,
+    )
 }
 
 /// Why a batch was not handed over.
@@ -55,8 +101,8 @@ pub enum SendError {
 impl BatchSender {
     /// Blocks until there is room, checking `stop` every 100 ms so shutdown is never stuck behind a full channel.
     pub fn send(&self, mut batch: Batch, stop: &AtomicBool) -> Result<(), SendError> {
-        let lane =
-            &self.lanes[(xxh3_64(batch.source.key.as_bytes()) % self.lanes.len() as u64) as usize];
+        let lane_index = self.assignment.lock().lane_of(&batch.source.key);
+        let lane = &self.lanes[lane_index % self.lanes.len()];
         loop {
             match lane.send_timeout(batch, Duration::from_millis(100)) {
                 Ok(()) => return Ok(()),
@@ -69,6 +115,11 @@ impl BatchSender {
                 }
             }
         }
+    }
+
+    /// Forgets the lane of a file the tailer closed (its batches already sent), so lanes stay balanced.
+    pub fn release(&self, key: &str) {
+        self.assignment.lock().release(key);
     }
 
     /// Batches waiting in all lanes.
@@ -90,5 +141,35 @@ impl BatchReceiver {
     /// Batches waiting in the channel.
     pub fn depth(&self) -> usize {
         self.inner.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_spread_evenly_and_keep_their_lane() {
+        let mut lanes = LaneAssignment {
+            by_key: HashMap::new(),
+            files_per_lane: vec![0; 2],
+        };
+        let first: Vec<usize> = (0..10).map(|i| lanes.lane_of(&format!("h:1:{i}"))).collect();
+        assert_eq!(first.iter().filter(|l| **l == 0).count(), 5);
+        assert_eq!(first.iter().filter(|l| **l == 1).count(), 5);
+        let again: Vec<usize> = (0..10).map(|i| lanes.lane_of(&format!("h:1:{i}"))).collect();
+        assert_eq!(first, again, "a file never changes lane while open");
+        // Two files of lane 0 close: the next two new files go there.
+        let on_zero: Vec<String> = (0..10)
+            .filter(|i| first[*i] == 0)
+            .take(2)
+            .map(|i| format!("h:1:{i}"))
+            .collect();
+        for key in &on_zero {
+            lanes.release(key);
+        }
+        assert_eq!(lanes.lane_of("h:1:new-a"), 0);
+        assert_eq!(lanes.lane_of("h:1:new-b"), 0);
+        assert_eq!(lanes.files_per_lane, vec![5, 5]);
     }
 }

@@ -365,6 +365,7 @@ impl FileServer {
             if let Some(file) = self.files.remove(&key) {
                 log::info!("stopped tailing {} (entry removed)", file.path.display());
                 self.by_path.retain(|_, k| *k != key);
+                self.out.release(&file.source.key);
                 self.checkpointer.untrack(file.source.uid, false);
             }
         }
@@ -772,6 +773,7 @@ impl FileServer {
             );
             self.by_path.retain(|_, k| *k != key);
             self.checkpointer.untrack(file.source.uid, deleted);
+            self.out.release(&file.source.key);
         }
     }
 }
