@@ -15,8 +15,8 @@ pub use batch::{Batch, FileSource, LineRef};
 use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Sending side, held by tailers: one bounded lane per consumer thread; a file's batches always take the same
@@ -154,10 +154,14 @@ mod tests {
             by_key: HashMap::new(),
             files_per_lane: vec![0; 2],
         };
-        let first: Vec<usize> = (0..10).map(|i| lanes.lane_of(&format!("h:1:{i}"))).collect();
+        let first: Vec<usize> = (0..10)
+            .map(|i| lanes.lane_of(&format!("h:1:{i}")))
+            .collect();
         assert_eq!(first.iter().filter(|l| **l == 0).count(), 5);
         assert_eq!(first.iter().filter(|l| **l == 1).count(), 5);
-        let again: Vec<usize> = (0..10).map(|i| lanes.lane_of(&format!("h:1:{i}"))).collect();
+        let again: Vec<usize> = (0..10)
+            .map(|i| lanes.lane_of(&format!("h:1:{i}")))
+            .collect();
         assert_eq!(first, again, "a file never changes lane while open");
         // Two files of lane 0 close: the next two new files go there.
         let on_zero: Vec<String> = (0..10)
