@@ -106,6 +106,35 @@ fn main() {
             percentile(&times, 0.99).as_secs_f64() * 1e3
         );
     }
+    // Sorting 24 h of matches by a keyword against sorting them by time (the top 100 of each).
+    for (name, sort) in [
+        (
+            "match_all 24h, sort @timestamp desc",
+            json!([{"@timestamp": "desc"}]),
+        ),
+        (
+            "match_all 24h, sort host.name asc",
+            json!([{"host.name": "asc"}, {"@timestamp": "desc"}]),
+        ),
+    ] {
+        let body = json!({
+            "size": 100,
+            "sort": sort,
+            "query": {"range": {"@timestamp": {"gte": "now-24h", "lte": "now"}}}
+        });
+        let mut times = Vec::new();
+        for _ in 0..20 {
+            let started = Instant::now();
+            store.search(Some("lat-*"), &body).expect("search");
+            times.push(started.elapsed());
+        }
+        times.sort();
+        println!(
+            "| {name} | {:.1} ms | {:.1} ms | top 100 |",
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3
+        );
+    }
     let bytes: u64 = walk_size(&dir);
     println!(
         "disk: {bytes} bytes, {:.1} bytes/doc",

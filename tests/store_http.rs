@@ -1123,3 +1123,79 @@ fn sigterm_exits_cleanly() {
         "store did not exit cleanly on SIGTERM: {status:?}"
     );
 }
+
+#[test]
+fn keyword_sort_pages_across_segments_and_indices() {
+    let es = Es::start();
+    // Three bulks into two indices: several segments whose term dictionaries differ ("m-host" exists only in
+    // the last one, so a search_after key is missing from the others).
+    let hosts_per_bulk = [
+        vec!["b-host", "d-host", "f-host"],
+        vec!["a-host", "d-host", "z-host"],
+        vec!["m-host", "b-host"],
+    ];
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for (bulk, hosts) in hosts_per_bulk.iter().enumerate() {
+        let mut lines = Vec::new();
+        for (i, host) in hosts.iter().enumerate() {
+            for copy in 0..2 {
+                let id = format!("k{bulk}{i}{copy}");
+                let index = if copy == 0 { "kw-a" } else { "kw-b" };
+                lines.push(json!({"index": {"_index": index, "_id": id}}));
+                lines.push(json!({"@timestamp": "2026-11-22T00:00:00Z", "message": "m", "host": {"name": host}, "event": {"id": id}}));
+                expected.push((host.to_string(), id));
+            }
+        }
+        // One document without the field: sorted last.
+        lines.push(json!({"index": {"_index": "kw-a", "_id": format!("none{bulk}")}}));
+        lines.push(json!({"@timestamp": "2026-11-22T00:00:00Z", "message": "m", "event": {"id": format!("none{bulk}")}}));
+        let r = es.bulk("/_bulk", &lines);
+        assert_eq!(r["errors"], json!(false), "{r}");
+    }
+    expected.sort();
+    let mut want: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+    want.extend((0..3).map(|b| format!("none{b}")));
+
+    let mut got: Vec<String> = Vec::new();
+    let mut after: Option<Value> = None;
+    let mut pages = 0;
+    loop {
+        let mut body = json!({"size": 4, "sort": [{"host.name": "asc"}, {"event.id": "asc"}]});
+        if let Some(a) = &after {
+            body["search_after"] = a.clone();
+        }
+        let page = hits(&es.search("kw-*", body));
+        if page.is_empty() {
+            break;
+        }
+        pages += 1;
+        got.extend(
+            page.iter()
+                .map(|h| h["_id"].as_str().unwrap_or("").to_string()),
+        );
+        after = page.last().map(|h| h["sort"].clone());
+        assert!(pages < 20, "paging does not end: {got:?}");
+    }
+    assert_eq!(got, want);
+
+    // A search_after key no segment holds: everything after it, in order.
+    let r = es.search(
+        "kw-*",
+        json!({"size": 100, "sort": [{"host.name": "asc"}, {"event.id": "asc"}], "search_after": ["c-host", ""]}),
+    );
+    let first: Vec<Value> = hits(&r)
+        .iter()
+        .take(2)
+        .map(|h| h["sort"][0].clone())
+        .collect();
+    assert_eq!(first, [json!("d-host"), json!("d-host")]);
+    assert_eq!(
+        hits(&r).len(),
+        want.len() - 6,
+        "a-host ×2 and b-host ×4 come before c-host"
+    );
+    // Descending.
+    let r = es.search("kw-*", json!({"size": 3, "sort": [{"host.name": "desc"}]}));
+    let top: Vec<Value> = hits(&r).iter().map(|h| h["sort"][0].clone()).collect();
+    assert_eq!(top, [json!("z-host"), json!("z-host"), json!("m-host")]);
+}

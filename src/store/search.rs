@@ -42,6 +42,9 @@ pub enum SortVal {
     Float(f64),
     /// Keyword.
     Str(String),
+    /// A keyword's position in one segment's sorted term dictionary (see `keyword_position`): compared
+    /// without reading the term, and turned into `Str` before hits leave the segment.
+    Ord(u64),
 }
 
 impl SortVal {
@@ -49,8 +52,9 @@ impl SortVal {
         match (self, other) {
             (SortVal::Int(a), SortVal::Int(b)) => a.cmp(b),
             (SortVal::Str(a), SortVal::Str(b)) => a.cmp(b),
-            (SortVal::Str(_), _) => Ordering::Greater,
-            (_, SortVal::Str(_)) => Ordering::Less,
+            (SortVal::Ord(a), SortVal::Ord(b)) => a.cmp(b),
+            (SortVal::Str(_) | SortVal::Ord(_), _) => Ordering::Greater,
+            (_, SortVal::Str(_) | SortVal::Ord(_)) => Ordering::Less,
             (a, b) => a.as_f64().total_cmp(&b.as_f64()),
         }
     }
@@ -65,7 +69,7 @@ impl SortVal {
 
     fn to_json(&self) -> Value {
         match self {
-            SortVal::Missing => Value::Null,
+            SortVal::Missing | SortVal::Ord(_) => Value::Null,
             SortVal::Int(i) => json!(i),
             SortVal::Float(f) => json!(f),
             SortVal::Str(s) => json!(s),
@@ -140,6 +144,32 @@ fn cmp_hits(specs: &[SortSpec], a: &Hit, b: &Hit) -> Ordering {
         .then(a.doc.cmp(&b.doc))
 }
 
+/// The sort position of term `ord` of a segment's keyword column: odd numbers, leaving the even ones between
+/// them for `search_after` keys the segment does not hold.
+fn keyword_position(ord: u64) -> u64 {
+    ord.saturating_mul(2).saturating_add(1)
+}
+
+/// The sort position of a `search_after` keyword in one segment: the position of that term when the segment
+/// holds it, else the even number just below the first greater term, so comparisons with the segment's own
+/// terms come out as with the strings.
+fn after_position(strs: &StrColumn, key: &str) -> u64 {
+    let dictionary = strs.dictionary();
+    let beyond_all = (dictionary.num_terms() as u64).saturating_mul(2);
+    let Ok(mut terms) = dictionary.range().ge(key.as_bytes()).into_stream() else {
+        return beyond_all;
+    };
+    if !terms.advance() {
+        return beyond_all;
+    }
+    let ord = terms.term_ord();
+    if terms.key() == key.as_bytes() {
+        keyword_position(ord)
+    } else {
+        ord.saturating_mul(2)
+    }
+}
+
 /// Keeps the best `k` hits by `specs`, strictly after `after`.
 struct SortCollector {
     specs: Arc<Vec<SortSpec>>,
@@ -180,7 +210,7 @@ impl Collector for SortCollector {
         reader: &SegmentReader,
     ) -> tantivy::Result<SortSegmentCollector> {
         let ff = reader.fast_fields();
-        let mut readers = Vec::with_capacity(self.specs.len());
+        let mut readers: Vec<ValReader> = Vec::with_capacity(self.specs.len());
         for spec in self.specs.iter() {
             readers.push(match &spec.kind {
                 SortKind::Score => ValReader::Score,
@@ -201,11 +231,28 @@ impl Collector for SortCollector {
                 },
             });
         }
+        // Keyword values of `search_after` become positions in this segment's dictionaries.
+        let after = self.after.as_ref().map(|after| {
+            let translated: Vec<SortVal> = after
+                .iter()
+                .zip(&readers)
+                .map(|(val, reader)| match (val, reader) {
+                    (
+                        SortVal::Str(key),
+                        ValReader::Attr {
+                            strs: Some(strs), ..
+                        },
+                    ) => SortVal::Ord(after_position(strs, key)),
+                    (val, _) => val.clone(),
+                })
+                .collect();
+            Arc::new(translated)
+        });
         Ok(SortSegmentCollector {
             specs: self.specs.clone(),
             readers,
             k: self.k,
-            after: self.after.clone(),
+            after,
             index_ord: self.index_ord,
             seg,
             buf: Vec::new(),
@@ -255,10 +302,7 @@ impl SortSegmentCollector {
                 }
                 if let Some(strs) = strs {
                     if let Some(ord) = strs.term_ords(doc).next() {
-                        self.scratch.clear();
-                        if strs.ord_to_str(ord, &mut self.scratch).unwrap_or(false) {
-                            return SortVal::Str(self.scratch.clone());
-                        }
+                        return SortVal::Ord(keyword_position(ord));
                     }
                 }
                 SortVal::Missing
@@ -304,6 +348,24 @@ impl SegmentCollector for SortSegmentCollector {
         let specs = self.specs.clone();
         self.buf.sort_by(|a, b| cmp_hits(&specs, a, b));
         self.buf.truncate(self.k);
+        // Only the kept hits read their keywords.
+        for hit in &mut self.buf {
+            for (val, reader) in hit.vals.iter_mut().zip(&self.readers) {
+                if let (
+                    SortVal::Ord(position),
+                    ValReader::Attr {
+                        strs: Some(strs), ..
+                    },
+                ) = (&*val, reader)
+                {
+                    self.scratch.clear();
+                    *val = match strs.ord_to_str(*position / 2, &mut self.scratch) {
+                        Ok(true) => SortVal::Str(self.scratch.clone()),
+                        _ => SortVal::Missing,
+                    };
+                }
+            }
+        }
         self.buf
     }
 }
