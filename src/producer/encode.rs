@@ -39,8 +39,11 @@ impl Encoder {
                 }
             }
             Codec::Raw => {
-                let event_id = id::event_id(source.uid, line.offset);
-                let offset = line.offset.to_string();
+                // Id and offset are written into stack buffers: no allocation per event.
+                let mut event_id = [0u8; 32];
+                id::write_event_id(source.uid, line.offset, &mut event_id);
+                let mut offset_digits = [0u8; 20];
+                let offset = decimal(line.offset, &mut offset_digits);
                 let mut headers = OwnedHeaders::new_with_capacity(7)
                     .insert(Header {
                         key: "@timestamp",
@@ -56,11 +59,11 @@ impl Encoder {
                     })
                     .insert(Header {
                         key: "log.offset",
-                        value: Some(offset.as_str()),
+                        value: Some(offset),
                     })
                     .insert(Header {
                         key: "event.id",
-                        value: Some(event_id.as_str()),
+                        value: Some(&event_id[..]),
                     });
                 if line.flags != 0 {
                     let names: Vec<&str> = flags::names(line.flags).collect();
@@ -81,5 +84,31 @@ impl Encoder {
                 }
             }
         }
+    }
+}
+
+/// Writes `n` in decimal at the end of `buf`; returns the digits.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[start..];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimal_digits() {
+        let mut buf = [0u8; 20];
+        assert_eq!(decimal(0, &mut buf), b"0");
+        assert_eq!(decimal(1_234_567, &mut buf), b"1234567");
+        assert_eq!(decimal(u64::MAX, &mut buf), b"18446744073709551615");
     }
 }
