@@ -82,6 +82,22 @@ impl Etcd {
         self.spawn();
     }
 
+    /// Runs `etcdctl ARGS` against this server; panics when it fails.
+    pub fn etcdctl(&self, args: &[&str]) -> String {
+        let out = Command::new("etcdctl")
+            .env("ETCDCTL_API", "3")
+            .args(["--endpoints", &self.endpoint()])
+            .args(args)
+            .output()
+            .expect("run etcdctl");
+        assert!(
+            out.status.success(),
+            "etcdctl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// `etcdctl put key value`.
     pub fn put(&self, key: &str, value: &str) {
         let status = Command::new("etcdctl")
