@@ -393,6 +393,10 @@ impl FileServer {
                 }
                 if let Some(file) = self.files.get_mut(&key) {
                     file.gone_since = None;
+                    if meta.len() != file.size {
+                        // Grown or shrunk without an event for it (or under another name): read it now.
+                        self.dirty.insert(key);
+                    }
                     if file.path != path {
                         self.published_signature = None;
                         self.by_path.retain(|_, k| *k != key);
