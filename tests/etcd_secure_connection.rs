@@ -1,10 +1,12 @@
-//! etcd with authentication on (real etcd, `etcdctl auth enable`): an agent configured with `user` /
-//! `password` reads its collect config, watches it and keeps its status key alive; an agent with a wrong
-//! password says so in its log, naming etcd, and keeps running.
+//! Secured etcd connections on a real etcd. Authentication (`etcdctl auth enable`): an agent configured with
+//! `user` / `password` reads its collect config, watches it and keeps its status key alive; an agent with a
+//! wrong password says so in its log, naming etcd, and keeps running. TLS (`https://` with a throw-away CA made
+//! by `openssl`): an agent with `ca_file` does the same; one without it refuses the unknown certificate and
+//! keeps running.
 
 mod common;
 
-use common::etcd::Etcd;
+use common::etcd::{Etcd, ServerTls};
 use common::process::Logpipe;
 use common::wait;
 use std::fs;
@@ -142,5 +144,91 @@ fn user_and_password_reach_an_etcd_with_auth_enabled() {
             .then_some(log)
     });
     assert!(refused.running(), "the agent exited: {log}");
+    refused.kill9();
+}
+
+#[test]
+fn tls_with_a_private_ca() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = fs::canonicalize(dir.path()).expect("canonical tempdir");
+    let tls = ServerTls::generate(&root);
+    let etcd = Etcd::start_tls(tls.clone());
+    let a = root.join("a.log");
+    fs::write(&a, "first line of a\n").expect("write a");
+    etcd.put(
+        KEY,
+        &format!(r#"[{{"path":"{}","topic":"t"}}]"#, a.display()),
+    );
+
+    let config = |name: &str, ca: Option<&Path>| {
+        let path = root.join(format!("{name}.toml"));
+        let ca_line = ca
+            .map(|ca| format!("ca_file = \"{}\"\n", ca.display()))
+            .unwrap_or_default();
+        let text = format!(
+            r#"data_dir = "{data}"
+host_name = "auth-host"
+status_interval = "300ms"
+status_ttl = "3s"
+[kafka]
+brokers = "127.0.0.1:1"
+[etcd]
+endpoints = ["{endpoint}"]
+{ca_line}allow_paths = ["{root}/**"]
+connect_timeout = "1s"
+"#,
+            data = root.join(format!("data-{name}")).display(),
+            endpoint = etcd.endpoint(),
+            root = root.display(),
+        );
+        fs::write(&path, text).expect("write config");
+        path.to_string_lossy().into_owned()
+    };
+    assert!(etcd.endpoint().starts_with("https://"));
+
+    let trusted = config("trusted", Some(&tls.ca_file));
+    let agent = Logpipe::start(
+        &["agent", "--config", &trusted, "--blackhole"],
+        &root.join("trusted.log"),
+    );
+    wait::until(
+        "status key over TLS listing a.log",
+        Duration::from_secs(20),
+        || {
+            let text = etcd.get(STATUS_KEY)?;
+            let status: serde_json::Value = serde_json::from_str(&text).ok()?;
+            status["files"]
+                .as_array()?
+                .iter()
+                .any(|f| f["path"].as_str().is_some_and(|p| p.ends_with("/a.log")))
+                .then_some(())
+        },
+    );
+    assert!(!agent.log().contains("ERROR"), "{}", agent.log());
+
+    // Without the CA the server's certificate is not trusted: a warning naming the etcd key and the reason,
+    // retried (the certificate may be fixed), and the process stays up on its cached config.
+    let untrusted = config("untrusted", None);
+    let mut refused = Logpipe::start(
+        &["agent", "--config", &untrusted, "--blackhole"],
+        &root.join("untrusted.log"),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let log = loop {
+        let log = refused.log();
+        if log.contains("etcd config") && log.contains("invalid peer certificate") {
+            break log;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no certificate error logged in 20 s:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(refused.running(), "the agent exited: {log}");
+    eprintln!(
+        "untrusted agent says: {}",
+        log.lines().find(|l| l.contains("ERROR")).unwrap_or("")
+    );
     refused.kill9();
 }

@@ -17,6 +17,7 @@ use common::wait;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, OpenOptions};
+use std::path::Path;
 use std::time::Duration;
 
 /// Longest wait without progress: covers a Tansu group join (20–30 s) plus a rebalance.
@@ -62,6 +63,23 @@ fn assert_exactly_once(documents: &[Value], expected_lines: &[String]) {
     }
 }
 
+/// `wait_count` with JOIN_PATIENCE that, when the count stops moving, fails with the tails of `logs` (the
+/// transfer's and the agent's), so a stall says which side stalled.
+fn wait_count_or_show_logs(store: &StoreProcess, index: &str, n: u64, logs: &[&Path]) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.wait_count(index, n, JOIN_PATIENCE)
+    }));
+    if let Err(panic) = outcome {
+        for log in logs {
+            let text = fs::read_to_string(log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            eprintln!("--- last lines of {}:\n{tail}", log.display());
+        }
+        std::panic::resume_unwind(panic);
+    }
+}
+
 #[test]
 fn agent_to_store_exactly_once_across_kill9_store_outage_and_copytruncate() {
     let tansu = Tansu::start();
@@ -93,7 +111,7 @@ fn agent_to_store_exactly_once_across_kill9_store_outage_and_copytruncate() {
     let at_kill = store.count("app_log-*").unwrap_or(0);
     append_lines(&a, "a", 2000..3000);
     let mut transfer_process = transfer::start(&config, &log);
-    store.wait_count("app_log-*", 4000, JOIN_PATIENCE);
+    wait_count_or_show_logs(&store, "app_log-*", 4000, &[&log, &dir.join("agent.log")]);
     eprintln!("killed at {at_kill} of 4000 documents");
 
     // copytruncate a.log (fully shipped: all 3000 indexed), then a store outage while lines keep coming.
@@ -114,7 +132,7 @@ fn agent_to_store_exactly_once_across_kill9_store_outage_and_copytruncate() {
         transfer_process.log()
     );
     store.restart();
-    store.wait_count("app_log-*", 6500, JOIN_PATIENCE);
+    wait_count_or_show_logs(&store, "app_log-*", 6500, &[&log, &dir.join("agent.log")]);
 
     let documents = store.all_documents("app_log-*");
     let mut lines = expected("a", 0..3000);

@@ -11,6 +11,88 @@ pub struct Etcd {
     pub client_port: u16,
     peer_port: u16,
     data_dir: tempfile::TempDir,
+    tls: Option<ServerTls>,
+}
+
+/// Certificate files for an etcd serving `https://` (see [`ServerTls::generate`]).
+#[derive(Clone)]
+pub struct ServerTls {
+    pub ca_file: std::path::PathBuf,
+    pub cert_file: std::path::PathBuf,
+    pub key_file: std::path::PathBuf,
+}
+
+impl ServerTls {
+    /// A throw-away CA and a server certificate for `127.0.0.1` / `localhost` signed by it, made with the
+    /// `openssl` command in `dir`.
+    pub fn generate(dir: &std::path::Path) -> ServerTls {
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .current_dir(dir)
+                .args(args)
+                .output()
+                .expect("run openssl");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=logpipe test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ]);
+        std::fs::write(
+            dir.join("san.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("write san.ext");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.pem",
+        ]);
+        ServerTls {
+            ca_file: dir.join("ca.pem"),
+            cert_file: dir.join("server.pem"),
+            key_file: dir.join("server.key"),
+        }
+    }
 }
 
 fn etcd_bin() -> String {
@@ -20,21 +102,39 @@ fn etcd_bin() -> String {
 impl Etcd {
     /// Starts etcd and waits until its client port accepts connections.
     pub fn start() -> Etcd {
+        Etcd::start_with(None)
+    }
+
+    /// Starts etcd serving clients over TLS only (`https://`).
+    pub fn start_tls(tls: ServerTls) -> Etcd {
+        Etcd::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<ServerTls>) -> Etcd {
         let data_dir = tempfile::tempdir().expect("tempdir");
         let mut etcd = Etcd {
             child: None,
             client_port: free_port(),
             peer_port: free_port(),
             data_dir,
+            tls,
         };
         etcd.spawn();
         etcd
     }
 
     fn spawn(&mut self) {
-        let client = format!("http://127.0.0.1:{}", self.client_port);
+        let client = self.endpoint();
         let peer = format!("http://127.0.0.1:{}", self.peer_port);
-        let child = Command::new(etcd_bin())
+        let mut command = Command::new(etcd_bin());
+        if let Some(tls) = &self.tls {
+            command
+                .arg("--cert-file")
+                .arg(&tls.cert_file)
+                .arg("--key-file")
+                .arg(&tls.key_file);
+        }
+        let child = command
             .args(["--name", "test", "--data-dir"])
             .arg(self.data_dir.path().join("data"))
             .args([
@@ -63,9 +163,22 @@ impl Etcd {
         );
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.client_port)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.client_port)
+    }
+
+    /// `etcdctl` with this server's endpoint (and CA, with TLS).
+    fn etcdctl_command(&self) -> Command {
+        let mut command = Command::new("etcdctl");
+        command
+            .env("ETCDCTL_API", "3")
+            .args(["--endpoints", &self.endpoint()]);
+        if let Some(tls) = &self.tls {
+            command.arg("--cacert").arg(&tls.ca_file);
+        }
+        command
     }
 
     /// Stops the server (its data stays).
@@ -84,9 +197,8 @@ impl Etcd {
 
     /// Runs `etcdctl ARGS` against this server; panics when it fails.
     pub fn etcdctl(&self, args: &[&str]) -> String {
-        let out = Command::new("etcdctl")
-            .env("ETCDCTL_API", "3")
-            .args(["--endpoints", &self.endpoint()])
+        let out = self
+            .etcdctl_command()
             .args(args)
             .output()
             .expect("run etcdctl");
@@ -100,9 +212,9 @@ impl Etcd {
 
     /// `etcdctl put key value`.
     pub fn put(&self, key: &str, value: &str) {
-        let status = Command::new("etcdctl")
-            .env("ETCDCTL_API", "3")
-            .args(["--endpoints", &self.endpoint(), "put", key, value])
+        let status = self
+            .etcdctl_command()
+            .args(["put", key, value])
             .stdout(Stdio::null())
             .status()
             .expect("run etcdctl");
@@ -111,15 +223,9 @@ impl Etcd {
 
     /// `etcdctl get key --print-value-only`, `None` when absent.
     pub fn get(&self, key: &str) -> Option<String> {
-        let out = Command::new("etcdctl")
-            .env("ETCDCTL_API", "3")
-            .args([
-                "--endpoints",
-                &self.endpoint(),
-                "get",
-                key,
-                "--print-value-only",
-            ])
+        let out = self
+            .etcdctl_command()
+            .args(["get", key, "--print-value-only"])
             .output()
             .expect("run etcdctl");
         let text = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
@@ -127,16 +233,9 @@ impl Etcd {
     }
     /// Values of every key under `prefix`, one per line of `etcdctl get --prefix --print-value-only`.
     pub fn get_prefix(&self, prefix: &str) -> Vec<String> {
-        let out = Command::new("etcdctl")
-            .env("ETCDCTL_API", "3")
-            .args([
-                "--endpoints",
-                &self.endpoint(),
-                "get",
-                prefix,
-                "--prefix",
-                "--print-value-only",
-            ])
+        let out = self
+            .etcdctl_command()
+            .args(["get", prefix, "--prefix", "--print-value-only"])
             .output()
             .expect("run etcdctl");
         String::from_utf8_lossy(&out.stdout)
