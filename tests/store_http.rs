@@ -1194,6 +1194,9 @@ fn keyword_sort_pages_across_segments_and_indices() {
         want.len() - 6,
         "a-host ×2 and b-host ×4 come before c-host"
     );
+    // An empty sort is the default order.
+    let r = es.search("kw-*", json!({"size": 3, "sort": []}));
+    assert_eq!(hits(&r).len(), 3);
     // Descending.
     let r = es.search("kw-*", json!({"size": 3, "sort": [{"host.name": "desc"}]}));
     let top: Vec<Value> = hits(&r).iter().map(|h| h["sort"][0].clone()).collect();

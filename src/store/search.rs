@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
+use smallvec::SmallVec;
 use tantivy::collector::{Collector, Count, SegmentCollector};
 use tantivy::columnar::{Column, ColumnType, MonotonicallyMappableToU64, StrColumn};
 use tantivy::query::Query;
@@ -95,7 +96,18 @@ struct SortSpec {
 
 fn cmp_vals(specs: &[SortSpec], a: &[SortVal], b: &[SortVal]) -> Ordering {
     for ((spec, x), y) in specs.iter().zip(a).zip(b) {
-        let o = match (x, y) {
+        let o = cmp_val(spec, x, y);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+/// Compares two values of one sort key, in the key's order (`Less` sorts first).
+fn cmp_val(spec: &SortSpec, x: &SortVal, y: &SortVal) -> Ordering {
+    {
+        match (x, y) {
             (SortVal::Missing, SortVal::Missing) => Ordering::Equal,
             (SortVal::Missing, _) => {
                 if spec.missing_first {
@@ -119,18 +131,17 @@ fn cmp_vals(specs: &[SortSpec], a: &[SortVal], b: &[SortVal]) -> Ordering {
                     o
                 }
             }
-        };
-        if o != Ordering::Equal {
-            return o;
         }
     }
-    Ordering::Equal
 }
+
+/// The sort values of one hit, inline for up to three sort keys: collecting a hit allocates nothing.
+type SortVals = SmallVec<[SortVal; 3]>;
 
 /// One candidate hit.
 #[derive(Clone, Debug)]
 struct Hit {
-    vals: Vec<SortVal>,
+    vals: SortVals,
     score: Score,
     index_ord: u32,
     seg: SegmentOrdinal,
@@ -315,9 +326,22 @@ impl SegmentCollector for SortSegmentCollector {
     type Fruit = Vec<Hit>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let vals: Vec<SortVal> = (0..self.specs.len())
-            .map(|i| self.value(i, doc, score))
-            .collect();
+        // Once the buffer is full, most documents lose on the first key alone: decide on it before reading
+        // the other keys.
+        let first = self.value(0, doc, score);
+        if let (Some(t), Some(spec)) = (&self.threshold, self.specs.first()) {
+            if let Some(t_first) = t.vals.first() {
+                if cmp_val(spec, &first, t_first) == Ordering::Greater {
+                    return;
+                }
+            }
+        }
+        let mut vals = SortVals::new();
+        vals.push(first);
+        for i in 1..self.specs.len() {
+            let val = self.value(i, doc, score);
+            vals.push(val);
+        }
         if let Some(after) = &self.after {
             if cmp_vals(&self.specs, &vals, after) != Ordering::Greater {
                 return;
@@ -432,7 +456,8 @@ fn parse_sort(v: Option<&Value>) -> Result<Option<Vec<SortSpec>>, EsError> {
             missing_first: missing == Some("_first"),
         });
     }
-    Ok(Some(specs))
+    // `"sort": []` is the default order (by score), as in ES; collectors rely on at least one key.
+    Ok((!specs.is_empty()).then_some(specs))
 }
 
 fn parse_after(v: &Value, specs: &[SortSpec]) -> Result<Vec<SortVal>, EsError> {
