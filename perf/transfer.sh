@@ -7,7 +7,7 @@
 # seconds per million documents.
 #
 # Usage: perf/transfer.sh [N] [PARTITIONS]   (defaults: 20000, 4; release build of logpipe)
-#   TANSU_BIN=/path/to/tansu  LOGPIPE_BIN=target/release/logpipe
+#   TANSU_BIN=/path/to/tansu  LOGPIPE_BIN=target/release/logpipe  PERF_KEEP=1 (keep the work dir and logs)
 set -euo pipefail
 
 N=${1:-20000}
@@ -22,7 +22,10 @@ python3 -c 'import confluent_kafka' 2>/dev/null || { echo "needs: pip install co
 
 WORK=$(mktemp -d /tmp/logpipe-perf-transfer.XXXXXX)
 PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  if [[ -n "${PERF_KEEP:-}" ]]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -43,10 +46,10 @@ PIDS+=($!)
 wait_port "$STORE_PORT"
 
 load() { # $1 = topic
-python3 - "$KAFKA_PORT" "$N" "$1" <<'PY'
+python3 - "$KAFKA_PORT" "$N" "$1" "$PARTITIONS" <<'PY'
 import sys, time
 from confluent_kafka import Producer
-port, n, topic = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+port, n, topic, partitions = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 p = Producer({"bootstrap.servers": f"127.0.0.1:{port}", "linger.ms": 20, "compression.type": "lz4"})
 ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 for i in range(n):
@@ -56,7 +59,9 @@ for i in range(n):
            % (ts, i, path, i * 120, i * 0x9E3779B97F4A7C15 % (1 << 128)))
     while True:
         try:
-            p.produce(topic, msg.encode(), key=path)
+            # Round-robin over partitions: the 16 paths as keys hash (CRC32) onto only 2 of 4 partitions,
+            # which would leave a second transfer process idle.
+            p.produce(topic, msg.encode(), key=path, partition=i % partitions)
             break
         except BufferError:
             p.poll(0.05)
