@@ -14,6 +14,7 @@
 //! returns); nothing from the outside can panic the store.
 
 mod aggs;
+mod block_collector;
 mod bulk;
 mod calendar_interval;
 mod date_math;

@@ -21,6 +21,7 @@ use tantivy::schema::Value as _;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
 
 use super::aggs::{finish_aggs, AggRequest};
+use super::block_collector::CountTopAggs;
 use super::date_math::{now_millis, parse_date};
 use super::error::EsError;
 use super::index_set::{IndexHandle, IndexSet};
@@ -209,6 +210,8 @@ struct SortSegmentCollector {
     buf: Vec<Hit>,
     threshold: Option<Hit>,
     scratch: String,
+    /// Reused buffer of one block's `@timestamp` values (`collect_block`).
+    block_dates: Vec<Option<tantivy::DateTime>>,
 }
 
 impl Collector for SortCollector {
@@ -269,6 +272,7 @@ impl Collector for SortCollector {
             buf: Vec::new(),
             threshold: None,
             scratch: String::new(),
+            block_dates: Vec::new(),
         })
     }
 
@@ -326,9 +330,42 @@ impl SegmentCollector for SortSegmentCollector {
     type Fruit = Vec<Hit>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
+        let first = self.value(0, doc, score);
+        self.collect_with_first(doc, score, first);
+    }
+
+    /// Without scores: when the first key is `@timestamp`, its values are read for the whole block at once.
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let ValReader::Date(Some(column)) = &self.readers[0] else {
+            for doc in docs {
+                self.collect(*doc, 0.0);
+            }
+            return;
+        };
+        let mut firsts = std::mem::take(&mut self.block_dates);
+        firsts.clear();
+        firsts.resize(docs.len(), None);
+        column.first_vals(docs, &mut firsts);
+        for (doc, date) in docs.iter().zip(&firsts) {
+            let first = match date {
+                Some(d) => SortVal::Int(d.into_timestamp_millis()),
+                None => SortVal::Missing,
+            };
+            self.collect_with_first(*doc, 0.0, first);
+        }
+        self.block_dates = firsts;
+    }
+
+    fn harvest(mut self) -> Vec<Hit> {
+        self.harvest_hits()
+    }
+}
+
+impl SortSegmentCollector {
+    /// Collects `doc` whose first sort value is `first`.
+    fn collect_with_first(&mut self, doc: DocId, score: Score, first: SortVal) {
         // Once the buffer is full, most documents lose on the first key alone: decide on it before reading
         // the other keys.
-        let first = self.value(0, doc, score);
         if let (Some(t), Some(spec)) = (&self.threshold, self.specs.first()) {
             if let Some(t_first) = t.vals.first() {
                 if cmp_val(spec, &first, t_first) == Ordering::Greater {
@@ -368,7 +405,7 @@ impl SegmentCollector for SortSegmentCollector {
         }
     }
 
-    fn harvest(mut self) -> Vec<Hit> {
+    fn harvest_hits(&mut self) -> Vec<Hit> {
         let specs = self.specs.clone();
         self.buf.sort_by(|a, b| cmp_hits(&specs, a, b));
         self.buf.truncate(self.k);
@@ -390,7 +427,7 @@ impl SegmentCollector for SortSegmentCollector {
                 }
             }
         }
-        self.buf
+        std::mem::take(&mut self.buf)
     }
 }
 
@@ -978,7 +1015,7 @@ pub fn search(
         });
         let agg = aggs.as_ref().map(|a| a.collector());
         let (count, top_hits, agg_res) = searcher
-            .search(&*query, &(Count, top, agg))
+            .search(&*query, &CountTopAggs { top, aggs: agg })
             .map_err(|e| EsError::new(400, "search_phase_execution_exception", e.to_string()))?;
         total += count as u64;
         hits.extend(top_hits.unwrap_or_default());
