@@ -7,7 +7,7 @@
 mod common;
 
 use common::agent::{append_lines, assert_exact, expected, wait_checkpointed, PATIENCE};
-use common::etcd::Etcd;
+use common::etcd::{tailed_paths, Etcd};
 use common::kafka::TopicReader;
 use common::ports::free_port;
 use common::process::Logpipe;
@@ -94,18 +94,6 @@ fn status_until(
     wait::until(what, Duration::from_secs(15), || {
         status(etcd).filter(|s| check(s))
     })
-}
-
-fn tailed_paths(status: &serde_json::Value) -> Vec<String> {
-    status["files"]
-        .as_array()
-        .map(|files| {
-            files
-                .iter()
-                .filter_map(|f| f["path"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Reads exactly `lines` of `prefix` from `reader`, then checks nothing more arrives for `quiet`.

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::etcd::{Etcd, ServerTls};
+use common::etcd::{tailed_paths, Etcd, ServerTls};
 use common::process::Logpipe;
 use common::wait;
 use std::fs;
@@ -17,8 +17,10 @@ const KEY: &str = "/logpipe/collect/auth-host";
 const STATUS_KEY: &str = "/logpipe/status/agent/auth-host";
 const ROOT: &str = "root:root-secret";
 
-fn agent_config(root: &Path, etcd: &Etcd, password: &str) -> std::path::PathBuf {
-    let config = root.join(format!("agent-{password}.toml"));
+/// A blackhole agent config named `name` whose `[etcd]` table gets `etcd_lines` (credentials, CA); returns its
+/// path.
+fn agent_config(root: &Path, etcd: &Etcd, name: &str, etcd_lines: &str) -> String {
+    let config = root.join(format!("agent-{name}.toml"));
     let text = format!(
         r#"data_dir = "{data}"
 host_name = "auth-host"
@@ -28,31 +30,21 @@ status_ttl = "3s"
 brokers = "127.0.0.1:1"
 [etcd]
 endpoints = ["{endpoint}"]
-user = "agent"
-password = "{password}"
+{etcd_lines}
 allow_paths = ["{root}/**"]
 connect_timeout = "1s"
 "#,
-        data = root.join(format!("data-{password}")).display(),
+        data = root.join(format!("data-{name}")).display(),
         endpoint = etcd.endpoint(),
         root = root.display(),
     );
     fs::write(&config, text).expect("write config");
-    config
+    config.to_string_lossy().into_owned()
 }
 
 fn status_paths(etcd: &Etcd) -> Vec<String> {
     let text = etcd.etcdctl(&["--user", ROOT, "get", STATUS_KEY, "--print-value-only"]);
-    let status: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_default();
-    status["files"]
-        .as_array()
-        .map(|files| {
-            files
-                .iter()
-                .filter_map(|f| f["path"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    tailed_paths(&serde_json::from_str(text.trim()).unwrap_or_default())
 }
 
 #[test]
@@ -109,8 +101,12 @@ fn user_and_password_reach_an_etcd_with_auth_enabled() {
         .expect("run etcdctl");
     assert!(!anonymous.status.success(), "auth is not enabled");
 
-    let config = agent_config(&root, &etcd, "agent-secret");
-    let config = config.to_string_lossy().into_owned();
+    let config = agent_config(
+        &root,
+        &etcd,
+        "right",
+        "user = \"agent\"\npassword = \"agent-secret\"",
+    );
     let agent = Logpipe::start(
         &["agent", "--config", &config, "--blackhole"],
         &root.join("agent.log"),
@@ -132,8 +128,12 @@ fn user_and_password_reach_an_etcd_with_auth_enabled() {
     assert!(!agent.log().contains("ERROR"), "{}", agent.log());
 
     // A wrong password: a clear error naming etcd; the process stays up (running without etcd entries).
-    let wrong = agent_config(&root, &etcd, "wrong-secret");
-    let wrong = wrong.to_string_lossy().into_owned();
+    let wrong = agent_config(
+        &root,
+        &etcd,
+        "wrong",
+        "user = \"agent\"\npassword = \"wrong-secret\"",
+    );
     let mut refused = Logpipe::start(
         &["agent", "--config", &wrong, "--blackhole"],
         &root.join("agent-wrong.log"),
@@ -160,33 +160,10 @@ fn tls_with_a_private_ca() {
         &format!(r#"[{{"path":"{}","topic":"t"}}]"#, a.display()),
     );
 
-    let config = |name: &str, ca: Option<&Path>| {
-        let path = root.join(format!("{name}.toml"));
-        let ca_line = ca
-            .map(|ca| format!("ca_file = \"{}\"\n", ca.display()))
-            .unwrap_or_default();
-        let text = format!(
-            r#"data_dir = "{data}"
-host_name = "auth-host"
-status_interval = "300ms"
-status_ttl = "3s"
-[kafka]
-brokers = "127.0.0.1:1"
-[etcd]
-endpoints = ["{endpoint}"]
-{ca_line}allow_paths = ["{root}/**"]
-connect_timeout = "1s"
-"#,
-            data = root.join(format!("data-{name}")).display(),
-            endpoint = etcd.endpoint(),
-            root = root.display(),
-        );
-        fs::write(&path, text).expect("write config");
-        path.to_string_lossy().into_owned()
-    };
     assert!(etcd.endpoint().starts_with("https://"));
 
-    let trusted = config("trusted", Some(&tls.ca_file));
+    let ca_line = format!("ca_file = \"{}\"", tls.ca_file.display());
+    let trusted = agent_config(&root, &etcd, "trusted", &ca_line);
     let agent = Logpipe::start(
         &["agent", "--config", &trusted, "--blackhole"],
         &root.join("trusted.log"),
@@ -195,12 +172,10 @@ connect_timeout = "1s"
         "status key over TLS listing a.log",
         Duration::from_secs(20),
         || {
-            let text = etcd.get(STATUS_KEY)?;
-            let status: serde_json::Value = serde_json::from_str(&text).ok()?;
-            status["files"]
-                .as_array()?
+            let status = serde_json::from_str(&etcd.get(STATUS_KEY)?).ok()?;
+            tailed_paths(&status)
                 .iter()
-                .any(|f| f["path"].as_str().is_some_and(|p| p.ends_with("/a.log")))
+                .any(|p| p.ends_with("/a.log"))
                 .then_some(())
         },
     );
@@ -208,7 +183,7 @@ connect_timeout = "1s"
 
     // Without the CA the server's certificate is not trusted: a warning naming the etcd key and the reason,
     // retried (the certificate may be fixed), and the process stays up on its cached config.
-    let untrusted = config("untrusted", None);
+    let untrusted = agent_config(&root, &etcd, "untrusted", "");
     let mut refused = Logpipe::start(
         &["agent", "--config", &untrusted, "--blackhole"],
         &root.join("untrusted.log"),

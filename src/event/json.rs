@@ -112,8 +112,9 @@ fn itoa_buf() -> [u8; 20] {
     [0u8; 20]
 }
 
+/// Writes `value` in decimal at the end of `buf`; returns the digits (no allocation).
 #[inline]
-fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
+pub fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut pos = buf.len();
     loop {
         pos -= 1;
@@ -177,6 +178,14 @@ pub fn escape_str(text: &str, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_digits() {
+        let mut buf = itoa_buf();
+        assert_eq!(format_u64(0, &mut buf), b"0");
+        assert_eq!(format_u64(1_234_567, &mut buf), b"1234567");
+        assert_eq!(format_u64(u64::MAX, &mut buf), b"18446744073709551615");
+    }
     use serde_json::Value;
 
     fn encode_one(line: &[u8], line_flags: u8, fields: BTreeMap<String, Value>) -> Value {

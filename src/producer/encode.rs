@@ -43,7 +43,7 @@ impl Encoder {
                 let mut event_id = [0u8; 32];
                 id::write_event_id(source.uid, line.offset, &mut event_id);
                 let mut offset_digits = [0u8; 20];
-                let offset = decimal(line.offset, &mut offset_digits);
+                let offset = json::format_u64(line.offset, &mut offset_digits);
                 let mut headers = OwnedHeaders::new_with_capacity(7)
                     .insert(Header {
                         key: "@timestamp",
@@ -84,31 +84,5 @@ impl Encoder {
                 }
             }
         }
-    }
-}
-
-/// Writes `n` in decimal at the end of `buf`; returns the digits.
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[start..];
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decimal;
-
-    #[test]
-    fn decimal_digits() {
-        let mut buf = [0u8; 20];
-        assert_eq!(decimal(0, &mut buf), b"0");
-        assert_eq!(decimal(1_234_567, &mut buf), b"1234567");
-        assert_eq!(decimal(u64::MAX, &mut buf), b"18446744073709551615");
     }
 }

@@ -27,16 +27,9 @@ impl ServerTls {
     /// `openssl` command in `dir`.
     pub fn generate(dir: &std::path::Path) -> ServerTls {
         let openssl = |args: &[&str]| {
-            let out = Command::new("openssl")
-                .current_dir(dir)
-                .args(args)
-                .output()
-                .expect("run openssl");
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let mut command = Command::new("openssl");
+            command.current_dir(dir).args(args);
+            output_ok(command, &format!("openssl {args:?}"));
         };
         openssl(&[
             "req",
@@ -197,16 +190,9 @@ impl Etcd {
 
     /// Runs `etcdctl ARGS` against this server; panics when it fails.
     pub fn etcdctl(&self, args: &[&str]) -> String {
-        let out = self
-            .etcdctl_command()
-            .args(args)
-            .output()
-            .expect("run etcdctl");
-        assert!(
-            out.status.success(),
-            "etcdctl {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut command = self.etcdctl_command();
+        command.args(args);
+        let out = output_ok(command, &format!("etcdctl {args:?}"));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -250,4 +236,30 @@ impl Drop for Etcd {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Paths of the files an agent's status JSON lists as tailed.
+pub fn tailed_paths(status: &serde_json::Value) -> Vec<String> {
+    status["files"]
+        .as_array()
+        .map(|files| {
+            files
+                .iter()
+                .filter_map(|f| f["path"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs `command` to its end; panics naming `what` (with its stderr) unless it succeeded.
+fn output_ok(mut command: Command, what: &str) -> std::process::Output {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
