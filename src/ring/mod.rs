@@ -30,13 +30,19 @@ pub struct BatchSender {
 }
 
 /// Which lane each file (by message key) sends on, and how many files each lane carries.
-#[derive(Default)]
 struct LaneAssignment {
     by_key: HashMap<String, usize>,
     files_per_lane: Vec<usize>,
 }
 
 impl LaneAssignment {
+    fn new(lanes: usize) -> LaneAssignment {
+        LaneAssignment {
+            by_key: HashMap::new(),
+            files_per_lane: vec![0; lanes],
+        }
+    }
+
     fn lane_of(&mut self, key: &str) -> usize {
         if let Some(lane) = self.by_key.get(key) {
             return *lane;
@@ -76,14 +82,10 @@ pub fn channel(lanes: usize, capacity: usize) -> (BatchSender, Vec<BatchReceiver
             (tx, BatchReceiver { inner: rx })
         })
         .unzip();
-    let assignment = LaneAssignment {
-        by_key: HashMap::new(),
-        files_per_lane: vec![0; lanes],
-    };
     (
         BatchSender {
             lanes: senders,
-            assignment: Arc::new(Mutex::new(assignment)),
+            assignment: Arc::new(Mutex::new(LaneAssignment::new(lanes))),
         },
         receivers,
     )
@@ -150,10 +152,7 @@ mod tests {
 
     #[test]
     fn files_spread_evenly_and_keep_their_lane() {
-        let mut lanes = LaneAssignment {
-            by_key: HashMap::new(),
-            files_per_lane: vec![0; 2],
-        };
+        let mut lanes = LaneAssignment::new(2);
         let first: Vec<usize> = (0..10)
             .map(|i| lanes.lane_of(&format!("h:1:{i}")))
             .collect();

@@ -209,41 +209,37 @@ fn translate_date_histogram(
     };
     p.insert("fixed_interval".into(), json!(interval));
     for key in ["extended_bounds", "hard_bounds"] {
-        if let Some(Value::Object(b)) = p.get(key).cloned() {
-            let mut nb = Map::new();
-            for (bk, round_up) in [("min", false), ("max", true)] {
-                if let Some(v) = b.get(bk) {
-                    let ms = match v {
-                        Value::Number(n) => n.as_f64().unwrap_or(0.0),
-                        Value::String(s) => {
-                            parse_date_math(s, now_ms, round_up).map_err(EsError::parsing)? as f64
-                        }
-                        _ => return Err(EsError::parsing(format!("[{key}.{bk}] must be a date"))),
-                    };
-                    nb.insert(bk.into(), json!(ms));
-                }
-            }
-            p.insert(key.into(), Value::Object(nb));
+        if !matches!(p.get(key), Some(Value::Object(_))) {
+            continue;
         }
+        let (min, max) = bounds(p, key, now_ms)?;
+        let mut nb = Map::new();
+        for (bk, ms) in [("min", min), ("max", max)] {
+            if let Some(ms) = ms {
+                nb.insert(bk.into(), json!(ms));
+            }
+        }
+        p.insert(key.into(), Value::Object(nb));
     }
     Ok(false)
 }
 
-/// Reads `extended_bounds` / `hard_bounds` of a date histogram as millis (date math allowed).
+/// Reads `min` / `max` of a date histogram's `extended_bounds` / `hard_bounds` as millis (numbers, dates or
+/// date math; `max` rounds up); absent keys are `None`, anything else is an error naming the key.
 fn bounds(
     p: &Map<String, Value>,
     key: &str,
     now_ms: i64,
-) -> Result<(Option<i64>, Option<i64>), EsError> {
+) -> Result<(Option<f64>, Option<f64>), EsError> {
     let Some(b) = p.get(key) else {
         return Ok((None, None));
     };
-    let read = |bk: &str, round_up: bool| -> Result<Option<i64>, EsError> {
+    let read = |bk: &str, round_up: bool| -> Result<Option<f64>, EsError> {
         match b.get(bk) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => Ok(n.as_f64().map(|f| f as i64)),
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(Some(n.as_f64().unwrap_or(0.0))),
             Some(Value::String(s)) => parse_date_math(s, now_ms, round_up)
-                .map(Some)
+                .map(|ms| Some(ms as f64))
                 .map_err(EsError::parsing),
             Some(_) => Err(EsError::parsing(format!("[{key}.{bk}] must be a date"))),
         }
@@ -271,8 +267,10 @@ fn calendar_ranges(
             "[date_histogram] [{name}]: [offset] is not supported with month, quarter and year intervals"
         )));
     }
-    let (ext_min, ext_max) = bounds(p, "extended_bounds", now_ms)?;
-    let (hard_min, hard_max) = bounds(p, "hard_bounds", now_ms)?;
+    let millis =
+        |(min, max): (Option<f64>, Option<f64>)| (min.map(|v| v as i64), max.map(|v| v as i64));
+    let (ext_min, ext_max) = millis(bounds(p, "extended_bounds", now_ms)?);
+    let (hard_min, hard_max) = millis(bounds(p, "hard_bounds", now_ms)?);
     let data = span();
     let lo = [data.map(|d| d.0), ext_min].into_iter().flatten().min();
     let hi = [data.map(|d| d.1), ext_max].into_iter().flatten().max();
@@ -341,7 +339,7 @@ fn calendar_buckets(params: &Value, res: &mut Value) {
     let keep_empty = |b: &Value, next: Option<&Value>| {
         let begin = start(b);
         let end = next.map(start).unwrap_or(i64::MAX);
-        ext_min.is_some_and(|m| m < end) && ext_max.is_some_and(|m| m >= begin)
+        ext_min.is_some_and(|m| (m as i64) < end) && ext_max.is_some_and(|m| m as i64 >= begin)
     };
     if min_doc_count > 0 {
         out.retain(|b| count(b) >= min_doc_count);

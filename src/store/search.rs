@@ -107,30 +107,28 @@ fn cmp_vals(specs: &[SortSpec], a: &[SortVal], b: &[SortVal]) -> Ordering {
 
 /// Compares two values of one sort key, in the key's order (`Less` sorts first).
 fn cmp_val(spec: &SortSpec, x: &SortVal, y: &SortVal) -> Ordering {
-    {
-        match (x, y) {
-            (SortVal::Missing, SortVal::Missing) => Ordering::Equal,
-            (SortVal::Missing, _) => {
-                if spec.missing_first {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                }
+    match (x, y) {
+        (SortVal::Missing, SortVal::Missing) => Ordering::Equal,
+        (SortVal::Missing, _) => {
+            if spec.missing_first {
+                Ordering::Less
+            } else {
+                Ordering::Greater
             }
-            (_, SortVal::Missing) => {
-                if spec.missing_first {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                }
+        }
+        (_, SortVal::Missing) => {
+            if spec.missing_first {
+                Ordering::Greater
+            } else {
+                Ordering::Less
             }
-            (x, y) => {
-                let o = x.cmp_present(y);
-                if spec.desc {
-                    o.reverse()
-                } else {
-                    o
-                }
+        }
+        (x, y) => {
+            let o = x.cmp_present(y);
+            if spec.desc {
+                o.reverse()
+            } else {
+                o
             }
         }
     }

@@ -202,16 +202,6 @@ impl Checkpointer {
         }
     }
 
-    /// Current checkpoints of every file, live and resting, sorted by path.
-    pub fn current(&self) -> Vec<FileCheckpoint> {
-        let now = unix_now();
-        let registry = self.registry.lock();
-        let mut all: Vec<FileCheckpoint> = registry.resting.values().cloned().collect();
-        all.extend(registry.live.values().map(|live| Self::snapshot(live, now)));
-        all.sort_by(|a, b| (&a.path, a.ino).cmp(&(&b.path, b.ino)));
-        all
-    }
-
     /// Writes the checkpoint file if any offset changed since the last write. Returns whether it wrote.
     /// Deciding that nothing changed allocates nothing, so an idle agent's checkpoint thread costs ~0.
     pub fn write(&self) -> anyhow::Result<bool> {
