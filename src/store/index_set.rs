@@ -12,6 +12,9 @@
 //! - deleting an index removes it from the map first, then closes its writer, then removes the directory;
 //!   a write racing the delete sees `deleted` and retries on a fresh index.
 //!
+//! - every index directory carries a format tag file ([`FORMAT_FILE`]); an index whose tag is missing or
+//!   names another format is not opened (logged with the reason) rather than misread.
+//!
 //! Name resolution (`a,b`, `app-*`, `_all`) and daily-index retention live here too.
 
 use std::collections::{BTreeMap, HashMap};
@@ -29,6 +32,49 @@ use tantivy::{
 
 use super::error::EsError;
 use super::schema::{build_schema, Fields};
+
+/// File in each index directory naming the on-disk format the index was written in.
+pub const FORMAT_FILE: &str = "logpipe-store-format";
+
+/// The on-disk format this build writes and reads. Format 1 (no tag file) had FST term dictionaries;
+/// format 2 has tantivy's SSTable term dictionaries, which are cheaper to build and merge for the unique
+/// per-document terms (`_id`) that log indices carry.
+pub const FORMAT_VERSION: u32 = 2;
+
+fn format_tag() -> String {
+    format!("{{\"format_version\":{FORMAT_VERSION},\"term_dictionary\":\"sstable\"}}\n")
+}
+
+/// Checks the format tag of the index in `dir`.
+fn check_format(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join(FORMAT_FILE);
+    let found = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("format_version")?.as_u64())
+            .ok_or_else(|| anyhow::anyhow!("{} is not a format tag", path.display()))?,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => 1,
+        Err(err) => return Err(anyhow::anyhow!("cannot read {}: {err}", path.display())),
+    };
+    if found != u64::from(FORMAT_VERSION) {
+        anyhow::bail!(
+            "written in store format {found}, this logpipe reads format {FORMAT_VERSION}; \
+             reindex it from its source or delete the directory"
+        );
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` and syncs the file and its directory.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::File::create(path)?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    file.sync_all()?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
 
 /// Total indexing memory budget of one index writer.
 const WRITER_BUDGET: usize = 128 * 1024 * 1024;
@@ -136,8 +182,11 @@ impl IndexHandle {
     fn open_or_create(dir: &Path, name: &str, create: bool) -> anyhow::Result<IndexHandle> {
         let index = if create {
             std::fs::create_dir_all(dir)?;
+            // The tag goes first: a crash before meta.json leaves a directory that is not an index yet.
+            write_synced(&dir.join(FORMAT_FILE), format_tag().as_bytes())?;
             Index::create_in_dir(dir, build_schema())?
         } else {
+            check_format(dir)?;
             Index::open_in_dir(dir)?
         };
         let fields = Fields::from_schema(&index.schema())?;
@@ -374,6 +423,20 @@ impl IndexSet {
             return Ok(h);
         }
         let dir = self.data_dir.join(name);
+        if dir.join("meta.json").is_file() {
+            // On disk but not opened at startup: say why instead of failing to create over it.
+            return Err(match check_format(&dir) {
+                Err(err) => EsError::new(
+                    500,
+                    "illegal_state_exception",
+                    format!("index [{name}] cannot be opened: {err:#}"),
+                ),
+                Ok(()) => {
+                    EsError::internal(format!("index [{name}] exists on disk but is not open"))
+                }
+            }
+            .with_index(name));
+        }
         let h = Arc::new(IndexHandle::open_or_create(&dir, name, true).map_err(EsError::internal)?);
         self.map.write().insert(name.to_string(), h.clone());
         log::info!("store: created index [{name}]");
@@ -510,5 +573,34 @@ mod tests {
         assert!(validate_index_name("App").is_err());
         assert!(validate_index_name("_x").is_err());
         assert!(validate_index_name("a/b").is_err());
+    }
+
+    #[test]
+    fn indices_of_another_format_are_not_opened() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let set = IndexSet::open(dir.path())?;
+        set.get_or_create("app")?;
+        set.close_all();
+        drop(set);
+        let tag = dir.path().join("app").join(FORMAT_FILE);
+        assert!(IndexSet::open(dir.path())?.get("app").is_some());
+
+        // Format 1 had no tag file.
+        std::fs::remove_file(&tag)?;
+        let set = IndexSet::open(dir.path())?;
+        assert!(set.get("app").is_none());
+        let err = set
+            .get_or_create("app")
+            .err()
+            .map(|e| e.to_item_error().to_string());
+        assert!(
+            err.as_deref().is_some_and(|e| e.contains("store format 1")),
+            "{err:?}"
+        );
+        drop(set);
+
+        std::fs::write(&tag, format_tag())?;
+        assert!(IndexSet::open(dir.path())?.get("app").is_some());
+        Ok(())
     }
 }
