@@ -1,12 +1,14 @@
 //! `_bulk`: NDJSON `index` / `create` / `delete` actions applied with one commit per index per request.
 //!
-//! Parsing and document conversion happen outside any lock; the writer lock is held only to check `_id`
-//! existence and hand documents to tantivy. Then [`IndexHandle::commit_through`] makes them durable and
+//! Parsing and document conversion happen outside any lock, in chunks; the writer lock is held only to
+//! check a chunk's `_id`s and hand its documents to tantivy, whose indexing threads then work on it while
+//! the next chunk is converted. After the last chunk [`IndexHandle::commit_through`] makes them durable and
 //! searchable before the response is built, so a returned response means every successful item survives a
 //! crash. A bad document line fails only its item; a malformed action line fails the whole request (as in
 //! ES, the pairing of later lines can no longer be trusted).
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine as _;
@@ -14,8 +16,8 @@ use serde_json::{json, Map, Value};
 use tantivy::{TantivyDocument, Term};
 
 use super::error::EsError;
-use super::index_set::IndexSet;
-use super::schema::to_document;
+use super::index_set::{IndexHandle, IndexSet};
+use super::schema::{to_document, Fields};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Action {
@@ -260,6 +262,10 @@ pub fn bulk(
     Ok(json!({"took": start.elapsed().as_millis() as u64, "errors": errors, "items": items}))
 }
 
+/// Documents converted per writer-lock acquisition. While one chunk is being converted, tantivy's indexing
+/// threads work on the previous one, so a single large request keeps every core busy.
+const CHUNK: usize = 1024;
+
 fn apply_group(
     set: &IndexSet,
     ids: &IdGen,
@@ -269,69 +275,37 @@ fn apply_group(
     outcomes: &mut [Option<Outcome>],
 ) -> Result<(), EsError> {
     let mut handle = set.get_or_create(name)?;
-    let fields = handle.fields;
-    // Convert documents outside the writer lock.
-    let mut prepared: Vec<(usize, Prepared)> = Vec::with_capacity(members.len());
-    for &i in members {
-        let op = &ops[i];
-        let (id, explicit_id) = match &op.id {
-            Some(id) if id.is_empty() || id.len() > 512 => {
-                outcomes[i] = Some(Outcome::Err {
-                    id: Some(id.clone()),
-                    error: EsError::new(
-                        400,
-                        "action_request_validation_exception",
-                        "Validation Failed: 1: id is too long or empty;",
-                    )
-                    .with_index(name),
-                });
-                continue;
-            }
-            Some(id) => (id.clone(), true),
-            None if op.action == Action::Delete => {
-                outcomes[i] = Some(Outcome::Err {
-                    id: None,
-                    error: EsError::new(
-                        400,
-                        "action_request_validation_exception",
-                        "Validation Failed: 1: id is missing;",
-                    )
-                    .with_index(name),
-                });
-                continue;
-            }
-            None => (ids.next_id(), false),
-        };
-        let doc = match op.source {
-            None => None,
-            Some(src) => {
-                match parse_source(src).and_then(|obj| to_document(&fields, &id, src, obj)) {
-                    Ok(doc) => Some(doc),
-                    Err(error) => {
-                        outcomes[i] = Some(Outcome::Err {
-                            id: Some(id),
-                            error: error.with_index(name),
-                        });
-                        continue;
-                    }
-                }
-            }
-        };
-        prepared.push((
-            i,
-            Prepared {
-                id,
-                explicit_id,
-                doc,
-            },
-        ));
+    let mut last_seq = None;
+    for chunk in members.chunks(CHUNK) {
+        let fields = handle.fields;
+        let mut prepared = prepare(ids, name, &fields, ops, chunk, outcomes);
+        if prepared.is_empty() {
+            continue;
+        }
+        let (results, seq) = write(set, &mut handle, name, ops, &mut prepared)?;
+        for (i, outcome) in results {
+            outcomes[i] = Some(outcome);
+        }
+        last_seq = Some(seq);
     }
-    if prepared.is_empty() {
-        return Ok(());
+    if let Some(seq) = last_seq {
+        handle.commit_through(seq)?;
     }
+    Ok(())
+}
 
+/// Hands `prepared` to the index writer under its lock: `_id` existence checks, deletes, adds. Returns the
+/// outcomes and the write sequence number to commit through.
+fn write(
+    set: &IndexSet,
+    handle: &mut Arc<IndexHandle>,
+    name: &str,
+    ops: &[Op<'_>],
+    prepared: &mut [(usize, Prepared)],
+) -> Result<(Vec<(usize, Outcome)>, u64), EsError> {
+    let fields = handle.fields;
     let mut attempt = 0;
-    let (results, seq) = loop {
+    loop {
         let res = handle.write(|state, searcher| {
             let mut results: Vec<(usize, Outcome)> = Vec::with_capacity(prepared.len());
             for (i, p) in prepared.iter_mut() {
@@ -400,20 +374,82 @@ fn apply_group(
             results
         });
         match res {
-            Ok(r) => break r,
+            Ok(r) => return Ok(r),
             // The index was deleted under us: recreate it once.
             Err(err) if err.status == 503 && attempt == 0 => {
                 attempt += 1;
-                handle = set.get_or_create(name)?;
+                *handle = set.get_or_create(name)?;
             }
             Err(err) => return Err(err),
         }
-    };
-    handle.commit_through(seq)?;
-    for (i, outcome) in results {
-        outcomes[i] = Some(outcome);
     }
-    Ok(())
+}
+
+/// Parses and converts the documents of `members` (outside any lock); failures go to `outcomes`.
+fn prepare(
+    ids: &IdGen,
+    name: &str,
+    fields: &Fields,
+    ops: &[Op<'_>],
+    members: &[usize],
+    outcomes: &mut [Option<Outcome>],
+) -> Vec<(usize, Prepared)> {
+    let mut prepared: Vec<(usize, Prepared)> = Vec::with_capacity(members.len());
+    for &i in members {
+        let op = &ops[i];
+        let (id, explicit_id) = match &op.id {
+            Some(id) if id.is_empty() || id.len() > 512 => {
+                outcomes[i] = Some(Outcome::Err {
+                    id: Some(id.clone()),
+                    error: EsError::new(
+                        400,
+                        "action_request_validation_exception",
+                        "Validation Failed: 1: id is too long or empty;",
+                    )
+                    .with_index(name),
+                });
+                continue;
+            }
+            Some(id) => (id.clone(), true),
+            None if op.action == Action::Delete => {
+                outcomes[i] = Some(Outcome::Err {
+                    id: None,
+                    error: EsError::new(
+                        400,
+                        "action_request_validation_exception",
+                        "Validation Failed: 1: id is missing;",
+                    )
+                    .with_index(name),
+                });
+                continue;
+            }
+            None => (ids.next_id(), false),
+        };
+        let doc = match op.source {
+            None => None,
+            Some(src) => {
+                match parse_source(src).and_then(|obj| to_document(&fields, &id, src, obj)) {
+                    Ok(doc) => Some(doc),
+                    Err(error) => {
+                        outcomes[i] = Some(Outcome::Err {
+                            id: Some(id),
+                            error: error.with_index(name),
+                        });
+                        continue;
+                    }
+                }
+            }
+        };
+        prepared.push((
+            i,
+            Prepared {
+                id,
+                explicit_id,
+                doc,
+            },
+        ));
+    }
+    prepared
 }
 
 fn parse_source(src: &[u8]) -> Result<Map<String, Value>, EsError> {
