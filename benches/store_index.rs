@@ -53,7 +53,7 @@ fn bench_index(c: &mut Criterion) {
             },
             |body| {
                 let r = store.bulk(&body, Some("bench-2026.11.22")).expect("bulk");
-                assert_eq!(r["errors"], false);
+                assert!(!r.errors());
                 black_box(r)
             },
             BatchSize::PerIteration,

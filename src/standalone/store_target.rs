@@ -17,15 +17,18 @@ impl StoreBulkTarget {
 
 impl BulkTarget for StoreBulkTarget {
     fn bulk(&self, body: &[u8]) -> Result<serde_json::Value, BulkError> {
-        self.store.bulk(body, None).map_err(|e| {
-            if e.status >= 500 {
-                BulkError::Retryable(e.to_string())
-            } else {
-                BulkError::Fatal {
-                    status: e.status,
-                    reason: e.to_string(),
+        self.store
+            .bulk(body, None)
+            .map(|r| r.to_value())
+            .map_err(|e| {
+                if e.status >= 500 {
+                    BulkError::Retryable(e.to_string())
+                } else {
+                    BulkError::Fatal {
+                        status: e.status,
+                        reason: e.to_string(),
+                    }
                 }
-            }
-        })
+            })
     }
 }

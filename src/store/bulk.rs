@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine as _;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use tantivy::{TantivyDocument, Term};
 
+use super::bulk_response::{BulkItem, BulkResponse, ItemOutcome as Outcome};
 use super::error::EsError;
 use super::index_set::{IndexHandle, IndexSet};
 use super::schema::{to_document, Fields};
@@ -43,19 +44,6 @@ struct Op<'a> {
     index: Option<String>,
     id: Option<String>,
     source: Option<&'a [u8]>,
-}
-
-/// Outcome of one item.
-enum Outcome {
-    Ok {
-        id: String,
-        status: u16,
-        result: &'static str,
-    },
-    Err {
-        id: Option<String>,
-        error: EsError,
-    },
 }
 
 /// Generates ES-like 20-character ids, unique within the process.
@@ -179,7 +167,7 @@ pub fn bulk(
     ids: &IdGen,
     body: &[u8],
     default_index: Option<&str>,
-) -> Result<Value, EsError> {
+) -> Result<BulkResponse, EsError> {
     let start = Instant::now();
     let ops = parse_ops(body)?;
     let mut outcomes: Vec<Option<Outcome>> = (0..ops.len()).map(|_| None).collect();
@@ -231,35 +219,23 @@ pub fn bulk(
         }
     }
 
-    let mut errors = false;
-    let items: Vec<Value> = ops
+    let items = ops
         .iter()
         .zip(outcomes)
         .zip(targets)
-        .map(|((op, outcome), target)| {
-            let index = target.unwrap_or_default();
-            let body = match outcome {
-                Some(Outcome::Ok { id, status, result }) => json!({
-                    "_index": index, "_id": id, "_version": 1, "result": result,
-                    "_shards": {"total": 1, "successful": 1, "failed": 0},
-                    "_seq_no": 0, "_primary_term": 1, "status": status,
-                }),
-                Some(Outcome::Err { id, error }) => {
-                    errors = true;
-                    json!({"_index": index, "_id": id, "status": error.status, "error": error.to_item_error()})
-                }
-                None => {
-                    errors = true;
-                    let error = EsError::internal("item was not processed");
-                    json!({"_index": index, "status": 500, "error": error.to_item_error()})
-                }
-            };
-            let mut item = Map::new();
-            item.insert(op.action.name().to_string(), body);
-            Value::Object(item)
+        .map(|((op, outcome), target)| BulkItem {
+            action: op.action.name(),
+            index: target.unwrap_or_default(),
+            outcome: outcome.unwrap_or_else(|| Outcome::Err {
+                id: op.id.clone(),
+                error: EsError::internal("item was not processed"),
+            }),
         })
         .collect();
-    Ok(json!({"took": start.elapsed().as_millis() as u64, "errors": errors, "items": items}))
+    Ok(BulkResponse {
+        took: start.elapsed().as_millis() as u64,
+        items,
+    })
 }
 
 /// Documents converted per writer-lock acquisition. While one chunk is being converted, tantivy's indexing

@@ -134,10 +134,14 @@ fn content_type(req: &Request) -> String {
 }
 
 fn respond(req: Request, status: u16, body: Option<&Value>) {
-    let ctype = content_type(&req);
     let data = body
         .map(|b| serde_json::to_vec(b).unwrap_or_default())
         .unwrap_or_default();
+    respond_bytes(req, status, data);
+}
+
+fn respond_bytes(req: Request, status: u16, data: Vec<u8>) {
+    let ctype = content_type(&req);
     let mut resp = Response::from_data(data).with_status_code(StatusCode(status));
     for h in [
         header("X-Elastic-Product", "Elasticsearch"),
@@ -248,7 +252,19 @@ fn handle(store: &Store, mut req: Request) {
             return;
         }
     };
-    let result = route(store, &method, &segs, &params, &body);
+    // `_bulk` answers are serialized straight from their typed form (see `bulk_response`).
+    let bulk_index = match (&method, segs.as_slice()) {
+        (Method::Post | Method::Put, [b]) if b == "_bulk" => Some(None),
+        (Method::Post | Method::Put, [index, b]) if b == "_bulk" => Some(Some(index.as_str())),
+        _ => None,
+    };
+    let result = match bulk_index {
+        Some(default_index) => match store.bulk(&body, default_index) {
+            Ok(resp) => return respond_bytes(req, 200, resp.to_vec()),
+            Err(e) => Err(e),
+        },
+        None => route(store, &method, &segs, &params, &body),
+    };
     match result {
         Ok((status, body)) => {
             let body = if method == Method::Head {
@@ -377,8 +393,6 @@ fn route(
                 Ok((200, Value::String(text)))
             }
         }
-        (Post | Put, ["_bulk"]) => Ok((200, store.bulk(body, None)?)),
-        (Post | Put, [index, "_bulk"]) => Ok((200, store.bulk(body, Some(index))?)),
         (Get | Post, ["_search"]) => Ok((200, search(set, None, &json_body(body)?, params)?)),
         (Get | Post, [index, "_search"]) => {
             Ok((200, search(set, Some(index), &json_body(body)?, params)?))
@@ -480,7 +494,7 @@ fn single_doc(store: &Store, index: &str, id: Option<&str>, create: bool, body: 
         meta[action]["_id"] = json!(id);
     }
     let ndjson = format!("{meta}\n{doc}\n");
-    let resp = store.bulk(ndjson.as_bytes(), None)?;
+    let resp = store.bulk(ndjson.as_bytes(), None)?.to_value();
     let item = resp["items"][0][action].clone();
     let status = item["status"].as_u64().unwrap_or(500) as u16;
     if let Some(err) = item.get("error") {

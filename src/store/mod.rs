@@ -7,7 +7,7 @@
 //! `logpipe store`: open, serve, apply retention, wait for SIGTERM/SIGINT, commit and exit.
 //!
 //! Module map: `schema` (mapping, doc conversion), `index_set` (indices on disk, writers, group commit,
-//! wildcards, retention), `bulk`, `query` (DSL → tantivy), `search` (hits, sort, paging, highlight,
+//! wildcards, retention), `bulk` (+ `bulk_response`), `query` (DSL → tantivy), `search` (hits, sort, paging, highlight,
 //! `_source`), `aggs`, `date_math`, `http` (routing, headers, error bodies), `error`.
 //!
 //! Invariant: a successful `bulk` has committed its documents (durable, and searchable as soon as it
@@ -16,6 +16,7 @@
 mod aggs;
 mod block_collector;
 mod bulk;
+mod bulk_response;
 mod calendar_interval;
 mod date_math;
 mod error;
@@ -32,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub use bulk_response::BulkResponse;
 pub use error::EsError;
 pub use http::{serve, ServerHandle, MAX_BODY};
 pub use index_set::daily_index_date;
@@ -90,7 +92,7 @@ impl Store {
     /// `POST /_bulk` (or `/{default_index}/_bulk`): `Ok` is the 200 response body (per-item failures are
     /// inside it, `errors: true`); `Err` is a whole-request failure with its HTTP status and ES body
     /// ([`EsError::to_body`]). On `Ok`, successful items are committed and searchable.
-    pub fn bulk(&self, body: &[u8], default_index: Option<&str>) -> Result<Value, EsError> {
+    pub fn bulk(&self, body: &[u8], default_index: Option<&str>) -> Result<BulkResponse, EsError> {
         bulk::bulk(&self.inner.set, &self.inner.ids, body, default_index)
     }
 
