@@ -1,6 +1,6 @@
 //! Bulk indexing throughput of the embedded store: `_bulk` bodies of 10k ~300-byte ECS events, each call
-//! committed (durable) before returning, as over HTTP. Reports elements (documents) per second, and prints
-//! the on-disk bytes per event after the run.
+//! committed (durable) before returning, as over HTTP; from one client, then from two at once. Reports
+//! elements (documents) per second, and prints the on-disk bytes per event after the run.
 
 use std::hint::black_box;
 
@@ -55,6 +55,30 @@ fn bench_index(c: &mut Criterion) {
                 let r = store.bulk(&body, Some("bench-2026.11.22")).expect("bulk");
                 assert!(!r.errors());
                 black_box(r)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    // Two clients at once, as two indexer threads or two transfer processes send: their bulks overlap
+    // (one parses while the other's commit runs) and share commits.
+    group.throughput(Throughput::Elements(2 * BATCH as u64));
+    group.bench_function("bulk_10k_events_with_id_2_clients", |b| {
+        b.iter_batched(
+            || {
+                let bodies = [bulk_body(BATCH, next), bulk_body(BATCH, next + BATCH)];
+                next += 2 * BATCH;
+                bodies
+            },
+            |bodies| {
+                std::thread::scope(|s| {
+                    for body in &bodies {
+                        let store = &store;
+                        s.spawn(move || {
+                            let r = store.bulk(body, Some("bench-2026.11.22")).expect("bulk");
+                            assert!(!r.errors());
+                        });
+                    }
+                });
             },
             BatchSize::PerIteration,
         )

@@ -464,6 +464,12 @@ fn fix_results(es: &Map<String, Value>, results: &mut Value) {
                     res["value_as_string"] = json!(format_millis(ms));
                 }
             }
+            "cardinality" | "value_count" => {
+                // Counts are integers in ES (`"value": 3`), floats in tantivy.
+                if let Some(v) = res.get("value").and_then(Value::as_f64) {
+                    res["value"] = json!(v as u64);
+                }
+            }
             _ => {}
         }
     }

@@ -19,7 +19,10 @@ use tantivy::{DateTime, Index, Term};
 
 use super::date_math::parse_date_math;
 use super::error::EsError;
-use super::schema::{resolve_field, tantivy_name, FieldRef, Fields, F_MSG};
+use super::schema::{
+    resolve_field, tantivy_name, FieldRef, Fields, EVENT_ID, F_ATTRS, F_EVENT_ID, F_FOLDED, F_ID,
+    F_MSG,
+};
 
 /// Builds tantivy queries for one index.
 pub struct QueryBuilder<'a> {
@@ -236,19 +239,40 @@ impl<'a> QueryBuilder<'a> {
                     Bound::Included(t),
                 )))
             }
+            FieldRef::EventId => {
+                if scalar_str(v).is_none() {
+                    return Err(bad());
+                }
+                Ok(union(vec![
+                    self.folded(self.value_query(F_ID, v)?),
+                    self.attr_value_query(EVENT_ID, v),
+                ]))
+            }
             FieldRef::Attr(path) => {
                 if scalar_str(v).is_none() {
                     return Err(bad());
                 }
-                let terms = self.attr_terms(&path, v);
-                Ok(union(
-                    terms
-                        .into_iter()
-                        .map(|t| Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Q)
-                        .collect(),
-                ))
+                Ok(self.attr_value_query(&path, v))
             }
         }
+    }
+
+    /// `q` (on `_id`) restricted to documents whose `event.id` is their `_id`.
+    fn folded(&self, q: Q) -> Q {
+        let marker: Q = Box::new(TermQuery::new(
+            Term::from_field_text(self.fields.folded, EVENT_ID),
+            IndexRecordOption::Basic,
+        ));
+        Box::new(BooleanQuery::intersection(vec![q, marker]))
+    }
+
+    fn attr_value_query(&self, path: &str, v: &Value) -> Q {
+        union(
+            self.attr_terms(path, v)
+                .into_iter()
+                .map(|t| Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Q)
+                .collect(),
+        )
     }
 
     fn date_value(&self, v: &Value, round_up: bool) -> Result<i64, EsError> {
@@ -388,13 +412,37 @@ impl<'a> QueryBuilder<'a> {
             (None, Some(v)) => (Some(v), false),
             _ => (None, true),
         };
+        let fref = resolve_field(field);
+        let q = if fref == FieldRef::EventId {
+            let id = self.range_on(&FieldRef::Id, (lo, lo_incl), (hi, hi_incl))?;
+            let attr = self.range_on(
+                &FieldRef::Attr(EVENT_ID.to_string()),
+                (lo, lo_incl),
+                (hi, hi_incl),
+            )?;
+            id.zip(attr).map(|(a, b)| union(vec![self.folded(a), b]))
+        } else {
+            self.range_on(&fref, (lo, lo_incl), (hi, hi_incl))?
+        };
+        match q {
+            Some(q) => Ok(q),
+            None => self.exists(field),
+        }
+    }
+
+    /// A range query on one field; `None` when neither bound gives a term (then ES means "exists").
+    fn range_on(
+        &self,
+        fref: &FieldRef,
+        (lo, lo_incl): (Option<&Value>, bool),
+        (hi, hi_incl): (Option<&Value>, bool),
+    ) -> Result<Option<Q>, EsError> {
         let bound = |t: Option<Term>, incl: bool| match t {
             None => Bound::Unbounded,
             Some(t) if incl => Bound::Included(t),
             Some(t) => Bound::Excluded(t),
         };
-        let fref = resolve_field(field);
-        let (lo_t, hi_t) = match &fref {
+        let (lo_t, hi_t) = match fref {
             FieldRef::Timestamp => {
                 // ES rounds up for gt and lte.
                 let mk = |v: Option<&Value>, round_up: bool| -> Result<Option<Term>, EsError> {
@@ -433,8 +481,11 @@ impl<'a> QueryBuilder<'a> {
                 };
                 (mk(lo), mk(hi))
             }
+            FieldRef::EventId => {
+                return Err(EsError::internal("event.id range is split by the caller"))
+            }
             FieldRef::Message | FieldRef::Id => {
-                let f = if fref == FieldRef::Id {
+                let f = if *fref == FieldRef::Id {
                     self.fields.id
                 } else {
                     self.fields.message
@@ -446,12 +497,12 @@ impl<'a> QueryBuilder<'a> {
             }
         };
         if lo_t.is_none() && hi_t.is_none() {
-            return self.exists(field);
+            return Ok(None);
         }
-        Ok(Box::new(RangeQuery::new(
+        Ok(Some(Box::new(RangeQuery::new(
             bound(lo_t, lo_incl),
             bound(hi_t, hi_incl),
-        )))
+        ))))
     }
 
     fn exists(&self, field: &str) -> Result<Q, EsError> {
@@ -459,6 +510,10 @@ impl<'a> QueryBuilder<'a> {
             FieldRef::Id => Box::new(AllQuery),
             FieldRef::Timestamp => Box::new(ExistsQuery::new(tantivy_name(field), false)),
             FieldRef::Attr(_) => Box::new(ExistsQuery::new(tantivy_name(field), true)),
+            FieldRef::EventId => union(vec![
+                Box::new(ExistsQuery::new(F_EVENT_ID.to_string(), false)),
+                Box::new(ExistsQuery::new(format!("{F_ATTRS}.{EVENT_ID}"), true)),
+            ]),
             FieldRef::Message => Box::new(
                 RegexQuery::from_pattern(".+", self.fields.message).map_err(EsError::internal)?,
             ),
@@ -565,7 +620,9 @@ impl<'a> QueryBuilder<'a> {
         let mut defaults = Vec::new();
         for f in default_fields {
             let name = tantivy_name(f);
-            let field = if name.starts_with("attrs.") {
+            let field = if resolve_field(f) == FieldRef::EventId {
+                self.fields.id
+            } else if name.starts_with("attrs.") {
                 self.fields.attrs
             } else {
                 schema.get_field(&name).map_err(EsError::internal)?
@@ -647,6 +704,15 @@ pub fn rewrite_field_names(q: &str) -> String {
                 let name: String = chars[i..j].iter().collect();
                 if name == "_exists_" {
                     out.push_str(&name);
+                } else if resolve_field(&name) == FieldRef::EventId {
+                    // `event.id:V` → `((_id:V AND _folded:event.id) OR attrs.event.id:V)`: see `schema`.
+                    let end = value_end(&chars, j + 1);
+                    let value: String = chars[j + 1..end].iter().collect();
+                    out.push_str(&format!(
+                        "(({F_ID}:{value} AND {F_FOLDED}:{EVENT_ID}) OR {F_ATTRS}.{EVENT_ID}:{value})"
+                    ));
+                    i = end;
+                    continue;
                 } else {
                     out.push_str(&tantivy_name(&name));
                 }
@@ -662,6 +728,49 @@ pub fn rewrite_field_names(q: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// End (exclusive) of the Lucene value starting at `start`: a quoted phrase, a `[..]`/`{..}` range, a
+/// parenthesised group, or a bare term up to whitespace or `)`.
+fn value_end(chars: &[char], start: usize) -> usize {
+    let mut i = start;
+    let mut depth = 0usize;
+    let mut in_quote = false;
+    let mut range_close = None;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            i += 2;
+            continue;
+        }
+        if in_quote {
+            in_quote = c != '"';
+            i += 1;
+            if !in_quote && depth == 0 && range_close.is_none() {
+                return i;
+            }
+            continue;
+        }
+        match (c, range_close) {
+            (_, Some(close)) if c == close => return i + 1,
+            (_, Some(_)) => {}
+            ('"', None) => in_quote = true,
+            ('[', None) if i == start => range_close = Some(']'),
+            ('{', None) if i == start => range_close = Some('}'),
+            ('(', None) => depth += 1,
+            (')', None) if depth == 0 => return i,
+            (')', None) => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            (c, None) if c.is_whitespace() && depth == 0 => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    chars.len().min(i)
 }
 
 #[cfg(test)]
@@ -682,6 +791,28 @@ mod tests {
             rewrite_field_names("@timestamp:[2026-01-01T00:00:00Z TO *]"),
             "@timestamp:[2026-01-01T00:00:00Z TO *]"
         );
+    }
+
+    #[test]
+    fn event_id_looks_in_id_and_attrs() {
+        let both = |v: &str| format!("((_id:{v} AND _folded:event.id) OR attrs.event.id:{v})");
+        assert_eq!(
+            rewrite_field_names("event.id:ab12 AND error"),
+            format!("{} AND error", both("ab12"))
+        );
+        assert_eq!(
+            rewrite_field_names(r#"-event.id:"a b" x"#),
+            format!("-{} x", both(r#""a b""#))
+        );
+        assert_eq!(
+            rewrite_field_names("(event.id:[a TO c])"),
+            format!("({})", both("[a TO c]"))
+        );
+        assert_eq!(
+            rewrite_field_names("event.id:(a OR b) y"),
+            format!("{} y", both("(a OR b)"))
+        );
+        assert_eq!(rewrite_field_names("event.id:ab*"), both("ab*"));
     }
 
     #[test]

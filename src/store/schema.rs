@@ -7,7 +7,15 @@
 //! - `attrs`: a JSON field holding every other field of the document, raw-tokenized (keyword semantics) and
 //!   fast, with dots expanded so that `{"host":{"name":"h1"}}` and `{"host.name":"h1"}` index identically;
 //!   numbers stay numbers;
-//! - `_source`: the original JSON bytes, stored only, returned verbatim.
+//! - `_source`: the original JSON bytes, stored only, returned verbatim;
+//! - `event_id`: the string `event.id`, fast only (sorting, aggregations, `exists`);
+//! - `_folded`: raw keyword, indexed only: the term `event.id` on documents whose `event.id` is their `_id`.
+//!
+//! An `event.id` equal to `_id` (every event logpipe ships) is not indexed again in `attrs`: a unique term
+//! per document costs about as much to index and merge as the rest of the document, and `_id` already has
+//! it. Term, range and query-string searches on `event.id` look in `attrs` and in `_id` of the documents marked
+//! in `_folded` ([`FieldRef::EventId`]);
+//! sorting and aggregating read the `event_id` column.
 //!
 //! ES field `x.y` (other than the three above) is tantivy path `attrs.x.y`; a trailing `.keyword` is dropped
 //! so that queries written for dynamic ES mappings still work.
@@ -32,6 +40,12 @@ pub const F_MSG: &str = "message";
 pub const F_ATTRS: &str = "attrs";
 /// Tantivy field holding the stored `_source`.
 pub const F_SOURCE: &str = "_source";
+/// Tantivy fast field holding the string `event.id`.
+pub const F_EVENT_ID: &str = "event_id";
+/// Tantivy field marking documents whose `event.id` is only indexed as `_id`.
+pub const F_FOLDED: &str = "_folded";
+/// The ES field not indexed again when equal to `_id` (also the term marking it in `_folded`).
+pub const EVENT_ID: &str = "event.id";
 
 /// Handles of the schema's fields.
 #[derive(Clone, Copy, Debug)]
@@ -46,6 +60,10 @@ pub struct Fields {
     pub attrs: Field,
     /// Stored source.
     pub source: Field,
+    /// `event.id` column.
+    pub event_id: Field,
+    /// Marks documents whose `event.id` is their `_id`.
+    pub folded: Field,
 }
 
 /// Builds the schema every index uses.
@@ -79,6 +97,8 @@ pub fn build_schema() -> Schema {
             .set_expand_dots_enabled(),
     );
     b.add_bytes_field(F_SOURCE, STORED);
+    b.add_text_field(F_EVENT_ID, TextOptions::default().set_fast(Some("raw")));
+    b.add_text_field(F_FOLDED, STRING);
     b.build()
 }
 
@@ -91,6 +111,8 @@ impl Fields {
             message: schema.get_field(F_MSG)?,
             attrs: schema.get_field(F_ATTRS)?,
             source: schema.get_field(F_SOURCE)?,
+            event_id: schema.get_field(F_EVENT_ID)?,
+            folded: schema.get_field(F_FOLDED)?,
         })
     }
 }
@@ -104,6 +126,8 @@ pub enum FieldRef {
     Timestamp,
     /// `message`.
     Message,
+    /// `event.id`: in `_id` where equal to it, else in `attrs`.
+    EventId,
     /// A path inside the JSON field (without the `attrs.` prefix).
     Attr(String),
 }
@@ -115,18 +139,46 @@ pub fn resolve_field(name: &str) -> FieldRef {
         F_ID => FieldRef::Id,
         F_TS => FieldRef::Timestamp,
         F_MSG => FieldRef::Message,
+        EVENT_ID => FieldRef::EventId,
         other => FieldRef::Attr(other.to_string()),
     }
 }
 
 /// The tantivy (fast-field / query-parser) name of an ES field: `@timestamp`, `message`, `_id`, `attrs.x.y`.
+/// For `event.id` that is its column.
 pub fn tantivy_name(name: &str) -> String {
     match resolve_field(name) {
         FieldRef::Id => F_ID.to_string(),
         FieldRef::Timestamp => F_TS.to_string(),
         FieldRef::Message => F_MSG.to_string(),
+        FieldRef::EventId => F_EVENT_ID.to_string(),
         FieldRef::Attr(path) => format!("{F_ATTRS}.{path}"),
     }
+}
+
+/// The string `event.id` of `obj` (nested `{"event":{"id":..}}` or dotted `"event.id"`) and whether it was
+/// removed from `obj` for being equal to `id`.
+fn take_event_id(obj: &mut Map<String, Value>, id: &str) -> Option<(String, bool)> {
+    if let Some(v) = obj.get(EVENT_ID).and_then(Value::as_str) {
+        let v = v.to_string();
+        let folded = v == id;
+        if folded {
+            obj.remove(EVENT_ID);
+        }
+        return Some((v, folded));
+    }
+    let Some(Value::Object(event)) = obj.get_mut("event") else {
+        return None;
+    };
+    let v = event.get("id").and_then(Value::as_str)?.to_string();
+    let folded = v == id;
+    if folded {
+        event.remove("id");
+        if event.is_empty() {
+            obj.remove("event");
+        }
+    }
+    Some((v, folded))
 }
 
 /// Converts a parsed ES document into a tantivy document. `source` is the exact bytes to store.
@@ -163,6 +215,12 @@ pub fn to_document(
         Some(Value::Null) | None => {}
         Some(other) => doc.add_text(fields.message, other.to_string()),
     }
+    if let Some((event_id, folded)) = take_event_id(&mut obj, id) {
+        doc.add_text(fields.event_id, event_id);
+        if folded {
+            doc.add_text(fields.folded, EVENT_ID);
+        }
+    }
     if !obj.is_empty() {
         doc.add_field_value(fields.attrs, &OwnedValue::from(obj));
     }
@@ -180,5 +238,38 @@ mod tests {
         assert_eq!(tantivy_name("host.name.keyword"), "attrs.host.name");
         assert_eq!(tantivy_name("@timestamp"), "@timestamp");
         assert_eq!(resolve_field("_id"), FieldRef::Id);
+        assert_eq!(resolve_field("event.id"), FieldRef::EventId);
+        assert_eq!(tantivy_name("event.id"), "event_id");
+    }
+
+    #[test]
+    fn event_id_equal_to_id_is_not_indexed_twice() {
+        let take = |doc: Value, id: &str| {
+            let Value::Object(mut obj) = doc else {
+                return (None, Value::Null);
+            };
+            let v = take_event_id(&mut obj, id);
+            (v, Value::Object(obj))
+        };
+        let x = Some(("x".to_string(), true));
+        let (v, rest) = take(serde_json::json!({"event": {"id": "x"}, "a": 1}), "x");
+        assert_eq!((v, rest), (x.clone(), serde_json::json!({"a": 1})));
+        let (v, rest) = take(serde_json::json!({"event": {"id": "x", "kind": "k"}}), "x");
+        assert_eq!(
+            (v, rest),
+            (x.clone(), serde_json::json!({"event": {"kind": "k"}}))
+        );
+        let (v, rest) = take(serde_json::json!({"event.id": "x"}), "x");
+        assert_eq!((v, rest), (x, serde_json::json!({})));
+        let (v, rest) = take(serde_json::json!({"event": {"id": "y"}}), "x");
+        assert_eq!(
+            (v, rest),
+            (
+                Some(("y".into(), false)),
+                serde_json::json!({"event": {"id": "y"}})
+            )
+        );
+        let (v, _) = take(serde_json::json!({"event": {"id": 7}}), "7");
+        assert_eq!(v, None);
     }
 }

@@ -466,7 +466,7 @@ fn parse_sort(v: Option<&Value>) -> Result<Option<Vec<SortSpec>>, EsError> {
             "_doc" | "_shard_doc" => SortKind::Doc,
             f => match resolve_field(f) {
                 FieldRef::Timestamp => SortKind::Timestamp,
-                FieldRef::Attr(_) => SortKind::Attr(tantivy_name(f)),
+                FieldRef::Attr(_) | FieldRef::EventId => SortKind::Attr(tantivy_name(f)),
                 FieldRef::Id => {
                     return Err(EsError::illegal_argument(
                         "Fielddata access on the _id field is disallowed, sort on a keyword field such as event.id instead",
