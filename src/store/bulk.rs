@@ -404,7 +404,7 @@ fn prepare(
         let doc = match op.source {
             None => None,
             Some(src) => {
-                match parse_source(src).and_then(|obj| to_document(&fields, &id, src, obj)) {
+                match parse_source(src).and_then(|obj| to_document(fields, &id, src, obj)) {
                     Ok(doc) => Some(doc),
                     Err(error) => {
                         outcomes[i] = Some(Outcome::Err {
