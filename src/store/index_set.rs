@@ -32,6 +32,7 @@ use tantivy::{
 
 use super::error::EsError;
 use super::schema::{build_schema, Fields};
+use crate::tail::checkpoint::write_atomically;
 
 /// File in each index directory naming the on-disk format the index was written in.
 pub const FORMAT_FILE: &str = "logpipe-store-format";
@@ -61,17 +62,6 @@ fn check_format(dir: &Path) -> anyhow::Result<()> {
             "written in store format {found}, this logpipe reads format {FORMAT_VERSION}; \
              reindex it from its source or delete the directory"
         );
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to `path` and syncs the file and its directory.
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::File::create(path)?;
-    std::io::Write::write_all(&mut file, bytes)?;
-    file.sync_all()?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
 }
@@ -183,7 +173,7 @@ impl IndexHandle {
         let index = if create {
             std::fs::create_dir_all(dir)?;
             // The tag goes first: a crash before meta.json leaves a directory that is not an index yet.
-            write_synced(&dir.join(FORMAT_FILE), format_tag().as_bytes())?;
+            write_atomically(&dir.join(FORMAT_FILE), format_tag().as_bytes())?;
             Index::create_in_dir(dir, build_schema())?
         } else {
             check_format(dir)?;
