@@ -42,22 +42,36 @@ pub const FORMAT_FILE: &str = "logpipe-store-format";
 /// per-document terms (`_id`) that log indices carry.
 pub const FORMAT_VERSION: u32 = 2;
 
-fn format_tag() -> String {
-    format!("{{\"format_version\":{FORMAT_VERSION},\"term_dictionary\":\"sstable\"}}\n")
+/// Contents of [`FORMAT_FILE`].
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FormatTag {
+    format_version: u32,
+    /// Informational; only `format_version` decides.
+    #[serde(default)]
+    term_dictionary: String,
+}
+
+fn format_tag() -> Vec<u8> {
+    let tag = FormatTag {
+        format_version: FORMAT_VERSION,
+        term_dictionary: "sstable".to_string(),
+    };
+    serde_json::to_vec(&tag).unwrap_or_default()
 }
 
 /// Checks the format tag of the index in `dir`.
 fn check_format(dir: &Path) -> anyhow::Result<()> {
     let path = dir.join(FORMAT_FILE);
     let found = match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("format_version")?.as_u64())
-            .ok_or_else(|| anyhow::anyhow!("{} is not a format tag", path.display()))?,
+        Ok(bytes) => {
+            serde_json::from_slice::<FormatTag>(&bytes)
+                .map_err(|e| anyhow::anyhow!("{} is not a format tag: {e}", path.display()))?
+                .format_version
+        }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => 1,
         Err(err) => return Err(anyhow::anyhow!("cannot read {}: {err}", path.display())),
     };
-    if found != u64::from(FORMAT_VERSION) {
+    if found != FORMAT_VERSION {
         anyhow::bail!(
             "written in store format {found}, this logpipe reads format {FORMAT_VERSION}; \
              reindex it from its source or delete the directory"
@@ -173,7 +187,7 @@ impl IndexHandle {
         let index = if create {
             std::fs::create_dir_all(dir)?;
             // The tag goes first: a crash before meta.json leaves a directory that is not an index yet.
-            write_atomically(&dir.join(FORMAT_FILE), format_tag().as_bytes())?;
+            write_atomically(&dir.join(FORMAT_FILE), &format_tag())?;
             Index::create_in_dir(dir, build_schema())?
         } else {
             check_format(dir)?;
