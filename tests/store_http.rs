@@ -455,6 +455,17 @@ fn query_types() {
         ),
         ["e", "f"]
     );
+    // `@timestamp` is a column only: one value is a range from it to itself, in the DSL and in Lucene.
+    assert_eq!(
+        ids(json!({"term": {"@timestamp": "2026-11-22T02:20:00Z"}})),
+        ["d"]
+    );
+    assert_eq!(
+        ids(
+            json!({"query_string": {"query": "@timestamp:\"2026-11-22T02:20:00Z\" OR log.offset:10"}})
+        ),
+        ["a", "d"]
+    );
     let t = 1_795_314_000_000i64; // 2026-11-22T02:20:00Z
     assert_eq!(
         ids(json!({"range": {"@timestamp": {"lte": t}}})),

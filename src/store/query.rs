@@ -21,7 +21,7 @@ use super::date_math::parse_date_math;
 use super::error::EsError;
 use super::schema::{
     resolve_field, tantivy_name, FieldRef, Fields, EVENT_ID, F_ATTRS, F_EVENT_ID, F_FOLDED, F_ID,
-    F_MSG,
+    F_MSG, F_TS,
 };
 
 /// Builds tantivy queries for one index.
@@ -713,6 +713,19 @@ pub fn rewrite_field_names(q: &str) -> String {
                     ));
                     i = end;
                     continue;
+                } else if resolve_field(&name) == FieldRef::Timestamp {
+                    // `@timestamp` is a column, not a term index (see `schema`): a single value is the
+                    // range from it to itself; ranges and groups pass through.
+                    let end = value_end(&chars, j + 1);
+                    let value: String = chars[j + 1..end].iter().collect();
+                    let bare = value.trim_matches('"');
+                    if value.is_empty() || value.starts_with(['[', '{', '(', '>', '<']) {
+                        out.push_str(&format!("{F_TS}:{value}"));
+                    } else {
+                        out.push_str(&format!("{F_TS}:[{bare} TO {bare}]"));
+                    }
+                    i = end;
+                    continue;
                 } else {
                     out.push_str(&tantivy_name(&name));
                 }
@@ -790,6 +803,14 @@ mod tests {
         assert_eq!(
             rewrite_field_names("@timestamp:[2026-01-01T00:00:00Z TO *]"),
             "@timestamp:[2026-01-01T00:00:00Z TO *]"
+        );
+        assert_eq!(
+            rewrite_field_names(r#"@timestamp:"2026-01-01T00:00:00Z" AND x"#),
+            "@timestamp:[2026-01-01T00:00:00Z TO 2026-01-01T00:00:00Z] AND x"
+        );
+        assert_eq!(
+            rewrite_field_names("(@timestamp:2026-01-01T00:00:00Z)"),
+            "(@timestamp:[2026-01-01T00:00:00Z TO 2026-01-01T00:00:00Z])"
         );
     }
 
