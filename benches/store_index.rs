@@ -1,11 +1,13 @@
 //! Bulk indexing throughput of the embedded store: `_bulk` bodies of 10k ~300-byte ECS events, each call
-//! committed (durable) before returning, as over HTTP; from one client, then from two at once. Reports
-//! elements (documents) per second, and prints the on-disk bytes per event after the run.
+//! durable (translog fsynced) before returning and searchable within a second (the refresher commits), as
+//! over HTTP with ES's default `refresh=false`; from one client, then from two at once; then one client
+//! asking `refresh=wait_for`, which commits per request. Reports elements (documents) per second, and prints
+//! the on-disk bytes per event after the run.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use logpipe::store::Store;
+use logpipe::store::{Refresh, Store};
 
 const BATCH: usize = 10_000;
 
@@ -52,7 +54,9 @@ fn bench_index(c: &mut Criterion) {
                 body
             },
             |body| {
-                let r = store.bulk(&body, Some("bench-2026.11.22")).expect("bulk");
+                let r = store
+                    .bulk(&body, Some("bench-2026.11.22"), Refresh::False)
+                    .expect("bulk");
                 assert!(!r.errors());
                 black_box(r)
             },
@@ -74,11 +78,32 @@ fn bench_index(c: &mut Criterion) {
                     for body in &bodies {
                         let store = &store;
                         s.spawn(move || {
-                            let r = store.bulk(body, Some("bench-2026.11.22")).expect("bulk");
+                            let r = store
+                                .bulk(body, Some("bench-2026.11.22"), Refresh::False)
+                                .expect("bulk");
                             assert!(!r.errors());
                         });
                     }
                 });
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    // Searchable on return: one tantivy commit per request (what every `_bulk` did before the translog).
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("bulk_10k_events_with_id_refresh_wait_for", |b| {
+        b.iter_batched(
+            || {
+                let body = bulk_body(BATCH, next);
+                next += BATCH;
+                body
+            },
+            |body| {
+                let r = store
+                    .bulk(&body, Some("bench-2026.11.22"), Refresh::WaitFor)
+                    .expect("bulk");
+                assert!(!r.errors());
+                black_box(r)
             },
             BatchSize::PerIteration,
         )

@@ -6,7 +6,7 @@
 //! kind after untimed warm-up runs (the cold first run is printed on stderr). Not a criterion bench:
 //! criterion reports means, this reports tail latency. Under `cargo test` it does nothing.
 
-use logpipe::store::Store;
+use logpipe::store::{Refresh, Store};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -56,7 +56,9 @@ fn main() {
             ));
             i += 1;
         }
-        store.bulk(body.as_bytes(), None).expect("bulk");
+        store
+            .bulk(body.as_bytes(), None, Refresh::False)
+            .expect("bulk");
         if i % 200_000 == 0 {
             eprintln!(
                 "loaded {i}/{docs} ({:.0} docs/s)",
@@ -64,6 +66,7 @@ fn main() {
             );
         }
     }
+    store.refresh(Some("lat-*")).expect("refresh");
     let searches = [
         (
             "query_string + 15m range + histogram",

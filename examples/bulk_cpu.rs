@@ -1,6 +1,6 @@
 //! Experiment: index N `_bulk` bodies of 10k events into a fresh store, close it (waiting for merges), and
 //! print wall time, CPU time (user+sys) per document and disk bytes per document.
-use logpipe::store::Store;
+use logpipe::store::{Refresh, Store};
 
 fn xxhash(v: u64) -> u64 {
     xxhash_rust::xxh3::xxh3_64(&v.to_le_bytes())
@@ -41,7 +41,9 @@ fn main() {
     let c0 = cpu();
     let t0 = std::time::Instant::now();
     for b in &bodies {
-        let r = store.bulk(b, Some("bench-2026.11.22")).expect("bulk");
+        let r = store
+            .bulk(b, Some("bench-2026.11.22"), Refresh::False)
+            .expect("bulk");
         assert!(!r.errors());
     }
     let bulk_wall = t0.elapsed().as_secs_f64();

@@ -106,7 +106,7 @@ fn post_bulk(url: &str, body: &str) {
         .build()
         .into();
     let mut response = agent
-        .post(&format!("{url}/_bulk"))
+        .post(&format!("{url}/_bulk?refresh=wait_for"))
         .header("Content-Type", "application/x-ndjson")
         .send(body)
         .expect("_bulk");

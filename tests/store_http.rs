@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use logpipe::store::{serve, ServerHandle, Store};
+use logpipe::store::{serve, Refresh, ServerHandle, Store};
 use serde_json::{json, Value};
 
 struct Es {
@@ -200,7 +200,7 @@ fn sample(es: &Es) {
     // A document with dotted keys must behave like the nested ones.
     lines.push(json!({"index": {"_id": "f"}}));
     lines.push(json!({"@timestamp": "2026-11-22T04:51:21.123Z", "message": "refused connection", "host.name": "web-2", "log.level": "error", "log.offset": 60}));
-    let r = es.bulk("/logs/_bulk", &lines);
+    let r = es.bulk("/logs/_bulk?refresh=true", &lines);
     assert_eq!(r["errors"], json!(false), "{r}");
 }
 
@@ -259,7 +259,7 @@ fn bulk_index_create_conflict_and_bad_line() {
     ]
     .join("\n")
         + "\n";
-    let r = es.req("POST", "/_bulk", Some(&body));
+    let r = es.req("POST", "/_bulk?refresh=true", Some(&body));
     assert_eq!(r.status, 200, "{}", r.body);
     let b = &r.body;
     assert_eq!(b["errors"], true);
@@ -299,7 +299,7 @@ fn bulk_index_create_conflict_and_bad_line() {
     assert_eq!(hits(&s)[0]["_source"]["message"], "one again");
 
     // Replays of the same ids keep the count stable (event.id dedup).
-    let again = es.req("POST", "/_bulk", Some(&body));
+    let again = es.req("POST", "/_bulk?refresh=wait_for", Some(&body));
     assert_eq!(again.body["items"][0]["index"]["result"], "updated");
     assert_eq!(
         es.req("GET", "/t/_count", None).body["count"],
@@ -317,7 +317,16 @@ fn bulk_index_create_conflict_and_bad_line() {
     );
     assert_eq!(d["items"][0]["delete"]["result"], "deleted");
     assert_eq!(d["items"][1]["delete"]["status"], 404);
+    // Without `?refresh` the delete is durable but searchable only after a refresh.
+    assert_eq!(es.req("POST", "/t/_refresh", None).status, 200);
     assert_eq!(es.req("GET", "/t/_count", None).body["count"], 3);
+    let r = es.req(
+        "POST",
+        "/t/_bulk?refresh=soon",
+        Some("{\"delete\":{\"_id\":\"1\"}}\n"),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["type"], "illegal_argument_exception");
 }
 
 #[test]
@@ -575,7 +584,7 @@ fn event_id_equal_to_id_or_not_searches_alike() {
         json!({"index": {"_id": "k4"}}),
         json!({"@timestamp": "2026-11-22T01:00:03Z", "message": "none"}),
     ];
-    es.bulk("/evid/_bulk", &lines);
+    es.bulk("/evid/_bulk?refresh=true", &lines);
     let ids = |q: Value| es.ids("evid", q);
     let lucene = |q: &str| ids(json!({"query_string": {"query": q}}));
 
@@ -639,7 +648,7 @@ fn sort_paging_source_highlight_total() {
         // Pairs of documents share a timestamp: paging must use the tiebreaker.
         lines.push(json!({"@timestamp": 1_763_769_600_000i64 + (i / 2) * 1000, "message": format!("event number {i}"), "seq": i, "host": {"name": format!("h{}", i % 3)}, "event": {"id": format!("d{i:02}")}}));
     }
-    es.bulk("/p/_bulk", &lines);
+    es.bulk("/p/_bulk?refresh=true", &lines);
 
     // search_after paging, desc on @timestamp with event.id as tiebreaker.
     let mut seen = Vec::new();
@@ -874,7 +883,7 @@ fn calendar_month_quarter_and_year_histograms() {
         lines.push(json!({"index": {"_index": index, "_id": id}}));
         lines.push(json!({"@timestamp": ts, "message": "m", "log": {"level": level}}));
     }
-    let r = es.bulk("/_bulk", &lines);
+    let r = es.bulk("/_bulk?refresh=true", &lines);
     assert_eq!(r["errors"], json!(false), "{r}");
 
     let r = es.search(
@@ -962,7 +971,7 @@ fn indices_wildcards_cat_and_delete() {
             lines
                 .push(json!({"@timestamp": format!("2026-11-22T00:00:0{i}Z"), "message": "hello"}));
         }
-        es.bulk("/_bulk", &lines);
+        es.bulk("/_bulk?refresh=true", &lines);
     }
     assert_eq!(es.search("app-*", json!({}))["hits"]["total"]["value"], 7);
     assert_eq!(
@@ -1022,7 +1031,7 @@ fn indices_wildcards_cat_and_delete() {
     assert_eq!(es.req("DELETE", "/app-2026.11.22", None).status, 404);
     // Writing again re-creates the index from scratch.
     es.bulk(
-        "/app-2026.11.22/_bulk",
+        "/app-2026.11.22/_bulk?refresh=true",
         &[json!({"index": {}}), json!({"message": "again"})],
     );
     assert_eq!(
@@ -1072,14 +1081,17 @@ fn in_process_api_and_concurrent_bulks_share_commits() {
         .collect();
     let r = es
         .store
-        .bulk(body.as_bytes(), Some("inproc"))
+        .bulk(body.as_bytes(), Some("inproc"), Refresh::WaitFor)
         .expect("bulk");
     assert!(!r.errors());
     assert_eq!(
         es.store.count(Some("inproc"), &Value::Null).expect("count")["count"],
         3
     );
-    let err = es.store.bulk(b"garbage\n", None).expect_err("malformed");
+    let err = es
+        .store
+        .bulk(b"garbage\n", None, Refresh::False)
+        .expect_err("malformed");
     assert_eq!(err.status, 400);
 
     let threads: Vec<_> = (0..4)
@@ -1090,7 +1102,9 @@ fn in_process_api_and_concurrent_bulks_share_commits() {
                     let body: String = (0..100)
                         .map(|i| format!("{{\"index\":{{}}}}\n{{\"message\":\"t{t} r{round} i{i}\",\"@timestamp\":\"2026-11-22T00:00:00Z\"}}\n"))
                         .collect();
-                    let r = store.bulk(body.as_bytes(), Some("conc")).expect("bulk");
+                    let r = store
+                        .bulk(body.as_bytes(), Some("conc"), Refresh::False)
+                        .expect("bulk");
                     assert!(!r.errors());
                 }
             })
@@ -1099,6 +1113,7 @@ fn in_process_api_and_concurrent_bulks_share_commits() {
     for t in threads {
         t.join().expect("thread");
     }
+    es.store.refresh(Some("conc")).expect("refresh");
     assert_eq!(es.req("GET", "/conc/_count", None).body["count"], 2000);
 }
 
@@ -1146,6 +1161,19 @@ fn bulk_is_durable_across_kill_9() {
     let r = call(&agent, &url, "POST", "/_bulk", Some(&body), None);
     assert_eq!(r.status, 200);
     assert_eq!(r.body["errors"], false);
+    // Deletes and replacements, answered from the translog like the adds (a periodic refresh may or may
+    // not have committed some of them by the time of the kill; the result must be the same).
+    let mut body = String::new();
+    for i in 0..10 {
+        body.push_str(&format!(
+            "{{\"delete\":{{\"_index\":\"logs-2026.11.22\",\"_id\":\"ev-{i}\"}}}}\n"
+        ));
+    }
+    body.push_str("{\"index\":{\"_index\":\"logs-2026.11.22\",\"_id\":\"ev-10\"}}\n");
+    body.push_str("{\"@timestamp\":\"2026-11-22T04:51:22.000Z\",\"message\":\"replaced\",\"event\":{\"id\":\"ev-10\"}}\n");
+    let r = call(&agent, &url, "POST", "/_bulk", Some(&body), None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["errors"], false, "{}", r.body);
     child.kill().expect("kill -9");
     child.wait().ok();
 
@@ -1166,10 +1194,28 @@ fn bulk_is_durable_across_kill_9() {
         Some(r#"{"query":{"term":{"event.id":"ev-1999"}}}"#),
         None,
     );
+    let replaced = call(
+        &agent,
+        &url,
+        "GET",
+        "/logs-2026.11.22/_doc/ev-10",
+        None,
+        None,
+    );
+    let deleted = call(
+        &agent,
+        &url,
+        "GET",
+        "/logs-2026.11.22/_doc/ev-3",
+        None,
+        None,
+    );
     child.kill().ok();
     child.wait().ok();
-    assert_eq!(count, 2000);
+    assert_eq!(count, 1990);
     assert_eq!(r.body["hits"]["hits"][0]["_id"], "ev-1999");
+    assert_eq!(replaced.body["_source"]["message"], "replaced");
+    assert_eq!(deleted.status, 404);
 }
 
 #[test]
@@ -1234,7 +1280,7 @@ fn keyword_sort_pages_across_segments_and_indices() {
         // One document without the field: sorted last.
         lines.push(json!({"index": {"_index": "kw-a", "_id": format!("none{bulk}")}}));
         lines.push(json!({"@timestamp": "2026-11-22T00:00:00Z", "message": "m", "event": {"id": format!("none{bulk}")}}));
-        let r = es.bulk("/_bulk", &lines);
+        let r = es.bulk("/_bulk?refresh=true", &lines);
         assert_eq!(r["errors"], json!(false), "{r}");
     }
     expected.sort();

@@ -2,7 +2,7 @@
 //! Elasticsearch and reads the same response, without a socket in between.
 
 use crate::indexer::{BulkError, BulkTarget};
-use crate::store::Store;
+use crate::store::{Refresh, Store};
 
 /// `BulkTarget` over a `Store` in the same process.
 pub struct StoreBulkTarget {
@@ -18,7 +18,7 @@ impl StoreBulkTarget {
 impl BulkTarget for StoreBulkTarget {
     fn bulk(&self, body: &[u8]) -> Result<serde_json::Value, BulkError> {
         self.store
-            .bulk(body, None)
+            .bulk(body, None, Refresh::False)
             .map(|r| r.to_value())
             .map_err(|e| {
                 if e.status >= 500 {

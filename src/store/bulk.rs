@@ -1,24 +1,26 @@
-//! `_bulk`: NDJSON `index` / `create` / `delete` actions applied with one commit per index per request.
+//! `_bulk`: NDJSON `index` / `create` / `delete` actions, durable in each index's translog on return.
 //!
 //! Parsing and document conversion happen outside any lock, in chunks; the writer lock is held only to
 //! check a chunk's `_id`s and hand its documents to tantivy, whose indexing threads then work on it while
-//! the next chunk is converted. After the last chunk [`IndexHandle::commit_through`] makes them durable and
-//! searchable before the response is built, so a returned response means every successful item survives a
-//! crash. A bad document line fails only its item; a malformed action line fails the whole request (as in
-//! ES, the pairing of later lines can no longer be trusted).
+//! the next chunk is converted; the same lock logs them to the index's translog. After the last chunk
+//! [`IndexHandle::sync_through`] makes the log durable (or, with `?refresh=`, [`IndexHandle::commit_through`]
+//! commits and makes them searchable) before the response is built, so a returned response means every
+//! successful item survives a crash. A bad document line fails only its item; a malformed action line
+//! fails the whole request (as in ES, the pairing of later lines can no longer be trusted).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine as _;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tantivy::{TantivyDocument, Term};
 
 use super::bulk_response::{BulkItem, BulkResponse, ItemOutcome as Outcome};
 use super::error::EsError;
 use super::index_set::{IndexHandle, IndexSet};
-use super::schema::{to_document, Fields};
+use super::refresher::Refresh;
+use super::schema::{source_to_document, Fields};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Action {
@@ -167,6 +169,7 @@ pub fn bulk(
     ids: &IdGen,
     body: &[u8],
     default_index: Option<&str>,
+    refresh: Refresh,
 ) -> Result<BulkResponse, EsError> {
     let start = Instant::now();
     let ops = parse_ops(body)?;
@@ -209,7 +212,7 @@ pub fn bulk(
     }
 
     for (name, members) in groups {
-        if let Err(err) = apply_group(set, ids, &name, &ops, &members, &mut outcomes) {
+        if let Err(err) = apply_group(set, ids, &name, &ops, &members, refresh, &mut outcomes) {
             for &i in &members {
                 outcomes[i] = Some(Outcome::Err {
                     id: ops[i].id.clone(),
@@ -249,6 +252,7 @@ fn apply_group(
     name: &str,
     ops: &[Op<'_>],
     members: &[usize],
+    refresh: Refresh,
     outcomes: &mut [Option<Outcome>],
 ) -> Result<(), EsError> {
     let mut handle = set.get_or_create(name)?;
@@ -265,8 +269,10 @@ fn apply_group(
         }
         last_seq = Some(seq);
     }
-    if let Some(seq) = last_seq {
-        handle.commit_through(seq)?;
+    match last_seq {
+        Some(seq) if refresh.before_return() => handle.commit_through(seq)?,
+        Some(seq) => handle.sync_through(seq)?,
+        None => {}
     }
     Ok(())
 }
@@ -314,6 +320,7 @@ fn write(
                     Action::Delete => {
                         if exists {
                             state.writer.delete_term(Term::from_field_text(fields.id, &p.id));
+                            state.log.delete(&p.id);
                             state.pending.insert(p.id.clone(), false);
                             Outcome::Ok { id: p.id.clone(), status: 200, result: "deleted" }
                         } else {
@@ -330,6 +337,7 @@ fn write(
                         };
                         match state.writer.add_document(doc) {
                             Ok(_) => {
+                                state.log.index(&p.id, ops[*i].source.unwrap_or_default());
                                 if p.explicit_id {
                                     state.pending.insert(p.id.clone(), true);
                                 }
@@ -404,18 +412,16 @@ fn prepare(
         };
         let doc = match op.source {
             None => None,
-            Some(src) => {
-                match parse_source(src).and_then(|obj| to_document(fields, &id, src, obj)) {
-                    Ok(doc) => Some(doc),
-                    Err(error) => {
-                        outcomes[i] = Some(Outcome::Err {
-                            id: Some(id),
-                            error: error.with_index(name),
-                        });
-                        continue;
-                    }
+            Some(src) => match source_to_document(fields, &id, src) {
+                Ok(doc) => Some(doc),
+                Err(error) => {
+                    outcomes[i] = Some(Outcome::Err {
+                        id: Some(id),
+                        error: error.with_index(name),
+                    });
+                    continue;
                 }
-            }
+            },
         };
         prepared.push((
             i,
@@ -427,22 +433,6 @@ fn prepare(
         ));
     }
     prepared
-}
-
-fn parse_source(src: &[u8]) -> Result<Map<String, Value>, EsError> {
-    match serde_json::from_slice::<Value>(src) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(EsError::new(
-            400,
-            "document_parsing_exception",
-            "[1:1] failed to parse: document is not a JSON object",
-        )),
-        Err(e) => Err(EsError::new(
-            400,
-            "document_parsing_exception",
-            format!("[1:1] failed to parse: {e}"),
-        )),
-    }
 }
 
 #[cfg(test)]

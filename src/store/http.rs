@@ -20,6 +20,7 @@ use serde_json::{json, Map, Value};
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 use super::error::EsError;
+use super::refresher::Refresh;
 use super::search::{count, get_doc, search};
 use super::Store;
 
@@ -259,7 +260,9 @@ fn handle(store: &Store, mut req: Request) {
         _ => None,
     };
     let result = match bulk_index {
-        Some(default_index) => match store.bulk(&body, default_index) {
+        Some(default_index) => match refresh_param(&params)
+            .and_then(|refresh| store.bulk(&body, default_index, refresh))
+        {
             Ok(resp) => return respond_bytes(req, 200, resp.to_vec()),
             Err(e) => Err(e),
         },
@@ -401,12 +404,15 @@ fn route(
         (Get | Post, [index, "_count"]) => {
             Ok((200, count(set, Some(index), &json_body(body)?, params)?))
         }
-        (Get | Post, ["_refresh"]) => Ok((
-            200,
-            json!({"_shards": {"total": 1, "successful": 1, "failed": 0}}),
-        )),
+        (Get | Post, ["_refresh"]) => {
+            store.refresh(None)?;
+            Ok((
+                200,
+                json!({"_shards": {"total": 1, "successful": 1, "failed": 0}}),
+            ))
+        }
         (Get | Post, [index, "_refresh"]) => {
-            set.resolve(index)?;
+            store.refresh(Some(index))?;
             Ok((
                 200,
                 json!({"_shards": {"total": 1, "successful": 1, "failed": 0}}),
@@ -461,9 +467,12 @@ fn route(
             index,
             Some(id),
             s[1] == "_create" || params.get("op_type").is_some_and(|o| o == "create"),
+            refresh_param(params)?,
             body,
         ),
-        (Post, [index, "_doc"]) => single_doc(store, index, None, false, body),
+        (Post, [index, "_doc"]) => {
+            single_doc(store, index, None, false, refresh_param(params)?, body)
+        }
         (m, _) => Err(EsError::new(
             if matches!(m, Get | Post | Put | Delete | Head) {
                 400
@@ -479,7 +488,19 @@ fn route(
     }
 }
 
-fn single_doc(store: &Store, index: &str, id: Option<&str>, create: bool, body: &[u8]) -> Routed {
+/// The `refresh` parameter of a write.
+fn refresh_param(params: &HashMap<String, String>) -> Result<Refresh, EsError> {
+    Refresh::from_param(params.get("refresh").map(String::as_str))
+}
+
+fn single_doc(
+    store: &Store,
+    index: &str,
+    id: Option<&str>,
+    create: bool,
+    refresh: Refresh,
+    body: &[u8],
+) -> Routed {
     let doc = json_body(body)?;
     if !doc.is_object() {
         return Err(EsError::new(
@@ -494,7 +515,7 @@ fn single_doc(store: &Store, index: &str, id: Option<&str>, create: bool, body: 
         meta[action]["_id"] = json!(id);
     }
     let ndjson = format!("{meta}\n{doc}\n");
-    let resp = store.bulk(ndjson.as_bytes(), None)?.to_value();
+    let resp = store.bulk(ndjson.as_bytes(), None, refresh)?.to_value();
     let item = resp["items"][0][action].clone();
     let status = item["status"].as_u64().unwrap_or(500) as u16;
     if let Some(err) = item.get("error") {

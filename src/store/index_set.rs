@@ -5,10 +5,13 @@
 //! - each [`IndexHandle`] has at most one `IndexWriter`, opened lazily on first write and kept alive;
 //!   `pending` records `_id`s added or deleted since the last commit, so `_id` existence checks see
 //!   uncommitted work (the reader only sees committed segments);
-//! - writes bump `seq` under the writer lock; [`IndexHandle::commit_through`] commits once for every
-//!   write up to the current `seq` (group commit: bulks that wrote while another commit ran share the next
-//!   one) and reloads the reader before clearing `pending`, so a `_bulk` answered 200 is durable and
-//!   searchable;
+//! - writes bump `seq` under the writer lock and append their operations to the index's [`Translog`]
+//!   under the same lock; [`IndexHandle::sync_through`] makes them durable (a `_bulk` answers 200 after
+//!   it); [`IndexHandle::commit_through`] commits tantivy once for every write up to the current `seq`
+//!   (group commit: bulks that wrote while another commit ran share the next one), naming the first
+//!   translog generation not in the commit in its payload, and reloads the reader before clearing
+//!   `pending`. The refresher calls it about once a second; `?refresh=` right away;
+//! - opening an index replays its translog from the generation its last commit names, then commits;
 //! - deleting an index removes it from the map first, then closes its writer, then removes the directory;
 //!   a write racing the delete sees `deleted` and retries on a fresh index.
 //!
@@ -31,16 +34,21 @@ use tantivy::{
 };
 
 use super::error::EsError;
-use super::schema::{build_schema, Fields};
+use super::schema::{build_schema, source_to_document, Fields};
+use super::translog::{GenerationContents, LogBatch, LoggedOp, Translog};
 use crate::tail::checkpoint::write_atomically;
 
 /// File in each index directory naming the on-disk format the index was written in.
 pub const FORMAT_FILE: &str = "logpipe-store-format";
 
-/// The on-disk format this build writes and reads. Format 1 (no tag file) had FST term dictionaries;
-/// format 2 has tantivy's SSTable term dictionaries, which are cheaper to build and merge for the unique
-/// per-document terms (`_id`) that log indices carry.
-pub const FORMAT_VERSION: u32 = 2;
+/// The on-disk format this build writes. Format 1 (no tag file) had FST term dictionaries; format 2 has
+/// tantivy's SSTable term dictionaries, which are cheaper to build and merge for the unique per-document
+/// terms (`_id`) that log indices carry; format 3 adds the translog (`translog/`), which a build reading
+/// format 2 would ignore, losing what it holds.
+pub const FORMAT_VERSION: u32 = 3;
+
+/// Formats this build opens. A format-2 index is tagged 3 when opened, before its translog is created.
+const READABLE_FORMATS: [u32; 2] = [2, 3];
 
 /// Contents of [`FORMAT_FILE`].
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -59,8 +67,23 @@ fn format_tag() -> Vec<u8> {
     serde_json::to_vec(&tag).unwrap_or_default()
 }
 
-/// Checks the format tag of the index in `dir`.
+/// Checks the format tag of the index in `dir`, upgrading format 2 to 3 (the same files plus a translog).
 fn check_format(dir: &Path) -> anyhow::Result<()> {
+    let found = read_format(dir)?;
+    if !READABLE_FORMATS.contains(&found) {
+        anyhow::bail!(
+            "written in store format {found}, this logpipe reads formats {READABLE_FORMATS:?}; \
+             reindex it from its source or delete the directory"
+        );
+    }
+    if found != FORMAT_VERSION {
+        write_atomically(&dir.join(FORMAT_FILE), &format_tag())?;
+    }
+    Ok(())
+}
+
+/// The format version named by the tag in `dir` (1 without a tag).
+fn read_format(dir: &Path) -> anyhow::Result<u32> {
     let path = dir.join(FORMAT_FILE);
     let found = match std::fs::read(&path) {
         Ok(bytes) => {
@@ -71,13 +94,13 @@ fn check_format(dir: &Path) -> anyhow::Result<()> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => 1,
         Err(err) => return Err(anyhow::anyhow!("cannot read {}: {err}", path.display())),
     };
-    if found != FORMAT_VERSION {
-        anyhow::bail!(
-            "written in store format {found}, this logpipe reads format {FORMAT_VERSION}; \
-             reindex it from its source or delete the directory"
-        );
-    }
-    Ok(())
+    Ok(found)
+}
+
+/// Commit payload: the first translog generation whose operations are not in the commit.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CommitPayload {
+    translog_generation: u64,
 }
 
 /// Total indexing memory budget of one index writer.
@@ -92,6 +115,8 @@ pub struct WriterState {
     /// Bloom filter over every `_id` ever added (committed or not): a miss means "new id" without
     /// looking into every segment's term dictionary.
     pub ids: IdFilter,
+    /// Translog records of the write in progress, appended when it ends.
+    pub log: LogBatch,
 }
 
 /// A Bloom filter of `_id`s (~10 bits per id, 7 probes, ~1% false positives at capacity).
@@ -172,9 +197,16 @@ pub struct IndexHandle {
     /// Field handles.
     pub fields: Fields,
     writer: Mutex<WriterSlot>,
-    /// Highest write sequence number known to be committed.
-    committed: Mutex<u64>,
+    /// Highest write sequence number known to be committed, and the translog generation the last commit
+    /// names (the first one not in it).
+    committed: Mutex<Committed>,
+    translog: Translog,
     deleted: AtomicBool,
+}
+
+struct Committed {
+    seq: u64,
+    translog_generation: u64,
 }
 
 struct WriterSlot {
@@ -198,7 +230,16 @@ impl IndexHandle {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        Ok(IndexHandle {
+        let first_uncommitted = match index.load_metas()?.payload {
+            Some(p) => {
+                serde_json::from_str::<CommitPayload>(&p)
+                    .map_err(|e| anyhow::anyhow!("commit payload {p:?} is not logpipe's: {e}"))?
+                    .translog_generation
+            }
+            None => 0,
+        };
+        let (translog, recovery) = Translog::open(dir, first_uncommitted)?;
+        let handle = IndexHandle {
             name: name.to_string(),
             dir: dir.to_path_buf(),
             index,
@@ -208,9 +249,94 @@ impl IndexHandle {
                 state: None,
                 seq: 0,
             }),
-            committed: Mutex::new(0),
+            committed: Mutex::new(Committed {
+                seq: 0,
+                translog_generation: first_uncommitted,
+            }),
+            translog,
             deleted: AtomicBool::new(false),
-        })
+        };
+        if !recovery.generations.is_empty() {
+            let replayed = {
+                let mut slot = handle.writer.lock();
+                let state = handle.writer_state(&mut slot)?;
+                handle.replay(state, &recovery.generations)?
+            };
+            // Commit what was replayed (this also deletes the replayed generations).
+            let seq = {
+                let mut slot = handle.writer.lock();
+                slot.seq += 1;
+                slot.seq
+            };
+            handle
+                .commit_through(seq)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if replayed > 0 {
+                log::info!(
+                    "store: index [{name}]: replayed {replayed} operations from the translog"
+                );
+            }
+        }
+        Ok(handle)
+    }
+
+    /// The writer state, opening the writer (and building the `_id` filter) on first use.
+    fn writer_state<'a>(&self, slot: &'a mut WriterSlot) -> Result<&'a mut WriterState, EsError> {
+        if slot.state.is_none() {
+            let threads = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, 2);
+            let writer = self.index.writer_with_num_threads(threads, WRITER_BUDGET)?;
+            let ids = IdFilter::build(&self.reader.searcher(), self.fields.id, 1 << 20)?;
+            slot.state = Some(WriterState {
+                writer,
+                pending: HashMap::new(),
+                ids,
+                log: LogBatch::default(),
+            });
+        }
+        slot.state
+            .as_mut()
+            .ok_or_else(|| EsError::internal("writer missing"))
+    }
+
+    /// Applies the operations of translog `generations` to the writer, in order; returns how many.
+    fn replay(&self, state: &mut WriterState, generations: &[PathBuf]) -> anyhow::Result<u64> {
+        let mut applied = 0;
+        for path in generations {
+            let contents = GenerationContents::read(path)?;
+            if let Some(why) = &contents.torn_tail {
+                log::warn!("store: index [{}]: translog {why}", self.name);
+            }
+            for op in contents.ops() {
+                match op {
+                    LoggedOp::Index { id, source } => {
+                        state
+                            .writer
+                            .delete_term(Term::from_field_text(self.fields.id, id));
+                        match source_to_document(&self.fields, id, source) {
+                            Ok(doc) => {
+                                state.writer.add_document(doc)?;
+                                state.ids.insert(id);
+                            }
+                            // It was converted once before being logged; a build with other rules may
+                            // refuse it now. Say so and go on with the rest.
+                            Err(err) => log::error!(
+                                "store: index [{}]: translog document [{id}] skipped: {err}",
+                                self.name
+                            ),
+                        }
+                    }
+                    LoggedOp::Delete { id } => {
+                        state
+                            .writer
+                            .delete_term(Term::from_field_text(self.fields.id, id));
+                    }
+                }
+                applied += 1;
+            }
+        }
+        Ok(applied)
     }
 
     /// A searcher over committed documents.
@@ -231,43 +357,77 @@ impl IndexHandle {
                     .with_index(&self.name),
             );
         }
-        if slot.state.is_none() {
-            let threads = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .clamp(1, 2);
-            let writer = self.index.writer_with_num_threads(threads, WRITER_BUDGET)?;
-            let ids = IdFilter::build(&self.reader.searcher(), self.fields.id, 1 << 20)?;
-            slot.state = Some(WriterState {
-                writer,
-                pending: HashMap::new(),
-                ids,
-            });
-        }
         let searcher = self.reader.searcher();
-        let Some(state) = slot.state.as_mut() else {
-            return Err(EsError::internal("writer missing"));
-        };
+        let seq = slot.seq + 1;
+        let state = self.writer_state(&mut slot)?;
         let r = f(state, &searcher);
-        slot.seq += 1;
+        let append = self.translog.append(&mut state.log, seq);
+        slot.seq = seq;
+        if let Err(err) = append {
+            // The operations are in the writer but not in the log: they will be committed, yet a crash
+            // before that would lose them, so the request is not acknowledged (clients retry by `_id`).
+            return Err(EsError::internal(format!("translog append failed: {err}")));
+        }
         Ok((r, slot.seq))
+    }
+
+    /// Makes every write up to `seq` durable (in the translog; searchable after the next refresh).
+    pub fn sync_through(&self, seq: u64) -> Result<(), EsError> {
+        self.translog
+            .sync_through(seq)
+            .map_err(|err| EsError::internal(format!("translog sync failed: {err}")))
+    }
+
+    /// Whether writes happened since the last commit.
+    pub fn has_uncommitted_writes(&self) -> bool {
+        let seq = self.writer.lock().seq;
+        self.committed.lock().seq < seq
+    }
+
+    /// Commits every write so far (the refresher's call).
+    pub fn refresh(&self) -> Result<(), EsError> {
+        let seq = self.writer.lock().seq;
+        self.commit_through(seq)
     }
 
     /// Makes every write up to `seq` durable and searchable (sharing a commit with concurrent writers).
     pub fn commit_through(&self, seq: u64) -> Result<(), EsError> {
         let mut committed = self.committed.lock();
-        if *committed >= seq {
+        if committed.seq >= seq {
             return Ok(());
         }
         let mut slot = self.writer.lock();
         let target = slot.seq;
         if let Some(state) = slot.state.as_mut() {
-            if let Err(err) = state.writer.commit() {
+            let generation = self
+                .translog
+                .roll()
+                .map_err(|err| EsError::internal(format!("translog roll failed: {err}")))?;
+            let payload = serde_json::to_string(&CommitPayload {
+                translog_generation: generation,
+            })
+            .map_err(EsError::internal)?;
+            let mut prepared = state.writer.prepare_commit()?;
+            prepared.set_payload(&payload);
+            if let Err(err) = prepared.commit() {
+                // Back to the last commit, then forward again from the translog, which still holds
+                // everything since.
                 let _ = state.writer.rollback();
                 state.pending.clear();
+                let generations = self
+                    .translog
+                    .generations_from(committed.translog_generation)
+                    .map_err(EsError::internal)?;
+                self.replay(state, &generations)
+                    .map_err(EsError::internal)?;
                 return Err(err.into());
             }
+            committed.translog_generation = generation;
             self.reader.reload()?;
             state.pending.clear();
+            if let Err(err) = self.translog.trim(generation) {
+                log::warn!("store: index [{}]: translog trim: {err}", self.name);
+            }
             if state.ids.count > state.ids.capacity {
                 // Everything is committed now, so the rebuilt filter is complete.
                 state.ids = IdFilter::build(
@@ -277,7 +437,7 @@ impl IndexHandle {
                 )?;
             }
         }
-        *committed = target;
+        committed.seq = target;
         Ok(())
     }
 
@@ -318,10 +478,9 @@ impl IndexHandle {
 
     /// Commits and closes the writer (waiting for merges); later writes reopen it unless deleted.
     pub fn close_writer(&self) -> anyhow::Result<()> {
+        self.refresh().map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut slot = self.writer.lock();
-        if let Some(mut state) = slot.state.take() {
-            state.writer.commit()?;
-            self.reader.reload()?;
+        if let Some(state) = slot.state.take() {
             state.writer.wait_merging_threads()?;
         }
         Ok(())
@@ -605,6 +764,11 @@ mod tests {
 
         std::fs::write(&tag, format_tag())?;
         assert!(IndexSet::open(dir.path())?.get("app").is_some());
+
+        // Format 2 is format 3 without a translog: opened, and tagged 3 before the translog appears.
+        std::fs::write(&tag, br#"{"format_version":2}"#)?;
+        assert!(IndexSet::open(dir.path())?.get("app").is_some());
+        assert_eq!(read_format(&dir.path().join("app"))?, 3);
         Ok(())
     }
 }

@@ -7,11 +7,13 @@
 //! `logpipe store`: open, serve, apply retention, wait for SIGTERM/SIGINT, commit and exit.
 //!
 //! Module map: `schema` (mapping, doc conversion), `index_set` (indices on disk, writers, group commit,
-//! wildcards, retention), `bulk` (+ `bulk_response`), `query` (DSL → tantivy), `search` (hits, sort, paging, highlight,
+//! wildcards, retention), `translog` (write-ahead log per index), `refresher` (`?refresh=`, the periodic
+//! commit), `bulk` (+ `bulk_response`), `query` (DSL → tantivy), `search` (hits, sort, paging, highlight,
 //! `_source`), `aggs`, `date_math`, `http` (routing, headers, error bodies), `error`.
 //!
-//! Invariant: a successful `bulk` has committed its documents (durable, and searchable as soon as it
-//! returns); nothing from the outside can panic the store.
+//! Invariant: a successful `bulk` has made its documents durable (translog), and they are searchable
+//! within [`REFRESH_INTERVAL`], or on return with [`Refresh::True`] / [`Refresh::WaitFor`]; nothing from
+//! the outside can panic the store.
 
 mod aggs;
 mod block_collector;
@@ -23,8 +25,10 @@ mod error;
 mod http;
 mod index_set;
 mod query;
+mod refresher;
 mod schema;
 mod search;
+mod translog;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,6 +41,7 @@ pub use bulk_response::BulkResponse;
 pub use error::EsError;
 pub use http::{serve, ServerHandle, MAX_BODY};
 pub use index_set::daily_index_date;
+pub use refresher::{Refresh, REFRESH_INTERVAL};
 
 use bulk::IdGen;
 use index_set::IndexSet;
@@ -60,6 +65,8 @@ struct Inner {
     set: IndexSet,
     ids: IdGen,
     data_dir: PathBuf,
+    /// Dropped with the store, which stops the refresher.
+    _stop_refresher: crossbeam_channel::Sender<()>,
 }
 
 /// The store: every index under one data directory.
@@ -71,13 +78,15 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store in `data_dir`, opening every index found there.
     pub fn open(data_dir: &Path) -> anyhow::Result<Store> {
-        Ok(Store {
-            inner: Arc::new(Inner {
-                set: IndexSet::open(data_dir)?,
-                ids: IdGen::default(),
-                data_dir: data_dir.to_path_buf(),
-            }),
-        })
+        let (stop, stopped) = crossbeam_channel::bounded(0);
+        let inner = Arc::new(Inner {
+            set: IndexSet::open(data_dir)?,
+            ids: IdGen::default(),
+            data_dir: data_dir.to_path_buf(),
+            _stop_refresher: stop,
+        });
+        refresher::spawn(Arc::downgrade(&inner), stopped)?;
+        Ok(Store { inner })
     }
 
     /// The data directory.
@@ -91,9 +100,30 @@ impl Store {
 
     /// `POST /_bulk` (or `/{default_index}/_bulk`): `Ok` is the 200 response body (per-item failures are
     /// inside it, `errors: true`); `Err` is a whole-request failure with its HTTP status and ES body
-    /// ([`EsError::to_body`]). On `Ok`, successful items are committed and searchable.
-    pub fn bulk(&self, body: &[u8], default_index: Option<&str>) -> Result<BulkResponse, EsError> {
-        bulk::bulk(&self.inner.set, &self.inner.ids, body, default_index)
+    /// ([`EsError::to_body`]). On `Ok`, successful items are durable, and searchable at once if `refresh`
+    /// asks for it, else within [`REFRESH_INTERVAL`].
+    pub fn bulk(
+        &self,
+        body: &[u8],
+        default_index: Option<&str>,
+        refresh: Refresh,
+    ) -> Result<BulkResponse, EsError> {
+        bulk::bulk(
+            &self.inner.set,
+            &self.inner.ids,
+            body,
+            default_index,
+            refresh,
+        )
+    }
+
+    /// `POST /{index}/_refresh`: makes every write so far to `index` (`None`: all indices) searchable.
+    pub fn refresh(&self, index: Option<&str>) -> Result<(), EsError> {
+        let handles = match index {
+            Some(expr) => self.inner.set.resolve(expr)?,
+            None => self.inner.set.all(),
+        };
+        handles.iter().try_for_each(|h| h.refresh())
     }
 
     /// `_search` over `index` (a name, `a,b`, `app-*`; `None` = all indices) with an ES request body.

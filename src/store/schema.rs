@@ -230,6 +230,32 @@ pub fn to_document(
     Ok(doc)
 }
 
+/// Parses `source` (a JSON object) and converts it with [`to_document`].
+pub fn source_to_document(
+    fields: &Fields,
+    id: &str,
+    source: &[u8],
+) -> Result<TantivyDocument, EsError> {
+    let obj = match serde_json::from_slice::<Value>(source) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => {
+            return Err(EsError::new(
+                400,
+                "document_parsing_exception",
+                "[1:1] failed to parse: document is not a JSON object",
+            ))
+        }
+        Err(e) => {
+            return Err(EsError::new(
+                400,
+                "document_parsing_exception",
+                format!("[1:1] failed to parse: {e}"),
+            ))
+        }
+    };
+    to_document(fields, id, source, obj)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

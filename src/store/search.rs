@@ -1154,6 +1154,10 @@ pub fn get_doc(set: &IndexSet, index: &str, id: &str) -> Result<(u16, Value), Es
     let h = set
         .get(index)
         .ok_or_else(|| EsError::index_not_found(index))?;
+    // GET is realtime in ES: it sees acknowledged writes not yet refreshed. Refreshing first does that.
+    if h.has_uncommitted_writes() {
+        h.refresh()?;
+    }
     let searcher = h.searcher();
     let term = tantivy::Term::from_field_text(h.fields.id, id);
     let q = tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);

@@ -88,11 +88,11 @@ impl StoreProcess {
         self.es().all_documents(index)
     }
 
-    /// `_bulk` NDJSON as-is; the parsed response.
+    /// `_bulk` NDJSON as-is, searchable on return (`?refresh=wait_for`); the parsed response.
     pub fn bulk(&self, body: &str) -> Value {
         let mut response = self
             .agent
-            .post(&format!("{}/_bulk", self.url()))
+            .post(&format!("{}/_bulk?refresh=wait_for", self.url()))
             .header("Content-Type", "application/x-ndjson")
             .send(body)
             .expect("_bulk");

@@ -34,8 +34,10 @@ def main(url: str) -> None:
     ]
     ok, errors = helpers.bulk(es, actions)
     assert ok == 500 and not errors, (ok, errors)
+    # Durable on return, searchable after a refresh (periodic, or asked for as here).
+    es.indices.refresh(index="pylogs-*")
     # Replaying the same events overwrites them.
-    ok, errors = helpers.bulk(es, actions[:50])
+    ok, errors = helpers.bulk(es, actions[:50], refresh="wait_for")
     assert ok == 50 and not errors
 
     assert es.indices.exists(index="pylogs-2026.11.22")
