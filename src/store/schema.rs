@@ -25,8 +25,8 @@
 
 use serde_json::{Map, Value};
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, OwnedValue,
-    Schema, TextFieldIndexing, TextOptions, STORED, STRING,
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, Schema,
+    TextFieldIndexing, TextOptions, STORED, STRING,
 };
 use tantivy::{DateTime, TantivyDocument};
 
@@ -224,7 +224,9 @@ pub fn to_document(
         }
     }
     if !obj.is_empty() {
-        doc.add_field_value(fields.attrs, &OwnedValue::from(obj));
+        // Straight from the serde tree (tantivy reads `serde_json::Value` with the same number and RFC 3339
+        // date rules as its `OwnedValue::from`), without building a second tree.
+        doc.add_field_value(fields.attrs, &Value::Object(obj));
     }
     doc.add_bytes(fields.source, source);
     Ok(doc)
