@@ -8,6 +8,7 @@
 //! successful item survives a crash. A bad document line fails only its item; a malformed action line
 //! fails the whole request (as in ES, the pairing of later lines can no longer be trusted).
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -93,6 +94,28 @@ fn parse_ops(body: &[u8]) -> Result<Vec<Op<'_>>, EsError> {
         .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace));
     let mut ops = Vec::new();
     while let Some((lineno, line)) = lines.next() {
+        if let Some((action, index, id)) = ActionLine::parse(line) {
+            let source = if action == Action::Delete {
+                None
+            } else {
+                match lines.next() {
+                    Some((_, l)) => Some(l),
+                    None => {
+                        return Err(EsError::illegal_argument(format!(
+                            "Malformed action/metadata line [{lineno}]: the [{}] action has no document line",
+                            action.name()
+                        )))
+                    }
+                }
+            };
+            ops.push(Op {
+                action,
+                index,
+                id,
+                source,
+            });
+            continue;
+        }
         let meta: Value = serde_json::from_slice(line).map_err(|e| {
             EsError::illegal_argument(format!(
                 "Malformed action/metadata line [{lineno}], expected START_OBJECT: {e}"
@@ -154,6 +177,46 @@ fn parse_ops(body: &[u8]) -> Result<Vec<Op<'_>>, EsError> {
         });
     }
     Ok(ops)
+}
+
+/// The usual action line (`index`, `create` or `delete` with string `_index` / `_id`), read without
+/// building a JSON tree. Anything else is left to the general parser in [`parse_ops`], which also words the
+/// errors.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionLine<'a> {
+    #[serde(borrow, default)]
+    index: Option<ActionMeta<'a>>,
+    #[serde(borrow, default)]
+    create: Option<ActionMeta<'a>>,
+    #[serde(borrow, default)]
+    delete: Option<ActionMeta<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ActionMeta<'a> {
+    #[serde(rename = "_index", borrow, default)]
+    index: Option<Cow<'a, str>>,
+    #[serde(rename = "_id", borrow, default)]
+    id: Option<Cow<'a, str>>,
+}
+
+impl ActionLine<'_> {
+    /// The action, `_index` and `_id` of `line`, if it has the usual shape.
+    fn parse(line: &[u8]) -> Option<(Action, Option<String>, Option<String>)> {
+        let parsed: ActionLine<'_> = serde_json::from_slice(line).ok()?;
+        let (action, meta) = match (parsed.index, parsed.create, parsed.delete) {
+            (Some(m), None, None) => (Action::Index, m),
+            (None, Some(m), None) => (Action::Create, m),
+            (None, None, Some(m)) => (Action::Delete, m),
+            _ => return None,
+        };
+        Some((
+            action,
+            meta.index.map(Cow::into_owned),
+            meta.id.map(Cow::into_owned),
+        ))
+    }
 }
 
 /// A document ready to write.
@@ -456,5 +519,40 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(ops.len(), 2);
         assert_eq!(ops[1].id.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn usual_and_unusual_action_lines_parse_alike() {
+        let body = concat!(
+            "{\"index\":{\"_index\":\"a\",\"_id\":\"x\\\"1\"}}\n{}\n",
+            "{\"create\":{\"_id\":\"y\",\"routing\":\"r\"}}\n{}\n",
+            "{\"delete\":{\"_index\":\"b\",\"_id\":\"z\"}}\n",
+            "{\"index\":{\"_id\":7}}\n{}\n",
+            "{\"update\":{\"_id\":\"u\"}}\n{}\n",
+        );
+        let ops = parse_ops(body.as_bytes()).unwrap_or_default();
+        let seen: Vec<(Action, Option<&str>, Option<&str>, bool)> = ops
+            .iter()
+            .map(|o| {
+                (
+                    o.action,
+                    o.index.as_deref(),
+                    o.id.as_deref(),
+                    o.source.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Action::Index, Some("a"), Some("x\"1"), true),
+                (Action::Create, None, Some("y"), true),
+                (Action::Delete, Some("b"), Some("z"), false),
+                (Action::Index, None, Some("7"), true),
+                (Action::Update, None, Some("u"), true),
+            ]
+        );
+        assert!(parse_ops(b"{\"index\":{},\"create\":{}}\n{}\n").is_err());
+        assert!(parse_ops(b"{\"index\":{}}\n").is_err());
     }
 }
