@@ -19,7 +19,7 @@ use tantivy::{TantivyDocument, Term};
 
 use super::bulk_response::{BulkItem, BulkResponse, ItemOutcome as Outcome};
 use super::error::EsError;
-use super::index_set::{IndexHandle, IndexSet};
+use super::index_set::{IdKey, IndexHandle, IndexSet};
 use super::refresher::Refresh;
 use super::schema::{source_to_document, Fields};
 
@@ -356,8 +356,9 @@ fn write(
             let mut results: Vec<(usize, Outcome)> = Vec::with_capacity(prepared.len());
             for (i, p) in prepared.iter_mut() {
                 let action = ops[*i].action;
-                let exists = if p.explicit_id && state.ids.may_contain(&p.id) {
-                    match state.pending.get(&p.id) {
+                let key = IdKey::of(&p.id);
+                let exists = if p.explicit_id && state.ids.may_contain(key) {
+                    match state.pending.get(&key) {
                         Some(&e) => e,
                         None => match handle.committed_exists(searcher, &p.id) {
                             Ok(e) => e,
@@ -384,7 +385,7 @@ fn write(
                         if exists {
                             state.writer.delete_term(Term::from_field_text(fields.id, &p.id));
                             state.log.delete(&p.id);
-                            state.pending.insert(p.id.clone(), false);
+                            state.pending.insert(key, false);
                             Outcome::Ok { id: p.id.clone(), status: 200, result: "deleted" }
                         } else {
                             Outcome::Ok { id: p.id.clone(), status: 404, result: "not_found" }
@@ -402,10 +403,10 @@ fn write(
                             Ok(_) => {
                                 state.log.index(&p.id, ops[*i].source.unwrap_or_default());
                                 if p.explicit_id {
-                                    state.pending.insert(p.id.clone(), true);
+                                    state.pending.insert(key, true);
                                 }
                                 if !exists {
-                                    state.ids.insert(&p.id);
+                                    state.ids.insert(key);
                                 }
                                 if exists {
                                     Outcome::Ok { id: p.id.clone(), status: 200, result: "updated" }

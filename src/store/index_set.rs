@@ -110,13 +110,26 @@ const WRITER_BUDGET: usize = 128 * 1024 * 1024;
 pub struct WriterState {
     /// The tantivy writer.
     pub writer: IndexWriter<TantivyDocument>,
-    /// `_id` → exists, for ids touched since the last commit.
-    pub pending: HashMap<String, bool>,
+    /// `_id` (as its [`IdKey`]) → exists, for ids touched since the last commit.
+    pub pending: HashMap<IdKey, bool, rustc_hash::FxBuildHasher>,
     /// Bloom filter over every `_id` ever added (committed or not): a miss means "new id" without
     /// looking into every segment's term dictionary.
     pub ids: IdFilter,
     /// Translog records of the write in progress, appended when it ends.
     pub log: LogBatch,
+}
+
+/// An `_id` as its 128-bit xxh3 hash: the key of `pending` and the source of the Bloom filter's probes,
+/// computed once per document. (Two ids sharing a 128-bit hash among the ids of one index is not a
+/// practical concern.)
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct IdKey(u128);
+
+impl IdKey {
+    /// The key of `id`.
+    pub fn of(id: &str) -> IdKey {
+        IdKey(xxhash_rust::xxh3::xxh3_128(id.as_bytes()))
+    }
 }
 
 /// A Bloom filter of `_id`s (~10 bits per id, 7 probes, ~1% false positives at capacity).
@@ -139,15 +152,15 @@ impl IdFilter {
         }
     }
 
-    fn probes(id: &[u8]) -> impl Iterator<Item = u64> {
-        let h = xxhash_rust::xxh3::xxh3_128(id);
+    fn probes(key: IdKey) -> impl Iterator<Item = u64> {
+        let h = key.0;
         let (a, b) = (h as u64, ((h >> 64) as u64) | 1);
         (0..7u64).map(move |i| a.wrapping_add(i.wrapping_mul(b)))
     }
 
     /// Records `id`.
-    pub fn insert(&mut self, id: &str) {
-        for p in Self::probes(id.as_bytes()) {
+    pub fn insert(&mut self, key: IdKey) {
+        for p in Self::probes(key) {
             let p = p & self.mask;
             self.bits[(p / 64) as usize] |= 1 << (p % 64);
         }
@@ -155,8 +168,8 @@ impl IdFilter {
     }
 
     /// False means `id` was never inserted.
-    pub fn may_contain(&self, id: &str) -> bool {
-        Self::probes(id.as_bytes()).all(|p| {
+    pub fn may_contain(&self, key: IdKey) -> bool {
+        Self::probes(key).all(|p| {
             let p = p & self.mask;
             self.bits[(p / 64) as usize] & (1 << (p % 64)) != 0
         })
@@ -173,7 +186,7 @@ impl IdFilter {
             let inv = seg.inverted_index(id_field)?;
             let mut stream = inv.terms().stream()?;
             while stream.advance() {
-                for p in Self::probes(stream.key()) {
+                for p in Self::probes(IdKey(xxhash_rust::xxh3::xxh3_128(stream.key()))) {
                     let p = p & f.mask;
                     f.bits[(p / 64) as usize] |= 1 << (p % 64);
                 }
@@ -290,7 +303,7 @@ impl IndexHandle {
             let ids = IdFilter::build(&self.reader.searcher(), self.fields.id, 1 << 20)?;
             slot.state = Some(WriterState {
                 writer,
-                pending: HashMap::new(),
+                pending: HashMap::default(),
                 ids,
                 log: LogBatch::default(),
             });
@@ -317,7 +330,8 @@ impl IndexHandle {
                         match source_to_document(&self.fields, id, source) {
                             Ok(doc) => {
                                 state.writer.add_document(doc)?;
-                                state.ids.insert(id);
+                                state.ids.insert(IdKey::of(id));
+                                state.pending.insert(IdKey::of(id), true);
                             }
                             // It was converted once before being logged; a build with other rules may
                             // refuse it now. Say so and go on with the rest.
@@ -331,6 +345,7 @@ impl IndexHandle {
                         state
                             .writer
                             .delete_term(Term::from_field_text(self.fields.id, id));
+                        state.pending.insert(IdKey::of(id), false);
                     }
                 }
                 applied += 1;
