@@ -29,8 +29,8 @@ use chrono::NaiveDate;
 use parking_lot::{Mutex, RwLock};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{
-    DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
-    TERMINATED,
+    DocSet, Executor, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
+    Term, TERMINATED,
 };
 
 use super::error::EsError;
@@ -228,8 +228,13 @@ struct WriterSlot {
 }
 
 impl IndexHandle {
-    fn open_or_create(dir: &Path, name: &str, create: bool) -> anyhow::Result<IndexHandle> {
-        let index = if create {
+    fn open_or_create(
+        dir: &Path,
+        name: &str,
+        create: bool,
+        search_executor: &Executor,
+    ) -> anyhow::Result<IndexHandle> {
+        let mut index = if create {
             std::fs::create_dir_all(dir)?;
             // The tag goes first: a crash before meta.json leaves a directory that is not an index yet.
             write_atomically(&dir.join(FORMAT_FILE), &format_tag())?;
@@ -238,6 +243,8 @@ impl IndexHandle {
             check_format(dir)?;
             Index::open_in_dir(dir)?
         };
+        // Before the reader is built: searchers take the executor from the index they were made from.
+        index.set_executor(search_executor.clone());
         let fields = Fields::from_schema(&index.schema())?;
         let reader = index
             .reader_builder()
@@ -508,6 +515,9 @@ pub struct IndexSet {
     map: RwLock<BTreeMap<String, Arc<IndexHandle>>>,
     /// Serialises index creation and deletion.
     admin: Mutex<()>,
+    /// Thread pool shared by every index's searches: the segments of one search are collected in
+    /// parallel, one thread per core.
+    search_executor: Executor,
 }
 
 /// Checks an index name against ES's rules.
@@ -552,6 +562,12 @@ impl IndexSet {
     /// Opens every index found under `data_dir` (creating the directory if needed).
     pub fn open(data_dir: &Path) -> anyhow::Result<IndexSet> {
         std::fs::create_dir_all(data_dir)?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let search_executor = if threads > 1 {
+            Executor::multi_thread(threads, "store-search-")?
+        } else {
+            Executor::single_thread()
+        };
         let mut map = BTreeMap::new();
         for entry in std::fs::read_dir(data_dir)? {
             let entry = entry?;
@@ -566,7 +582,7 @@ impl IndexSet {
             if !path.join("meta.json").is_file() || validate_index_name(&name).is_err() {
                 continue;
             }
-            match IndexHandle::open_or_create(&path, &name, false) {
+            match IndexHandle::open_or_create(&path, &name, false, &search_executor) {
                 Ok(h) => {
                     map.insert(name, Arc::new(h));
                 }
@@ -577,6 +593,7 @@ impl IndexSet {
             data_dir: data_dir.to_path_buf(),
             map: RwLock::new(map),
             admin: Mutex::new(()),
+            search_executor,
         })
     }
 
@@ -615,7 +632,10 @@ impl IndexSet {
             }
             .with_index(name));
         }
-        let h = Arc::new(IndexHandle::open_or_create(&dir, name, true).map_err(EsError::internal)?);
+        let h = Arc::new(
+            IndexHandle::open_or_create(&dir, name, true, &self.search_executor)
+                .map_err(EsError::internal)?,
+        );
         self.map.write().insert(name.to_string(), h.clone());
         log::info!("store: created index [{name}]");
         Ok(h)
