@@ -436,6 +436,8 @@ impl IndexHandle {
                 // everything since.
                 let _ = state.writer.rollback();
                 state.pending.clear();
+                // Records whose append failed were answered with an error and are gone from the writer.
+                state.log = LogBatch::default();
                 let generations = self
                     .translog
                     .generations_from(committed.translog_generation)

@@ -97,6 +97,11 @@ pub struct Translog {
 struct Current {
     generation: u64,
     file: Arc<File>,
+    /// Length of `file` after its last complete append.
+    len: u64,
+    /// Set when a failed append could not be cut back off the file: appending after a torn record would
+    /// hide the later records from replay, so appends fail until the next roll starts a fresh file.
+    torn: bool,
     /// Highest write sequence number appended to `file` (or to an earlier generation).
     appended: u64,
     /// Highest write sequence number known to be on disk.
@@ -152,6 +157,8 @@ impl Translog {
             current: Mutex::new(Current {
                 generation: next,
                 file: Arc::new(file),
+                len: HEADER_LEN as u64,
+                torn: false,
                 appended: 0,
                 synced: 0,
             }),
@@ -160,11 +167,24 @@ impl Translog {
         Ok((translog, Recovery { generations }))
     }
 
-    /// Appends `batch` as the records of write `seq`. Call with the writer lock held.
+    /// Appends `batch` as the records of write `seq`. Call with the writer lock held. On failure the
+    /// records stay in `batch` (their operations are in the writer, so they go out with the next append)
+    /// and nothing partial is left in the file.
     pub fn append(&self, batch: &mut LogBatch, seq: u64) -> std::io::Result<()> {
         let mut cur = self.current.lock();
+        if cur.torn {
+            return Err(std::io::Error::other(
+                "an earlier append failed and could not be cut off; waiting for the next refresh",
+            ));
+        }
         if !batch.is_empty() {
-            (&*cur.file).write_all(&batch.bytes)?;
+            if let Err(err) = (&*cur.file).write_all(&batch.bytes) {
+                if cur.file.set_len(cur.len).is_err() {
+                    cur.torn = true;
+                }
+                return Err(err);
+            }
+            cur.len += batch.bytes.len() as u64;
             batch.bytes.clear();
         }
         cur.appended = cur.appended.max(seq);
@@ -196,6 +216,8 @@ impl Translog {
         let file = create_generation(&self.dir, next)?;
         cur.generation = next;
         cur.file = Arc::new(file);
+        cur.len = HEADER_LEN as u64;
+        cur.torn = false;
         cur.synced = cur.appended;
         Ok(next)
     }
