@@ -94,68 +94,9 @@ fn parse_ops(body: &[u8]) -> Result<Vec<Op<'_>>, EsError> {
         .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace));
     let mut ops = Vec::new();
     while let Some((lineno, line)) = lines.next() {
-        if let Some((action, index, id)) = ActionLine::parse(line) {
-            let source = if action == Action::Delete {
-                None
-            } else {
-                match lines.next() {
-                    Some((_, l)) => Some(l),
-                    None => {
-                        return Err(EsError::illegal_argument(format!(
-                            "Malformed action/metadata line [{lineno}]: the [{}] action has no document line",
-                            action.name()
-                        )))
-                    }
-                }
-            };
-            ops.push(Op {
-                action,
-                index,
-                id,
-                source,
-            });
-            continue;
-        }
-        let meta: Value = serde_json::from_slice(line).map_err(|e| {
-            EsError::illegal_argument(format!(
-                "Malformed action/metadata line [{lineno}], expected START_OBJECT: {e}"
-            ))
-        })?;
-        let Value::Object(map) = meta else {
-            return Err(EsError::illegal_argument(format!(
-                "Malformed action/metadata line [{lineno}], expected START_OBJECT"
-            )));
-        };
-        let mut entries = map.into_iter();
-        let (Some((name, params)), None) = (entries.next(), entries.next()) else {
-            return Err(EsError::illegal_argument(format!(
-                "Malformed action/metadata line [{lineno}], expected a single action"
-            )));
-        };
-        let action = match name.as_str() {
-            "index" => Action::Index,
-            "create" => Action::Create,
-            "delete" => Action::Delete,
-            "update" => Action::Update,
-            other => {
-                return Err(EsError::illegal_argument(format!(
-                    "Malformed action/metadata line [{lineno}], expected one of [create, delete, index, update] but found [{other}]"
-                )))
-            }
-        };
-        let Value::Object(params) = params else {
-            return Err(EsError::illegal_argument(format!(
-                "Malformed action/metadata line [{lineno}], expected START_OBJECT after [{name}]"
-            )));
-        };
-        let index = params
-            .get("_index")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let id = match params.get("_id") {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
+        let (action, index, id) = match ActionLine::parse(line) {
+            Some(usual) => usual,
+            None => parse_action(line, lineno)?,
         };
         let source = if action == Action::Delete {
             None
@@ -164,7 +105,8 @@ fn parse_ops(body: &[u8]) -> Result<Vec<Op<'_>>, EsError> {
                 Some((_, l)) => Some(l),
                 None => {
                     return Err(EsError::illegal_argument(format!(
-                        "Malformed action/metadata line [{lineno}]: the [{name}] action has no document line"
+                        "Malformed action/metadata line [{lineno}]: the [{}] action has no document line",
+                        action.name()
                     )))
                 }
             }
@@ -179,9 +121,58 @@ fn parse_ops(body: &[u8]) -> Result<Vec<Op<'_>>, EsError> {
     Ok(ops)
 }
 
+/// The action, `_index` and `_id` of an action line of any shape, or the ES error for it.
+fn parse_action(
+    line: &[u8],
+    lineno: usize,
+) -> Result<(Action, Option<String>, Option<String>), EsError> {
+    let meta: Value = serde_json::from_slice(line).map_err(|e| {
+        EsError::illegal_argument(format!(
+            "Malformed action/metadata line [{lineno}], expected START_OBJECT: {e}"
+        ))
+    })?;
+    let Value::Object(map) = meta else {
+        return Err(EsError::illegal_argument(format!(
+            "Malformed action/metadata line [{lineno}], expected START_OBJECT"
+        )));
+    };
+    let mut entries = map.into_iter();
+    let (Some((name, params)), None) = (entries.next(), entries.next()) else {
+        return Err(EsError::illegal_argument(format!(
+            "Malformed action/metadata line [{lineno}], expected a single action"
+        )));
+    };
+    let action = match name.as_str() {
+        "index" => Action::Index,
+        "create" => Action::Create,
+        "delete" => Action::Delete,
+        "update" => Action::Update,
+        other => {
+            return Err(EsError::illegal_argument(format!(
+                "Malformed action/metadata line [{lineno}], expected one of [create, delete, index, update] but found [{other}]"
+            )))
+        }
+    };
+    let Value::Object(params) = params else {
+        return Err(EsError::illegal_argument(format!(
+            "Malformed action/metadata line [{lineno}], expected START_OBJECT after [{name}]"
+        )));
+    };
+    let index = params
+        .get("_index")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let id = match params.get("_id") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    Ok((action, index, id))
+}
+
 /// The usual action line (`index`, `create` or `delete` with string `_index` / `_id`), read without
-/// building a JSON tree. Anything else is left to the general parser in [`parse_ops`], which also words the
-/// errors.
+/// building a JSON tree. Anything else is left to the general parser, [`parse_action`], which also words
+/// the errors.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ActionLine<'a> {
