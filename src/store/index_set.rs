@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::NaiveDate;
 use parking_lot::{Mutex, RwLock};
@@ -225,6 +226,9 @@ struct Committed {
 struct WriterSlot {
     state: Option<WriterState>,
     seq: u64,
+    /// Operations logged since the last commit, and when the first of them was.
+    uncommitted_ops: u64,
+    uncommitted_since: Option<Instant>,
 }
 
 impl IndexHandle {
@@ -268,6 +272,8 @@ impl IndexHandle {
             writer: Mutex::new(WriterSlot {
                 state: None,
                 seq: 0,
+                uncommitted_ops: 0,
+                uncommitted_since: None,
             }),
             committed: Mutex::new(Committed {
                 seq: 0,
@@ -385,6 +391,12 @@ impl IndexHandle {
         let r = f(state, &searcher);
         let append = self.translog.append(&mut state.log, seq);
         slot.seq = seq;
+        if let Ok(records) = append {
+            if records > 0 {
+                slot.uncommitted_ops += records;
+                slot.uncommitted_since.get_or_insert_with(Instant::now);
+            }
+        }
         if let Err(err) = append {
             // The operations are in the writer but not in the log: they will be committed, yet a crash
             // before that would lose them, so the request is not acknowledged (clients retry by `_id`).
@@ -404,6 +416,13 @@ impl IndexHandle {
     pub fn has_uncommitted_writes(&self) -> bool {
         let seq = self.writer.lock().seq;
         self.committed.lock().seq < seq
+    }
+
+    /// How long ago the first operation not yet committed was logged, and how many there are since.
+    pub fn uncommitted(&self) -> Option<(std::time::Duration, u64)> {
+        let slot = self.writer.lock();
+        slot.uncommitted_since
+            .map(|since| (since.elapsed(), slot.uncommitted_ops))
     }
 
     /// Commits every write so far (the refresher's call).
@@ -462,6 +481,8 @@ impl IndexHandle {
             }
         }
         committed.seq = target;
+        slot.uncommitted_ops = 0;
+        slot.uncommitted_since = None;
         Ok(())
     }
 

@@ -1,8 +1,13 @@
 //! When `_bulk` writes become searchable. A `_bulk` answers once its operations are in the translog;
-//! tantivy commits them (a "refresh") when the refresher thread next runs, at most [`REFRESH_INTERVAL`]
-//! later, or before answering when the request asks with `?refresh=true` or `?refresh=wait_for`, as in
-//! Elasticsearch. One commit a second instead of one per request means segments of a second's worth of
-//! documents, and far less merging.
+//! tantivy commits them (a "refresh") from the refresher thread, or before answering when the request asks
+//! with `?refresh=true` or `?refresh=wait_for`, as in Elasticsearch.
+//!
+//! The refresher looks at every index each [`TICK`] and commits one whose oldest uncommitted operation is
+//! [`REFRESH_INTERVAL`] old, or already [`QUICK_REFRESH`] old if fewer than [`QUICK_REFRESH_MAX_OPS`]
+//! operations wait ([`refresh_due`]). Under load that is one commit a second: segments of a second's
+//! worth of documents instead of one per request, and far less merging. A trickle of lines (a person
+//! watching a live tail) is searchable within a few hundred milliseconds, where small commits cost
+//! little.
 //!
 //! The thread holds only a weak reference to the store and stops when the store is dropped.
 
@@ -15,8 +20,20 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use super::error::EsError;
 use super::Inner;
 
-/// How often indices with uncommitted writes are committed.
-pub const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+/// The longest an acknowledged operation waits for its commit to start (plus one [`TICK`] at most).
+pub const REFRESH_INTERVAL: Duration = Duration::from_millis(900);
+/// How long a small amount of uncommitted operations waits.
+pub const QUICK_REFRESH: Duration = Duration::from_millis(200);
+/// Up to this many uncommitted operations, [`QUICK_REFRESH`] applies.
+pub const QUICK_REFRESH_MAX_OPS: u64 = 10_000;
+/// How often the refresher looks at the indices.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// Whether an index whose oldest uncommitted operation is `age` old, with `ops` operations waiting, is due
+/// a commit.
+pub fn refresh_due(age: Duration, ops: u64) -> bool {
+    age >= REFRESH_INTERVAL || (age >= QUICK_REFRESH && ops <= QUICK_REFRESH_MAX_OPS)
+}
 
 /// The `refresh` parameter of a write request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -50,20 +67,23 @@ impl Refresh {
     }
 }
 
-/// Starts the refresher: every [`REFRESH_INTERVAL`] it commits each index with uncommitted writes, until
-/// `stop` is signalled or disconnected, or the store is gone.
+/// Starts the refresher: every [`TICK`] it commits each index that is [`refresh_due`], until `stop` is
+/// signalled or disconnected, or the store is gone.
 pub(super) fn spawn(store: Weak<Inner>, stop: Receiver<()>) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("store-refresh".to_string())
         .spawn(move || loop {
-            if stop.recv_timeout(REFRESH_INTERVAL) != Err(RecvTimeoutError::Timeout) {
+            if stop.recv_timeout(TICK) != Err(RecvTimeoutError::Timeout) {
                 return;
             }
             let Some(inner) = store.upgrade() else {
                 return;
             };
             for index in inner.set.all() {
-                if index.has_uncommitted_writes() {
+                let due = index
+                    .uncommitted()
+                    .is_some_and(|(age, ops)| refresh_due(age, ops));
+                if due {
                     if let Err(err) = index.refresh() {
                         log::error!("store: refreshing index [{}]: {err}", index.name);
                     }
@@ -87,5 +107,14 @@ mod tests {
         );
         let err = Refresh::from_param(Some("soon")).err();
         assert!(err.is_some_and(|e| e.status == 400 && e.to_string().contains("[soon]")));
+    }
+
+    #[test]
+    fn a_trickle_is_refreshed_quickly_and_a_flood_once_a_second() {
+        let ms = Duration::from_millis;
+        assert!(!refresh_due(ms(50), 1));
+        assert!(refresh_due(ms(200), 1));
+        assert!(!refresh_due(ms(500), 50_000));
+        assert!(refresh_due(ms(900), 50_000));
     }
 }

@@ -51,6 +51,7 @@ pub enum LoggedOp<'a> {
 #[derive(Default)]
 pub struct LogBatch {
     bytes: Vec<u8>,
+    records: u64,
 }
 
 impl LogBatch {
@@ -79,6 +80,7 @@ impl LogBatch {
         self.bytes.extend_from_slice(source);
         let checksum = xxhash_rust::xxh3::xxh3_64(&self.bytes[start + 8..]) as u32;
         self.bytes[start + 4..start + 8].copy_from_slice(&checksum.to_le_bytes());
+        self.records += 1;
     }
 
     fn is_empty(&self) -> bool {
@@ -167,10 +169,10 @@ impl Translog {
         Ok((translog, Recovery { generations }))
     }
 
-    /// Appends `batch` as the records of write `seq`. Call with the writer lock held. On failure the
-    /// records stay in `batch` (their operations are in the writer, so they go out with the next append)
-    /// and nothing partial is left in the file.
-    pub fn append(&self, batch: &mut LogBatch, seq: u64) -> std::io::Result<()> {
+    /// Appends `batch` as the records of write `seq`; returns how many records that was. Call with the
+    /// writer lock held. On failure the records stay in `batch` (their operations are in the writer, so
+    /// they go out with the next append) and nothing partial is left in the file.
+    pub fn append(&self, batch: &mut LogBatch, seq: u64) -> std::io::Result<u64> {
         let mut cur = self.current.lock();
         if cur.torn {
             return Err(std::io::Error::other(
@@ -188,7 +190,7 @@ impl Translog {
             batch.bytes.clear();
         }
         cur.appended = cur.appended.max(seq);
-        Ok(())
+        Ok(std::mem::take(&mut batch.records))
     }
 
     /// Makes every append up to write `seq` durable.
