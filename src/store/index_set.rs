@@ -10,7 +10,7 @@
 //!   it); [`IndexHandle::commit_through`] commits tantivy once for every write up to the current `seq`
 //!   (group commit: bulks that wrote while another commit ran share the next one), naming the first
 //!   translog generation not in the commit in its payload, and reloads the reader before clearing
-//!   `pending`. The refresher calls it about once a second; `?refresh=` right away;
+//!   `pending`. The refresher calls it within a second of a write; `?refresh=` right away;
 //! - opening an index replays its translog from the generation its last commit names, then commits;
 //! - deleting an index removes it from the map first, then closes its writer, then removes the directory;
 //!   a write racing the delete sees `deleted` and retries on a fresh index.

@@ -1,7 +1,8 @@
 //! The translog of one index: every `_bulk` operation acknowledged since the last tantivy commit, so a
 //! `_bulk` can be answered once its operations are durable here instead of once tantivy has committed
-//! them. Tantivy commits (refreshes) then happen about once a second ([`super::refresher`]), which makes
-//! segments of a second's worth of documents instead of one per request, and far fewer merges. This is
+//! them. Under load, tantivy commits (refreshes) then happen about once a second ([`super::refresher`]),
+//! which makes segments of a second's worth of documents instead of one per request, and far fewer merges.
+//! This is
 //! Elasticsearch's contract: a 200 means durable; searchable after the next refresh (≤ 1 s), or at once
 //! with `?refresh=true|wait_for`.
 //!
