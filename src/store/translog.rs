@@ -2,9 +2,8 @@
 //! `_bulk` can be answered once its operations are durable here instead of once tantivy has committed
 //! them. Under load, tantivy commits (refreshes) then happen about once a second ([`super::refresher`]),
 //! which makes segments of a second's worth of documents instead of one per request, and far fewer merges.
-//! This is
-//! Elasticsearch's contract: a 200 means durable; searchable after the next refresh (≤ 1 s), or at once
-//! with `?refresh=true|wait_for`.
+//! This is Elasticsearch's contract: a 200 means durable; searchable after the next refresh (≤ 1 s), or at
+//! once with `?refresh=true|wait_for`.
 //!
 //! On disk: `INDEX_DIR/translog/GGGGGGGGGGGGGGGGGGGG.tlog`, one file per generation `G` (zero-padded
 //! decimal). A file starts with a header: the 16 bytes `logpipe-translog`, the format version (u32 LE,
