@@ -129,7 +129,12 @@ pub struct IdKey(u128);
 impl IdKey {
     /// The key of `id`.
     pub fn of(id: &str) -> IdKey {
-        IdKey(xxhash_rust::xxh3::xxh3_128(id.as_bytes()))
+        IdKey::of_bytes(id.as_bytes())
+    }
+
+    /// The key of an `_id` term's bytes.
+    fn of_bytes(id: &[u8]) -> IdKey {
+        IdKey(xxhash_rust::xxh3::xxh3_128(id))
     }
 }
 
@@ -187,7 +192,7 @@ impl IdFilter {
             let inv = seg.inverted_index(id_field)?;
             let mut stream = inv.terms().stream()?;
             while stream.advance() {
-                for p in Self::probes(IdKey(xxhash_rust::xxh3::xxh3_128(stream.key()))) {
+                for p in Self::probes(IdKey::of_bytes(stream.key())) {
                     let p = p & f.mask;
                     f.bits[(p / 64) as usize] |= 1 << (p % 64);
                 }
@@ -283,16 +288,13 @@ impl IndexHandle {
             deleted: AtomicBool::new(false),
         };
         if !recovery.generations.is_empty() {
-            let replayed = {
+            // The replay is one write; committing through it also deletes the replayed generations.
+            let (replayed, seq) = {
                 let mut slot = handle.writer.lock();
                 let state = handle.writer_state(&mut slot)?;
-                handle.replay(state, &recovery.generations)?
-            };
-            // Commit what was replayed (this also deletes the replayed generations).
-            let seq = {
-                let mut slot = handle.writer.lock();
+                let replayed = handle.replay(state, &recovery.generations)?;
                 slot.seq += 1;
-                slot.seq
+                (replayed, slot.seq)
             };
             handle
                 .commit_through(seq)
@@ -343,8 +345,9 @@ impl IndexHandle {
                         match source_to_document(&self.fields, id, source) {
                             Ok(doc) => {
                                 state.writer.add_document(doc)?;
-                                state.ids.insert(IdKey::of(id));
-                                state.pending.insert(IdKey::of(id), true);
+                                let key = IdKey::of(id);
+                                state.ids.insert(key);
+                                state.pending.insert(key, true);
                             }
                             // It was converted once before being logged; a build with other rules may
                             // refuse it now. Say so and go on with the rest.
@@ -389,18 +392,20 @@ impl IndexHandle {
         let seq = slot.seq + 1;
         let state = self.writer_state(&mut slot)?;
         let r = f(state, &searcher);
+        let wrote = state.log.records() > 0;
         let append = self.translog.append(&mut state.log, seq);
         slot.seq = seq;
-        if let Ok(records) = append {
-            if records > 0 {
-                slot.uncommitted_ops += records;
-                slot.uncommitted_since.get_or_insert_with(Instant::now);
-            }
+        // Whatever the append did, these operations are in the writer and wait for a commit.
+        if wrote {
+            slot.uncommitted_since.get_or_insert_with(Instant::now);
         }
-        if let Err(err) = append {
+        match append {
+            Ok(records) => slot.uncommitted_ops += records,
             // The operations are in the writer but not in the log: they will be committed, yet a crash
             // before that would lose them, so the request is not acknowledged (clients retry by `_id`).
-            return Err(EsError::internal(format!("translog append failed: {err}")));
+            Err(err) => {
+                return Err(EsError::internal(format!("translog append failed: {err}")));
+            }
         }
         Ok((r, slot.seq))
     }
@@ -412,13 +417,8 @@ impl IndexHandle {
             .map_err(|err| EsError::internal(format!("translog sync failed: {err}")))
     }
 
-    /// Whether writes happened since the last commit.
-    pub fn has_uncommitted_writes(&self) -> bool {
-        let seq = self.writer.lock().seq;
-        self.committed.lock().seq < seq
-    }
-
-    /// How long ago the first operation not yet committed was logged, and how many there are since.
+    /// How long ago the first operation not yet committed was written (`None`: there is none), and how
+    /// many have been logged since.
     pub fn uncommitted(&self) -> Option<(std::time::Duration, u64)> {
         let slot = self.writer.lock();
         slot.uncommitted_since

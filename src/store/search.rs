@@ -1155,7 +1155,7 @@ pub fn get_doc(set: &IndexSet, index: &str, id: &str) -> Result<(u16, Value), Es
         .get(index)
         .ok_or_else(|| EsError::index_not_found(index))?;
     // GET is realtime in ES: it sees acknowledged writes not yet refreshed. Refreshing first does that.
-    if h.has_uncommitted_writes() {
+    if h.uncommitted().is_some() {
         h.refresh()?;
     }
     let searcher = h.searcher();

@@ -83,6 +83,11 @@ impl LogBatch {
         self.records += 1;
     }
 
+    /// Records in the batch (not yet appended).
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
     fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
