@@ -132,7 +132,7 @@ fn generation_of(path: &Path) -> Option<u64> {
 
 impl Translog {
     /// Opens the translog under `index_dir`. Generations below `first_uncommitted` are in the tantivy
-    /// commit and are deleted; the others are returned for replay. Appends go to a new generation after
+    /// commit and are deleted, as are those holding no record; the others are returned for replay. Appends go to a new generation after
     /// every existing one (a file that may end in a torn record is never appended to).
     pub fn open(index_dir: &Path, first_uncommitted: u64) -> anyhow::Result<(Translog, Recovery)> {
         let dir = index_dir.join("translog");
@@ -147,7 +147,11 @@ impl Translog {
         found.sort();
         let mut generations = Vec::new();
         for (g, path) in &found {
-            if *g < first_uncommitted {
+            // A generation no longer than a header holds no record (a clean shutdown leaves one such; a
+            // crash while creating a file may leave it shorter): nothing to replay, so it goes too, and an
+            // index closed cleanly opens without replaying (which would open its writer).
+            let recordless = fs::metadata(path)?.len() <= HEADER_LEN as u64;
+            if *g < first_uncommitted || recordless {
                 fs::remove_file(path)?;
             } else {
                 generations.push(path.clone());
@@ -410,10 +414,20 @@ mod tests {
         );
         drop(log);
 
-        // Generations below the committed one are dropped.
-        let (_log, recovery) = Translog::open(dir.path(), next)?;
-        assert_eq!(recovery.generations.len(), 2);
+        // Generations below the committed one are dropped, and so are those without records: the empty
+        // one the last open started, and one cut short inside its header (a crash while creating it).
+        let short = dir.path().join("translog").join(file_name(next + 100));
+        fs::write(&short, &MAGIC[..10])?;
+        let (log, recovery) = Translog::open(dir.path(), next)?;
+        assert_eq!(recovery.generations.len(), 1);
         assert_eq!(ops_of(&recovery.generations[0]), ["index c {}"]);
+        assert!(!short.exists());
+        // A clean close: a commit through everything names the new, empty generation. The next open has
+        // nothing to replay.
+        let committed = log.roll()?;
+        drop(log);
+        let (_log, recovery) = Translog::open(dir.path(), committed)?;
+        assert!(recovery.generations.is_empty());
         Ok(())
     }
 
