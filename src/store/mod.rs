@@ -28,6 +28,7 @@ mod query;
 mod refresher;
 mod schema;
 mod search;
+mod timestamp_filter;
 mod translog;
 
 use std::path::{Path, PathBuf};

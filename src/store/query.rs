@@ -15,7 +15,7 @@ use tantivy::query::{
     QueryParser, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DateTime, Index, Term};
+use tantivy::{Index, Term};
 
 use super::date_math::parse_date_math;
 use super::error::EsError;
@@ -23,6 +23,7 @@ use super::schema::{
     resolve_field, tantivy_name, FieldRef, Fields, EVENT_ID, F_ATTRS, F_EVENT_ID, F_FOLDED, F_ID,
     F_MSG, F_TS,
 };
+use super::timestamp_filter::TimestampFilter;
 
 /// Builds tantivy queries for one index.
 pub struct QueryBuilder<'a> {
@@ -233,11 +234,7 @@ impl<'a> QueryBuilder<'a> {
             }
             FieldRef::Timestamp => {
                 let ms = self.date_value(v, false)?;
-                let t = Term::from_field_date(self.fields.ts, DateTime::from_timestamp_millis(ms));
-                Ok(Box::new(RangeQuery::new(
-                    Bound::Included(t.clone()),
-                    Bound::Included(t),
-                )))
+                Ok(Box::new(TimestampFilter::range(self.fields.ts, ms, ms)))
             }
             FieldRef::EventId => {
                 if scalar_str(v).is_none() {
@@ -444,19 +441,28 @@ impl<'a> QueryBuilder<'a> {
         };
         let (lo_t, hi_t) = match fref {
             FieldRef::Timestamp => {
-                // ES rounds up for gt and lte.
-                let mk = |v: Option<&Value>, round_up: bool| -> Result<Option<Term>, EsError> {
-                    v.map(|v| {
-                        self.date_value(v, round_up).map(|ms| {
-                            Term::from_field_date(
-                                self.fields.ts,
-                                DateTime::from_timestamp_millis(ms),
-                            )
-                        })
-                    })
-                    .transpose()
+                if lo.is_none() && hi.is_none() {
+                    return Ok(None);
+                }
+                // ES rounds up for gt and lte. The column holds milliseconds, so an open bound is the
+                // closed one a millisecond inside.
+                let lo_ms = match lo {
+                    Some(v) => self
+                        .date_value(v, !lo_incl)?
+                        .saturating_add(i64::from(!lo_incl)),
+                    None => i64::MIN,
                 };
-                (mk(lo, !lo_incl)?, mk(hi, hi_incl)?)
+                let hi_ms = match hi {
+                    Some(v) => self
+                        .date_value(v, hi_incl)?
+                        .saturating_sub(i64::from(!hi_incl)),
+                    None => i64::MAX,
+                };
+                return Ok(Some(Box::new(TimestampFilter::range(
+                    self.fields.ts,
+                    lo_ms,
+                    hi_ms,
+                ))));
             }
             FieldRef::Attr(path) => {
                 let numeric = |v: &Value| match v {
@@ -548,10 +554,24 @@ impl<'a> QueryBuilder<'a> {
             }
         }
         let must = self.clauses(m.get("must"))?;
-        let filter = self.clauses(m.get("filter"))?;
+        let mut filter = self.clauses(m.get("filter"))?;
+        // `@timestamp` ranges among the filters are applied segment by segment around the rest
+        // (`TimestampFilter`); `msm` below is computed as if they were still here.
+        let mut time_range: Option<TimestampFilter> = None;
+        let n_filter = filter.len();
+        filter.retain(|q| match q.downcast_ref::<TimestampFilter>() {
+            Some(range) if range.is_bare() => {
+                time_range = Some(match time_range.take() {
+                    Some(earlier) => earlier.intersect(range),
+                    None => range.clone(),
+                });
+                false
+            }
+            _ => true,
+        });
+        let has_required = !must.is_empty() || n_filter > 0;
         let should = self.clauses(m.get("should"))?;
         let must_not = self.clauses(m.get("must_not"))?;
-        let has_required = !must.is_empty() || !filter.is_empty();
         let n_should = should.len();
         let msm = match m.get("minimum_should_match") {
             Some(v) => parse_msm(v, n_should)?,
@@ -569,14 +589,21 @@ impl<'a> QueryBuilder<'a> {
                 .map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Q)),
         );
         let has_positive = !clauses.is_empty() || msm > 0;
+        if !has_positive && should.is_empty() && must_not.is_empty() {
+            if let Some(range) = time_range {
+                return Ok(Box::new(range));
+            }
+        }
         clauses.extend(should.into_iter().map(|q| (Occur::Should, q)));
         if !has_positive {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         clauses.extend(must_not.into_iter().map(|q| (Occur::MustNot, q)));
-        Ok(Box::new(BooleanQuery::with_minimum_required_clauses(
-            clauses, msm,
-        )))
+        let q = BooleanQuery::with_minimum_required_clauses(clauses, msm);
+        Ok(match time_range {
+            Some(range) => Box::new(range.restrict(Box::new(q))),
+            None => Box::new(q),
+        })
     }
 
     fn query_string(&self, body: &Value) -> Result<Q, EsError> {
