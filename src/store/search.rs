@@ -344,12 +344,21 @@ impl SegmentCollector for SortSegmentCollector {
         firsts.clear();
         firsts.resize(docs.len(), None);
         column.first_vals(docs, &mut firsts);
+        let mut cutoff = self.timestamp_cutoff();
         for (doc, date) in docs.iter().zip(&firsts) {
+            // Most documents lose on the time alone: compare nanoseconds, without building a sort value.
+            if let (Some((limit, desc)), Some(d)) = (cutoff, date) {
+                let ns = d.into_timestamp_nanos();
+                if (desc && ns < limit) || (!desc && ns > limit) {
+                    continue;
+                }
+            }
             let first = match date {
                 Some(d) => SortVal::Int(d.into_timestamp_millis()),
                 None => SortVal::Missing,
             };
             self.collect_with_first(*doc, 0.0, first);
+            cutoff = self.timestamp_cutoff();
         }
         self.block_dates = firsts;
     }
@@ -360,6 +369,17 @@ impl SegmentCollector for SortSegmentCollector {
 }
 
 impl SortSegmentCollector {
+    /// When the buffer is full and the first key is a time: the current worst kept time in nanoseconds
+    /// (the column's unit) and whether the order is descending. A document whose time is on the wrong
+    /// side of it cannot enter the top; one equal to it is decided by the other keys.
+    fn timestamp_cutoff(&self) -> Option<(i64, bool)> {
+        let spec = self.specs.first()?;
+        match self.threshold.as_ref()?.vals.first()? {
+            SortVal::Int(ms) => Some((ms.saturating_mul(1_000_000), spec.desc)),
+            _ => None,
+        }
+    }
+
     /// Collects `doc` whose first sort value is `first`.
     fn collect_with_first(&mut self, doc: DocId, score: Score, first: SortVal) {
         // Once the buffer is full, most documents lose on the first key alone: decide on it before reading
