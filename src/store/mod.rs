@@ -28,6 +28,7 @@ mod query;
 mod refresher;
 mod schema;
 mod search;
+mod time_histogram;
 mod timestamp_filter;
 mod translog;
 
