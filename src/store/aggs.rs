@@ -14,7 +14,9 @@ use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::intermediate_agg_result::IntermediateAggregationResults;
 use tantivy::aggregation::{AggregationLimitsGuard, DistributedAggregationCollector};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::block_collector::StampedSegmentCollector;
 
 use super::calendar_interval::{boundaries, months_per_bucket};
 use super::date_math::{format_millis, parse_date_math};
@@ -170,6 +172,21 @@ impl Collector for AggsCollector {
             },
             histograms,
         })
+    }
+}
+
+impl StampedSegmentCollector for AggsSegment {
+    fn wants_stamps(&self) -> bool {
+        !self.histograms.is_empty()
+    }
+
+    fn collect_stamped(&mut self, docs: &[DocId], stamps: &[Option<DateTime>]) {
+        if let Some(t) = &mut self.tantivy {
+            t.collect_block(docs);
+        }
+        for h in &mut self.histograms {
+            h.collect_stamps(stamps);
+        }
     }
 }
 
@@ -632,7 +649,7 @@ mod tests {
     use super::*;
     use crate::store::schema::{build_schema, Fields};
     use tantivy::query::AllQuery;
-    use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
+    use tantivy::{Index, IndexWriter, TantivyDocument};
 
     /// `@timestamp` histograms answered by `TimeHistogram` equal tantivy's answers to the same request
     /// (`keyed: false` sends it to tantivy), across segments, gaps, offsets and `min_doc_count`.

@@ -4,9 +4,24 @@
 //! at a time; this collector forwards whole blocks (`collect_block`), so the aggregation collector reads its
 //! fast fields block-wise and the top-hits collector can too. Scoring queries still get one call per document
 //! with its score. Invariant: every child sees exactly the documents the count counts, in order.
+//!
+//! Sorting by time and the time histogram both need each matching document's `@timestamp`: when a child
+//! says it does ([`StampedSegmentCollector::wants_stamps`]), the block's timestamps are read once here and
+//! handed to it with the block, instead of each child decoding the column again.
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::columnar::Column;
+use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader, COLLECT_BLOCK_BUFFER_LEN};
+
+use super::schema::F_TS;
+
+/// A segment collector that can take a block's `@timestamp`s read by its parent.
+pub trait StampedSegmentCollector: SegmentCollector {
+    /// Whether it reads every document's `@timestamp`.
+    fn wants_stamps(&self) -> bool;
+    /// Collects `docs`, whose `@timestamp`s (first value, or `None`) are `stamps`.
+    fn collect_stamped(&mut self, docs: &[DocId], stamps: &[Option<DateTime>]);
+}
 
 /// Count + optional top hits + optional aggregations.
 pub struct CountTopAggs<T, A> {
@@ -19,9 +34,18 @@ pub struct CountTopAggsSegment<T, A> {
     count: usize,
     top: Option<T>,
     aggs: Option<A>,
+    /// The `@timestamp` column, when a child wants stamps.
+    column: Option<Column<DateTime>>,
+    stamps: Vec<Option<DateTime>>,
 }
 
-impl<T: Collector, A: Collector> Collector for CountTopAggs<T, A> {
+impl<T, A> Collector for CountTopAggs<T, A>
+where
+    T: Collector,
+    A: Collector,
+    T::Child: StampedSegmentCollector,
+    A::Child: StampedSegmentCollector,
+{
     type Fruit = (usize, Option<T::Fruit>, Option<A::Fruit>);
     type Child = CountTopAggsSegment<T::Child, A::Child>;
 
@@ -30,18 +54,29 @@ impl<T: Collector, A: Collector> Collector for CountTopAggs<T, A> {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
+        let top = self
+            .top
+            .as_ref()
+            .map(|c| c.for_segment(segment, reader))
+            .transpose()?;
+        let aggs = self
+            .aggs
+            .as_ref()
+            .map(|c| c.for_segment(segment, reader))
+            .transpose()?;
+        let wanted = top.as_ref().is_some_and(|t| t.wants_stamps())
+            || aggs.as_ref().is_some_and(|a| a.wants_stamps());
+        let column = if wanted {
+            reader.fast_fields().column_opt::<DateTime>(F_TS)?
+        } else {
+            None
+        };
         Ok(CountTopAggsSegment {
             count: 0,
-            top: self
-                .top
-                .as_ref()
-                .map(|c| c.for_segment(segment, reader))
-                .transpose()?,
-            aggs: self
-                .aggs
-                .as_ref()
-                .map(|c| c.for_segment(segment, reader))
-                .transpose()?,
+            top,
+            aggs,
+            column,
+            stamps: vec![None; COLLECT_BLOCK_BUFFER_LEN],
         })
     }
 
@@ -74,7 +109,26 @@ impl<T: Collector, A: Collector> Collector for CountTopAggs<T, A> {
     }
 }
 
-impl<T: SegmentCollector, A: SegmentCollector> SegmentCollector for CountTopAggsSegment<T, A> {
+/// Hands a block to `child`, with its stamps when it wants them.
+fn feed<C: StampedSegmentCollector>(
+    child: &mut Option<C>,
+    docs: &[DocId],
+    stamps: &[Option<DateTime>],
+) {
+    if let Some(c) = child {
+        if c.wants_stamps() {
+            c.collect_stamped(docs, stamps);
+        } else {
+            c.collect_block(docs);
+        }
+    }
+}
+
+impl<T, A> SegmentCollector for CountTopAggsSegment<T, A>
+where
+    T: StampedSegmentCollector,
+    A: StampedSegmentCollector,
+{
     type Fruit = (usize, Option<T::Fruit>, Option<A::Fruit>);
 
     fn collect(&mut self, doc: DocId, score: Score) {
@@ -89,11 +143,21 @@ impl<T: SegmentCollector, A: SegmentCollector> SegmentCollector for CountTopAggs
 
     fn collect_block(&mut self, docs: &[DocId]) {
         self.count += docs.len();
-        if let Some(top) = &mut self.top {
-            top.collect_block(docs);
-        }
-        if let Some(aggs) = &mut self.aggs {
-            aggs.collect_block(docs);
+        let Some(column) = &self.column else {
+            if let Some(top) = &mut self.top {
+                top.collect_block(docs);
+            }
+            if let Some(aggs) = &mut self.aggs {
+                aggs.collect_block(docs);
+            }
+            return;
+        };
+        for chunk in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
+            let stamps = &mut self.stamps[..chunk.len()];
+            stamps.fill(None);
+            column.first_vals(chunk, stamps);
+            feed(&mut self.top, chunk, stamps);
+            feed(&mut self.aggs, chunk, stamps);
         }
     }
 

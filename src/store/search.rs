@@ -21,7 +21,7 @@ use tantivy::schema::Value as _;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
 
 use super::aggs::{finish_aggs, AggRequest};
-use super::block_collector::CountTopAggs;
+use super::block_collector::{CountTopAggs, StampedSegmentCollector};
 use super::date_math::{now_millis, parse_date};
 use super::error::EsError;
 use super::index_set::{IndexHandle, IndexSet};
@@ -344,8 +344,23 @@ impl SegmentCollector for SortSegmentCollector {
         firsts.clear();
         firsts.resize(docs.len(), None);
         column.first_vals(docs, &mut firsts);
+        self.collect_stamped(docs, &firsts);
+        self.block_dates = firsts;
+    }
+
+    fn harvest(mut self) -> Vec<Hit> {
+        self.harvest_hits()
+    }
+}
+
+impl StampedSegmentCollector for SortSegmentCollector {
+    fn wants_stamps(&self) -> bool {
+        matches!(self.readers.first(), Some(ValReader::Date(Some(_))))
+    }
+
+    fn collect_stamped(&mut self, docs: &[DocId], firsts: &[Option<tantivy::DateTime>]) {
         let mut cutoff = self.timestamp_cutoff();
-        for (doc, date) in docs.iter().zip(&firsts) {
+        for (doc, date) in docs.iter().zip(firsts) {
             // Most documents lose on the time alone: compare nanoseconds, without building a sort value.
             if let (Some((limit, desc)), Some(d)) = (cutoff, date) {
                 let ns = d.into_timestamp_nanos();
@@ -360,11 +375,6 @@ impl SegmentCollector for SortSegmentCollector {
             self.collect_with_first(*doc, 0.0, first);
             cutoff = self.timestamp_cutoff();
         }
-        self.block_dates = firsts;
-    }
-
-    fn harvest(mut self) -> Vec<Hit> {
-        self.harvest_hits()
     }
 }
 
