@@ -2,7 +2,7 @@
 //! `@timestamp` range + 1 m `date_histogram` + top 100 by time) N times over an existing store directory and
 //! print p50 / p99, for profiling one search shape (`perf record` around it) without reloading the index.
 //!
-//! `cargo run --release --example search_repeat -- DIR [N] [QUERY]`
+//! `cargo run --release --example search_repeat -- DIR [N] [QUERY] [FROM]` (FROM defaults to `now-24h`)
 
 use logpipe::store::Store;
 use serde_json::json;
@@ -12,11 +12,12 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let dir = args
         .next()
-        .ok_or_else(|| anyhow::anyhow!("usage: search_repeat DIR [N] [QUERY]"))?;
+        .ok_or_else(|| anyhow::anyhow!("usage: search_repeat DIR [N] [QUERY] [FROM]"))?;
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(50);
     let query = args
         .next()
         .unwrap_or_else(|| "timeout OR retry".to_string());
+    let from = args.next().unwrap_or_else(|| "now-24h".to_string());
     let store = Store::open(std::path::Path::new(&dir))?;
     let body = json!({
         "size": 100,
@@ -24,7 +25,7 @@ fn main() -> anyhow::Result<()> {
         "track_total_hits": true,
         "query": {"bool": {
             "must": [{"query_string": {"query": query, "default_field": "message"}}],
-            "filter": [{"range": {"@timestamp": {"gte": "now-24h", "lte": "now"}}}]
+            "filter": [{"range": {"@timestamp": {"gte": from, "lte": "now"}}}]
         }},
         "aggs": {"histogram": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1m"}}}
     });
