@@ -10,6 +10,11 @@ use logpipe::store::{Refresh, Store};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+#[path = "support/discover_search.rs"]
+mod discover_search;
+
+use discover_search::discover_search;
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -84,16 +89,7 @@ fn main() {
     println!("| search over {docs} docs | p50 | p99 | hits |");
     println!("|---|---|---|---|");
     for (name, query, from) in searches {
-        let body = json!({
-            "size": 100,
-            "sort": [{"@timestamp": "desc"}],
-            "track_total_hits": true,
-            "query": {"bool": {
-                "must": [{"query_string": {"query": query, "default_field": "message"}}],
-                "filter": [{"range": {"@timestamp": {"gte": from, "lte": "now"}}}]
-            }},
-            "aggs": {"histogram": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1m"}}}
-        });
+        let body = discover_search(query, from);
         let mut times = Vec::new();
         let mut hits = 0;
         // Two untimed warm-up runs per kind (as Rally's warm-up iterations): the first run of a query shape

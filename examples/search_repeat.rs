@@ -5,8 +5,12 @@
 //! `cargo run --release --example search_repeat -- DIR [N] [QUERY] [FROM]` (FROM defaults to `now-24h`)
 
 use logpipe::store::Store;
-use serde_json::json;
 use std::time::Instant;
+
+#[path = "../benches/support/discover_search.rs"]
+mod discover_search;
+
+use discover_search::discover_search;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -19,16 +23,7 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "timeout OR retry".to_string());
     let from = args.next().unwrap_or_else(|| "now-24h".to_string());
     let store = Store::open(std::path::Path::new(&dir))?;
-    let body = json!({
-        "size": 100,
-        "sort": [{"@timestamp": "desc"}],
-        "track_total_hits": true,
-        "query": {"bool": {
-            "must": [{"query_string": {"query": query, "default_field": "message"}}],
-            "filter": [{"range": {"@timestamp": {"gte": from, "lte": "now"}}}]
-        }},
-        "aggs": {"histogram": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1m"}}}
-    });
+    let body = discover_search(&query, &from);
     let mut times = Vec::with_capacity(n);
     let mut hits = 0;
     let search = || {
