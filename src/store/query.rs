@@ -591,7 +591,8 @@ impl<'a> QueryBuilder<'a> {
         let has_positive = !clauses.is_empty() || msm > 0;
         if !has_positive && should.is_empty() && must_not.is_empty() {
             if let Some(range) = time_range {
-                return Ok(Box::new(range));
+                // Only filters: every match scores 0, as in ES.
+                return Ok(Box::new(range.scoring(0.0)));
             }
         }
         clauses.extend(should.into_iter().map(|q| (Occur::Should, q)));

@@ -39,6 +39,8 @@ pub struct TimestampFilter {
     ts: tantivy::schema::Field,
     lo_ms: i64,
     hi_ms: i64,
+    /// Score of every match without a query of its own.
+    bare_score: Score,
 }
 
 impl Clone for TimestampFilter {
@@ -48,6 +50,7 @@ impl Clone for TimestampFilter {
             ts: self.ts,
             lo_ms: self.lo_ms,
             hi_ms: self.hi_ms,
+            bare_score: self.bare_score,
         }
     }
 }
@@ -60,6 +63,15 @@ impl TimestampFilter {
             ts,
             lo_ms,
             hi_ms,
+            bare_score: 1.0,
+        }
+    }
+
+    /// The same, each match scoring `score` (ES's `range` query scores 1.0, a `bool` with only filters 0.0).
+    pub fn scoring(self, score: Score) -> TimestampFilter {
+        TimestampFilter {
+            bare_score: score,
+            ..self
         }
     }
 
@@ -120,6 +132,7 @@ impl Query for TimestampFilter {
             },
             lo: date(self.lo_ms),
             hi: date(self.hi_ms),
+            bare_score: self.bare_score,
         }))
     }
 
@@ -140,6 +153,7 @@ struct TimestampFilterWeight {
     range: Option<Box<dyn Weight>>,
     lo: DateTime,
     hi: DateTime,
+    bare_score: Score,
 }
 
 /// How one segment is filtered.
@@ -186,7 +200,10 @@ impl TimestampFilterWeight {
     ) -> tantivy::Result<Box<dyn Scorer>> {
         match &self.inner {
             Some(w) => w.scorer(reader, boost),
-            None => Ok(Box::new(AllScorer::new(reader.max_doc()))),
+            None => Ok(Box::new(ConstScored(
+                Box::new(AllScorer::new(reader.max_doc())),
+                boost * self.bare_score,
+            ))),
         }
     }
 }
@@ -209,8 +226,8 @@ impl Weight for TimestampFilterWeight {
                 };
                 match &self.inner {
                     Some(w) => intersect_scorers(vec![w.scorer(reader, boost)?, range]),
-                    // Alone, the range scores as ES's `range` query: a constant 1.0.
-                    None => Box::new(ConstScored(range, boost)),
+                    // Alone, every match scores the same.
+                    None => Box::new(ConstScored(range, boost * self.bare_score)),
                 }
             }
         })
@@ -443,6 +460,10 @@ mod tests {
             let top = searcher.search(&range, &TopDocs::with_limit(5000))?;
             assert_eq!(top.len(), all, "[{lo}, {hi}] scored");
             assert!(top.iter().all(|(score, _)| *score == 1.0));
+            // As a `bool` with only this filter: every match scores 0.
+            let zero = searcher.search(&range.clone().scoring(0.0), &TopDocs::with_limit(5000))?;
+            assert_eq!(zero.len(), all);
+            assert!(zero.iter().all(|(score, _)| *score == 0.0));
             let filtered = range.clone().restrict(even());
             assert_eq!(
                 searcher.search(&filtered, &Count)?,
