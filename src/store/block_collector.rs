@@ -15,6 +15,51 @@ use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader, COLLECT_BLO
 
 use super::schema::F_TS;
 
+/// Reads the `@timestamp`s of blocks of documents: each document's first value, `None` where it has none.
+/// The one place the column is read a block at a time (filter, sort, histogram).
+pub struct StampReader {
+    column: Column<DateTime>,
+    stamps: [Option<DateTime>; COLLECT_BLOCK_BUFFER_LEN],
+}
+
+impl StampReader {
+    /// A reader of `column`.
+    pub fn new(column: Column<DateTime>) -> StampReader {
+        StampReader {
+            column,
+            stamps: [None; COLLECT_BLOCK_BUFFER_LEN],
+        }
+    }
+
+    /// A reader of the segment's `@timestamp` column, if it has one.
+    pub fn open(reader: &SegmentReader) -> tantivy::Result<Option<StampReader>> {
+        Ok(reader
+            .fast_fields()
+            .column_opt::<DateTime>(F_TS)?
+            .map(StampReader::new))
+    }
+
+    /// The column.
+    pub fn column(&self) -> &Column<DateTime> {
+        &self.column
+    }
+
+    /// Calls `f` with each run of at most [`COLLECT_BLOCK_BUFFER_LEN`] of `docs` and their timestamps.
+    pub fn for_each_chunk(
+        &mut self,
+        docs: &[DocId],
+        mut f: impl FnMut(&[DocId], &[Option<DateTime>]),
+    ) {
+        for chunk in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
+            let stamps = &mut self.stamps[..chunk.len()];
+            // `first_vals` leaves the slots of an empty column untouched.
+            stamps.fill(None);
+            self.column.first_vals(chunk, stamps);
+            f(chunk, stamps);
+        }
+    }
+}
+
 /// A segment collector that can take a block's `@timestamp`s read by its parent.
 pub trait StampedSegmentCollector: SegmentCollector {
     /// Whether it reads every document's `@timestamp`.
@@ -34,9 +79,8 @@ pub struct CountTopAggsSegment<T, A> {
     count: usize,
     top: Option<T>,
     aggs: Option<A>,
-    /// The `@timestamp` column, when a child wants stamps.
-    column: Option<Column<DateTime>>,
-    stamps: Vec<Option<DateTime>>,
+    /// The `@timestamp` reader, when a child wants stamps.
+    stamps: Option<StampReader>,
 }
 
 impl<T, A> Collector for CountTopAggs<T, A>
@@ -66,8 +110,8 @@ where
             .transpose()?;
         let wanted = top.as_ref().is_some_and(|t| t.wants_stamps())
             || aggs.as_ref().is_some_and(|a| a.wants_stamps());
-        let column = if wanted {
-            reader.fast_fields().column_opt::<DateTime>(F_TS)?
+        let stamps = if wanted {
+            StampReader::open(reader)?
         } else {
             None
         };
@@ -75,8 +119,7 @@ where
             count: 0,
             top,
             aggs,
-            column,
-            stamps: vec![None; COLLECT_BLOCK_BUFFER_LEN],
+            stamps,
         })
     }
 
@@ -143,7 +186,7 @@ where
 
     fn collect_block(&mut self, docs: &[DocId]) {
         self.count += docs.len();
-        let Some(column) = &self.column else {
+        let Some(reader) = &mut self.stamps else {
             if let Some(top) = &mut self.top {
                 top.collect_block(docs);
             }
@@ -152,13 +195,11 @@ where
             }
             return;
         };
-        for chunk in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
-            let stamps = &mut self.stamps[..chunk.len()];
-            stamps.fill(None);
-            column.first_vals(chunk, stamps);
-            feed(&mut self.top, chunk, stamps);
-            feed(&mut self.aggs, chunk, stamps);
-        }
+        let (top, aggs) = (&mut self.top, &mut self.aggs);
+        reader.for_each_chunk(docs, |chunk, stamps| {
+            feed(top, chunk, stamps);
+            feed(aggs, chunk, stamps);
+        });
     }
 
     fn harvest(self) -> Self::Fruit {

@@ -208,8 +208,6 @@ struct SortSegmentCollector {
     buf: Vec<Hit>,
     threshold: Option<Hit>,
     scratch: String,
-    /// Reused buffer of one block's `@timestamp` values (`collect_block`).
-    block_dates: Vec<Option<tantivy::DateTime>>,
 }
 
 impl Collector for SortCollector {
@@ -270,7 +268,6 @@ impl Collector for SortCollector {
             buf: Vec::new(),
             threshold: None,
             scratch: String::new(),
-            block_dates: Vec::new(),
         })
     }
 
@@ -330,22 +327,6 @@ impl SegmentCollector for SortSegmentCollector {
     fn collect(&mut self, doc: DocId, score: Score) {
         let first = self.value(0, doc, score);
         self.collect_with_first(doc, score, first);
-    }
-
-    /// Without scores: when the first key is `@timestamp`, its values are read for the whole block at once.
-    fn collect_block(&mut self, docs: &[DocId]) {
-        let ValReader::Date(Some(column)) = &self.readers[0] else {
-            for doc in docs {
-                self.collect(*doc, 0.0);
-            }
-            return;
-        };
-        let mut firsts = std::mem::take(&mut self.block_dates);
-        firsts.clear();
-        firsts.resize(docs.len(), None);
-        column.first_vals(docs, &mut firsts);
-        self.collect_stamped(docs, &firsts);
-        self.block_dates = firsts;
     }
 
     fn harvest(mut self) -> Vec<Hit> {

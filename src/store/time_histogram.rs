@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 use fastdivide::DividerU64;
 use serde_json::{json, Map, Value};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
-use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader, COLLECT_BLOCK_BUFFER_LEN};
+use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::block_collector::StampReader;
 use super::date_math::format_millis;
 use super::error::EsError;
 use super::schema::{tantivy_name, F_TS};
@@ -150,8 +150,8 @@ impl Collector for TimeHistogram {
         _: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
-        let column = reader.fast_fields().column_opt::<DateTime>(F_TS)?;
-        let (base, dense) = match &column {
+        let stamps = StampReader::open(reader)?;
+        let (base, dense) = match stamps.as_ref().map(StampReader::column) {
             Some(c) if c.values.num_vals() > 0 => {
                 let lo = self.bucket(c.min_value().into_timestamp_millis());
                 let hi = self.bucket(c.max_value().into_timestamp_millis());
@@ -165,7 +165,7 @@ impl Collector for TimeHistogram {
         };
         Ok(TimeHistogramSegment {
             hist: self.clone(),
-            column,
+            stamps,
             base,
             base_ns: self.bucket_start(base).saturating_mul(1_000_000),
             interval_ns: DividerU64::divide_by(
@@ -173,7 +173,6 @@ impl Collector for TimeHistogram {
             ),
             dense,
             sparse: Counts::new(),
-            stamps: vec![None; COLLECT_BLOCK_BUFFER_LEN],
         })
     }
 
@@ -193,7 +192,7 @@ impl Collector for TimeHistogram {
 /// One segment's counts.
 pub struct TimeHistogramSegment {
     hist: TimeHistogram,
-    column: Option<Column<DateTime>>,
+    stamps: Option<StampReader>,
     /// Bucket index of `dense[0]`.
     base: i64,
     /// Start of that bucket in nanoseconds (the column's unit; every value of the segment is at or after
@@ -203,7 +202,6 @@ pub struct TimeHistogramSegment {
     /// Counts by bucket index − `base`, when the segment's span allows; else `sparse`.
     dense: Vec<u64>,
     sparse: Counts,
-    stamps: Vec<Option<DateTime>>,
 }
 
 impl TimeHistogramSegment {
@@ -234,24 +232,17 @@ impl SegmentCollector for TimeHistogramSegment {
     type Fruit = Counts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        if let Some(ts) = self.column.as_ref().and_then(|c| c.first(doc)) {
+        if let Some(ts) = self.stamps.as_ref().and_then(|r| r.column().first(doc)) {
             self.add(ts);
         }
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        let Some(column) = self.column.take() else {
+        let Some(mut reader) = self.stamps.take() else {
             return;
         };
-        let mut stamps = std::mem::take(&mut self.stamps);
-        for chunk in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
-            let stamps = &mut stamps[..chunk.len()];
-            stamps.fill(None);
-            column.first_vals(chunk, stamps);
-            self.collect_stamps(stamps);
-        }
-        self.stamps = stamps;
-        self.column = Some(column);
+        reader.for_each_chunk(docs, |_, stamps| self.collect_stamps(stamps));
+        self.stamps = Some(reader);
     }
 
     fn harvest(self) -> Counts {

@@ -26,6 +26,7 @@ use tantivy::{
     DateTime, DocId, DocSet, Score, SegmentReader, Term, COLLECT_BLOCK_BUFFER_LEN, TERMINATED,
 };
 
+use super::block_collector::StampReader;
 use super::schema::F_TS;
 
 /// Share of a segment's time span covered by the range from which its documents are checked one by one
@@ -208,9 +209,15 @@ impl TimestampFilterWeight {
     }
 }
 
-impl Weight for TimestampFilterWeight {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(match self.plan(reader)? {
+impl TimestampFilterWeight {
+    /// The scorer of one segment, filtered as `plan` says.
+    fn planned_scorer(
+        &self,
+        plan: Plan,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(match plan {
             Plan::Skip => Box::new(EmptyScorer),
             Plan::Unfiltered => self.inner_scorer(reader, boost)?,
             Plan::Check(column) => Box::new(CheckedScorer::new(
@@ -232,6 +239,12 @@ impl Weight for TimestampFilterWeight {
             }
         })
     }
+}
+
+impl Weight for TimestampFilterWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        self.planned_scorer(self.plan(reader)?, reader, boost)
+    }
 
     /// Without scores (counting, sorting by a field, aggregating): the query's blocks of matches, as its
     /// own weight produces them (tantivy's specialised unions stay in use), each filtered on timestamps read
@@ -241,11 +254,10 @@ impl Weight for TimestampFilterWeight {
         reader: &SegmentReader,
         callback: &mut dyn FnMut(&[DocId]),
     ) -> tantivy::Result<()> {
-        let plan = self.plan(reader)?;
-        let column = match plan {
+        let column = match self.plan(reader)? {
             Plan::Skip => return Ok(()),
             Plan::Intersect => {
-                let mut scorer = self.scorer(reader, 1.0)?;
+                let mut scorer = self.planned_scorer(Plan::Intersect, reader, 1.0)?;
                 for_each_block(scorer.as_mut(), callback);
                 return Ok(());
             }
@@ -261,25 +273,22 @@ impl Weight for TimestampFilterWeight {
                 }
             };
         };
-        let mut stamps = [None; COLLECT_BLOCK_BUFFER_LEN];
+        let mut stamps = StampReader::new(column);
         let mut kept: Vec<DocId> = Vec::with_capacity(COLLECT_BLOCK_BUFFER_LEN);
         let mut filter = |docs: &[DocId]| {
-            for chunk in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
-                let stamps = &mut stamps[..chunk.len()];
-                stamps.fill(None);
-                column.first_vals(chunk, stamps);
+            stamps.for_each_chunk(docs, |chunk, stamps| {
                 kept.clear();
                 kept.extend(
                     chunk
                         .iter()
-                        .zip(stamps.iter())
-                        .filter(|(_, ts)| ts.is_some_and(|ts| self.lo <= ts && ts <= self.hi))
+                        .zip(stamps)
+                        .filter(|(_, ts)| within(**ts, self.lo, self.hi))
                         .map(|(doc, _)| *doc),
                 );
                 if !kept.is_empty() {
                     callback(&kept);
                 }
-            }
+            });
         };
         match &self.inner {
             Some(w) => w.for_each_no_score(reader, &mut filter)?,
@@ -297,6 +306,11 @@ impl Weight for TimestampFilterWeight {
         }
         Ok(Explanation::new("@timestamp range filter", scorer.score()))
     }
+}
+
+/// Whether a document with timestamp `ts` (none: not) lies in `[lo, hi]`.
+fn within(ts: Option<DateTime>, lo: DateTime, hi: DateTime) -> bool {
+    ts.is_some_and(|ts| lo <= ts && ts <= hi)
 }
 
 /// Hands `docset`'s documents to `callback` a block at a time.
@@ -360,9 +374,7 @@ impl CheckedScorer {
     }
 
     fn keeps(&self, doc: DocId) -> bool {
-        self.column
-            .first(doc)
-            .is_some_and(|ts| self.lo <= ts && ts <= self.hi)
+        within(self.column.first(doc), self.lo, self.hi)
     }
 
     /// Moves `inner` forward to its first document this filter keeps (or the end).
