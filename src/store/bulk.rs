@@ -15,13 +15,14 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use serde_json::Value;
-use tantivy::{TantivyDocument, Term};
+use tantivy::Term;
 
 use super::bulk_response::{BulkItem, BulkResponse, ItemOutcome as Outcome};
 use super::error::EsError;
 use super::index_set::{IdKey, IndexHandle, IndexSet};
+use super::log_document::LogDocument;
 use super::refresher::Refresh;
-use super::schema::{source_to_document, Fields};
+use super::schema::Fields;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Action {
@@ -214,7 +215,7 @@ impl ActionLine<'_> {
 struct Prepared {
     id: String,
     explicit_id: bool,
-    doc: Option<TantivyDocument>,
+    doc: Option<LogDocument>,
 }
 
 /// Executes a `_bulk` body; returns the ES response (`took`, `errors`, `items`).
@@ -467,7 +468,7 @@ fn prepare(
         };
         let doc = match op.source {
             None => None,
-            Some(src) => match source_to_document(fields, &id, src) {
+            Some(src) => match LogDocument::from_source(fields, &id, src) {
                 Ok(doc) => Some(doc),
                 Err(error) => {
                     outcomes[i] = Some(Outcome::Err {

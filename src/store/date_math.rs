@@ -67,15 +67,6 @@ pub fn parse_date(s: &str) -> Option<i64> {
     None
 }
 
-/// Parses a JSON date value: a string date or a number of epoch millis.
-pub fn parse_json_date(v: &serde_json::Value) -> Option<i64> {
-    match v {
-        serde_json::Value::String(s) => parse_date(s),
-        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        _ => None,
-    }
-}
-
 /// Formats epoch millis as ES does: `2026-11-22T04:00:00.000Z`.
 pub fn format_millis(ms: i64) -> String {
     match Utc.timestamp_millis_opt(ms).single() {

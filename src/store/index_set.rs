@@ -30,12 +30,12 @@ use chrono::NaiveDate;
 use parking_lot::{Mutex, RwLock};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{
-    DocSet, Executor, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
-    Term, TERMINATED,
+    DocSet, Executor, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, TERMINATED,
 };
 
 use super::error::EsError;
-use super::schema::{build_schema, source_to_document, Fields};
+use super::log_document::LogDocument;
+use super::schema::{build_schema, Fields};
 use super::translog::{GenerationContents, LogBatch, LoggedOp, Translog};
 use crate::tail::checkpoint::write_atomically;
 
@@ -45,11 +45,13 @@ pub const FORMAT_FILE: &str = "logpipe-store-format";
 /// The on-disk format this build writes. Format 1 (no tag file) had FST term dictionaries; format 2 has
 /// tantivy's SSTable term dictionaries, which are cheaper to build and merge for the unique per-document
 /// terms (`_id`) that log indices carry; format 3 adds the translog (`translog/`), which a build reading
-/// format 2 would ignore, losing what it holds.
-pub const FORMAT_VERSION: u32 = 3;
+/// format 2 would ignore, losing what it holds; format 4 indices are created with `_source` as a stored
+/// text field instead of bytes, which a build reading format 3 would not find.
+pub const FORMAT_VERSION: u32 = 4;
 
-/// Formats this build opens. A format-2 index is tagged 3 when opened, before its translog is created.
-const READABLE_FORMATS: [u32; 2] = [2, 3];
+/// Formats this build opens. An older index is tagged 4 when opened, before its translog is created; it
+/// keeps its bytes `_source`, which this build reads and writes as well.
+const READABLE_FORMATS: [u32; 3] = [2, 3, 4];
 
 /// Contents of [`FORMAT_FILE`].
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -110,7 +112,7 @@ const WRITER_BUDGET: usize = 128 * 1024 * 1024;
 /// Writer-side state of one index, behind the writer mutex.
 pub struct WriterState {
     /// The tantivy writer.
-    pub writer: IndexWriter<TantivyDocument>,
+    pub writer: IndexWriter<LogDocument>,
     /// `_id` (as its [`IdKey`]) → exists, for ids touched since the last commit.
     pub pending: HashMap<IdKey, bool, rustc_hash::FxBuildHasher>,
     /// Bloom filter over every `_id` ever added (committed or not): a miss means "new id" without
@@ -342,7 +344,7 @@ impl IndexHandle {
                         state
                             .writer
                             .delete_term(Term::from_field_text(self.fields.id, id));
-                        match source_to_document(&self.fields, id, source) {
+                        match LogDocument::from_source(&self.fields, id, source) {
                             Ok(doc) => {
                                 state.writer.add_document(doc)?;
                                 let key = IdKey::of(id);
@@ -823,10 +825,62 @@ mod tests {
         std::fs::write(&tag, format_tag())?;
         assert!(IndexSet::open(dir.path())?.get("app").is_some());
 
-        // Format 2 is format 3 without a translog: opened, and tagged 3 before the translog appears.
+        // Format 2 is format 3 without a translog: opened, and tagged before the translog appears.
         std::fs::write(&tag, br#"{"format_version":2}"#)?;
         assert!(IndexSet::open(dir.path())?.get("app").is_some());
-        assert_eq!(read_format(&dir.path().join("app"))?, 3);
+        assert_eq!(read_format(&dir.path().join("app"))?, FORMAT_VERSION);
+        Ok(())
+    }
+
+    #[test]
+    fn an_index_with_a_bytes_source_keeps_working() -> anyhow::Result<()> {
+        use crate::store::{Refresh, Store};
+        let es = |e: EsError| anyhow::anyhow!("{}", e.reason);
+        // A format-3 index: `_source` is a bytes field, and holds one document.
+        let dir = tempfile::tempdir()?;
+        let index_dir = dir.path().join("app");
+        std::fs::create_dir_all(&index_dir)?;
+        std::fs::write(index_dir.join(FORMAT_FILE), br#"{"format_version":3}"#)?;
+        let mut older = tantivy::schema::Schema::builder();
+        for (_, entry) in build_schema().fields() {
+            if entry.name() == super::super::schema::F_SOURCE {
+                older.add_bytes_field(entry.name(), tantivy::schema::STORED);
+            } else {
+                older.add_field(entry.clone());
+            }
+        }
+        let schema = older.build();
+        let fields = Fields::from_schema(&schema)?;
+        assert!(!fields.source_is_text);
+        let index = Index::create_in_dir(&index_dir, schema)?;
+        let mut writer: IndexWriter<LogDocument> = index.writer_with_num_threads(1, 15_000_000)?;
+        let old = LogDocument::from_source(&fields, "old", br#"{"message":"written before"}"#)
+            .map_err(es)?;
+        writer.add_document(old)?;
+        writer.commit()?;
+        drop(writer);
+        drop(index);
+
+        let store = Store::open(dir.path())?;
+        let body = b"{\"index\":{\"_id\":\"new\"}}\n{\"message\":\"written after\"}\n";
+        let response = store.bulk(body, Some("app"), Refresh::True).map_err(es)?;
+        assert!(!response.errors());
+        let found = store
+            .search(Some("app"), &serde_json::json!({}))
+            .map_err(es)?;
+        let mut sources: Vec<String> = found["hits"]["hits"]
+            .as_array()
+            .map(|hits| hits.iter().map(|h| h["_source"].to_string()).collect())
+            .unwrap_or_default();
+        sources.sort();
+        assert_eq!(
+            sources,
+            [
+                r#"{"message":"written after"}"#,
+                r#"{"message":"written before"}"#
+            ]
+        );
+        store.close();
         Ok(())
     }
 }

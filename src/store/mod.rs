@@ -6,7 +6,7 @@
 //! via [`Store::search`] / [`Store::count`]. [`serve`] puts the HTTP API in front of it; [`run`] is
 //! `logpipe store`: open, serve, apply retention, wait for SIGTERM/SIGINT, commit and exit.
 //!
-//! Module map: `schema` (mapping, doc conversion), `index_set` (indices on disk, writers, group commit,
+//! Module map: `schema` (mapping), `log_document` (`_source` → the document tantivy indexes), `index_set` (indices on disk, writers, group commit,
 //! wildcards, retention), `translog` (write-ahead log per index), `refresher` (`?refresh=`, the periodic
 //! commit), `bulk` (+ `bulk_response`), `query` (DSL → tantivy), `search` (hits, sort, paging, highlight,
 //! `_source`), `aggs`, `date_math`, `http` (routing, headers, error bodies), `error`.
@@ -24,6 +24,7 @@ mod date_math;
 mod error;
 mod http;
 mod index_set;
+mod log_document;
 mod query;
 mod refresher;
 mod schema;

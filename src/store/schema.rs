@@ -1,4 +1,5 @@
-//! The mapping: how an ES document becomes a tantivy document, and how ES field names map to tantivy fields.
+//! The mapping: the fields every index has, and how ES field names map to tantivy fields (the conversion of
+//! a document is `log_document.rs`).
 //!
 //! Every index has the same fixed schema:
 //! - `_id`: raw keyword, indexed and stored (the ES document id; replace = delete-by-term + add);
@@ -10,7 +11,8 @@
 //! - `attrs`: a JSON field holding every other field of the document, raw-tokenized (keyword semantics) and
 //!   fast, with dots expanded so that `{"host":{"name":"h1"}}` and `{"host.name":"h1"}` index identically;
 //!   numbers stay numbers;
-//! - `_source`: the original JSON bytes, stored only, returned verbatim;
+//! - `_source`: the original JSON text, stored only, returned verbatim (a bytes field in indices written
+//!   before format 4);
 //! - `event_id`: the string `event.id`, fast only (sorting, aggregations, `exists`);
 //! - `_folded`: raw keyword, indexed only: the term `event.id` on documents whose `event.id` is their `_id`.
 //!
@@ -23,15 +25,10 @@
 //! ES field `x.y` (other than the three above) is tantivy path `attrs.x.y`; a trailing `.keyword` is dropped
 //! so that queries written for dynamic ES mappings still work.
 
-use serde_json::{Map, Value};
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, Schema,
+    DateOptions, DateTimePrecision, Field, FieldType, IndexRecordOption, JsonObjectOptions, Schema,
     TextFieldIndexing, TextOptions, STORED, STRING,
 };
-use tantivy::{DateTime, TantivyDocument};
-
-use super::date_math::parse_json_date;
-use super::error::EsError;
 
 /// Tantivy field holding the ES `_id`.
 pub const F_ID: &str = "_id";
@@ -63,6 +60,8 @@ pub struct Fields {
     pub attrs: Field,
     /// Stored source.
     pub source: Field,
+    /// Whether `_source` is a text field (format 4) rather than a bytes field (older indices).
+    pub source_is_text: bool,
     /// `event.id` column.
     pub event_id: Field,
     /// Marks documents whose `event.id` is their `_id`.
@@ -98,7 +97,7 @@ pub fn build_schema() -> Schema {
             .set_fast(Some("raw"))
             .set_expand_dots_enabled(),
     );
-    b.add_bytes_field(F_SOURCE, STORED);
+    b.add_text_field(F_SOURCE, STORED);
     b.add_text_field(F_EVENT_ID, TextOptions::default().set_fast(Some("raw")));
     b.add_text_field(F_FOLDED, STRING);
     b.build()
@@ -107,12 +106,17 @@ pub fn build_schema() -> Schema {
 impl Fields {
     /// Looks the fields up in `schema`.
     pub fn from_schema(schema: &Schema) -> anyhow::Result<Fields> {
+        let source = schema.get_field(F_SOURCE)?;
         Ok(Fields {
             id: schema.get_field(F_ID)?,
             ts: schema.get_field(F_TS)?,
             message: schema.get_field(F_MSG)?,
             attrs: schema.get_field(F_ATTRS)?,
-            source: schema.get_field(F_SOURCE)?,
+            source,
+            source_is_text: matches!(
+                schema.get_field_entry(source).field_type(),
+                FieldType::Str(_)
+            ),
             event_id: schema.get_field(F_EVENT_ID)?,
             folded: schema.get_field(F_FOLDED)?,
         })
@@ -158,106 +162,6 @@ pub fn tantivy_name(name: &str) -> String {
     }
 }
 
-/// The string `event.id` of `obj` (nested `{"event":{"id":..}}` or dotted `"event.id"`) and whether it was
-/// removed from `obj` for being equal to `id`.
-fn take_event_id(obj: &mut Map<String, Value>, id: &str) -> Option<(String, bool)> {
-    if let Some(v) = obj.get(EVENT_ID).and_then(Value::as_str) {
-        let v = v.to_string();
-        let folded = v == id;
-        if folded {
-            obj.remove(EVENT_ID);
-        }
-        return Some((v, folded));
-    }
-    let Some(Value::Object(event)) = obj.get_mut("event") else {
-        return None;
-    };
-    let v = event.get("id").and_then(Value::as_str)?.to_string();
-    let folded = v == id;
-    if folded {
-        event.remove("id");
-        if event.is_empty() {
-            obj.remove("event");
-        }
-    }
-    Some((v, folded))
-}
-
-/// Converts a parsed ES document into a tantivy document. `source` is the exact bytes to store.
-pub fn to_document(
-    fields: &Fields,
-    id: &str,
-    source: &[u8],
-    mut obj: Map<String, Value>,
-) -> Result<TantivyDocument, EsError> {
-    let mut doc = TantivyDocument::new();
-    doc.add_text(fields.id, id);
-    if let Some(ts) = obj.remove(F_TS) {
-        if !ts.is_null() {
-            let ms = parse_json_date(&ts).ok_or_else(|| {
-                EsError::new(
-                    400,
-                    "document_parsing_exception",
-                    format!("[1:15] failed to parse field [@timestamp] of type [date]: unparseable value [{ts}]"),
-                )
-            })?;
-            doc.add_date(fields.ts, DateTime::from_timestamp_millis(ms));
-        }
-    }
-    match obj.remove(F_MSG) {
-        Some(Value::String(msg)) => doc.add_text(fields.message, msg),
-        Some(Value::Array(items)) => {
-            for item in items {
-                match item {
-                    Value::String(s) => doc.add_text(fields.message, s),
-                    other => doc.add_text(fields.message, other.to_string()),
-                }
-            }
-        }
-        Some(Value::Null) | None => {}
-        Some(other) => doc.add_text(fields.message, other.to_string()),
-    }
-    if let Some((event_id, folded)) = take_event_id(&mut obj, id) {
-        doc.add_text(fields.event_id, event_id);
-        if folded {
-            doc.add_text(fields.folded, EVENT_ID);
-        }
-    }
-    if !obj.is_empty() {
-        // Straight from the serde tree (tantivy reads `serde_json::Value` with the same number and RFC 3339
-        // date rules as its `OwnedValue::from`), without building a second tree.
-        doc.add_field_value(fields.attrs, &Value::Object(obj));
-    }
-    doc.add_bytes(fields.source, source);
-    Ok(doc)
-}
-
-/// Parses `source` (a JSON object) and converts it with [`to_document`].
-pub fn source_to_document(
-    fields: &Fields,
-    id: &str,
-    source: &[u8],
-) -> Result<TantivyDocument, EsError> {
-    let obj = match serde_json::from_slice::<Value>(source) {
-        Ok(Value::Object(map)) => map,
-        Ok(_) => {
-            return Err(EsError::new(
-                400,
-                "document_parsing_exception",
-                "[1:1] failed to parse: document is not a JSON object",
-            ))
-        }
-        Err(e) => {
-            return Err(EsError::new(
-                400,
-                "document_parsing_exception",
-                format!("[1:1] failed to parse: {e}"),
-            ))
-        }
-    };
-    to_document(fields, id, source, obj)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,36 +174,5 @@ mod tests {
         assert_eq!(resolve_field("_id"), FieldRef::Id);
         assert_eq!(resolve_field("event.id"), FieldRef::EventId);
         assert_eq!(tantivy_name("event.id"), "event_id");
-    }
-
-    #[test]
-    fn event_id_equal_to_id_is_not_indexed_twice() {
-        let take = |doc: Value, id: &str| {
-            let Value::Object(mut obj) = doc else {
-                return (None, Value::Null);
-            };
-            let v = take_event_id(&mut obj, id);
-            (v, Value::Object(obj))
-        };
-        let x = Some(("x".to_string(), true));
-        let (v, rest) = take(serde_json::json!({"event": {"id": "x"}, "a": 1}), "x");
-        assert_eq!((v, rest), (x.clone(), serde_json::json!({"a": 1})));
-        let (v, rest) = take(serde_json::json!({"event": {"id": "x", "kind": "k"}}), "x");
-        assert_eq!(
-            (v, rest),
-            (x.clone(), serde_json::json!({"event": {"kind": "k"}}))
-        );
-        let (v, rest) = take(serde_json::json!({"event.id": "x"}), "x");
-        assert_eq!((v, rest), (x, serde_json::json!({})));
-        let (v, rest) = take(serde_json::json!({"event": {"id": "y"}}), "x");
-        assert_eq!(
-            (v, rest),
-            (
-                Some(("y".into(), false)),
-                serde_json::json!({"event": {"id": "y"}})
-            )
-        );
-        let (v, _) = take(serde_json::json!({"event": {"id": 7}}), "7");
-        assert_eq!(v, None);
     }
 }

@@ -26,7 +26,7 @@ use super::date_math::{now_millis, parse_date};
 use super::error::EsError;
 use super::index_set::{IndexHandle, IndexSet};
 use super::query::QueryBuilder;
-use super::schema::{resolve_field, tantivy_name, FieldRef, F_TS};
+use super::schema::{resolve_field, tantivy_name, FieldRef, Fields, F_TS};
 
 /// ES's `index.max_result_window`.
 const MAX_RESULT_WINDOW: usize = 10_000;
@@ -1069,11 +1069,7 @@ pub fn search(
             .and_then(|v| v.as_str())
             .unwrap_or_default()
             .to_string();
-        let source: Value = doc
-            .get_first(h.fields.source)
-            .and_then(|v| v.as_bytes())
-            .and_then(|b| serde_json::from_slice(b).ok())
-            .unwrap_or(Value::Null);
+        let source = stored_source(&doc, &h.fields);
         let mut o = Map::new();
         o.insert("_index".into(), json!(h.name));
         o.insert("_id".into(), json!(id));
@@ -1177,15 +1173,24 @@ pub fn get_doc(set: &IndexSet, index: &str, id: &str) -> Result<(u16, Value), Es
         return Ok((404, json!({"_index": index, "_id": id, "found": false})));
     };
     let doc: TantivyDocument = searcher.doc(*addr)?;
-    let source: Value = doc
-        .get_first(h.fields.source)
-        .and_then(|v| v.as_bytes())
-        .and_then(|b| serde_json::from_slice(b).ok())
-        .unwrap_or(Value::Null);
+    let source = stored_source(&doc, &h.fields);
     Ok((
         200,
         json!({"_index": index, "_id": id, "_version": 1, "_seq_no": 0, "_primary_term": 1, "found": true, "_source": source}),
     ))
+}
+
+/// The `_source` of a stored document: text in format-4 indices, bytes in older ones.
+fn stored_source(doc: &TantivyDocument, fields: &Fields) -> Value {
+    let Some(stored) = doc.get_first(fields.source) else {
+        return Value::Null;
+    };
+    let parsed = match (stored.as_str(), stored.as_bytes()) {
+        (Some(text), _) => serde_json::from_str(text).ok(),
+        (None, Some(bytes)) => serde_json::from_slice(bytes).ok(),
+        (None, None) => None,
+    };
+    parsed.unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
