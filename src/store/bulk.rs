@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use serde_json::Value;
+use tantivy::indexer::UserOperation;
 use tantivy::Term;
 
 use super::bulk_response::{BulkItem, BulkResponse, ItemOutcome as Outcome};
@@ -23,6 +24,7 @@ use super::index_set::{IdKey, IndexHandle, IndexSet};
 use super::log_document::LogDocument;
 use super::refresher::Refresh;
 use super::schema::Fields;
+use super::translog::LogBatch;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Action {
@@ -346,6 +348,9 @@ fn write(
     loop {
         let res = handle.write(|state, searcher| {
             let mut results: Vec<(usize, Outcome)> = Vec::with_capacity(prepared.len());
+            // The chunk goes to tantivy as one batch: one hand-over to an indexing thread instead of one
+            // per document, with the same order (deletes before the adds that replace them).
+            let mut batch: Vec<UserOperation<LogDocument>> = Vec::with_capacity(prepared.len() + 8);
             for (i, p) in prepared.iter_mut() {
                 let action = ops[*i].action;
                 let key = IdKey::of(&p.id);
@@ -375,45 +380,46 @@ fn write(
                     },
                     Action::Delete => {
                         if exists {
-                            state.writer.delete_term(Term::from_field_text(fields.id, &p.id));
+                            batch.push(UserOperation::Delete(Term::from_field_text(fields.id, &p.id)));
                             state.log.delete(&p.id);
                             state.pending.insert(key, false);
-                            Outcome::Ok { id: p.id.clone(), status: 200, result: "deleted" }
+                            Outcome::Ok { id: std::mem::take(&mut p.id), status: 200, result: "deleted" }
                         } else {
-                            Outcome::Ok { id: p.id.clone(), status: 404, result: "not_found" }
+                            Outcome::Ok { id: std::mem::take(&mut p.id), status: 404, result: "not_found" }
                         }
                     }
                     _ => {
-                        if exists {
-                            state.writer.delete_term(Term::from_field_text(fields.id, &p.id));
-                        }
                         let Some(doc) = p.doc.take() else {
                             results.push((*i, Outcome::Err { id: Some(p.id.clone()), error: EsError::internal("document missing") }));
                             continue;
                         };
-                        match state.writer.add_document(doc) {
-                            Ok(_) => {
-                                state.log.index(&p.id, ops[*i].source.unwrap_or_default());
-                                if p.explicit_id {
-                                    state.pending.insert(key, true);
-                                }
-                                if !exists {
-                                    state.ids.insert(key);
-                                }
-                                if exists {
-                                    Outcome::Ok { id: p.id.clone(), status: 200, result: "updated" }
-                                } else {
-                                    Outcome::Ok { id: p.id.clone(), status: 201, result: "created" }
-                                }
-                            }
-                            Err(err) => Outcome::Err { id: Some(p.id.clone()), error: EsError::internal(err) },
+                        if exists {
+                            batch.push(UserOperation::Delete(Term::from_field_text(fields.id, &p.id)));
+                        }
+                        batch.push(UserOperation::Add(doc));
+                        state.log.index(&p.id, ops[*i].source.unwrap_or_default());
+                        if p.explicit_id {
+                            state.pending.insert(key, true);
+                        }
+                        if exists {
+                            Outcome::Ok { id: std::mem::take(&mut p.id), status: 200, result: "updated" }
+                        } else {
+                            state.ids.insert(key);
+                            Outcome::Ok { id: std::mem::take(&mut p.id), status: 201, result: "created" }
                         }
                     }
                 };
                 results.push((*i, outcome));
             }
-            results
+            if let Err(err) = state.writer.run(batch) {
+                // The writer has stopped (an indexing thread failed): none of the chunk is in it, so none
+                // of it is logged, and the request fails.
+                state.log = LogBatch::default();
+                return Err(EsError::internal(err));
+            }
+            Ok(results)
         });
+        let res = res.and_then(|(results, seq)| results.map(|r| (r, seq)));
         match res {
             Ok(r) => return Ok(r),
             // The index was deleted under us: recreate it once.
