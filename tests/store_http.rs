@@ -545,6 +545,23 @@ fn query_types() {
         ["e"]
     );
     assert_eq!(ids(json!({"query_string": {"query": "*"}})).len(), 6);
+    // `F:*` and `_exists_:F` are the DSL's `exists`, alone, negated, and inside larger queries.
+    let lucene = |q: &str| ids(json!({"query_string": {"query": q}}));
+    assert_eq!(lucene("_exists_:log.file"), ["a", "b", "c", "d", "e"]);
+    assert_eq!(lucene("log.file.path:*"), ["a", "b", "c", "d", "e"]);
+    assert_eq!(lucene("refused AND -_exists_:log.file"), ["f"]);
+    assert_eq!(
+        lucene("(log.level:warn OR log.level:info) AND host.name:*"),
+        ["b", "c", "d"]
+    );
+    assert_eq!(lucene("_exists_:message AND _exists_:@timestamp").len(), 6);
+    assert!(lucene("_exists_:nope").is_empty());
+    let r = es.json(
+        "POST",
+        "/logs/_search",
+        json!({"query": {"query_string": {"query": "_exists_:message AND message:(unclosed"}}}),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(
         ids(json!({"query_string": {"query": "server refused", "default_operator": "AND"}})),
         ["a"]
@@ -615,6 +632,8 @@ fn event_id_equal_to_id_or_not_searches_alike() {
         ["k2", "k3"]
     );
     assert!(lucene("event.id:k3").is_empty(), "k3 is only an _id");
+    assert_eq!(lucene("_exists_:event.id"), ["k1", "k2", "k3"]);
+    assert_eq!(lucene("message:* AND -event.id:*"), ["k4"]);
     assert_eq!(ids(json!({"term": {"event.kind": "event"}})), ["k1"]);
 
     // _source is returned as sent.

@@ -8,7 +8,7 @@
 //!
 //! Module map: `schema` (mapping), `log_document` (`_source` → the document tantivy indexes), `index_set` (indices on disk, writers, group commit,
 //! wildcards, retention), `translog` (write-ahead log per index), `refresher` (`?refresh=`, the periodic
-//! commit), `bulk` (+ `bulk_response`), `query` (DSL → tantivy), `search` (hits, sort, paging, highlight,
+//! commit), `bulk` (+ `bulk_response`), `query` (DSL → tantivy), `lucene_query` (`query_string` / `q=` syntax), `search` (hits, sort, paging, highlight,
 //! `_source`), `aggs`, `date_math`, `http` (routing, headers, error bodies), `error`.
 //!
 //! Invariant: a successful `bulk` has made its documents durable (translog), and they are searchable
@@ -25,6 +25,7 @@ mod error;
 mod http;
 mod index_set;
 mod log_document;
+mod lucene_query;
 mod query;
 mod refresher;
 mod schema;

@@ -2,8 +2,9 @@
 //!
 //! Supported: `match_all`, `match_none`, `match`, `match_phrase`, `multi_match`, `term`, `terms`, `ids`,
 //! `range` (date math on `@timestamp`, numbers and strings elsewhere), `exists`, `bool` (with
-//! `minimum_should_match`), `constant_score`, `query_string` / `simple_query_string` (tantivy's parser,
-//! default field `message`, ES field names rewritten to the schema's). Anything else is a 400
+//! `minimum_should_match`), `constant_score`, `query_string` / `simple_query_string` (`lucene_query`:
+//! tantivy's parser, default field `message`, ES field names rewritten to the schema's, `F:*` and
+//! `_exists_:F` as `exists`). Anything else is a 400
 //! `parsing_exception`, never a panic. Field naming follows [`super::schema`]: keyword semantics (exact
 //! term) for everything in `attrs`, analysed text for `message`.
 
@@ -19,9 +20,9 @@ use tantivy::{Index, Term};
 
 use super::date_math::parse_date_math;
 use super::error::EsError;
+use super::lucene_query::{self, rewrite_field_names};
 use super::schema::{
-    resolve_field, tantivy_name, FieldRef, Fields, EVENT_ID, F_ATTRS, F_EVENT_ID, F_FOLDED, F_ID,
-    F_MSG, F_TS,
+    resolve_field, tantivy_name, FieldRef, Fields, EVENT_ID, F_ATTRS, F_EVENT_ID, F_ID, F_MSG,
 };
 use super::timestamp_filter::TimestampFilter;
 
@@ -662,13 +663,11 @@ impl<'a> QueryBuilder<'a> {
             parser.set_conjunction_by_default();
         }
         let rewritten = rewrite_field_names(text);
-        parser.parse_query(&rewritten).map_err(|e| {
-            EsError::new(
-                400,
-                "query_shard_exception",
-                format!("Failed to parse query [{text}]: {e}"),
-            )
-        })
+        let exists = |name: &str| match name {
+            F_EVENT_ID => Ok(Box::new(ExistsQuery::new(F_EVENT_ID.to_string(), false)) as Q),
+            _ => self.exists(name.strip_prefix("attrs.").unwrap_or(name)),
+        };
+        lucene_query::build(&parser, text, &rewritten, and, &exists)
     }
 }
 
@@ -697,172 +696,9 @@ fn parse_msm(v: &Value, n: usize) -> Result<usize, EsError> {
     Ok(k.clamp(0, n_i) as usize)
 }
 
-/// Rewrites `field:` prefixes in a Lucene query string to the schema's names (`host.name:` →
-/// `attrs.host.name:`), leaving quoted text and values alone.
-pub fn rewrite_field_names(q: &str) -> String {
-    let chars: Vec<char> = q.chars().collect();
-    let mut out = String::with_capacity(q.len() + 16);
-    let mut i = 0;
-    let mut in_quote = false;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' {
-            out.push(c);
-            if let Some(&n) = chars.get(i + 1) {
-                out.push(n);
-            }
-            i += 2;
-            continue;
-        }
-        if c == '"' {
-            in_quote = !in_quote;
-            out.push(c);
-            i += 1;
-            continue;
-        }
-        let at_start = i == 0 || matches!(chars[i - 1], ' ' | '\t' | '\n' | '(' | '+' | '-' | '!');
-        if !in_quote && at_start && (c.is_alphabetic() || c == '_' || c == '@') {
-            let mut j = i;
-            while j < chars.len()
-                && (chars[j].is_alphanumeric() || matches!(chars[j], '.' | '_' | '@' | '-'))
-            {
-                j += 1;
-            }
-            if chars.get(j) == Some(&':') {
-                let name: String = chars[i..j].iter().collect();
-                if name == "_exists_" {
-                    out.push_str(&name);
-                } else if resolve_field(&name) == FieldRef::EventId {
-                    // `event.id:V` → `((_id:V AND _folded:event.id) OR attrs.event.id:V)`: see `schema`.
-                    let end = value_end(&chars, j + 1);
-                    let value: String = chars[j + 1..end].iter().collect();
-                    out.push_str(&format!(
-                        "(({F_ID}:{value} AND {F_FOLDED}:{EVENT_ID}) OR {F_ATTRS}.{EVENT_ID}:{value})"
-                    ));
-                    i = end;
-                    continue;
-                } else if resolve_field(&name) == FieldRef::Timestamp {
-                    // `@timestamp` is a column, not a term index (see `schema`): a single value is the
-                    // range from it to itself; ranges and groups pass through.
-                    let end = value_end(&chars, j + 1);
-                    let value: String = chars[j + 1..end].iter().collect();
-                    let bare = value.trim_matches('"');
-                    if value.is_empty() || value.starts_with(['[', '{', '(', '>', '<']) {
-                        out.push_str(&format!("{F_TS}:{value}"));
-                    } else {
-                        out.push_str(&format!("{F_TS}:[{bare} TO {bare}]"));
-                    }
-                    i = end;
-                    continue;
-                } else {
-                    out.push_str(&tantivy_name(&name));
-                }
-                i = j;
-                continue;
-            }
-            let word: String = chars[i..j].iter().collect();
-            out.push_str(&word);
-            i = j;
-            continue;
-        }
-        out.push(c);
-        i += 1;
-    }
-    out
-}
-
-/// End (exclusive) of the Lucene value starting at `start`: a quoted phrase, a `[..]`/`{..}` range, a
-/// parenthesised group, or a bare term up to whitespace or `)`.
-fn value_end(chars: &[char], start: usize) -> usize {
-    let mut i = start;
-    let mut depth = 0usize;
-    let mut in_quote = false;
-    let mut range_close = None;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' {
-            i += 2;
-            continue;
-        }
-        if in_quote {
-            in_quote = c != '"';
-            i += 1;
-            if !in_quote && depth == 0 && range_close.is_none() {
-                return i;
-            }
-            continue;
-        }
-        match (c, range_close) {
-            (_, Some(close)) if c == close => return i + 1,
-            (_, Some(_)) => {}
-            ('"', None) => in_quote = true,
-            ('[', None) if i == start => range_close = Some(']'),
-            ('{', None) if i == start => range_close = Some('}'),
-            ('(', None) => depth += 1,
-            (')', None) if depth == 0 => return i,
-            (')', None) => {
-                depth -= 1;
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            (c, None) if c.is_whitespace() && depth == 0 => return i,
-            _ => {}
-        }
-        i += 1;
-    }
-    chars.len().min(i)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rewrites_fields() {
-        assert_eq!(
-            rewrite_field_names(r#"host.name:web-1 AND message:"a:b" error"#),
-            r#"attrs.host.name:web-1 AND message:"a:b" error"#
-        );
-        assert_eq!(
-            rewrite_field_names("(log.level:error OR -x:y)"),
-            "(attrs.log.level:error OR -attrs.x:y)"
-        );
-        assert_eq!(
-            rewrite_field_names("@timestamp:[2026-01-01T00:00:00Z TO *]"),
-            "@timestamp:[2026-01-01T00:00:00Z TO *]"
-        );
-        assert_eq!(
-            rewrite_field_names(r#"@timestamp:"2026-01-01T00:00:00Z" AND x"#),
-            "@timestamp:[2026-01-01T00:00:00Z TO 2026-01-01T00:00:00Z] AND x"
-        );
-        assert_eq!(
-            rewrite_field_names("(@timestamp:2026-01-01T00:00:00Z)"),
-            "(@timestamp:[2026-01-01T00:00:00Z TO 2026-01-01T00:00:00Z])"
-        );
-    }
-
-    #[test]
-    fn event_id_looks_in_id_and_attrs() {
-        let both = |v: &str| format!("((_id:{v} AND _folded:event.id) OR attrs.event.id:{v})");
-        assert_eq!(
-            rewrite_field_names("event.id:ab12 AND error"),
-            format!("{} AND error", both("ab12"))
-        );
-        assert_eq!(
-            rewrite_field_names(r#"-event.id:"a b" x"#),
-            format!("-{} x", both(r#""a b""#))
-        );
-        assert_eq!(
-            rewrite_field_names("(event.id:[a TO c])"),
-            format!("({})", both("[a TO c]"))
-        );
-        assert_eq!(
-            rewrite_field_names("event.id:(a OR b) y"),
-            format!("{} y", both("(a OR b)"))
-        );
-        assert_eq!(rewrite_field_names("event.id:ab*"), both("ab*"));
-    }
 
     #[test]
     fn msm() {

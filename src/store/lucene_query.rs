@@ -1,0 +1,283 @@
+//! Lucene query syntax (`query_string`, the URI `q=` parameter): ES field names rewritten to the schema's,
+//! then tantivy's query parser, with `F:*` and `_exists_:F` ("F has a value") answered like the DSL's
+//! `exists`, which tantivy's parser refuses.
+//!
+//! [`rewrite_field_names`] works on the text: `host.name:` becomes `attrs.host.name:`, `event.id:V` looks in
+//! `_id` and `attrs` (see `schema`), a single `@timestamp` value becomes a range on the column, and
+//! `_exists_:F` becomes `F:*`. [`build`] parses the result; a query without `F:*` goes to tantivy's parser
+//! as a whole, so only queries that use it take the path that assembles the boolean structure here.
+
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, QueryParser};
+use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf};
+
+use super::error::EsError;
+use super::schema::{
+    resolve_field, tantivy_name, FieldRef, EVENT_ID, F_ATTRS, F_FOLDED, F_ID, F_TS,
+};
+
+type Q = Box<dyn Query>;
+
+/// Parses `rewritten` (the output of [`rewrite_field_names`] for the user's `text`) with `parser`;
+/// `exists(name)` answers `name:*`, where `name` is the tantivy name. `and`: the default operator is AND.
+pub fn build(
+    parser: &QueryParser,
+    text: &str,
+    rewritten: &str,
+    and: bool,
+    exists: &dyn Fn(&str) -> Result<Q, EsError>,
+) -> Result<Q, EsError> {
+    let failed = |e: &dyn std::fmt::Display| {
+        EsError::new(
+            400,
+            "query_shard_exception",
+            format!("Failed to parse query [{text}]: {e}"),
+        )
+    };
+    let ast = match query_grammar::parse_query(rewritten) {
+        Ok(ast) if has_exists(&ast) => ast,
+        // Without `F:*` (or when it does not parse: the parser words the error) tantivy does it all.
+        _ => return parser.parse_query(rewritten).map_err(|e| failed(&e)),
+    };
+    let default = if and { Occur::Must } else { Occur::Should };
+    convert(ast, parser, default, exists, &failed)
+}
+
+fn has_exists(ast: &UserInputAst) -> bool {
+    match ast {
+        UserInputAst::Clause(children) => children.iter().any(|(_, c)| has_exists(c)),
+        UserInputAst::Boost(inner, _) => has_exists(inner),
+        UserInputAst::Leaf(leaf) => matches!(**leaf, UserInputLeaf::Exists { .. }),
+    }
+}
+
+/// The query of `ast`, built as tantivy's parser builds it (a clause's unmarked members take `default`),
+/// except that `F:*` is `exists(F)`.
+fn convert(
+    ast: UserInputAst,
+    parser: &QueryParser,
+    default: Occur,
+    exists: &dyn Fn(&str) -> Result<Q, EsError>,
+    failed: &dyn Fn(&dyn std::fmt::Display) -> EsError,
+) -> Result<Q, EsError> {
+    match ast {
+        UserInputAst::Clause(children) => {
+            let clauses = children
+                .into_iter()
+                .map(|(occur, child)| {
+                    Ok((
+                        occur.unwrap_or(default),
+                        convert(child, parser, default, exists, failed)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, EsError>>()?;
+            Ok(Box::new(BooleanQuery::new(clauses)))
+        }
+        UserInputAst::Boost(inner, boost) => Ok(Box::new(BoostQuery::new(
+            convert(*inner, parser, default, exists, failed)?,
+            boost as f32,
+        ))),
+        UserInputAst::Leaf(leaf) => match *leaf {
+            UserInputLeaf::Exists { field } if field.is_empty() => {
+                Err(failed(&"`*` needs a field"))
+            }
+            UserInputLeaf::Exists { field } => exists(&field),
+            other => parser
+                .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(other)))
+                .map_err(|e| failed(&e)),
+        },
+    }
+}
+
+/// Rewrites `field:` prefixes in a Lucene query string to the schema's names (`host.name:` →
+/// `attrs.host.name:`), leaving quoted text and values alone.
+pub fn rewrite_field_names(q: &str) -> String {
+    let chars: Vec<char> = q.chars().collect();
+    let mut out = String::with_capacity(q.len() + 16);
+    let mut i = 0;
+    let mut in_quote = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            out.push(c);
+            if let Some(&n) = chars.get(i + 1) {
+                out.push(n);
+            }
+            i += 2;
+            continue;
+        }
+        if c == '"' {
+            in_quote = !in_quote;
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let at_start = i == 0 || matches!(chars[i - 1], ' ' | '\t' | '\n' | '(' | '+' | '-' | '!');
+        if !in_quote && at_start && (c.is_alphabetic() || c == '_' || c == '@') {
+            let mut j = i;
+            while j < chars.len()
+                && (chars[j].is_alphanumeric() || matches!(chars[j], '.' | '_' | '@' | '-'))
+            {
+                j += 1;
+            }
+            if chars.get(j) == Some(&':') {
+                let name: String = chars[i..j].iter().collect();
+                if name == "_exists_" {
+                    // `_exists_:F` is `F:*`, with F's name rewritten like any other.
+                    let end = value_end(&chars, j + 1);
+                    let value: String = chars[j + 1..end].iter().collect();
+                    out.push_str(&rewrite_field_names(&format!(
+                        "{}:*",
+                        value.trim_matches('"')
+                    )));
+                    i = end;
+                    continue;
+                } else if resolve_field(&name) == FieldRef::EventId {
+                    // `event.id:V` → `((_id:V AND _folded:event.id) OR attrs.event.id:V)`: see `schema`.
+                    let end = value_end(&chars, j + 1);
+                    let value: String = chars[j + 1..end].iter().collect();
+                    out.push_str(&format!(
+                        "(({F_ID}:{value} AND {F_FOLDED}:{EVENT_ID}) OR {F_ATTRS}.{EVENT_ID}:{value})"
+                    ));
+                    i = end;
+                    continue;
+                } else if resolve_field(&name) == FieldRef::Timestamp {
+                    // `@timestamp` is a column, not a term index (see `schema`): a single value is the
+                    // range from it to itself; ranges and groups pass through.
+                    let end = value_end(&chars, j + 1);
+                    let value: String = chars[j + 1..end].iter().collect();
+                    let bare = value.trim_matches('"');
+                    if value.is_empty()
+                        || value == "*"
+                        || value.starts_with(['[', '{', '(', '>', '<'])
+                    {
+                        out.push_str(&format!("{F_TS}:{value}"));
+                    } else {
+                        out.push_str(&format!("{F_TS}:[{bare} TO {bare}]"));
+                    }
+                    i = end;
+                    continue;
+                } else {
+                    out.push_str(&tantivy_name(&name));
+                }
+                i = j;
+                continue;
+            }
+            let word: String = chars[i..j].iter().collect();
+            out.push_str(&word);
+            i = j;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// End (exclusive) of the Lucene value starting at `start`: a quoted phrase, a `[..]`/`{..}` range, a
+/// parenthesised group, or a bare term up to whitespace or `)`.
+fn value_end(chars: &[char], start: usize) -> usize {
+    let mut i = start;
+    let mut depth = 0usize;
+    let mut in_quote = false;
+    let mut range_close = None;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            i += 2;
+            continue;
+        }
+        if in_quote {
+            in_quote = c != '"';
+            i += 1;
+            if !in_quote && depth == 0 && range_close.is_none() {
+                return i;
+            }
+            continue;
+        }
+        match (c, range_close) {
+            (_, Some(close)) if c == close => return i + 1,
+            (_, Some(_)) => {}
+            ('"', None) => in_quote = true,
+            ('[', None) if i == start => range_close = Some(']'),
+            ('{', None) if i == start => range_close = Some('}'),
+            ('(', None) => depth += 1,
+            (')', None) if depth == 0 => return i,
+            (')', None) => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            (c, None) if c.is_whitespace() && depth == 0 => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    chars.len().min(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_fields() {
+        assert_eq!(
+            rewrite_field_names(r#"host.name:web-1 AND message:"a:b" error"#),
+            r#"attrs.host.name:web-1 AND message:"a:b" error"#
+        );
+        assert_eq!(
+            rewrite_field_names("(log.level:error OR -x:y)"),
+            "(attrs.log.level:error OR -attrs.x:y)"
+        );
+        assert_eq!(
+            rewrite_field_names("@timestamp:[2026-01-01T00:00:00Z TO *]"),
+            "@timestamp:[2026-01-01T00:00:00Z TO *]"
+        );
+        assert_eq!(
+            rewrite_field_names(r#"@timestamp:"2026-01-01T00:00:00Z" AND x"#),
+            "@timestamp:[2026-01-01T00:00:00Z TO 2026-01-01T00:00:00Z] AND x"
+        );
+        assert_eq!(
+            rewrite_field_names("(@timestamp:2026-01-01T00:00:00Z)"),
+            "(@timestamp:[2026-01-01T00:00:00Z TO 2026-01-01T00:00:00Z])"
+        );
+    }
+
+    #[test]
+    fn event_id_looks_in_id_and_attrs() {
+        let both = |v: &str| format!("((_id:{v} AND _folded:event.id) OR attrs.event.id:{v})");
+        assert_eq!(
+            rewrite_field_names("event.id:ab12 AND error"),
+            format!("{} AND error", both("ab12"))
+        );
+        assert_eq!(
+            rewrite_field_names(r#"-event.id:"a b" x"#),
+            format!("-{} x", both(r#""a b""#))
+        );
+        assert_eq!(
+            rewrite_field_names("(event.id:[a TO c])"),
+            format!("({})", both("[a TO c]"))
+        );
+        assert_eq!(
+            rewrite_field_names("event.id:(a OR b) y"),
+            format!("{} y", both("(a OR b)"))
+        );
+        assert_eq!(rewrite_field_names("event.id:ab*"), both("ab*"));
+    }
+
+    #[test]
+    fn exists_is_field_star() {
+        assert_eq!(
+            rewrite_field_names("_exists_:host.name"),
+            "attrs.host.name:*"
+        );
+        assert_eq!(
+            rewrite_field_names("a AND _exists_:\"log.level\""),
+            "a AND attrs.log.level:*"
+        );
+        assert_eq!(rewrite_field_names("-_exists_:message"), "-message:*");
+        assert_eq!(rewrite_field_names("@timestamp:*"), "@timestamp:*");
+        assert_eq!(rewrite_field_names("_exists_:@timestamp"), "@timestamp:*");
+    }
+}
