@@ -556,6 +556,10 @@ fn query_types() {
     );
     assert_eq!(lucene("_exists_:message AND _exists_:@timestamp").len(), 6);
     assert!(lucene("_exists_:nope").is_empty());
+    // Negations alone match every document without them (ES adds a match_all to such a group).
+    assert_eq!(lucene("-host.name:db-1"), ["a", "b", "c", "f"]);
+    assert_eq!(lucene("-host.name:db-1 -log.level:error"), ["b", "c"]);
+    assert_eq!(lucene("log.level:error AND (-host.name:db-1)"), ["a", "f"]);
     let r = es.json(
         "POST",
         "/logs/_search",

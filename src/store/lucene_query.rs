@@ -1,13 +1,14 @@
 //! Lucene query syntax (`query_string`, the URI `q=` parameter): ES field names rewritten to the schema's,
 //! then tantivy's query parser, with `F:*` and `_exists_:F` ("F has a value") answered like the DSL's
-//! `exists`, which tantivy's parser refuses.
+//! `exists`, which tantivy's parser refuses, and a group of negations alone (`-level:debug`) matching every
+//! document without them, as in ES, where tantivy's parser matches nothing.
 //!
 //! [`rewrite_field_names`] works on the text: `host.name:` becomes `attrs.host.name:`, `event.id:V` looks in
 //! `_id` and `attrs` (see `schema`), a single `@timestamp` value becomes a range on the column, and
-//! `_exists_:F` becomes `F:*`. [`build`] parses the result; a query without `F:*` goes to tantivy's parser
-//! as a whole, so only queries that use it take the path that assembles the boolean structure here.
+//! `_exists_:F` becomes `F:*`. [`build`] parses the result; a query with neither goes to tantivy's parser
+//! as a whole, so only queries that have one take the path that assembles the boolean structure here.
 
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, QueryParser};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser};
 use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf};
 
 use super::error::EsError;
@@ -34,24 +35,36 @@ pub fn build(
         )
     };
     let ast = match query_grammar::parse_query(rewritten) {
-        Ok(ast) if has_exists(&ast) => ast,
-        // Without `F:*` (or when it does not parse: the parser words the error) tantivy does it all.
+        Ok(ast) if needs_assembly(&ast) => ast,
+        // Otherwise (or when it does not parse: the parser words the error) tantivy does it all.
         _ => return parser.parse_query(rewritten).map_err(|e| failed(&e)),
     };
     let default = if and { Occur::Must } else { Occur::Should };
     convert(ast, parser, default, exists, &failed)
 }
 
-fn has_exists(ast: &UserInputAst) -> bool {
+/// Whether `ast` has an `F:*` or a group whose members are all negated, which tantivy's parser would turn
+/// into a query matching nothing.
+fn needs_assembly(ast: &UserInputAst) -> bool {
     match ast {
-        UserInputAst::Clause(children) => children.iter().any(|(_, c)| has_exists(c)),
-        UserInputAst::Boost(inner, _) => has_exists(inner),
+        UserInputAst::Clause(children) => {
+            all_negated(children) || children.iter().any(|(_, c)| needs_assembly(c))
+        }
+        UserInputAst::Boost(inner, _) => needs_assembly(inner),
         UserInputAst::Leaf(leaf) => matches!(**leaf, UserInputLeaf::Exists { .. }),
     }
 }
 
+fn all_negated(children: &[(Option<Occur>, UserInputAst)]) -> bool {
+    !children.is_empty()
+        && children
+            .iter()
+            .all(|(occur, _)| *occur == Some(Occur::MustNot))
+}
+
 /// The query of `ast`, built as tantivy's parser builds it (a clause's unmarked members take `default`),
-/// except that `F:*` is `exists(F)`.
+/// except that `F:*` is `exists(F)` and a group of negations alone (`-a -b`) matches every document
+/// without them, as in ES (which adds a `match_all` to such a group).
 fn convert(
     ast: UserInputAst,
     parser: &QueryParser,
@@ -61,7 +74,8 @@ fn convert(
 ) -> Result<Q, EsError> {
     match ast {
         UserInputAst::Clause(children) => {
-            let clauses = children
+            let negations_only = all_negated(&children);
+            let mut clauses = children
                 .into_iter()
                 .map(|(occur, child)| {
                     Ok((
@@ -70,6 +84,9 @@ fn convert(
                     ))
                 })
                 .collect::<Result<Vec<_>, EsError>>()?;
+            if negations_only {
+                clauses.push((Occur::Must, Box::new(AllQuery)));
+            }
             Ok(Box::new(BooleanQuery::new(clauses)))
         }
         UserInputAst::Boost(inner, boost) => Ok(Box::new(BoostQuery::new(
