@@ -378,8 +378,27 @@ impl LogDocument {
 
     /// Sends `@timestamp`, `message` and `event.id` to their fields and the rest of the root object to `attrs`.
     fn map_top_level(&mut self, fields: &Fields, id: &str) -> Result<(), EsError> {
+        // One walk over the root's members: the last of each special key, every `@timestamp` and
+        // `message` hidden from `attrs`.
         let root = 0;
-        if let Some(ts) = self.last_child(root, F_TS) {
+        let (mut ts, mut msg, mut dotted_event_id, mut event) = (None, None, None, None);
+        let end = self.nodes.get(root).map_or(0, |n| n.end);
+        let mut at = root as u32 + 1;
+        while at < end {
+            let node = self.nodes[at as usize];
+            match self.str_at(node.key) {
+                F_TS => ts = Some(at),
+                F_MSG => msg = Some(at),
+                EVENT_ID => dotted_event_id = Some(at),
+                "event" => event = Some(at),
+                _ => {}
+            }
+            if matches!(self.str_at(node.key), F_TS | F_MSG) {
+                self.hide(at);
+            }
+            at = node.end.max(at + 1);
+        }
+        if let Some(ts) = ts {
             if let Some(ms) = self.timestamp_millis(ts)? {
                 let at = push_leaf(
                     &mut self.nodes,
@@ -388,19 +407,12 @@ impl LogDocument {
                 self.entries.push((fields.ts, at));
             }
         }
-        if let Some(msg) = self.last_child(root, F_MSG) {
+        if let Some(msg) = msg {
             self.map_message(fields, msg);
         }
-        for key in [F_TS, F_MSG] {
-            let named: Vec<u32> = self
-                .children(root)
-                .filter(|&c| self.str_at(self.nodes[c as usize].key) == key)
-                .collect();
-            named.into_iter().for_each(|c| self.hide(c));
-        }
-        self.map_event_id(fields, id);
-        if self.children(root).next().is_some() {
-            self.entries.push((fields.attrs, root));
+        self.map_event_id(fields, id, dotted_event_id, event);
+        if self.children(root as u32).next().is_some() {
+            self.entries.push((fields.attrs, root as u32));
         }
         Ok(())
     }
@@ -451,32 +463,20 @@ impl LogDocument {
         }
     }
 
-    /// The string `event.id` (a dotted `"event.id"` key first, else `event.id` inside `"event"`) goes to
-    /// its column; when it equals `id` it is hidden from `attrs` (with `event` if nothing else is left in
-    /// it) and the document is marked in `_folded`.
-    fn map_event_id(&mut self, fields: &Fields, id: &str) {
-        let root = 0;
-        let dotted = self.last_child(root, EVENT_ID).filter(|&c| {
-            matches!(
-                self.nodes[c as usize].kind,
-                Kind::Leaf(Leaf::Str(_) | Leaf::Date(..))
-            )
-        });
-        let (at, parent) = match dotted {
+    /// The string `event.id` (the last dotted `"event.id"` key, `dotted`, first, else `id` inside the last
+    /// `"event"`, `event`) goes to its column; when it equals `id` it is hidden from `attrs` (with `event` if
+    /// nothing else is left in it) and the document is marked in `_folded`.
+    fn map_event_id(&mut self, fields: &Fields, id: &str, dotted: Option<u32>, event: Option<u32>) {
+        let is_string = |doc: &Self, at: u32| doc.string_of(&doc.nodes[at as usize]).is_some();
+        let (at, parent) = match dotted.filter(|&at| is_string(self, at)) {
             Some(at) => (at, None),
             None => {
-                let Some(event) = self
-                    .last_child(root, "event")
-                    .filter(|&e| matches!(self.nodes[e as usize].kind, Kind::Object))
+                let Some(event) =
+                    event.filter(|&e| matches!(self.nodes[e as usize].kind, Kind::Object))
                 else {
                     return;
                 };
-                let Some(at) = self.last_child(event, "id").filter(|&c| {
-                    matches!(
-                        self.nodes[c as usize].kind,
-                        Kind::Leaf(Leaf::Str(_) | Leaf::Date(..))
-                    )
-                }) else {
+                let Some(at) = self.last_child(event, "id").filter(|&c| is_string(self, c)) else {
                     return;
                 };
                 (at, Some(event))
