@@ -688,7 +688,7 @@ impl Document for LogDocument {
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Map, Value as J};
-    use tantivy::schema::Schema;
+    use tantivy::schema::{OwnedValue, Schema};
     use tantivy::TantivyDocument;
 
     use super::*;
@@ -774,6 +774,33 @@ mod tests {
         serde_json::from_str(&copy.to_json(schema)).unwrap_or(J::Null)
     }
 
+    /// The values tantivy would index, typed (`Str` and `Date`, `I64` and `U64` told apart, which JSON
+    /// is not), objects with their keys sorted, by field.
+    fn typed(doc: &impl Document) -> Vec<(u32, String)> {
+        fn show(v: &OwnedValue) -> String {
+            match v {
+                OwnedValue::Object(entries) => {
+                    let mut shown: Vec<String> = entries
+                        .iter()
+                        .map(|(k, v)| format!("{k}:{}", show(v)))
+                        .collect();
+                    shown.sort();
+                    format!("{{{}}}", shown.join(","))
+                }
+                OwnedValue::Array(items) => {
+                    format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(","))
+                }
+                leaf => format!("{leaf:?}"),
+            }
+        }
+        let mut out: Vec<(u32, String)> = doc
+            .iter_fields_and_values()
+            .map(|(field, value)| (field.field_id(), show(&OwnedValue::from(value.as_value()))))
+            .collect();
+        out.sort_by_key(|(field, _)| *field);
+        out
+    }
+
     fn schemas() -> Vec<(Schema, Fields)> {
         let text = build_schema();
         let mut older = Schema::builder();
@@ -817,6 +844,7 @@ mod tests {
                 let ours = LogDocument::from_source(&fields, id, &source).expect("parses");
                 let theirs = reference(&fields, id, &source).expect("reference parses");
                 assert_eq!(seen(&schema, &ours), seen(&schema, &theirs), "{doc}");
+                assert_eq!(typed(&ours), typed(&theirs), "{doc}");
             }
         }
     }
@@ -828,6 +856,7 @@ mod tests {
         let ours = LogDocument::from_source(&fields, "x", source).expect("parses");
         let theirs = reference(&fields, "x", source).expect("reference parses");
         assert_eq!(seen(&schema, &ours), seen(&schema, &theirs));
+        assert_eq!(typed(&ours), typed(&theirs));
         let stored = seen(&schema, &ours);
         assert_eq!(stored["message"], json!(["tab\there \"q\" é"]));
         assert_eq!(
