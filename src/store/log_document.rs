@@ -13,9 +13,8 @@
 //! text) go to their fields; an `event.id` equal to `_id` is hidden from `attrs` and marked in `_folded`;
 //! every other field goes to `attrs`, where a number is an `i64` when it fits, else a `u64`, else an `f64`,
 //! and a string starting with a digit that parses as RFC 3339 is a date (tantivy's rules for JSON). Hidden
-//! nodes stay in the list and are skipped when an object is walked. When a key repeats in an object, the
-//! last `@timestamp`, `message` and `event` win, as they did in a `serde_json::Map`; a repeated key inside
-//! `attrs` is indexed with every value.
+//! nodes stay in the list and are skipped when an object is walked. When a key repeats in an object, its
+//! last value wins, as it did in a `serde_json::Map` (and does in the `_source` clients read back).
 //!
 //! `_source` is a stored text field in indices of format 4 and a stored bytes field in older ones
 //! ([`Fields::source_is_text`]); tantivy copies text into its doc store in one piece, bytes one at a time.
@@ -127,6 +126,39 @@ impl Builder<'_> {
         self.push(key, Kind::Leaf(leaf));
     }
 
+    /// The bytes of a key's span (in the source, or in `extra` past it).
+    fn key_bytes(&self, span: Span) -> &[u8] {
+        let (start, len) = (span.start as usize, span.len as usize);
+        let (bytes, start) = match start.checked_sub(self.source.len()) {
+            Some(in_extra) => (self.extra.as_bytes(), in_extra),
+            None => (self.source, start),
+        };
+        bytes.get(start..start + len).unwrap_or_default()
+    }
+
+    /// A key that repeats in the object at `at` keeps its last value, as in a `serde_json::Map` (and in
+    /// the `_source` a client reads back): the earlier members with that key are hidden.
+    fn hide_repeated_keys(&mut self, at: usize) {
+        let end = self.nodes.get(at).map_or(0, |n| n.end);
+        let mut members: Vec<u32> = Vec::new();
+        let mut c = at as u32 + 1;
+        while c < end {
+            members.push(c);
+            c = self.nodes[c as usize].end.max(c + 1);
+        }
+        // By key, then by position: of each run of equal keys, all but the last are hidden.
+        members.sort_by(|&a, &b| {
+            let key = |n: u32| self.key_bytes(self.nodes[n as usize].key);
+            key(a).cmp(key(b)).then(a.cmp(&b))
+        });
+        for pair in members.windows(2) {
+            let key = |n: u32| self.key_bytes(self.nodes[n as usize].key);
+            if key(pair[0]) == key(pair[1]) {
+                self.nodes[pair[0] as usize].hidden = true;
+            }
+        }
+    }
+
     /// Closes the container at `at`: its subtree ends here.
     fn close(&mut self, at: usize) {
         let end = self.nodes.len() as u32;
@@ -228,6 +260,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let at = self.builder.push(self.key, Kind::Object);
+        let mut members = 0;
         while let Some(key) = map.next_key_seed(KeySeed {
             builder: &mut *self.builder,
         })? {
@@ -235,8 +268,12 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_> {
                 builder: &mut *self.builder,
                 key,
             })?;
+            members += 1;
         }
         self.builder.close(at);
+        if members > 1 {
+            self.builder.hide_repeated_keys(at);
+        }
         Ok(())
     }
 }
@@ -429,6 +466,8 @@ impl LogDocument {
                 .string_of(node)
                 .and_then(|span| parse_date(self.str_at(span))),
         };
+        // tantivy keeps nanoseconds in an i64: about ±292 years around 1970.
+        let value = value.filter(|ms| ms.checked_mul(1_000_000).is_some());
         value.map(Some).ok_or_else(|| {
             EsError::new(
                 400,
@@ -867,23 +906,30 @@ mod tests {
     }
 
     #[test]
-    fn repeated_keys_keep_the_last_special_field_and_every_attr() {
+    fn repeated_keys_keep_their_last_value() {
         let (schema, fields) = schemas().remove(0);
-        let source = br#"{"message":"first","a":1,"message":"second","a":2,"@timestamp":"bad","@timestamp":0}"#;
-        let doc = LogDocument::from_source(&fields, "x", source).expect("parses");
+        let sources: [&[u8]; 4] = [
+            br#"{"message":"first","a":1,"message":"second","a":2,"@timestamp":"bad","@timestamp":0}"#,
+            br#"{"a":{"b":1,"b":{"c":2},"d":3},"a":{"b":4},"k":[{"x":1,"x":2}],"e":5,"e":null}"#,
+            br#"{"event":{"id":"x","id":"x"},"event.id":7,"event.id":"y"}"#,
+            br#"{"z":1,"y":2,"z":3,"x":4,"y":5,"w":6,"z":7,"v":8,"u":9,"t":0,"z":{"s":1}}"#,
+        ];
+        for source in sources {
+            let doc = LogDocument::from_source(&fields, "x", source).expect("parses");
+            let theirs = reference(&fields, "x", source).expect("reference parses");
+            assert_eq!(
+                typed(&doc),
+                typed(&theirs),
+                "{}",
+                String::from_utf8_lossy(source)
+            );
+            assert_eq!(seen(&schema, &doc), seen(&schema, &theirs));
+        }
+        let doc = LogDocument::from_source(&fields, "x", sources[0]).expect("parses");
         let ours = seen(&schema, &doc);
         assert_eq!(ours["message"], json!(["second"]));
         assert_eq!(ours["@timestamp"], json!(["1970-01-01T00:00:00Z"]));
-        // (`seen` goes through a map, so the attrs object is walked directly.)
-        let attrs: Vec<(&str, Option<i64>)> = doc
-            .iter_fields_and_values()
-            .filter(|(field, _)| *field == fields.attrs)
-            .flat_map(|(_, value)| match value.as_value() {
-                ReferenceValue::Object(entries) => entries.map(|(k, v)| (k, v.as_i64())).collect(),
-                _ => Vec::new(),
-            })
-            .collect();
-        assert_eq!(attrs, [("a", Some(1)), ("a", Some(2))]);
+        assert_eq!(ours["attrs"], json!([{"a": 2}]));
     }
 
     #[test]
@@ -914,6 +960,13 @@ mod tests {
             reason.contains("[@timestamp]") && reason.contains("\"yesterday\""),
             "{reason}"
         );
+        for far in [
+            &br#"{"@timestamp": 1e16}"#[..],
+            br#"{"@timestamp": "9999-01-01T00:00:00Z"}"#,
+        ] {
+            let (status, _, reason) = error(far).expect("an error");
+            assert!(status == 400 && reason.contains("[@timestamp]"), "{reason}");
+        }
         let (_, _, reason) = error(br#"{"@timestamp": true}"#).expect("an error");
         assert!(reason.contains("unparseable value [true]"), "{reason}");
     }
