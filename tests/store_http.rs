@@ -560,6 +560,24 @@ fn query_types() {
     assert_eq!(lucene("-host.name:db-1"), ["a", "b", "c", "f"]);
     assert_eq!(lucene("-host.name:db-1 -log.level:error"), ["b", "c"]);
     assert_eq!(lucene("log.level:error AND (-host.name:db-1)"), ["a", "f"]);
+    // A negated member of an OR is a negation of the whole, as in ES (`a OR -b` is `a` without `b`).
+    assert_eq!(lucene("refused OR -host.name:web-2"), ["a"]);
+    assert_eq!(lucene("refused OR NOT host.name:web-2"), ["a"]);
+    assert_eq!(lucene("log.level:error AND NOT host.name:db-1"), ["a", "f"]);
+    assert_eq!(
+        lucene("NOT log.level:error OR NOT host.name:web-1"),
+        ["c", "d"]
+    );
+    // A leaf that yields no query is left out, on either path.
+    assert_eq!(lucene("host.name:web-1 AND \"--\""), ["a", "b"]);
+    assert_eq!(
+        lucene("_exists_:log.file AND host.name:web-1 AND \"--\""),
+        ["a", "b"]
+    );
+    assert_eq!(
+        lucene("_exists_:_exists_:log.file"),
+        ["a", "b", "c", "d", "e"]
+    );
     let r = es.json(
         "POST",
         "/logs/_search",

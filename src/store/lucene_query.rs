@@ -1,14 +1,14 @@
 //! Lucene query syntax (`query_string`, the URI `q=` parameter): ES field names rewritten to the schema's,
 //! then tantivy's query parser, with `F:*` and `_exists_:F` ("F has a value") answered like the DSL's
-//! `exists`, which tantivy's parser refuses, and a group of negations alone (`-level:debug`) matching every
-//! document without them, as in ES, where tantivy's parser matches nothing.
+//! `exists`, which tantivy's parser refuses, and negations read as ES reads them: `-level:debug` alone is
+//! every document but those (tantivy: a 400), `a OR -b` is `a` without `b` (tantivy: `a`).
 //!
 //! [`rewrite_field_names`] works on the text: `host.name:` becomes `attrs.host.name:`, `event.id:V` looks in
 //! `_id` and `attrs` (see `schema`), a single `@timestamp` value becomes a range on the column, and
 //! `_exists_:F` becomes `F:*`. [`build`] parses the result; a query with neither goes to tantivy's parser
 //! as a whole, so only queries that have one take the path that assembles the boolean structure here.
 
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, QueryParser};
 use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf};
 
 use super::error::EsError;
@@ -40,11 +40,12 @@ pub fn build(
         _ => return parser.parse_query(rewritten).map_err(|e| failed(&e)),
     };
     let default = if and { Occur::Must } else { Occur::Should };
-    convert(ast, parser, default, exists, &failed)
+    Ok(convert(ast, parser, default, exists, &failed)?.unwrap_or_else(|| Box::new(EmptyQuery)))
 }
 
-/// Whether `ast` has an `F:*` or a group whose members are all negated, which tantivy's parser would turn
-/// into a query matching nothing.
+/// Whether `ast` has an `F:*` or a group whose members are all negated (which includes the `(-b)` of
+/// `a OR -b`): tantivy's parser refuses the first, and turns the second into a query matching nothing
+/// (or, at the top, a 400).
 fn needs_assembly(ast: &UserInputAst) -> bool {
     match ast {
         UserInputAst::Clause(children) => {
@@ -62,46 +63,71 @@ fn all_negated(children: &[(Option<Occur>, UserInputAst)]) -> bool {
             .all(|(occur, _)| *occur == Some(Occur::MustNot))
 }
 
-/// The query of `ast`, built as tantivy's parser builds it (a clause's unmarked members take `default`),
-/// except that `F:*` is `exists(F)` and a group of negations alone (`-a -b`) matches every document
-/// without them, as in ES (which adds a `match_all` to such a group).
+/// The query of `ast`, built as tantivy's parser builds it (a clause's unmarked members take `default`;
+/// a leaf that yields no query, such as a term of punctuation only, is left out of its clause), except:
+/// - `F:*` is `exists(F)`;
+/// - a negated member of an OR (`a OR -b`, which tantivy's grammar reads as `a OR (-b)`) is a negation of
+///   the clause, as in ES (`a OR -b` is `a` without `b`). A written-out `a OR (-b)` reads the same, so it
+///   too means `a` without `b`, where ES would take `(-b)` as everything but `b`;
+/// - a clause of negations alone (`-a -b`) matches every document without them, as in ES (which adds a
+///   `match_all` to it).
+///
+/// `None`: the query is empty (tantivy's parser leaves such a clause out of its parent too).
 fn convert(
     ast: UserInputAst,
     parser: &QueryParser,
     default: Occur,
     exists: &dyn Fn(&str) -> Result<Q, EsError>,
     failed: &dyn Fn(&dyn std::fmt::Display) -> EsError,
-) -> Result<Q, EsError> {
+) -> Result<Option<Q>, EsError> {
     match ast {
         UserInputAst::Clause(children) => {
-            let negations_only = all_negated(&children);
-            let mut clauses = children
-                .into_iter()
-                .map(|(occur, child)| {
-                    Ok((
-                        occur.unwrap_or(default),
-                        convert(child, parser, default, exists, failed)?,
-                    ))
-                })
-                .collect::<Result<Vec<_>, EsError>>()?;
-            if negations_only {
+            let mut clauses = Vec::with_capacity(children.len() + 1);
+            for (occur, child) in children {
+                let (occur, child) = lift_negation(occur.unwrap_or(default), child);
+                if let Some(q) = convert(child, parser, default, exists, failed)? {
+                    clauses.push((occur, q));
+                }
+            }
+            if clauses.is_empty() {
+                return Ok(None);
+            }
+            if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
                 clauses.push((Occur::Must, Box::new(AllQuery)));
             }
-            Ok(Box::new(BooleanQuery::new(clauses)))
+            Ok(Some(Box::new(BooleanQuery::new(clauses))))
         }
-        UserInputAst::Boost(inner, boost) => Ok(Box::new(BoostQuery::new(
-            convert(*inner, parser, default, exists, failed)?,
-            boost as f32,
-        ))),
+        UserInputAst::Boost(inner, boost) => Ok(convert(*inner, parser, default, exists, failed)?
+            .map(|q| Box::new(BoostQuery::new(q, boost as f32)) as Q)),
         UserInputAst::Leaf(leaf) => match *leaf {
             UserInputLeaf::Exists { field } if field.is_empty() => {
                 Err(failed(&"`*` needs a field"))
             }
-            UserInputLeaf::Exists { field } => exists(&field),
-            other => parser
-                .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(other)))
-                .map_err(|e| failed(&e)),
+            UserInputLeaf::Exists { field } => exists(&field).map(Some),
+            other => {
+                let q = parser
+                    .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(other)))
+                    .map_err(|e| failed(&e))?;
+                Ok((!q.is::<EmptyQuery>()).then_some(q))
+            }
         },
+    }
+}
+
+/// A member that is a group of one negation, `(-b)`, is the negation itself: `(occur, (-b))` → `(-, b)`.
+fn lift_negation(occur: Occur, child: UserInputAst) -> (Occur, UserInputAst) {
+    match child {
+        UserInputAst::Clause(mut inner)
+            if occur != Occur::MustNot
+                && inner.len() == 1
+                && inner[0].0 == Some(Occur::MustNot) =>
+        {
+            match inner.pop() {
+                Some((_, negated)) => (Occur::MustNot, negated),
+                None => (occur, UserInputAst::Clause(inner)),
+            }
+        }
+        other => (occur, other),
     }
 }
 
@@ -142,10 +168,12 @@ pub fn rewrite_field_names(q: &str) -> String {
                     // `_exists_:F` is `F:*`, with F's name rewritten like any other.
                     let end = value_end(&chars, j + 1);
                     let value: String = chars[j + 1..end].iter().collect();
-                    out.push_str(&rewrite_field_names(&format!(
-                        "{}:*",
-                        value.trim_matches('"')
-                    )));
+                    let mut field = value.trim_matches('"');
+                    while let Some(inner) = field.strip_prefix("_exists_:") {
+                        field = inner.trim_matches('"');
+                    }
+                    // `field` does not start with `_exists_:`, so this goes one level deep at most.
+                    out.push_str(&rewrite_field_names(&format!("{field}:*")));
                     i = end;
                     continue;
                 } else if resolve_field(&name) == FieldRef::EventId {

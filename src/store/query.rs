@@ -663,10 +663,8 @@ impl<'a> QueryBuilder<'a> {
             parser.set_conjunction_by_default();
         }
         let rewritten = rewrite_field_names(text);
-        let exists = |name: &str| match name {
-            F_EVENT_ID => Ok(Box::new(ExistsQuery::new(F_EVENT_ID.to_string(), false)) as Q),
-            _ => self.exists(name.strip_prefix("attrs.").unwrap_or(name)),
-        };
+        // `name` is a tantivy name: `attrs.x.y`, or `_id`, `@timestamp`, `message`.
+        let exists = |name: &str| self.exists(name.strip_prefix("attrs.").unwrap_or(name));
         lucene_query::build(&parser, text, &rewritten, and, &exists)
     }
 }
