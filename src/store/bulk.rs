@@ -24,7 +24,6 @@ use super::index_set::{IdKey, IndexHandle, IndexSet};
 use super::log_document::LogDocument;
 use super::refresher::Refresh;
 use super::schema::Fields;
-use super::translog::LogBatch;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Action {
@@ -314,17 +313,31 @@ fn apply_group(
 ) -> Result<(), EsError> {
     let mut handle = set.get_or_create(name)?;
     let mut last_seq = None;
+    // A chunk that cannot be written fails with the chunks after it; those before it were logged and
+    // keep their outcomes (once the sync below has made them durable).
+    let mut failed: Option<EsError> = None;
     for chunk in members.chunks(CHUNK) {
+        if let Some(err) = &failed {
+            fail_unanswered(ops, chunk, outcomes, err, name);
+            continue;
+        }
         let fields = handle.fields;
         let mut prepared = prepare(ids, name, &fields, ops, chunk, outcomes);
         if prepared.is_empty() {
             continue;
         }
-        let (results, seq) = write(set, &mut handle, name, ops, &mut prepared)?;
-        for (i, outcome) in results {
-            outcomes[i] = Some(outcome);
+        match write(set, &mut handle, name, ops, &mut prepared) {
+            Ok((results, seq)) => {
+                for (i, outcome) in results {
+                    outcomes[i] = Some(outcome);
+                }
+                last_seq = Some(seq);
+            }
+            Err(err) => {
+                fail_unanswered(ops, chunk, outcomes, &err, name);
+                failed = Some(err);
+            }
         }
-        last_seq = Some(seq);
     }
     match last_seq {
         Some(seq) if refresh.before_return() => handle.commit_through(seq)?,
@@ -332,6 +345,24 @@ fn apply_group(
         None => {}
     }
     Ok(())
+}
+
+/// Gives every item of `chunk` not answered yet the error `err`.
+fn fail_unanswered(
+    ops: &[Op<'_>],
+    chunk: &[usize],
+    outcomes: &mut [Option<Outcome>],
+    err: &EsError,
+    name: &str,
+) {
+    for &i in chunk {
+        if outcomes[i].is_none() {
+            outcomes[i] = Some(Outcome::Err {
+                id: ops[i].id.clone(),
+                error: err.clone().with_index(name),
+            });
+        }
+    }
 }
 
 /// Hands `prepared` to the index writer under its lock: `_id` existence checks, deletes, adds. Returns the
@@ -346,6 +377,8 @@ fn write(
     let fields = handle.fields;
     let mut attempt = 0;
     loop {
+        // The closure runs at most once (a deleted index, retried below, is refused before it runs), so
+        // it moves ids and documents out of `prepared`.
         let res = handle.write(|state, searcher| {
             let mut results: Vec<(usize, Outcome)> = Vec::with_capacity(prepared.len());
             // The chunk goes to tantivy as one batch: one hand-over to an indexing thread instead of one
@@ -412,9 +445,10 @@ fn write(
                 results.push((*i, outcome));
             }
             if let Err(err) = state.writer.run(batch) {
-                // The writer has stopped (an indexing thread failed): none of the chunk is in it, so none
-                // of it is logged, and the request fails.
-                state.log = LogBatch::default();
+                // The writer has stopped (an indexing thread failed; the chunk's deletes may be queued).
+                // `IndexHandle::write` rolls it back and replays the translog, which the chunk never
+                // reached; the chunk fails.
+                state.stopped = true;
                 return Err(EsError::internal(err));
             }
             Ok(results)

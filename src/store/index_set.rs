@@ -120,6 +120,9 @@ pub struct WriterState {
     pub ids: IdFilter,
     /// Translog records of the write in progress, appended when it ends.
     pub log: LogBatch,
+    /// Set by a write whose hand-over to tantivy failed (the writer has stopped): [`IndexHandle::write`]
+    /// then logs nothing of it and brings the writer back ([`IndexHandle::recover`]) before it returns.
+    pub stopped: bool,
 }
 
 /// An `_id` as its 128-bit xxh3 hash: the key of `pending` and the source of the Bloom filter's probes,
@@ -232,6 +235,9 @@ struct Committed {
 
 struct WriterSlot {
     state: Option<WriterState>,
+    /// The first translog generation not in the last commit (a copy of `Committed::translog_generation`
+    /// that a writer-lock holder can read without taking the commit lock, which comes first).
+    replay_from: u64,
     seq: u64,
     /// Operations logged since the last commit, and when the first of them was.
     uncommitted_ops: u64,
@@ -278,6 +284,7 @@ impl IndexHandle {
             fields,
             writer: Mutex::new(WriterSlot {
                 state: None,
+                replay_from: first_uncommitted,
                 seq: 0,
                 uncommitted_ops: 0,
                 uncommitted_since: None,
@@ -323,11 +330,29 @@ impl IndexHandle {
                 pending: HashMap::default(),
                 ids,
                 log: LogBatch::default(),
+                stopped: false,
             });
         }
         slot.state
             .as_mut()
             .ok_or_else(|| EsError::internal("writer missing"))
+    }
+
+    /// Brings a writer that stopped or failed to commit back: to the last commit, then forward again
+    /// through the translog from generation `replay_from`, which holds every acknowledged write since.
+    fn recover(&self, state: &mut WriterState, replay_from: u64) -> Result<(), EsError> {
+        state.writer.rollback()?;
+        state.pending.clear();
+        state.stopped = false;
+        // Records of the write in progress were not appended; its request gets an error.
+        state.log = LogBatch::default();
+        let generations = self
+            .translog
+            .generations_from(replay_from)
+            .map_err(EsError::internal)?;
+        self.replay(state, &generations)
+            .map_err(EsError::internal)?;
+        Ok(())
     }
 
     /// Applies the operations of translog `generations` to the writer, in order; returns how many.
@@ -392,8 +417,19 @@ impl IndexHandle {
         }
         let searcher = self.reader.searcher();
         let seq = slot.seq + 1;
+        let replay_from = slot.replay_from;
         let state = self.writer_state(&mut slot)?;
         let r = f(state, &searcher);
+        if state.stopped {
+            // Whatever of this write reached the writer goes with the rollback; none of it is logged.
+            if let Err(err) = self.recover(state, replay_from) {
+                log::error!(
+                    "store: index [{}]: writer recovery failed: {err}",
+                    self.name
+                );
+            }
+            return Ok((r, slot.seq));
+        }
         let wrote = state.log.records() > 0;
         let append = self.translog.append(&mut state.log, seq);
         slot.seq = seq;
@@ -441,6 +477,7 @@ impl IndexHandle {
         }
         let mut slot = self.writer.lock();
         let target = slot.seq;
+        let mut replay_from = None;
         if let Some(state) = slot.state.as_mut() {
             let generation = self
                 .translog
@@ -450,24 +487,16 @@ impl IndexHandle {
                 translog_generation: generation,
             })
             .map_err(EsError::internal)?;
-            let mut prepared = state.writer.prepare_commit()?;
-            prepared.set_payload(&payload);
-            if let Err(err) = prepared.commit() {
-                // Back to the last commit, then forward again from the translog, which still holds
-                // everything since.
-                let _ = state.writer.rollback();
-                state.pending.clear();
-                // Records whose append failed were answered with an error and are gone from the writer.
-                state.log = LogBatch::default();
-                let generations = self
-                    .translog
-                    .generations_from(committed.translog_generation)
-                    .map_err(EsError::internal)?;
-                self.replay(state, &generations)
-                    .map_err(EsError::internal)?;
+            let committing = state.writer.prepare_commit().and_then(|mut prepared| {
+                prepared.set_payload(&payload);
+                prepared.commit()
+            });
+            if let Err(err) = committing {
+                self.recover(state, committed.translog_generation)?;
                 return Err(err.into());
             }
             committed.translog_generation = generation;
+            replay_from = Some(generation);
             self.reader.reload()?;
             state.pending.clear();
             if let Err(err) = self.translog.trim(generation) {
@@ -481,6 +510,9 @@ impl IndexHandle {
                     state.ids.capacity * 2,
                 )?;
             }
+        }
+        if let Some(generation) = replay_from {
+            slot.replay_from = generation;
         }
         committed.seq = target;
         slot.uncommitted_ops = 0;
