@@ -865,6 +865,64 @@ mod tests {
     }
 
     #[test]
+    fn a_writer_that_stops_is_rolled_back_and_replayed() -> anyhow::Result<()> {
+        use super::super::bulk::{bulk, IdGen};
+        use super::super::refresher::Refresh;
+        use tantivy::schema::{DateOptions, DateTimePrecision};
+        let es = |e: EsError| anyhow::anyhow!("{}", e.reason);
+        // An index of an older format, whose `@timestamp` also had a term index: tantivy refuses a
+        // document with a string there (it skips mistyped values of fields that are not indexed).
+        let dir = tempfile::tempdir()?;
+        let index_dir = dir.path().join("app");
+        std::fs::create_dir_all(&index_dir)?;
+        std::fs::write(index_dir.join(FORMAT_FILE), br#"{"format_version":3}"#)?;
+        let mut older = tantivy::schema::Schema::builder();
+        for (_, entry) in build_schema().fields() {
+            if entry.name() == super::super::schema::F_TS {
+                older.add_date_field(
+                    entry.name(),
+                    DateOptions::default()
+                        .set_fast()
+                        .set_indexed()
+                        .set_precision(DateTimePrecision::Milliseconds),
+                );
+            } else {
+                older.add_field(entry.clone());
+            }
+        }
+        drop(Index::create_in_dir(&index_dir, older.build())?);
+        let set = IndexSet::open(dir.path())?;
+        let ids = IdGen::default();
+        let line =
+            |id: &str| format!("{{\"index\":{{\"_id\":\"{id}\"}}}}\n{{\"message\":\"m {id}\"}}\n");
+        bulk(&set, &ids, line("a").as_bytes(), Some("app"), Refresh::True).map_err(es)?;
+        bulk(
+            &set,
+            &ids,
+            line("b").as_bytes(),
+            Some("app"),
+            Refresh::False,
+        )
+        .map_err(es)?;
+        let handle = set.get("app").ok_or_else(|| anyhow::anyhow!("no index"))?;
+        // The refused document stops the indexing thread, as a failing disk would.
+        let refused = LogDocument::refused_by_tantivy(&handle.fields);
+        handle
+            .write(|state, _| state.writer.add_document(refused))
+            .map_err(es)?
+            .0?;
+        assert!(
+            handle.refresh().is_err(),
+            "the commit meets the stopped writer"
+        );
+        // Back to the commit holding `a`, forward again through the translog (`b`), and writable.
+        bulk(&set, &ids, line("c").as_bytes(), Some("app"), Refresh::True).map_err(es)?;
+        assert_eq!(handle.doc_count(), 3);
+        set.close_all();
+        Ok(())
+    }
+
+    #[test]
     fn an_index_with_a_bytes_source_keeps_working() -> anyhow::Result<()> {
         use crate::store::{Refresh, Store};
         let es = |e: EsError| anyhow::anyhow!("{}", e.reason);

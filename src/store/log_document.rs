@@ -366,6 +366,22 @@ impl LogDocument {
         Ok(doc)
     }
 
+    /// A document with a string in the date field `@timestamp`: in an index whose `@timestamp` has a term
+    /// index (older formats), tantivy refuses it and its indexing thread stops, as on a failing disk. For
+    /// tests of the store's recovery.
+    #[cfg(test)]
+    pub fn refused_by_tantivy(fields: &Fields) -> LogDocument {
+        let mut doc = LogDocument {
+            text: String::new(),
+            nodes: Vec::new(),
+            entries: Vec::new(),
+        };
+        let span = doc.push_text("not a date");
+        let at = push_leaf(&mut doc.nodes, Leaf::Str(span));
+        doc.entries.push((fields.ts, at));
+        doc
+    }
+
     fn push_text(&mut self, s: &str) -> Span {
         let start = self.text.len() as u32;
         self.text.push_str(s);
