@@ -864,6 +864,27 @@ mod tests {
         Ok(())
     }
 
+    /// Index `app` under `data_dir`, tagged format 3, with today's schema except field `name`, which `add`
+    /// adds as an older format had it.
+    fn format_3_index(
+        data_dir: &Path,
+        name: &str,
+        add: impl Fn(&mut tantivy::schema::SchemaBuilder, &str),
+    ) -> anyhow::Result<Index> {
+        let index_dir = data_dir.join("app");
+        std::fs::create_dir_all(&index_dir)?;
+        std::fs::write(index_dir.join(FORMAT_FILE), br#"{"format_version":3}"#)?;
+        let mut older = tantivy::schema::Schema::builder();
+        for (_, entry) in build_schema().fields() {
+            if entry.name() == name {
+                add(&mut older, name);
+            } else {
+                older.add_field(entry.clone());
+            }
+        }
+        Ok(Index::create_in_dir(&index_dir, older.build())?)
+    }
+
     #[test]
     fn a_writer_that_stops_is_rolled_back_and_replayed() -> anyhow::Result<()> {
         use super::super::bulk::{bulk, IdGen};
@@ -873,24 +894,17 @@ mod tests {
         // An index of an older format, whose `@timestamp` also had a term index: tantivy refuses a
         // document with a string there (it skips mistyped values of fields that are not indexed).
         let dir = tempfile::tempdir()?;
-        let index_dir = dir.path().join("app");
-        std::fs::create_dir_all(&index_dir)?;
-        std::fs::write(index_dir.join(FORMAT_FILE), br#"{"format_version":3}"#)?;
-        let mut older = tantivy::schema::Schema::builder();
-        for (_, entry) in build_schema().fields() {
-            if entry.name() == super::super::schema::F_TS {
-                older.add_date_field(
-                    entry.name(),
-                    DateOptions::default()
-                        .set_fast()
-                        .set_indexed()
-                        .set_precision(DateTimePrecision::Milliseconds),
-                );
-            } else {
-                older.add_field(entry.clone());
-            }
-        }
-        drop(Index::create_in_dir(&index_dir, older.build())?);
+        let ts = DateOptions::default()
+            .set_fast()
+            .set_indexed()
+            .set_precision(DateTimePrecision::Milliseconds);
+        drop(format_3_index(
+            dir.path(),
+            super::super::schema::F_TS,
+            |b, name| {
+                b.add_date_field(name, ts.clone());
+            },
+        )?);
         let set = IndexSet::open(dir.path())?;
         let ids = IdGen::default();
         let line =
@@ -928,21 +942,11 @@ mod tests {
         let es = |e: EsError| anyhow::anyhow!("{}", e.reason);
         // A format-3 index: `_source` is a bytes field, and holds one document.
         let dir = tempfile::tempdir()?;
-        let index_dir = dir.path().join("app");
-        std::fs::create_dir_all(&index_dir)?;
-        std::fs::write(index_dir.join(FORMAT_FILE), br#"{"format_version":3}"#)?;
-        let mut older = tantivy::schema::Schema::builder();
-        for (_, entry) in build_schema().fields() {
-            if entry.name() == super::super::schema::F_SOURCE {
-                older.add_bytes_field(entry.name(), tantivy::schema::STORED);
-            } else {
-                older.add_field(entry.clone());
-            }
-        }
-        let schema = older.build();
-        let fields = Fields::from_schema(&schema)?;
+        let index = format_3_index(dir.path(), super::super::schema::F_SOURCE, |b, name| {
+            b.add_bytes_field(name, tantivy::schema::STORED);
+        })?;
+        let fields = Fields::from_schema(&index.schema())?;
         assert!(!fields.source_is_text);
-        let index = Index::create_in_dir(&index_dir, schema)?;
         let mut writer: IndexWriter<LogDocument> = index.writer_with_num_threads(1, 15_000_000)?;
         let old = LogDocument::from_source(&fields, "old", br#"{"message":"written before"}"#)
             .map_err(es)?;
