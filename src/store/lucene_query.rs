@@ -5,8 +5,9 @@
 //!
 //! [`rewrite_field_names`] works on the text: `host.name:` becomes `attrs.host.name:`, `event.id:V` looks in
 //! `_id` and `attrs` (see `schema`), a single `@timestamp` value becomes a range on the column, and
-//! `_exists_:F` becomes `F:*`. [`build`] parses the result; a query with neither goes to tantivy's parser
-//! as a whole, so only queries that have one take the path that assembles the boolean structure here.
+//! `_exists_:F` becomes `F:*`. [`build`] parses the result; a query with no `F:*` and no group of
+//! negations alone goes to tantivy's parser as a whole, so only the others take the path that assembles
+//! the boolean structure here.
 
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, QueryParser};
 use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf};
