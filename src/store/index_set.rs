@@ -221,8 +221,8 @@ pub struct IndexHandle {
     /// Field handles.
     pub fields: Fields,
     writer: Mutex<WriterSlot>,
-    /// Highest write sequence number known to be committed, and the translog generation the last commit
-    /// names (the first one not in it).
+    /// Highest write sequence number known to be committed (the lock commits take first, then the
+    /// writer's).
     committed: Mutex<Committed>,
     translog: Translog,
     deleted: AtomicBool,
@@ -230,13 +230,12 @@ pub struct IndexHandle {
 
 struct Committed {
     seq: u64,
-    translog_generation: u64,
 }
 
 struct WriterSlot {
     state: Option<WriterState>,
-    /// The first translog generation not in the last commit (a copy of `Committed::translog_generation`
-    /// that a writer-lock holder can read without taking the commit lock, which comes first).
+    /// The first translog generation not in the last commit: where a replay into a rolled-back writer
+    /// starts. Changed only by a commit, which holds the writer lock too.
     replay_from: u64,
     seq: u64,
     /// Operations logged since the last commit, and when the first of them was.
@@ -289,10 +288,7 @@ impl IndexHandle {
                 uncommitted_ops: 0,
                 uncommitted_since: None,
             }),
-            committed: Mutex::new(Committed {
-                seq: 0,
-                translog_generation: first_uncommitted,
-            }),
+            committed: Mutex::new(Committed { seq: 0 }),
             translog,
             deleted: AtomicBool::new(false),
         };
@@ -477,7 +473,8 @@ impl IndexHandle {
         }
         let mut slot = self.writer.lock();
         let target = slot.seq;
-        let mut replay_from = None;
+        let replay_from = slot.replay_from;
+        let mut committed_generation = None;
         if let Some(state) = slot.state.as_mut() {
             let generation = self
                 .translog
@@ -492,11 +489,10 @@ impl IndexHandle {
                 prepared.commit()
             });
             if let Err(err) = committing {
-                self.recover(state, committed.translog_generation)?;
+                self.recover(state, replay_from)?;
                 return Err(err.into());
             }
-            committed.translog_generation = generation;
-            replay_from = Some(generation);
+            committed_generation = Some(generation);
             self.reader.reload()?;
             state.pending.clear();
             if let Err(err) = self.translog.trim(generation) {
@@ -511,7 +507,7 @@ impl IndexHandle {
                 )?;
             }
         }
-        if let Some(generation) = replay_from {
+        if let Some(generation) = committed_generation {
             slot.replay_from = generation;
         }
         committed.seq = target;
