@@ -22,6 +22,7 @@
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use smallvec::SmallVec;
 use tantivy::schema::document::{Document, ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::schema::Field;
 use tantivy::DateTime;
@@ -139,13 +140,8 @@ impl Builder<'_> {
     /// A key that repeats in the object at `at` keeps its last value, as in a `serde_json::Map` (and in
     /// the `_source` a client reads back): the earlier members with that key are hidden.
     fn hide_repeated_keys(&mut self, at: usize) {
-        let end = self.nodes.get(at).map_or(0, |n| n.end);
-        let mut members: Vec<u32> = Vec::new();
-        let mut c = at as u32 + 1;
-        while c < end {
-            members.push(c);
-            c = self.nodes[c as usize].end.max(c + 1);
-        }
+        // Inline for the usual few members: this runs for most objects of every document.
+        let mut members: SmallVec<[u32; 16]> = Children::of(&self.nodes, at as u32).collect();
         // By key, then by position: of each run of equal keys, all but the last are hidden.
         members.sort_by(|&a, &b| {
             let key = |n: u32| self.key_bytes(self.nodes[n as usize].key);
@@ -408,12 +404,7 @@ impl LogDocument {
 
     /// Indices of the visible children of node `at`.
     fn children(&self, at: u32) -> Children<'_> {
-        let end = self.nodes.get(at as usize).map_or(at, |n| n.end);
-        Children {
-            nodes: &self.nodes,
-            next: at + 1,
-            end,
-        }
+        Children::of(&self.nodes, at)
     }
 
     /// The last visible child of object `at` named `key`.
@@ -431,26 +422,20 @@ impl LogDocument {
 
     /// Sends `@timestamp`, `message` and `event.id` to their fields and the rest of the root object to `attrs`.
     fn map_top_level(&mut self, fields: &Fields, id: &str) -> Result<(), EsError> {
-        // One walk over the root's members: the last of each special key, every `@timestamp` and
-        // `message` hidden from `attrs`.
+        // One walk over the root's members (a repeated key is already down to its last value).
         let root = 0;
         let (mut ts, mut msg, mut dotted_event_id, mut event) = (None, None, None, None);
-        let end = self.nodes.get(root).map_or(0, |n| n.end);
-        let mut at = root as u32 + 1;
-        while at < end {
-            let node = self.nodes[at as usize];
-            match self.str_at(node.key) {
+        for at in self.children(root) {
+            match self.str_at(self.nodes[at as usize].key) {
                 F_TS => ts = Some(at),
                 F_MSG => msg = Some(at),
                 EVENT_ID => dotted_event_id = Some(at),
                 "event" => event = Some(at),
                 _ => {}
             }
-            if matches!(self.str_at(node.key), F_TS | F_MSG) {
-                self.hide(at);
-            }
-            at = node.end.max(at + 1);
         }
+        // `@timestamp` and `message` have fields of their own, not in `attrs`.
+        ts.into_iter().chain(msg).for_each(|at| self.hide(at));
         if let Some(ts) = ts {
             if let Some(ms) = self.timestamp_millis(ts)? {
                 let at = push_leaf(
@@ -464,8 +449,8 @@ impl LogDocument {
             self.map_message(fields, msg);
         }
         self.map_event_id(fields, id, dotted_event_id, event);
-        if self.children(root as u32).next().is_some() {
-            self.entries.push((fields.attrs, root as u32));
+        if self.children(root).next().is_some() {
+            self.entries.push((fields.attrs, root));
         }
         Ok(())
     }
@@ -573,9 +558,9 @@ impl LogDocument {
                     J::from(self.str_at(span))
                 }
             },
-            Kind::Array => J::Array(self.all_children(at).map(|c| self.to_json(c)).collect()),
+            Kind::Array => J::Array(self.children(at).map(|c| self.to_json(c)).collect()),
             Kind::Object => J::Object(
-                self.all_children(at)
+                self.children(at)
                     .map(|c| {
                         (
                             self.str_at(self.nodes[c as usize].key).to_string(),
@@ -585,19 +570,6 @@ impl LogDocument {
                     .collect(),
             ),
         }
-    }
-
-    /// Every child of node `at`, hidden or not.
-    fn all_children(&self, at: u32) -> impl Iterator<Item = u32> + '_ {
-        let end = self.nodes.get(at as usize).map_or(at, |n| n.end);
-        let mut next = at + 1;
-        std::iter::from_fn(move || {
-            (next < end).then(|| {
-                let this = next;
-                next = self.nodes[this as usize].end;
-                this
-            })
-        })
     }
 }
 
@@ -619,6 +591,18 @@ pub struct Children<'a> {
     nodes: &'a [Node],
     next: u32,
     end: u32,
+}
+
+impl<'a> Children<'a> {
+    /// The visible children of node `at` of `nodes`.
+    fn of(nodes: &'a [Node], at: u32) -> Children<'a> {
+        let end = nodes.get(at as usize).map_or(at, |n| n.end);
+        Children {
+            nodes,
+            next: at + 1,
+            end,
+        }
+    }
 }
 
 impl Iterator for Children<'_> {
