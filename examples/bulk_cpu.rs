@@ -3,7 +3,10 @@
 //! per document (and the part spent on the thread calling `bulk`: parsing, converting, logging, answering).
 //! CPU per document varies less than wall-clock throughput on a noisy machine.
 //!
-//! `cargo run --release --example bulk_cpu -- [N] [B]`
+//! `cargo run --release --example bulk_cpu -- [N] [B] [searched|idle]`: `searched` (the default) keeps the
+//! index refreshed every second, as while someone searches it; `idle` makes it search idle from the start
+//! (what steady ingest with nobody searching becomes after 30 s), so it is committed only every 500 k
+//! documents. Also prints the peak resident memory.
 
 use logpipe::store::{Refresh, Store};
 
@@ -17,6 +20,14 @@ fn cpu_seconds(who: libc::c_int) -> f64 {
     unsafe { libc::getrusage(who, &mut usage) };
     let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// Peak resident set size of the process in KiB (`ru_maxrss`).
+fn peak_rss_kib() -> i64 {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_maxrss
 }
 
 /// CPU seconds per thread name (its first word), read from `/proc/self/task`: where the time went.
@@ -57,11 +68,21 @@ fn main() {
             .unwrap_or(default)
     };
     let (bulks, batch) = (arg(1, 100), arg(2, 10_000));
+    let idle = match std::env::args().nth(3).as_deref() {
+        None | Some("searched") => false,
+        Some("idle") => true,
+        Some(other) => panic!("third argument `{other}`: expected searched or idle"),
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let bodies: Vec<Vec<u8>> = (0..bulks)
         .map(|k| bulk_events::bulk_body(batch, k * batch))
         .collect();
-    let store = Store::open(dir.path()).expect("open");
+    let store = if idle {
+        Store::open_with_search_idle_after(dir.path(), std::time::Duration::ZERO)
+    } else {
+        Store::open(dir.path())
+    }
+    .expect("open");
     let cpu_start = cpu_seconds(libc::RUSAGE_SELF);
     let request_start = cpu_seconds(libc::RUSAGE_THREAD);
     let started = std::time::Instant::now();
@@ -94,5 +115,10 @@ fn main() {
     println!(
         "  CPU-us/doc by thread (whole run up to close): {}",
         per_doc.join(", ")
+    );
+    println!(
+        "  {} index, peak RSS {:.0} MiB",
+        if idle { "search-idle" } else { "searched" },
+        peak_rss_kib() as f64 / 1024.0
     );
 }

@@ -81,8 +81,13 @@ fn call(
 
 impl Es {
     fn start() -> Es {
+        Es::start_with_search_idle_after(logpipe::store::SEARCH_IDLE_AFTER)
+    }
+
+    /// A store whose indices go search idle after `after` without a search (zero: always idle).
+    fn start_with_search_idle_after(after: Duration) -> Es {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open store");
+        let store = Store::open_with_search_idle_after(dir.path(), after).expect("open store");
         let handle = serve(
             store.clone(),
             "127.0.0.1:0",
@@ -1156,6 +1161,41 @@ fn in_process_api_and_concurrent_bulks_share_commits() {
     }
     es.store.refresh(Some("conc")).expect("refresh");
     assert_eq!(es.req("GET", "/conc/_count", None).body["count"], 2000);
+}
+
+#[test]
+fn a_search_idle_index_is_refreshed_by_the_next_search() {
+    // Always idle: the refresher leaves writes uncommitted (for 30 s or 500 k operations), so only the
+    // searches' own refreshes can make them visible.
+    let es = Es::start_with_search_idle_after(Duration::ZERO);
+    let docs = |from: usize, to: usize| -> Vec<Value> {
+        (from..to)
+            .flat_map(|i| {
+                doc(
+                    &format!("d{i}"),
+                    "2026-11-22T10:00:00Z",
+                    &format!("idle line {i}"),
+                    "h1",
+                    "info",
+                    i as i64,
+                )
+            })
+            .collect()
+    };
+    es.bulk("/idle/_bulk", &docs(0, 3));
+    let cat = es.req("GET", "/_cat/indices/idle?format=json", None);
+    assert_eq!(
+        cat.body[0]["docs.count"], "0",
+        "not refreshed in the background: {}",
+        cat.body
+    );
+    assert_eq!(es.req("GET", "/idle/_count", None).body["count"], 3);
+    es.bulk("/idle/_bulk", &docs(3, 5));
+    let r = es.search("idle", json!({"query": {"match": {"message": "idle"}}}));
+    assert_eq!(r["hits"]["total"]["value"], 5, "{r}");
+    es.bulk("/idle/_bulk", &docs(5, 6));
+    let r = es.search("idle*", json!({"query": {"match_all": {}}}));
+    assert_eq!(r["hits"]["total"]["value"], 6, "{r}");
 }
 
 fn spawn_store(dir: &std::path::Path) -> (Child, String) {

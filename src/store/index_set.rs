@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use parking_lot::{Mutex, RwLock};
@@ -36,6 +36,7 @@ use tantivy::{
 use super::error::EsError;
 use super::log_document::LogDocument;
 use super::schema::{build_schema, Fields};
+use super::search_activity::{SearchActivity, SEARCH_IDLE_AFTER};
 use super::translog::{GenerationContents, LogBatch, LoggedOp, Translog};
 use crate::tail::checkpoint::write_atomically;
 
@@ -226,6 +227,8 @@ pub struct IndexHandle {
     committed: Mutex<Committed>,
     translog: Translog,
     deleted: AtomicBool,
+    /// When the index was last searched: whether the refresher commits it every second.
+    pub activity: SearchActivity,
 }
 
 struct Committed {
@@ -291,6 +294,7 @@ impl IndexHandle {
             committed: Mutex::new(Committed { seq: 0 }),
             translog,
             deleted: AtomicBool::new(false),
+            activity: SearchActivity::new(),
         };
         if !recovery.generations.is_empty() {
             // The replay is one write; committing through it also deletes the replayed generations.
@@ -453,10 +457,20 @@ impl IndexHandle {
 
     /// How long ago the first operation not yet committed was written (`None`: there is none), and how
     /// many have been logged since.
-    pub fn uncommitted(&self) -> Option<(std::time::Duration, u64)> {
+    pub fn uncommitted(&self) -> Option<(Duration, u64)> {
         let slot = self.writer.lock();
         slot.uncommitted_since
             .map(|since| (since.elapsed(), slot.uncommitted_ops))
+    }
+
+    /// Records a search about to read the index; if nobody had searched it for `idle_after` (so the
+    /// refresher may have left writes uncommitted), commits them first, as ES refreshes a search-idle
+    /// shard before searching it.
+    pub fn prepare_search(&self, idle_after: Duration) -> Result<(), EsError> {
+        if self.activity.record(idle_after) && self.uncommitted().is_some() {
+            self.refresh()?;
+        }
+        Ok(())
     }
 
     /// Commits every write so far (the refresher's call).
@@ -571,6 +585,8 @@ pub struct IndexSet {
     /// Thread pool shared by every index's searches: the segments of one search are collected in
     /// parallel, one thread per core.
     search_executor: Executor,
+    /// How long an index goes unsearched before it is search idle (`search_activity.rs`).
+    search_idle_after: Duration,
 }
 
 /// Checks an index name against ES's rules.
@@ -647,7 +663,19 @@ impl IndexSet {
             map: RwLock::new(map),
             admin: Mutex::new(()),
             search_executor,
+            search_idle_after: SEARCH_IDLE_AFTER,
         })
+    }
+
+    /// The same set, its indices going search idle after `after` instead of [`SEARCH_IDLE_AFTER`].
+    pub fn with_search_idle_after(mut self, after: Duration) -> IndexSet {
+        self.search_idle_after = after;
+        self
+    }
+
+    /// How long an index goes unsearched before it is search idle.
+    pub fn search_idle_after(&self) -> Duration {
+        self.search_idle_after
     }
 
     /// The index called `name`, if it exists.

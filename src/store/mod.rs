@@ -8,12 +8,13 @@
 //!
 //! Module map: `schema` (mapping), `log_document` (`_source` → the document tantivy indexes), `index_set` (indices on disk, writers, group commit,
 //! wildcards, retention), `translog` (write-ahead log per index), `refresher` (`?refresh=`, the periodic
-//! commit), `bulk` (+ `bulk_response`), `query` (DSL → tantivy), `lucene_query` (`query_string` / `q=` syntax), `search` (hits, sort, paging, highlight,
+//! commit), `search_activity` (search-idle indices), `bulk` (+ `bulk_response`), `query` (DSL → tantivy), `lucene_query` (`query_string` / `q=` syntax), `search` (hits, sort, paging, highlight,
 //! `_source`), `aggs`, `date_math`, `http` (routing, headers, error bodies), `error`.
 //!
 //! Invariant: a successful `bulk` has made its documents durable (translog), and they are searchable
-//! within [`REFRESH_INTERVAL`], or on return with [`Refresh::True`] / [`Refresh::WaitFor`]; nothing from
-//! the outside can panic the store.
+//! within [`REFRESH_INTERVAL`] (a search of an index idle for [`SEARCH_IDLE_AFTER`] refreshes it first),
+//! or on return with [`Refresh::True`] / [`Refresh::WaitFor`]; nothing from the outside can panic the
+//! store.
 
 mod aggs;
 mod block_collector;
@@ -30,6 +31,7 @@ mod query;
 mod refresher;
 mod schema;
 mod search;
+mod search_activity;
 mod time_histogram;
 mod timestamp_filter;
 mod translog;
@@ -46,6 +48,7 @@ pub use error::EsError;
 pub use http::{serve, ServerHandle, MAX_BODY};
 pub use index_set::daily_index_date;
 pub use refresher::{Refresh, REFRESH_INTERVAL};
+pub use search_activity::SEARCH_IDLE_AFTER;
 
 use bulk::IdGen;
 use index_set::IndexSet;
@@ -63,6 +66,11 @@ pub struct StoreArgs {
     /// hourly). Today and the N previous days are kept.
     #[arg(long)]
     pub retention_days: Option<u32>,
+    /// An index nobody has searched for this long is "search idle", as in Elasticsearch
+    /// (`index.search.idle.after`): it is no longer refreshed every second, which leaves more of the
+    /// machine to indexing, and the next search refreshes it before it runs.
+    #[arg(long, default_value = "30s", value_parser = crate::config::duration::parse)]
+    pub search_idle_after: Duration,
 }
 
 struct Inner {
@@ -82,9 +90,17 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store in `data_dir`, opening every index found there.
     pub fn open(data_dir: &Path) -> anyhow::Result<Store> {
+        Store::open_with_search_idle_after(data_dir, SEARCH_IDLE_AFTER)
+    }
+
+    /// [`Store::open`], its indices going search idle after `search_idle_after` without a search.
+    pub fn open_with_search_idle_after(
+        data_dir: &Path,
+        search_idle_after: Duration,
+    ) -> anyhow::Result<Store> {
         let (stop, stopped) = crossbeam_channel::bounded(0);
         let inner = Arc::new(Inner {
-            set: IndexSet::open(data_dir)?,
+            set: IndexSet::open(data_dir)?.with_search_idle_after(search_idle_after),
             ids: IdGen::default(),
             data_dir: data_dir.to_path_buf(),
             _stop_refresher: stop,
@@ -187,7 +203,7 @@ pub fn run(args: StoreArgs) -> anyhow::Result<()> {
     let shutdown = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGTERM, shutdown.clone())?;
     signal_hook::flag::register(signal_hook::consts::SIGINT, shutdown.clone())?;
-    let store = Store::open(&args.data_dir)?;
+    let store = Store::open_with_search_idle_after(&args.data_dir, args.search_idle_after)?;
     let retention = args.retention_days.map(|days| {
         let (store, shutdown) = (store.clone(), shutdown.clone());
         std::thread::spawn(move || retention_loop(store, days, shutdown))

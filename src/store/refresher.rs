@@ -9,6 +9,11 @@
 //! watching a live tail) is searchable within a few hundred milliseconds, where small commits cost
 //! little.
 //!
+//! An index nobody has searched lately is *search idle*, as in ES (`search_activity.rs`): the refresher
+//! leaves it until its oldest uncommitted operation is [`IDLE_COMMIT_INTERVAL`] old or
+//! [`IDLE_COMMIT_MAX_OPS`] operations wait (which bounds the translog to replay after a crash and the
+//! writer's table of uncommitted ids), and the next search refreshes it before it runs.
+//!
 //! The thread holds only a weak reference to the store and stops when the store is dropped.
 
 use std::sync::Weak;
@@ -28,10 +33,17 @@ pub const QUICK_REFRESH: Duration = Duration::from_millis(200);
 pub const QUICK_REFRESH_MAX_OPS: u64 = 10_000;
 /// How often the refresher looks at the indices.
 pub const TICK: Duration = Duration::from_millis(100);
+/// The longest an operation on a search-idle index waits for its commit.
+pub const IDLE_COMMIT_INTERVAL: Duration = Duration::from_secs(30);
+/// A search-idle index is committed once this many operations wait.
+pub const IDLE_COMMIT_MAX_OPS: u64 = 500_000;
 
 /// Whether an index whose oldest uncommitted operation is `age` old, with `ops` operations waiting, is due
-/// a commit.
-pub fn refresh_due(age: Duration, ops: u64) -> bool {
+/// a commit; `search_idle`: nobody has searched it lately.
+pub fn refresh_due(age: Duration, ops: u64, search_idle: bool) -> bool {
+    if search_idle {
+        return age >= IDLE_COMMIT_INTERVAL || ops >= IDLE_COMMIT_MAX_OPS;
+    }
     age >= REFRESH_INTERVAL || (age >= QUICK_REFRESH && ops <= QUICK_REFRESH_MAX_OPS)
 }
 
@@ -79,10 +91,12 @@ pub(super) fn spawn(store: Weak<Inner>, stop: Receiver<()>) -> std::io::Result<J
             let Some(inner) = store.upgrade() else {
                 return;
             };
+            let idle_after = inner.set.search_idle_after();
             for index in inner.set.all() {
+                let idle = index.activity.is_idle(idle_after);
                 let due = index
                     .uncommitted()
-                    .is_some_and(|(age, ops)| refresh_due(age, ops));
+                    .is_some_and(|(age, ops)| refresh_due(age, ops, idle));
                 if due {
                     if let Err(err) = index.refresh() {
                         log::error!("store: refreshing index [{}]: {err}", index.name);
@@ -112,9 +126,23 @@ mod tests {
     #[test]
     fn a_trickle_is_refreshed_quickly_and_a_flood_once_a_second() {
         let ms = Duration::from_millis;
-        assert!(!refresh_due(ms(50), 1));
-        assert!(refresh_due(ms(200), 1));
-        assert!(!refresh_due(ms(500), 50_000));
-        assert!(refresh_due(ms(900), 50_000));
+        assert!(!refresh_due(ms(50), 1, false));
+        assert!(refresh_due(ms(200), 1, false));
+        assert!(!refresh_due(ms(500), 50_000, false));
+        assert!(refresh_due(ms(900), 50_000, false));
+    }
+
+    #[test]
+    fn a_search_idle_index_waits_for_a_search_or_its_bounds() {
+        let ms = Duration::from_millis;
+        assert!(!refresh_due(ms(200), 1, true));
+        assert!(!refresh_due(ms(900), 50_000, true));
+        assert!(!refresh_due(
+            IDLE_COMMIT_INTERVAL - ms(1),
+            IDLE_COMMIT_MAX_OPS - 1,
+            true
+        ));
+        assert!(refresh_due(IDLE_COMMIT_INTERVAL, 1, true));
+        assert!(refresh_due(ms(100), IDLE_COMMIT_MAX_OPS, true));
     }
 }

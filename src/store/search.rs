@@ -927,12 +927,17 @@ fn parse_request<'a>(body: &'a Value, params: &Params) -> Result<Request<'a>, Es
     })
 }
 
-/// Resolves the target indices of a search (`None` = all); missing concrete names are errors.
+/// Resolves the target indices of a search (`None` = all); missing concrete names are errors. Each is
+/// recorded as searched, and refreshed first if it was search idle.
 fn targets(set: &IndexSet, expr: Option<&str>) -> Result<Vec<Arc<IndexHandle>>, EsError> {
-    match expr {
-        None => Ok(set.all()),
-        Some(e) => set.resolve(e),
+    let handles = match expr {
+        None => set.all(),
+        Some(e) => set.resolve(e)?,
+    };
+    for h in &handles {
+        h.prepare_search(set.search_idle_after())?;
     }
+    Ok(handles)
 }
 
 fn build_query(
