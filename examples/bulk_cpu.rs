@@ -77,12 +77,13 @@ fn main() {
     let bodies: Vec<Vec<u8>> = (0..bulks)
         .map(|k| bulk_events::bulk_body(batch, k * batch))
         .collect();
-    let store = if idle {
-        Store::open_with_search_idle_after(dir.path(), std::time::Duration::ZERO)
+    // Always idle, or never (always searched), however long the run.
+    let search_idle_after = if idle {
+        std::time::Duration::ZERO
     } else {
-        Store::open(dir.path())
-    }
-    .expect("open");
+        std::time::Duration::MAX
+    };
+    let store = Store::open_with_search_idle_after(dir.path(), search_idle_after).expect("open");
     let cpu_start = cpu_seconds(libc::RUSAGE_SELF);
     let request_start = cpu_seconds(libc::RUSAGE_THREAD);
     let started = std::time::Instant::now();

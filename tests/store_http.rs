@@ -1198,6 +1198,41 @@ fn a_search_idle_index_is_refreshed_by_the_next_search() {
     assert_eq!(r["hits"]["total"]["value"], 6, "{r}");
 }
 
+#[test]
+fn concurrent_searches_of_an_index_going_idle_all_see_every_acknowledged_write() {
+    // Idle 100 ms after the index is created, before the refresher's quick refresh of a small index
+    // (200 ms) could commit it; idle, it is left alone for 30 s.
+    let idle_after = Duration::from_millis(100);
+    let es = Es::start_with_search_idle_after(idle_after);
+    let lines: Vec<Value> = (0..2000)
+        .flat_map(|i| {
+            doc(
+                &format!("c{i}"),
+                "2026-11-22T10:00:00Z",
+                &format!("line {i}"),
+                "h1",
+                "info",
+                i,
+            )
+        })
+        .collect();
+    es.bulk("/burst/_bulk", &lines);
+    // Idleness is a matter of time: let it pass, then check that nothing was committed.
+    std::thread::sleep(idle_after + Duration::from_millis(300));
+    let cat = es.req("GET", "/_cat/indices/burst?format=json", None);
+    assert_eq!(cat.body[0]["docs.count"], "0", "{}", cat.body);
+    let counts: Vec<Value> = std::thread::scope(|s| {
+        let searches: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| es.req("GET", "/burst/_count", None).body["count"].clone()))
+            .collect();
+        searches
+            .into_iter()
+            .map(|t| t.join().expect("search thread"))
+            .collect()
+    });
+    assert_eq!(counts, vec![json!(2000); 4]);
+}
+
 fn spawn_store(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_logpipe"))
         .args(["store", "--data-dir"])

@@ -10,7 +10,8 @@
 //!   it); [`IndexHandle::commit_through`] commits tantivy once for every write up to the current `seq`
 //!   (group commit: bulks that wrote while another commit ran share the next one), naming the first
 //!   translog generation not in the commit in its payload, and reloads the reader before clearing
-//!   `pending`. The refresher calls it within a second of a write; `?refresh=` right away;
+//!   `pending`. The refresher calls it within a second of a write (for a search-idle index: after 30 s or
+//!   500 k operations, or the next search does); `?refresh=` right away;
 //! - opening an index replays its translog from the generation its last commit names, then commits;
 //! - deleting an index removes it from the map first, then closes its writer, then removes the directory;
 //!   a write racing the delete sees `deleted` and retries on a fresh index.
@@ -465,12 +466,15 @@ impl IndexHandle {
 
     /// Records a search about to read the index; if nobody had searched it for `idle_after` (so the
     /// refresher may have left writes uncommitted), commits them first, as ES refreshes a search-idle
-    /// shard before searching it.
+    /// shard before searching it. Searches arriving meanwhile wait for that commit; a failed one leaves the
+    /// index idle, so the next search tries again.
     pub fn prepare_search(&self, idle_after: Duration) -> Result<(), EsError> {
-        if self.activity.record(idle_after) && self.uncommitted().is_some() {
-            self.refresh()?;
-        }
-        Ok(())
+        self.activity.record_search(idle_after, |was_idle| {
+            if was_idle && self.uncommitted().is_some() {
+                self.refresh()?;
+            }
+            Ok(())
+        })
     }
 
     /// Commits every write so far (the refresher's call).

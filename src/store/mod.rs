@@ -121,7 +121,8 @@ impl Store {
     /// `POST /_bulk` (or `/{default_index}/_bulk`): `Ok` is the 200 response body (per-item failures are
     /// inside it, `errors: true`); `Err` is a whole-request failure with its HTTP status and ES body
     /// ([`EsError::to_body`]). On `Ok`, successful items are durable, and searchable at once if `refresh`
-    /// asks for it, else within a second (a commit starts within [`REFRESH_INTERVAL`] plus one refresher tick).
+    /// asks for it, else within a second (a commit starts within [`REFRESH_INTERVAL`] plus one refresher tick;
+    /// on a search-idle index the next search commits them before it runs).
     pub fn bulk(
         &self,
         body: &[u8],

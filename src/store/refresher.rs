@@ -50,7 +50,8 @@ pub fn refresh_due(age: Duration, ops: u64, search_idle: bool) -> bool {
 /// The `refresh` parameter of a write request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Refresh {
-    /// Durable on return, searchable after the next periodic refresh (the default).
+    /// Durable on return, searchable after the next periodic refresh, or, on a search-idle index, by the
+    /// next search, which refreshes first (the default).
     #[default]
     False,
     /// Durable and searchable on return.

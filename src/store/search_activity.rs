@@ -7,7 +7,8 @@
 //! saves a commit a second: bigger segments, fewer merges, more documents per second.
 //!
 //! Here each index keeps a [`SearchActivity`]; reads (`_search`, `_count`) record themselves in it
-//! through `IndexHandle::prepare_search`, and the refresher asks it whether the index is idle
+//! through `IndexHandle::prepare_search`, which refreshes an idle index while holding the activity, so
+//! concurrent searches wait for that refresh; the refresher asks it whether the index is idle
 //! (`refresher::refresh_due`). An index counts as searched when it is opened or created, as a new
 //! shard does in ES, so nothing changes for the first [`SEARCH_IDLE_AFTER`] of its life.
 //!
@@ -46,12 +47,18 @@ impl SearchActivity {
         self.last.lock().elapsed() >= after
     }
 
-    /// Records a search now; returns whether the index was idle (for `after`) until then.
-    pub fn record(&self, after: Duration) -> bool {
+    /// Runs `prepare(was_idle)` for a search about to start (`was_idle`: nobody searched for `after`),
+    /// then records the search, if `prepare` succeeded. Concurrent searches wait for it: a search arriving
+    /// while another one refreshes an idle index must not read the index before that refresh ends.
+    pub fn record_search<E>(
+        &self,
+        after: Duration,
+        prepare: impl FnOnce(bool) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut last = self.last.lock();
-        let was_idle = last.elapsed() >= after;
+        prepare(last.elapsed() >= after)?;
         *last = Instant::now();
-        was_idle
+        Ok(())
     }
 }
 
@@ -59,14 +66,35 @@ impl SearchActivity {
 mod tests {
     use super::*;
 
+    fn was_idle(activity: &SearchActivity, after: Duration) -> bool {
+        let mut seen = None;
+        let recorded: Result<(), ()> = activity.record_search(after, |idle| {
+            seen = Some(idle);
+            Ok(())
+        });
+        assert!(recorded.is_ok());
+        seen.unwrap_or_default()
+    }
+
     #[test]
     fn a_new_index_is_active_and_a_search_reports_the_idleness_it_ends() {
         let activity = SearchActivity::new();
         assert!(!activity.is_idle(SEARCH_IDLE_AFTER));
-        assert!(!activity.record(SEARCH_IDLE_AFTER));
+        assert!(!was_idle(&activity, SEARCH_IDLE_AFTER));
         // With a zero threshold every index is idle, before and after a search.
         assert!(activity.is_idle(Duration::ZERO));
-        assert!(activity.record(Duration::ZERO));
+        assert!(was_idle(&activity, Duration::ZERO));
         assert!(activity.is_idle(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_search_whose_preparation_fails_is_not_recorded() {
+        let activity = SearchActivity::new();
+        let long_ago = Duration::from_nanos(1);
+        assert!(activity
+            .record_search(long_ago, |_| Err("refresh failed"))
+            .is_err());
+        // Still idle: the next search prepares (refreshes) again.
+        assert!(was_idle(&activity, long_ago));
     }
 }
