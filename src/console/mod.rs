@@ -54,25 +54,9 @@ pub struct ConsoleArgs {
     /// etcd prefix of the status keys.
     #[arg(long, default_value = "/logpipe/status/")]
     pub status_prefix: String,
-    /// Timeout of each request to the search backend.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    /// Timeout of each request to the search backend (`30s`, `500ms`; a bare number is milliseconds).
+    #[arg(long, default_value = "30s", value_parser = crate::config::duration::parse)]
     pub search_timeout: Duration,
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}`: expected e.g. 30s or 500ms"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" | "" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("`{text}`: unit must be ms, s or m")),
-    }
 }
 
 /// A running console (server plus, with etcd, the gateway thread).
@@ -177,4 +161,38 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
     log::info!("console: shutting down");
     console.stop();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        console: ConsoleArgs,
+    }
+
+    #[test]
+    fn search_timeout_takes_the_durations_of_the_config_files() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("console").chain(args.iter().copied()))
+                .map(|cli| cli.console.search_timeout)
+        };
+        assert_eq!(parse(&[]).ok(), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse(&["--search-timeout", "2m"]).ok(),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse(&["--search-timeout", "750"]).ok(),
+            Some(Duration::from_millis(750))
+        );
+        let err = parse(&["--search-timeout", "5 parsecs"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("5 parsecs"), "{err}");
+    }
 }
