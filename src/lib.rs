@@ -54,10 +54,24 @@ extern "C" fn tune_allocator() {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
+    /// Runs this test binary again (only to list its tests) with mimalloc's start-up report switched on,
+    /// and reads the option by its name there: a wrong index in `tune_allocator` would set some other
+    /// option, and the environment's `1` would show here instead of `0`.
     #[test]
-    fn the_allocator_is_tuned_before_main() {
-        // SAFETY: mi_option_get only reads an option's value.
-        let arena_eager_commit = unsafe { libmimalloc_sys::mi_option_get(4) };
-        assert_eq!(arena_eager_commit, 0);
+    fn the_allocator_commits_arenas_on_demand_whatever_the_environment_says() {
+        let output = std::env::current_exe()
+            .and_then(|exe| {
+                std::process::Command::new(exe)
+                    .arg("--list")
+                    .env("MIMALLOC_VERBOSE", "1")
+                    .env("MIMALLOC_ARENA_EAGER_COMMIT", "1")
+                    .output()
+            })
+            .expect("run the test binary again");
+        let report = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            report.contains("option 'arena_eager_commit': 0"),
+            "mimalloc's report:\n{report}"
+        );
     }
 }
