@@ -663,6 +663,20 @@ fn event_id_equal_to_id_or_not_searches_alike() {
     assert_eq!(lucene("message:* AND -event.id:*"), ["k4"]);
     assert_eq!(ids(json!({"term": {"event.kind": "event"}})), ["k1"]);
 
+    // event.id, or another field of the JSON catch-all, as the default field of query_string.
+    let in_default =
+        |q: &str, field: &str| ids(json!({"query_string": {"query": q, "default_field": field}}));
+    assert_eq!(in_default("k1 OR j9", "event.id"), ["k1", "k3"]);
+    assert!(in_default("k3", "event.id").is_empty(), "k3 is only an _id");
+    assert_eq!(in_default("k2 OR message:none", "event.id"), ["k2", "k4"]);
+    assert_eq!(in_default("[j TO k1]", "event.id"), ["k1", "k3"]);
+    assert_eq!(in_default("-k1", "event.id"), ["k2", "k3", "k4"]);
+    assert_eq!(in_default("event", "event.kind"), ["k1"]);
+    assert_eq!(
+        ids(json!({"query_string": {"query": "j9 OR dotted", "fields": ["message", "event.id"]}})),
+        ["k2", "k3"]
+    );
+
     // _source is returned as sent.
     let r = es.search("evid", json!({"query": {"term": {"_id": "k1"}}}));
     assert_eq!(

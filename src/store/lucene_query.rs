@@ -5,12 +5,14 @@
 //!
 //! [`rewrite_field_names`] works on the text: `host.name:` becomes `attrs.host.name:`, `event.id:V` looks in
 //! `_id` and `attrs` (see `schema`), a single `@timestamp` value becomes a range on the column, and
-//! `_exists_:F` becomes `F:*`. [`build`] parses the result; a query with no `F:*` and no group of
-//! negations alone goes to tantivy's parser as a whole, so only the others take the path that assembles
-//! the boolean structure here.
+//! `_exists_:F` becomes `F:*`. [`build`] parses the result; a query with no `F:*`, no group of
+//! negations alone and only default fields tantivy's parser can take (not `event.id`, not a path in the
+//! JSON field such as `host.name`) goes to tantivy's parser as a whole, so only the others take the path
+//! that assembles the boolean structure here. There a term without a field looks in every default field:
+//! with `event.id`, where `event.id:term` looks.
 
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, QueryParser};
-use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf};
+use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 
 use super::error::EsError;
 use super::schema::{
@@ -21,11 +23,13 @@ type Q = Box<dyn Query>;
 
 /// Parses `rewritten` (the output of [`rewrite_field_names`] for the user's `text`) with `parser`;
 /// `exists(name)` answers `name:*`, where `name` is the tantivy name. `and`: the default operator is AND.
+/// `defaults`: the default fields besides the parser's own.
 pub fn build(
     parser: &QueryParser,
     text: &str,
     rewritten: &str,
     and: bool,
+    defaults: DefaultFields,
     exists: &dyn Fn(&str) -> Result<Q, EsError>,
 ) -> Result<Q, EsError> {
     let failed = |e: &dyn std::fmt::Display| {
@@ -36,12 +40,39 @@ pub fn build(
         )
     };
     let ast = match query_grammar::parse_query(rewritten) {
-        Ok(ast) if needs_assembly(&ast) => ast,
+        Ok(ast) if defaults.any() || needs_assembly(&ast) => ast,
         // Otherwise (or when it does not parse: the parser words the error) tantivy does it all.
         _ => return parser.parse_query(rewritten).map_err(|e| failed(&e)),
     };
-    let default = if and { Occur::Must } else { Occur::Should };
-    Ok(convert(ast, parser, default, exists, &failed)?.unwrap_or_else(|| Box::new(EmptyQuery)))
+    let assembler = Assembler {
+        parser,
+        default: if and { Occur::Must } else { Occur::Should },
+        defaults,
+        exists,
+        failed: &failed,
+    };
+    Ok(assembler
+        .convert(ast)?
+        .unwrap_or_else(|| Box::new(EmptyQuery)))
+}
+
+/// The default fields of a Lucene query that the parser cannot take as its own: `event.id`, which lives in
+/// two fields (see `schema`), and paths in the JSON catch-all (the parser would search its root). A term
+/// without a field is given each of them here.
+#[derive(Debug, Clone, Default)]
+pub struct DefaultFields {
+    /// `event.id` is a default field.
+    pub event_id: bool,
+    /// Tantivy names of default paths in the JSON field (`attrs.host.name`).
+    pub paths: Vec<String>,
+    /// The parser has default fields of its own (without any, it refuses a term with no field).
+    pub parser_has_others: bool,
+}
+
+impl DefaultFields {
+    fn any(&self) -> bool {
+        self.event_id || !self.paths.is_empty()
+    }
 }
 
 /// Whether `ast` has an `F:*` or a group whose members are all negated (which includes the `(-b)` of
@@ -64,55 +95,125 @@ fn all_negated(children: &[(Option<Occur>, UserInputAst)]) -> bool {
             .all(|(occur, _)| *occur == Some(Occur::MustNot))
 }
 
-/// The query of `ast`, built as tantivy's parser builds it (a clause's unmarked members take `default`;
-/// a leaf that yields no query, such as a term of punctuation only, is left out of its clause), except:
-/// - `F:*` is `exists(F)`;
-/// - a negated member of an OR (`a OR -b`, which tantivy's grammar reads as `a OR (-b)`) is a negation of
-///   the clause, as in ES (`a OR -b` is `a` without `b`). A written-out `a OR (-b)` reads the same, so it
-///   too means `a` without `b`, where ES would take `(-b)` as everything but `b`;
-/// - a clause of negations alone (`-a -b`) matches every document without them, as in ES (which adds a
-///   `match_all` to it).
-///
-/// `None`: the query is empty (tantivy's parser leaves such a clause out of its parent too).
-fn convert(
-    ast: UserInputAst,
-    parser: &QueryParser,
+/// What [`Assembler::convert`] builds with.
+struct Assembler<'a> {
+    parser: &'a QueryParser,
+    /// The occur of a clause's unmarked members.
     default: Occur,
-    exists: &dyn Fn(&str) -> Result<Q, EsError>,
-    failed: &dyn Fn(&dyn std::fmt::Display) -> EsError,
-) -> Result<Option<Q>, EsError> {
-    match ast {
-        UserInputAst::Clause(children) => {
-            let mut clauses = Vec::with_capacity(children.len() + 1);
-            for (occur, child) in children {
-                let (occur, child) = lift_negation(occur.unwrap_or(default), child);
-                if let Some(q) = convert(child, parser, default, exists, failed)? {
-                    clauses.push((occur, q));
+    defaults: DefaultFields,
+    exists: &'a dyn Fn(&str) -> Result<Q, EsError>,
+    failed: &'a dyn Fn(&dyn std::fmt::Display) -> EsError,
+}
+
+impl Assembler<'_> {
+    /// The query of `ast`, built as tantivy's parser builds it (a clause's unmarked members take the
+    /// default occur; a leaf that yields no query, such as a term of punctuation only, is left out of its
+    /// clause), except:
+    /// - `F:*` is `exists(F)`;
+    /// - a negated member of an OR (`a OR -b`, which tantivy's grammar reads as `a OR (-b)`) is a negation
+    ///   of the clause, as in ES (`a OR -b` is `a` without `b`). A written-out `a OR (-b)` reads the same,
+    ///   so it too means `a` without `b`, where ES would take `(-b)` as everything but `b`;
+    /// - a clause of negations alone (`-a -b`) matches every document without them, as in ES (which adds a
+    ///   `match_all` to it);
+    /// - a leaf without a field also looks in the [`DefaultFields`].
+    ///
+    /// `None`: the query is empty (tantivy's parser leaves such a clause out of its parent too).
+    fn convert(&self, ast: UserInputAst) -> Result<Option<Q>, EsError> {
+        match ast {
+            UserInputAst::Clause(children) => {
+                let mut clauses = Vec::with_capacity(children.len() + 1);
+                for (occur, child) in children {
+                    let (occur, child) = lift_negation(occur.unwrap_or(self.default), child);
+                    if let Some(q) = self.convert(child)? {
+                        clauses.push((occur, q));
+                    }
                 }
+                if clauses.is_empty() {
+                    return Ok(None);
+                }
+                if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Ok(Some(Box::new(BooleanQuery::new(clauses))))
             }
-            if clauses.is_empty() {
-                return Ok(None);
-            }
-            if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
-                clauses.push((Occur::Must, Box::new(AllQuery)));
-            }
-            Ok(Some(Box::new(BooleanQuery::new(clauses))))
+            UserInputAst::Boost(inner, boost) => Ok(self
+                .convert(*inner)?
+                .map(|q| Box::new(BoostQuery::new(q, boost as f32)) as Q)),
+            UserInputAst::Leaf(leaf) => match *leaf {
+                UserInputLeaf::Exists { field } if field.is_empty() => {
+                    Err((self.failed)(&"`*` needs a field"))
+                }
+                UserInputLeaf::Exists { field } => (self.exists)(&field).map(Some),
+                other => {
+                    let ast = match self.defaults.any() {
+                        true => in_default_fields(other, &self.defaults),
+                        false => UserInputAst::Leaf(Box::new(other)),
+                    };
+                    let q = self
+                        .parser
+                        .build_query_from_user_input_ast(ast)
+                        .map_err(|e| (self.failed)(&e))?;
+                    Ok((!q.is::<EmptyQuery>()).then_some(q))
+                }
+            },
         }
-        UserInputAst::Boost(inner, boost) => Ok(convert(*inner, parser, default, exists, failed)?
-            .map(|q| Box::new(BoostQuery::new(q, boost as f32)) as Q)),
-        UserInputAst::Leaf(leaf) => match *leaf {
-            UserInputLeaf::Exists { field } if field.is_empty() => {
-                Err(failed(&"`*` needs a field"))
-            }
-            UserInputLeaf::Exists { field } => exists(&field).map(Some),
-            other => {
-                let q = parser
-                    .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(other)))
-                    .map_err(|e| failed(&e))?;
-                Ok((!q.is::<EmptyQuery>()).then_some(q))
-            }
-        },
     }
+}
+
+/// A leaf without a field, in every default field: in `_id` of the documents whose `event.id` is their `_id`
+/// or in `attrs.event.id` (as `event.id:V` is rewritten, see [`rewrite_field_names`]) when `event.id` is
+/// one, in each default path of the JSON field, and in the parser's own default fields when it has any.
+/// Other leaves are returned as they are.
+fn in_default_fields(leaf: UserInputLeaf, defaults: &DefaultFields) -> UserInputAst {
+    let has_field = match &leaf {
+        UserInputLeaf::Literal(literal) => literal.field_name.is_some(),
+        UserInputLeaf::Range { field, .. } | UserInputLeaf::Set { field, .. } => field.is_some(),
+        UserInputLeaf::All | UserInputLeaf::Exists { .. } => true,
+    };
+    if has_field {
+        return UserInputAst::Leaf(Box::new(leaf));
+    }
+    let in_field = |field: &str| {
+        let field = Some(field.to_string());
+        let leaf = match leaf.clone() {
+            UserInputLeaf::Literal(literal) => UserInputLeaf::Literal(UserInputLiteral {
+                field_name: field,
+                ..literal
+            }),
+            UserInputLeaf::Range { lower, upper, .. } => UserInputLeaf::Range {
+                field,
+                lower,
+                upper,
+            },
+            UserInputLeaf::Set { elements, .. } => UserInputLeaf::Set { field, elements },
+            other => other,
+        };
+        (Some(Occur::Should), UserInputAst::Leaf(Box::new(leaf)))
+    };
+    let mut members = Vec::new();
+    if defaults.event_id {
+        let folded = UserInputLeaf::Literal(UserInputLiteral {
+            field_name: Some(F_FOLDED.to_string()),
+            phrase: EVENT_ID.to_string(),
+            delimiter: Delimiter::None,
+            slop: 0,
+            prefix: false,
+        });
+        let (_, in_id) = in_field(F_ID);
+        members.push((
+            Some(Occur::Should),
+            UserInputAst::Clause(vec![
+                (Some(Occur::Must), in_id),
+                (Some(Occur::Must), UserInputAst::Leaf(Box::new(folded))),
+            ]),
+        ));
+        members.push(in_field(&format!("{F_ATTRS}.{EVENT_ID}")));
+    }
+    members.extend(defaults.paths.iter().map(|path| in_field(path)));
+    if defaults.parser_has_others {
+        members.push((Some(Occur::Should), UserInputAst::Leaf(Box::new(leaf))));
+    }
+    UserInputAst::Clause(members)
 }
 
 /// A member that is a group of one negation, `(-b)`, is the negation itself: `(occur, (-b))` → `(-, b)`.
