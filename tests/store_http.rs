@@ -1105,6 +1105,25 @@ fn indices_wildcards_cat_and_delete() {
     let r = es.req("GET", "/other/_doc/x1", None);
     assert_eq!(r.body["_source"]["message"], "single");
     assert_eq!(es.req("GET", "/other/_doc/nope", None).status, 404);
+    let r = es.req("DELETE", "/other/_doc/x1?refresh=true", None);
+    assert_eq!(
+        (r.status, r.body["result"].clone()),
+        (200, json!("deleted"))
+    );
+    assert_eq!(es.req("GET", "/other/_doc/x1", None).status, 404);
+    // What is left is the document written to `other` by `_bulk` above.
+    assert_eq!(es.req("GET", "/other/_count", None).body["count"], 1);
+    let r = es.req("DELETE", "/other/_doc/x1", None);
+    assert_eq!(
+        (r.status, r.body["result"].clone()),
+        (404, json!("not_found"))
+    );
+    let r = es.req("DELETE", "/missing/_doc/x1", None);
+    assert_eq!(
+        (r.status, r.body["error"]["type"].clone()),
+        (404, json!("index_not_found_exception"))
+    );
+    assert_eq!(es.req("HEAD", "/missing", None).status, 404, "not created");
 }
 
 #[test]

@@ -473,6 +473,7 @@ fn route(
         (Post, [index, "_doc"]) => {
             single_doc(store, index, None, false, refresh_param(params)?, body)
         }
+        (Delete, [index, "_doc", id]) => delete_doc(store, index, id, refresh_param(params)?),
         (m, _) => Err(EsError::new(
             if matches!(m, Get | Post | Put | Delete | Head) {
                 400
@@ -517,6 +518,33 @@ fn single_doc(
     let ndjson = format!("{meta}\n{doc}\n");
     let resp = store.bulk(ndjson.as_bytes(), None, refresh)?.to_value();
     let item = resp["items"][0][action].clone();
+    let status = item["status"].as_u64().unwrap_or(500) as u16;
+    if let Some(err) = item.get("error") {
+        let mut e = EsError::new(
+            status,
+            err["type"].as_str().unwrap_or("exception"),
+            err["reason"].as_str().unwrap_or(""),
+        );
+        e.index = Some(index.to_string());
+        return Err(e);
+    }
+    Ok((status, item))
+}
+
+/// `DELETE /{index}/_doc/{id}`: a `_bulk` delete of one document of an existing index (ES does not create
+/// one for it). 200 with `result: deleted`, or 404 with `result: not_found`, as ES answers.
+fn delete_doc(store: &Store, index: &str, id: &str, refresh: Refresh) -> Routed {
+    let targets = store.index_set().resolve(index)?;
+    if targets.len() != 1 || targets[0].name != index {
+        return Err(EsError::illegal_argument(format!(
+            "[{index}] is not a single index: a document is deleted from one index"
+        )));
+    }
+    let meta = json!({"delete": {"_index": index, "_id": id}});
+    let resp = store
+        .bulk(format!("{meta}\n").as_bytes(), None, refresh)?
+        .to_value();
+    let item = resp["items"][0]["delete"].clone();
     let status = item["status"].as_u64().unwrap_or(500) as u16;
     if let Some(err) = item.get("error") {
         let mut e = EsError::new(
