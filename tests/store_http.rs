@@ -622,7 +622,7 @@ fn event_id_equal_to_id_or_not_searches_alike() {
         json!({"index": {"_id": "k1"}}),
         json!({"@timestamp": "2026-11-22T01:00:00Z", "message": "same", "event": {"id": "k1", "kind": "event"}}),
         json!({"index": {"_id": "k2"}}),
-        json!({"@timestamp": "2026-11-22T01:00:01Z", "message": "dotted", "event.id": "k2"}),
+        json!({"@timestamp": "2026-11-22T01:00:01Z", "message": "dotted line", "event.id": "k2"}),
         json!({"index": {"_id": "k3"}}),
         json!({"@timestamp": "2026-11-22T01:00:02Z", "message": "other", "event": {"id": "j9"}}),
         json!({"index": {"_id": "k4"}}),
@@ -672,10 +672,23 @@ fn event_id_equal_to_id_or_not_searches_alike() {
     assert_eq!(in_default("[j TO k1]", "event.id"), ["k1", "k3"]);
     assert_eq!(in_default("-k1", "event.id"), ["k2", "k3", "k4"]);
     assert_eq!(in_default("event", "event.kind"), ["k1"]);
-    assert_eq!(
-        ids(json!({"query_string": {"query": "j9 OR dotted", "fields": ["message", "event.id"]}})),
-        ["k2", "k3"]
-    );
+    let in_fields = |q: &str, and: bool| {
+        ids(
+            json!({"query_string": {"query": q, "fields": ["message", "event.id"],
+                   "default_operator": if and { "AND" } else { "OR" }}}),
+        )
+    };
+    assert_eq!(in_fields("j9 OR dotted", false), ["k2", "k3"]);
+    assert_eq!(in_fields("k1 same", true), ["k1"]);
+    assert!(in_fields("k1 dotted", true).is_empty());
+    // A field that refuses a term (a phrase prefix on a keyword) leaves it to the others.
+    assert_eq!(in_fields(r#""dotted li"*"#, false), ["k2"]);
+    assert_eq!(in_fields("[j TO k1]", false), ["k1", "k3"]);
+    // [* TO *] is "has a value", as in ES.
+    assert_eq!(in_default("[* TO *]", "event.id"), ["k1", "k2", "k3"]);
+    assert_eq!(in_default("[* TO *]", "event.kind"), ["k1"]);
+    assert_eq!(lucene("event.id:[* TO *]"), ["k1", "k2", "k3"]);
+    assert_eq!(lucene("event.kind:[* TO *]"), ["k1"]);
 
     // _source is returned as sent.
     let r = es.search("evid", json!({"query": {"term": {"_id": "k1"}}}));

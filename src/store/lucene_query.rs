@@ -12,7 +12,9 @@
 //! with `event.id`, where `event.id:term` looks.
 
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, QueryParser};
-use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
+use tantivy::query_grammar::{
+    self, Delimiter, UserInputAst, UserInputBound, UserInputLeaf, UserInputLiteral,
+};
 
 use super::error::EsError;
 use super::schema::{
@@ -40,7 +42,7 @@ pub fn build(
         )
     };
     let ast = match query_grammar::parse_query(rewritten) {
-        Ok(ast) if defaults.any() || needs_assembly(&ast) => ast,
+        Ok(ast) if defaults.by_name() || needs_assembly(&ast) => ast,
         // Otherwise (or when it does not parse: the parser words the error) tantivy does it all.
         _ => return parser.parse_query(rewritten).map_err(|e| failed(&e)),
     };
@@ -56,24 +58,26 @@ pub fn build(
         .unwrap_or_else(|| Box::new(EmptyQuery)))
 }
 
-/// The default fields of a Lucene query that the parser cannot take as its own: `event.id`, which lives in
-/// two fields (see `schema`), and paths in the JSON catch-all (the parser would search its root). A term
-/// without a field is given each of them here.
+/// The default fields of a Lucene query when some cannot be the parser's own: `event.id`, which lives in two
+/// fields (see `schema`), and paths in the JSON catch-all (the parser would search the field's root). Then
+/// a term without a field is given every default field by name here, each built on its own.
 #[derive(Debug, Clone, Default)]
 pub struct DefaultFields {
     /// `event.id` is a default field.
     pub event_id: bool,
-    /// Tantivy names of default paths in the JSON field (`attrs.host.name`).
-    pub paths: Vec<String>,
-    /// The parser has default fields of its own (without any, it refuses a term with no field).
-    pub parser_has_others: bool,
+    /// Tantivy names of the other default fields (`message`, `attrs.host.name`).
+    pub names: Vec<String>,
 }
 
 impl DefaultFields {
-    fn any(&self) -> bool {
-        self.event_id || !self.paths.is_empty()
+    /// Whether terms without a field are given their fields here rather than by the parser.
+    fn by_name(&self) -> bool {
+        self.event_id || self.names.iter().any(|n| n.starts_with(F_ATTRS_PREFIX))
     }
 }
+
+/// How tantivy names a path of the JSON field.
+const F_ATTRS_PREFIX: &str = "attrs.";
 
 /// Whether `ast` has an `F:*` or a group whose members are all negated (which includes the `(-b)` of
 /// `a OR -b`): tantivy's parser refuses the first, and turns the second into a query matching nothing
@@ -84,7 +88,22 @@ fn needs_assembly(ast: &UserInputAst) -> bool {
             all_negated(children) || children.iter().any(|(_, c)| needs_assembly(c))
         }
         UserInputAst::Boost(inner, _) => needs_assembly(inner),
-        UserInputAst::Leaf(leaf) => matches!(**leaf, UserInputLeaf::Exists { .. }),
+        UserInputAst::Leaf(leaf) => {
+            matches!(**leaf, UserInputLeaf::Exists { .. }) || unbounded_range_field(leaf).is_some()
+        }
+    }
+}
+
+/// The field of `F:[* TO *]`, which ES reads as "F has a value" and tantivy as a range (empty on some
+/// fields).
+fn unbounded_range_field(leaf: &UserInputLeaf) -> Option<&str> {
+    match leaf {
+        UserInputLeaf::Range {
+            field: Some(field),
+            lower: UserInputBound::Unbounded,
+            upper: UserInputBound::Unbounded,
+        } => Some(field),
+        _ => None,
     }
 }
 
@@ -115,7 +134,8 @@ impl Assembler<'_> {
     ///   so it too means `a` without `b`, where ES would take `(-b)` as everything but `b`;
     /// - a clause of negations alone (`-a -b`) matches every document without them, as in ES (which adds a
     ///   `match_all` to it);
-    /// - a leaf without a field also looks in the [`DefaultFields`].
+    /// - `F:[* TO *]` is `exists(F)` too, as in ES;
+    /// - a leaf without a field is given every default field by name when [`DefaultFields::by_name`].
     ///
     /// `None`: the query is empty (tantivy's parser leaves such a clause out of its parent too).
     fn convert(&self, ast: UserInputAst) -> Result<Option<Q>, EsError> {
@@ -139,81 +159,102 @@ impl Assembler<'_> {
             UserInputAst::Boost(inner, boost) => Ok(self
                 .convert(*inner)?
                 .map(|q| Box::new(BoostQuery::new(q, boost as f32)) as Q)),
-            UserInputAst::Leaf(leaf) => match *leaf {
-                UserInputLeaf::Exists { field } if field.is_empty() => {
-                    Err((self.failed)(&"`*` needs a field"))
+            UserInputAst::Leaf(leaf) => self.convert_leaf(*leaf),
+        }
+    }
+
+    fn convert_leaf(&self, leaf: UserInputLeaf) -> Result<Option<Q>, EsError> {
+        if let UserInputLeaf::Exists { field } = &leaf {
+            if field.is_empty() {
+                return Err((self.failed)(&"`*` needs a field"));
+            }
+            return (self.exists)(field).map(Some);
+        }
+        if let Some(field) = unbounded_range_field(&leaf) {
+            return (self.exists)(field).map(Some);
+        }
+        if self.defaults.by_name() && has_no_field(&leaf) {
+            return self.in_default_fields(&leaf);
+        }
+        let q = self
+            .parser
+            .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(leaf)))
+            .map_err(|e| (self.failed)(&e))?;
+        Ok((!q.is::<EmptyQuery>()).then_some(q))
+    }
+
+    /// `leaf` (which has no field) in every default field, as tantivy's parser does with its own: each field
+    /// is built on its own, and one that refuses the leaf (a phrase prefix on a keyword, a range on text) is
+    /// left out unless all do. `event.id` is where `event.id:V` looks (see [`rewrite_field_names`]): `_id`
+    /// of the documents whose `event.id` is their `_id`, or `attrs.event.id`.
+    fn in_default_fields(&self, leaf: &UserInputLeaf) -> Result<Option<Q>, EsError> {
+        let mut members = Vec::new();
+        if self.defaults.event_id {
+            let folded = UserInputLeaf::Literal(UserInputLiteral {
+                field_name: Some(F_FOLDED.to_string()),
+                phrase: EVENT_ID.to_string(),
+                delimiter: Delimiter::None,
+                slop: 0,
+                prefix: false,
+            });
+            members.push(UserInputAst::Clause(vec![
+                (Some(Occur::Must), with_field(leaf, F_ID)),
+                (Some(Occur::Must), UserInputAst::Leaf(Box::new(folded))),
+            ]));
+            members.push(with_field(leaf, &format!("{F_ATTRS}.{EVENT_ID}")));
+        }
+        members.extend(
+            self.defaults
+                .names
+                .iter()
+                .map(|name| with_field(leaf, name)),
+        );
+        let mut queries: Vec<(Occur, Q)> = Vec::with_capacity(members.len());
+        let mut refused = None;
+        for member in members {
+            match self.convert(member) {
+                Ok(Some(q)) => queries.push((Occur::Should, q)),
+                Ok(None) => {}
+                Err(e) => {
+                    refused.get_or_insert(e);
                 }
-                UserInputLeaf::Exists { field } => (self.exists)(&field).map(Some),
-                other => {
-                    let ast = match self.defaults.any() {
-                        true => in_default_fields(other, &self.defaults),
-                        false => UserInputAst::Leaf(Box::new(other)),
-                    };
-                    let q = self
-                        .parser
-                        .build_query_from_user_input_ast(ast)
-                        .map_err(|e| (self.failed)(&e))?;
-                    Ok((!q.is::<EmptyQuery>()).then_some(q))
-                }
-            },
+            }
+        }
+        match (queries.len(), refused) {
+            (0, Some(e)) => Err(e),
+            (0, None) => Ok(None),
+            (1, _) => Ok(queries.pop().map(|(_, q)| q)),
+            _ => Ok(Some(Box::new(BooleanQuery::new(queries)))),
         }
     }
 }
 
-/// A leaf without a field, in every default field: in `_id` of the documents whose `event.id` is their `_id`
-/// or in `attrs.event.id` (as `event.id:V` is rewritten, see [`rewrite_field_names`]) when `event.id` is
-/// one, in each default path of the JSON field, and in the parser's own default fields when it has any.
-/// Other leaves are returned as they are.
-fn in_default_fields(leaf: UserInputLeaf, defaults: &DefaultFields) -> UserInputAst {
-    let has_field = match &leaf {
-        UserInputLeaf::Literal(literal) => literal.field_name.is_some(),
-        UserInputLeaf::Range { field, .. } | UserInputLeaf::Set { field, .. } => field.is_some(),
-        UserInputLeaf::All | UserInputLeaf::Exists { .. } => true,
+/// Whether `leaf` is a term, phrase, range or set without a field (which takes the default fields).
+fn has_no_field(leaf: &UserInputLeaf) -> bool {
+    match leaf {
+        UserInputLeaf::Literal(literal) => literal.field_name.is_none(),
+        UserInputLeaf::Range { field, .. } | UserInputLeaf::Set { field, .. } => field.is_none(),
+        UserInputLeaf::All | UserInputLeaf::Exists { .. } => false,
+    }
+}
+
+/// `leaf` in `field`.
+fn with_field(leaf: &UserInputLeaf, field: &str) -> UserInputAst {
+    let field = Some(field.to_string());
+    let leaf = match leaf.clone() {
+        UserInputLeaf::Literal(literal) => UserInputLeaf::Literal(UserInputLiteral {
+            field_name: field,
+            ..literal
+        }),
+        UserInputLeaf::Range { lower, upper, .. } => UserInputLeaf::Range {
+            field,
+            lower,
+            upper,
+        },
+        UserInputLeaf::Set { elements, .. } => UserInputLeaf::Set { field, elements },
+        other => other,
     };
-    if has_field {
-        return UserInputAst::Leaf(Box::new(leaf));
-    }
-    let in_field = |field: &str| {
-        let field = Some(field.to_string());
-        let leaf = match leaf.clone() {
-            UserInputLeaf::Literal(literal) => UserInputLeaf::Literal(UserInputLiteral {
-                field_name: field,
-                ..literal
-            }),
-            UserInputLeaf::Range { lower, upper, .. } => UserInputLeaf::Range {
-                field,
-                lower,
-                upper,
-            },
-            UserInputLeaf::Set { elements, .. } => UserInputLeaf::Set { field, elements },
-            other => other,
-        };
-        (Some(Occur::Should), UserInputAst::Leaf(Box::new(leaf)))
-    };
-    let mut members = Vec::new();
-    if defaults.event_id {
-        let folded = UserInputLeaf::Literal(UserInputLiteral {
-            field_name: Some(F_FOLDED.to_string()),
-            phrase: EVENT_ID.to_string(),
-            delimiter: Delimiter::None,
-            slop: 0,
-            prefix: false,
-        });
-        let (_, in_id) = in_field(F_ID);
-        members.push((
-            Some(Occur::Should),
-            UserInputAst::Clause(vec![
-                (Some(Occur::Must), in_id),
-                (Some(Occur::Must), UserInputAst::Leaf(Box::new(folded))),
-            ]),
-        ));
-        members.push(in_field(&format!("{F_ATTRS}.{EVENT_ID}")));
-    }
-    members.extend(defaults.paths.iter().map(|path| in_field(path)));
-    if defaults.parser_has_others {
-        members.push((Some(Occur::Should), UserInputAst::Leaf(Box::new(leaf))));
-    }
-    UserInputAst::Clause(members)
+    UserInputAst::Leaf(Box::new(leaf))
 }
 
 /// A member that is a group of one negation, `(-b)`, is the negation itself: `(occur, (-b))` → `(-, b)`.

@@ -647,19 +647,19 @@ impl<'a> QueryBuilder<'a> {
         }
         let schema = self.index.schema();
         let mut defaults = Vec::new();
-        // What the parser cannot take as a default field: lucene_query gives it to terms itself.
-        let mut extra_defaults = lucene_query::DefaultFields::default();
+        // The same by name, for lucene_query when some cannot be the parser's (event.id, JSON paths).
+        let mut by_name = lucene_query::DefaultFields::default();
         for f in default_fields {
             let name = tantivy_name(f);
             if resolve_field(f) == FieldRef::EventId {
-                extra_defaults.event_id = true;
-            } else if name.starts_with("attrs.") {
-                extra_defaults.paths.push(name);
-            } else {
+                by_name.event_id = true;
+                continue;
+            }
+            if !name.starts_with("attrs.") {
                 defaults.push(schema.get_field(&name).map_err(EsError::internal)?);
             }
+            by_name.names.push(name);
         }
-        extra_defaults.parser_has_others = !defaults.is_empty();
         let mut parser = QueryParser::for_index(self.index, defaults);
         if and {
             parser.set_conjunction_by_default();
@@ -667,7 +667,7 @@ impl<'a> QueryBuilder<'a> {
         let rewritten = rewrite_field_names(text);
         // `name` is a tantivy name: `attrs.x.y`, or `_id`, `@timestamp`, `message`.
         let exists = |name: &str| self.exists(name.strip_prefix("attrs.").unwrap_or(name));
-        lucene_query::build(&parser, text, &rewritten, and, extra_defaults, &exists)
+        lucene_query::build(&parser, text, &rewritten, and, by_name, &exists)
     }
 }
 
