@@ -110,3 +110,63 @@ fn no_paths_is_a_clear_error() {
     assert!(!status.success());
     assert!(stderr.contains("nothing to tail"), "{stderr}");
 }
+
+/// `--config FILE` alone sets the data dir, the listen address, the index pattern (with the collect entry's
+/// topic in it, as Logstash's `%{[topic]}`) and the host name; a flag given too overrides the file.
+#[test]
+fn a_config_file_runs_it_and_flags_override_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let config = dir.path().join("standalone.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {data:?}\nlisten = {listen:?}\nindex = \"%{{[topic]}}-%{{+YYYY.MM.dd}}\"\n\
+             host_name = \"from-file\"\n[[collect]]\npath = {glob:?}\ntopic = \"web\"\n",
+            data = dir.path().join("data").to_string_lossy(),
+            glob = logs.join("*.log").to_string_lossy(),
+        ),
+    )
+    .expect("write config");
+    let config_arg = config.to_string_lossy().into_owned();
+    let _standalone = Logpipe::start(
+        &[
+            "standalone",
+            "--config",
+            &config_arg,
+            "--host-name",
+            "from-flag",
+        ],
+        &dir.path().join("standalone.log"),
+    );
+    wait::port_open(&listen, PATIENCE);
+    let es = EsClient::new(&format!("http://{listen}"));
+    std::fs::write(logs.join("app.log"), "configured by a file\n").expect("write");
+    es.wait_count("web-*", 1, PATIENCE);
+    let (status, body) = es.search("web-*", &serde_json::json!({}));
+    assert_eq!(status, 200, "{body}");
+    let hit = &body["hits"]["hits"][0];
+    let today = chrono::Utc::now().format("web-%Y.%m.%d").to_string();
+    assert_eq!(hit["_index"], serde_json::json!(today), "{body}");
+    assert_eq!(hit["_source"]["message"], "configured by a file");
+    assert_eq!(hit["_source"]["host"]["name"], "from-flag", "the flag wins");
+}
+
+#[test]
+fn a_bad_config_file_is_a_clear_error_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "data_dir = \"/tmp/x\"\nlisen = \"127.0.0.1:9200\"\n",
+    )
+    .expect("write");
+    let config_arg = config.to_string_lossy().into_owned();
+    let (status, stderr) = common::process::run_to_end(&["standalone", "--config", &config_arg]);
+    assert!(!status.success());
+    assert!(stderr.contains(&config_arg), "{stderr}");
+    assert!(stderr.contains("lisen"), "{stderr}");
+}
