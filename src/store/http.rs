@@ -515,20 +515,7 @@ fn single_doc(
     if let Some(id) = id {
         meta[action]["_id"] = json!(id);
     }
-    let ndjson = format!("{meta}\n{doc}\n");
-    let resp = store.bulk(ndjson.as_bytes(), None, refresh)?.to_value();
-    let item = resp["items"][0][action].clone();
-    let status = item["status"].as_u64().unwrap_or(500) as u16;
-    if let Some(err) = item.get("error") {
-        let mut e = EsError::new(
-            status,
-            err["type"].as_str().unwrap_or("exception"),
-            err["reason"].as_str().unwrap_or(""),
-        );
-        e.index = Some(index.to_string());
-        return Err(e);
-    }
-    Ok((status, item))
+    one_action(store, index, action, &format!("{meta}\n{doc}\n"), refresh)
 }
 
 /// `DELETE /{index}/_doc/{id}`: a `_bulk` delete of one document of an existing index (ES does not create
@@ -541,10 +528,14 @@ fn delete_doc(store: &Store, index: &str, id: &str, refresh: Refresh) -> Routed 
         )));
     }
     let meta = json!({"delete": {"_index": index, "_id": id}});
-    let resp = store
-        .bulk(format!("{meta}\n").as_bytes(), None, refresh)?
-        .to_value();
-    let item = resp["items"][0]["delete"].clone();
+    one_action(store, index, "delete", &format!("{meta}\n"), refresh)
+}
+
+/// A single-document request run as a `_bulk` of one `action` (its NDJSON `ndjson`): the item is the
+/// answer, and a failed item is the request's error.
+fn one_action(store: &Store, index: &str, action: &str, ndjson: &str, refresh: Refresh) -> Routed {
+    let resp = store.bulk(ndjson.as_bytes(), None, refresh)?.to_value();
+    let item = resp["items"][0][action].clone();
     let status = item["status"].as_u64().unwrap_or(500) as u16;
     if let Some(err) = item.get("error") {
         let mut e = EsError::new(
