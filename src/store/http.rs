@@ -20,6 +20,7 @@ use serde_json::{json, Map, Value};
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 use super::error::EsError;
+use super::msearch::msearch;
 use super::refresher::Refresh;
 use super::search::{count, get_doc, search};
 use super::Store;
@@ -400,6 +401,8 @@ fn route(
         (Get | Post, [index, "_search"]) => {
             Ok((200, search(set, Some(index), &json_body(body)?, params)?))
         }
+        (Get | Post, ["_msearch"]) => Ok((200, msearch(set, None, body)?)),
+        (Get | Post, [index, "_msearch"]) => Ok((200, msearch(set, Some(index), body)?)),
         (Get | Post, ["_count"]) => Ok((200, count(set, None, &json_body(body)?, params)?)),
         (Get | Post, [index, "_count"]) => {
             Ok((200, count(set, Some(index), &json_body(body)?, params)?))

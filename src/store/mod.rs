@@ -9,7 +9,7 @@
 //! Module map: `schema` (mapping), `log_document` (`_source` → the document tantivy indexes), `index_set` (indices on disk, writers, group commit,
 //! wildcards, retention), `translog` (write-ahead log per index), `refresher` (`?refresh=`, the periodic
 //! commit), `search_activity` (search-idle indices), `bulk` (+ `bulk_response`), `query` (DSL → tantivy), `lucene_query` (`query_string` / `q=` syntax), `search` (hits, sort, paging, highlight,
-//! `_source`), `aggs`, `date_math`, `http` (routing, headers, error bodies), `error`.
+//! `_source`), `msearch` (`_msearch`), `aggs`, `date_math`, `http` (routing, headers, error bodies), `error`.
 //!
 //! Invariant: a successful `bulk` has made its documents durable (translog), and they are searchable
 //! within [`REFRESH_INTERVAL`] (a search of an index idle for [`SEARCH_IDLE_AFTER`] refreshes it first),
@@ -27,6 +27,7 @@ mod http;
 mod index_set;
 mod log_document;
 mod lucene_query;
+mod msearch;
 mod query;
 mod refresher;
 mod schema;

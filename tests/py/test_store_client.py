@@ -85,6 +85,20 @@ def main(url: str) -> None:
     ], aggs["hosts"]
     assert sum(b["doc_count"] for b in aggs["per_min"]["buckets"]) == 500
 
+    # msearch (as Grafana's data source sends it) and a single-document delete.
+    multi = es.msearch(
+        searches=[
+            {"index": "pylogs-*"},
+            {"size": 0, "query": {"term": {"host.name": "web-1"}}},
+            {"index": "missing-index"},
+            {"query": {"match_all": {}}},
+        ]
+    )["responses"]
+    assert [r["status"] for r in multi] == [200, 404], multi
+    assert multi[0]["hits"]["total"]["value"] == 167, multi[0]
+    assert es.delete(index="pylogs-2026.11.22", id=seen[0], refresh=True)["result"] == "deleted"
+    assert es.count(index="pylogs-*")["count"] == 499
+
     try:
         es.search(index="missing-index", query={"match_all": {}})
         raise AssertionError("expected NotFoundError")
