@@ -72,12 +72,13 @@ pub struct DefaultFields {
 impl DefaultFields {
     /// Whether terms without a field are given their fields here rather than by the parser.
     fn by_name(&self) -> bool {
-        self.event_id || self.names.iter().any(|n| n.starts_with(F_ATTRS_PREFIX))
+        self.event_id
+            || self.names.iter().any(|n| {
+                n.strip_prefix(F_ATTRS)
+                    .is_some_and(|path| path.starts_with('.'))
+            })
     }
 }
-
-/// How tantivy names a path of the JSON field.
-const F_ATTRS_PREFIX: &str = "attrs.";
 
 /// Whether `ast` has an `F:*` or a group whose members are all negated (which includes the `(-b)` of
 /// `a OR -b`): tantivy's parser refuses the first, and turns the second into a query matching nothing
