@@ -5,6 +5,7 @@ use logpipe::config::transfer::TransferCodec;
 use logpipe::indexer::bulk_body::build_body;
 use logpipe::indexer::{Doc, IndexPattern, Origin};
 use logpipe::transfer::decode::{Decoded, Decoder, MessageView};
+use logpipe::transfer::filters::TopicFilters;
 use std::sync::Arc;
 
 fn agent_event(i: usize) -> Vec<u8> {
@@ -21,8 +22,11 @@ fn bench(c: &mut Criterion) {
     let payloads: Vec<Vec<u8>> = (0..5000).map(agent_event).collect();
     let decoder = Decoder {
         codec: TransferCodec::Json,
-        index: IndexPattern::parse("%{[topic]}-%{+YYYY.MM.dd}").expect("pattern"),
+        destination: logpipe::indexer::destination::Destination::index(
+            IndexPattern::parse("%{[topic]}-%{+YYYY.MM.dd}").expect("pattern"),
+        ),
         max_document_bytes: 10 << 20,
+        filters: TopicFilters::default(),
     };
     let docs: Vec<Doc> = payloads
         .iter()
@@ -38,7 +42,7 @@ fn bench(c: &mut Criterion) {
             };
             match decoder.decode(&view) {
                 Decoded::Doc(doc) => Some(doc),
-                Decoded::Dead(_) => None,
+                Decoded::Dead(_) | Decoded::Dropped => None,
             }
         })
         .collect();

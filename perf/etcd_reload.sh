@@ -5,5 +5,5 @@
 #   PROFILE=--release perf/etcd_reload.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test ${PROFILE:-} --test etcd_reload_bench -- --ignored --nocapture 2>&1 \
+cargo test ${PROFILE:-} --test it etcd_reload_bench -- --ignored --nocapture 2>&1 \
   | grep -E "etcd reload of|test result|panicked|target:"

@@ -10,31 +10,47 @@
 //! publisher (`status`); with `metrics_listen`, a metrics HTTP thread (`metrics`); with `[host_metrics]`, a
 //! host metrics thread (`host_metrics`). They stop first at shutdown (the status key is revoked at once).
 //! With `[etcd]`, the file server refuses to open anything outside `etcd.allow_paths` + the local globs.
+//!
+//! `SIGHUP` re-reads the config file (`Agent::reload`): a changed `[kafka]` section (or a changed file it
+//! names: CA, certificate, key, password) rebuilds the producers (`producer::SharedKafkaConfig`), changed
+//! `[[collect]]` entries are applied like an etcd change (unchanged files keep their position), other changed
+//! keys are reported as needing a restart; a file that does not parse or validate changes nothing and says
+//! why in the log and the status key.
 
-use crate::config::{AgentConfig, CollectEntry};
+use crate::config::reload::ReloadState;
+use crate::config::PathAllowlist;
+use crate::config::{AgentConfig, CollectEntry, KafkaConfig};
 use crate::etcd::cache::ConfigCache;
-use crate::etcd::config::expand_key;
+use crate::etcd::entries::EntryLimits;
+use crate::etcd::key_template::expand_key;
 use crate::etcd::runtime::AsyncThread;
 use crate::etcd::watch::ConfigWatcher;
-use crate::etcd::{ConfigState, PathAllowlist};
+use crate::etcd::ConfigState;
+use crate::host::local_host_name;
 use crate::host_metrics::HostMetrics;
+use crate::kafka::{KafkaHealth, KafkaSetupError};
 use crate::metrics::agent::AgentMetrics;
 use crate::metrics::MetricsServer;
-use crate::producer::{self, ProducerStats};
+use crate::producer::{self, ProducerShared, ProducerStats, SharedKafkaConfig};
 use crate::ring;
-use crate::shutdown;
+use crate::shutdown::{self, Signal};
 use crate::status::{AgentReport, StatusPublisher};
+use crate::systemd::{Liveness, ServiceManager};
 use crate::tail::checkpoint::Checkpointer;
+use crate::tail::entry_sets::FileServerGone;
 use crate::tail::stats::TailStats;
-use crate::tail::{Command, FileServer, FileServerConfig};
+use crate::tail::{Command, EntrySets, FileServerConfig, Tailing};
 use anyhow::Context;
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// How long a reload waits for the file server to run the new collect entries before reporting them.
+const APPLY_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Command-line arguments of `logpipe agent`.
 #[derive(clap::Args, Debug)]
@@ -50,6 +66,15 @@ pub struct AgentArgs {
     /// ceiling). Checkpoints still advance, so do not point it at files you want shipped.
     #[arg(long)]
     pub blackhole: bool,
+    /// Check the configuration and every connection it describes (each Kafka broker with the security
+    /// settings, the topics, etcd), print one line per check, and exit 0 when all pass, 1 otherwise.
+    #[arg(long)]
+    pub check_config: bool,
+    /// With --check-config: check the file and the files it names only, without trying any connection
+    /// (the package's systemd unit runs this before a start or a reload: a broker that is down must not
+    /// stop the agent from starting).
+    #[arg(long, requires = "check_config")]
+    pub offline: bool,
 }
 
 pub const AGENT_HELP: &str = r#"Tail log files and ship every line to Kafka.
@@ -61,11 +86,23 @@ Configuration keys (TOML; unknown keys are an error naming the key):
 
   [kafka]
   brokers = "127.0.0.1:9092"         bootstrap servers (required)
+  security_protocol = "plaintext"    plaintext | ssl | sasl_plaintext | sasl_ssl
   acks = "all"                       all | 1 | 0 (idempotence is on with "all")
   compression = "lz4"                none | gzip | snappy | lz4 | zstd
   linger_ms = 5                      librdkafka linger.ms
   batch_size = 1000000               librdkafka batch.size, bytes
-  [kafka.options]                    any librdkafka property, e.g. "security.protocol" = "ssl"
+  [kafka.tls]                        with ssl / sasl_ssl (the same keys as [etcd.tls])
+  ca_file = "/etc/logpipe/ca.pem"    CAs of the brokers' certificates (default: the system's store)
+  cert_file = "client.pem"           client certificate (mutual TLS), with key_file = "client.key"
+  key_password_file = "key.pass"     passphrase of an encrypted key_file
+  verify_hostname = true             the broker's certificate must name the host connected to
+  [kafka.sasl]                       with sasl_ssl / sasl_plaintext
+  mechanism = "SCRAM-SHA-512"        PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 | OAUTHBEARER | GSSAPI
+  username = "logpipe"
+  password_file = "/etc/logpipe/kafka.pass"  first line is the password; or password_env = "VAR";
+                                     or password = "..." (warned about when others may read this file)
+  [kafka.options]                    any other librdkafka property, e.g. "socket.keepalive.enable" = "true";
+                                     repeating a property a typed key sets is an error naming both
 
   [tail]
   poll_interval = "1s"               stat open files and rescan globs this often (inotify fallback)
@@ -80,13 +117,18 @@ Configuration keys (TOML; unknown keys are an error naming the key):
   producers = 2                      producer threads
 
   [[collect]]                        one per glob; several allowed
-  path = "/var/log/app/*.log"        glob (* ? [..] **), absolute
+  path = "/var/log/app/*.log"        glob (* ? [..] ** {a,b}), absolute
   topic = "app_log"                  Kafka topic (required)
   exclude = ["/var/log/app/debug*"]  globs to skip
   codec = "json"                     json (ECS event) | raw (line bytes, metadata in headers)
   fields = { env = "prod" }          static fields added to every event
   max_line_bytes = 1048576           longer lines are truncated, marked log.flags=["truncated"]
   start_at = "beginning"             beginning | end, for files present at first sight
+  follow_symlinks = false            tail files reached through symbolic links (off: links are skipped)
+  filters = [ { json = { source = "message" } }, { drop = { if = '[level] == "DEBUG"' } } ]
+                                     Logstash filters on each event (json codec only), in order: json,
+                                     date, dissect, grok, mutate, drop; failures tag the event
+                                     (_grokparsefailure, ...); README "Filters"
   [collect.multiline]                join lines, e.g. Java stack traces
   pattern = '^\s+at '
   negate = false
@@ -105,12 +147,15 @@ Configuration keys (TOML; unknown keys are an error naming the key):
                                      accepted; topic required); added to the local [[collect]] entries
   allow_paths = ["/var/log/**"]      required: files etcd may ask for. A glob is accepted when its literal
                                      directory lies under an allowed D/** (or it is a literal path an allow
-                                     glob matches); no `..`, no {a,b}. Symlinks must resolve inside too.
+                                     glob matches); no `..`. What a file resolves to must be inside too.
+  max_line_bytes = 4194304           the highest max_line_bytes an etcd entry may set
   status_key = "/logpipe/status/agent/{hostname}"   JSON status on a lease ({hostname}, {ip} expand)
   user = "..."  password = "..."     etcd authentication
-  ca_file = "ca.pem"                 TLS (https:// endpoints); cert_file + key_file for client certs;
   tls_domain = "etcd.internal"       name expected in the server certificate
   connect_timeout = "3s"
+  [etcd.tls]                         TLS (https:// endpoints): ca_file, cert_file, key_file as in
+                                     [kafka.tls]; the older flat [etcd] ca_file / cert_file / key_file
+                                     keys are still accepted as aliases
   The last good etcd config is cached in data_dir/etcd_config.json: with etcd down at start the agent
   runs on it and keeps retrying. A bad value keeps the previous config; a bad entry keeps its previous
   version (by path); errors go to the log and the status key.
@@ -119,27 +164,72 @@ Configuration keys (TOML; unknown keys are an error naming the key):
   interval = "10s"
   topic = "metrics"
   mount_points = ["/"]               default: every real file system
+
+  [migrate]                          moving over from Logstash / Filebeat: a file logpipe has no checkpoint
+                                     of, found when its entry is first scanned, starts where the old agent
+                                     stopped (same device and inode, file long enough, not created after the
+                                     old agent last saw it; otherwise per start_at, logged); the first clean
+                                     stop writes data_dir/migrated and [migrate] is not read again
+  logstash_sincedb = ["/var/lib/logstash/plugins/inputs/file/.sincedb_*"]   sincedb files (globs)
+  filebeat_registry = "/var/lib/filebeat/registry/filebeat"                  the registry directory
+
+Signals: SIGTERM / SIGINT stop (acknowledged offsets are saved); SIGHUP re-reads this file: a changed
+[kafka] section (or a changed CA, certificate, key or password file) rebuilds the producers without losing
+a line, changed [[collect]] entries apply at once (unchanged files keep their position), other keys need a
+restart; a bad file keeps the running config and says why in the log and the status key.
+
+`logpipe agent --check-config -c FILE` checks the file, each broker (TLS, SASL), the topics and etcd;
+with --offline, the file and the files it names only (what the systemd unit runs before start and reload).
 "#;
 
-/// Runs `logpipe agent` until SIGTERM / SIGINT.
+/// Runs `logpipe agent` until SIGTERM / SIGINT; SIGHUP reloads the config file.
 pub fn run(args: AgentArgs) -> anyhow::Result<()> {
+    if args.check_config {
+        return crate::check::check_agent(&args.config, args.offline);
+    }
+    // First, so that a SIGHUP sent while starting is a reload, not the default action (exit).
+    let mut signals = shutdown::Signals::catch()?;
     let mut config = AgentConfig::load(&args.config)?;
-    if let Some(listen) = args.metrics_listen {
-        config.metrics_listen = Some(listen);
+    if let Some(listen) = &args.metrics_listen {
+        config.metrics_listen = Some(listen.clone());
     }
     config.blackhole = args.blackhole;
-    let signals = shutdown::StopSignals::catch()?;
-    let agent = Agent::start(config)?;
-    signals.wait();
+    log::info!("{}", crate::kafka::features::summary());
+    let mut service = ServiceManager::from_env();
+    let mut agent = Agent::start(config, &args.config)?;
+    // Serving means the file server ran its first pass (the first scan of the collect entries is done).
+    if !agent.entry_sets.wait_applied(APPLY_PATIENCE)? {
+        log::warn!("the file server's first pass takes longer than {APPLY_PATIENCE:?}");
+    }
+    let tail_stats = agent.tail_stats.clone();
+    service.start_watchdog(Liveness::progress(move || tail_stats.passes()))?;
+    service.ready(&agent.serving_status());
+    while signals.wait_next() == Signal::Reload {
+        service.reloading();
+        let outcome = agent.reload(&args.config, |next| {
+            if let Some(listen) = &args.metrics_listen {
+                next.metrics_listen = Some(listen.clone());
+            }
+            next.blackhole = args.blackhole;
+        });
+        service.reloaded(&format!("{}; {outcome}", agent.serving_status()));
+    }
     log::info!("shutting down");
+    service.stopping();
     agent.stop()
 }
 
-/// The machine's host name, for `host.name`.
-pub fn local_host_name() -> String {
-    hostname::get()
-        .map(|h| h.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| "localhost".to_string())
+/// Why a reloaded config was not applied (the running one stays).
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("{0:#}")]
+    File(anyhow::Error),
+    #[error("[kafka]: {0}")]
+    Kafka(#[from] KafkaSetupError),
+    #[error("collect paths: {0}")]
+    Allowlist(String),
+    #[error(transparent)]
+    Stopped(#[from] FileServerGone),
 }
 
 /// A running agent.
@@ -149,12 +239,26 @@ pub struct Agent {
     pub producer_stats: Arc<ProducerStats>,
     /// What the etcd config watcher applied (with `[etcd]`).
     pub config_state: Option<Arc<ConfigState>>,
+    /// The last problem librdkafka reported, until a delivery.
+    pub kafka_health: Arc<KafkaHealth>,
+    /// What the last SIGHUP did.
+    pub reload_state: Arc<ReloadState>,
+    /// The config in force (the last good one).
+    config: AgentConfig,
+    /// Fingerprint of the files `[kafka]` names (a changed CA or password file is a change).
+    kafka_files: u64,
+    kafka: Arc<SharedKafkaConfig>,
+    entry_sets: Arc<EntrySets>,
+    /// `etcd.allow_paths` (with `[etcd]`): with the local globs, what the file server may open.
+    etcd_allow: Option<Arc<PathAllowlist>>,
     tail: Tailing,
-    producers: Vec<JoinHandle<anyhow::Result<()>>>,
+    producers: Vec<JoinHandle<Result<(), KafkaSetupError>>>,
     stop_producers: Arc<AtomicBool>,
     etcd: Option<AsyncThread>,
     metrics: Option<MetricsServer>,
     host_metrics: Option<HostMetrics>,
+    /// With old read positions in use: the data dir, where a clean stop records the move as done.
+    migrating: Option<PathBuf>,
 }
 
 /// The etcd side of a starting agent.
@@ -163,54 +267,94 @@ struct EtcdStart {
     state: Arc<ConfigState>,
     /// Local entries plus etcd's (or the cache's).
     initial_entries: Vec<CollectEntry>,
+    /// `etcd.allow_paths`.
+    allow: Arc<PathAllowlist>,
     /// What the file server may open: allow_paths plus the local globs.
     file_allowlist: Arc<PathAllowlist>,
 }
 
 impl Agent {
-    /// Starts every thread of the agent.
-    pub fn start(config: AgentConfig) -> anyhow::Result<Agent> {
+    /// Starts every thread of the agent; `config` was read from `config_file` (reloaded by `reload`).
+    pub fn start(config: AgentConfig, config_file: &Path) -> anyhow::Result<Agent> {
         let host = config.host_name.clone().unwrap_or_else(local_host_name);
         let checkpointer = Arc::new(Checkpointer::open(&config.data_dir)?);
         let (sender, lanes) =
             ring::channel(config.pipeline.producers, config.pipeline.channel_batches);
         let producer_stats = Arc::new(ProducerStats::default());
+        let kafka_health = Arc::new(KafkaHealth::default());
         let stop_producers = Arc::new(AtomicBool::new(false));
-        // Fail fast on a bad librdkafka property instead of inside a thread.
+        // Fail fast on a bad setting, an unreadable file or a bad librdkafka property instead of inside a
+        // thread.
         producer::client::config(&config.kafka)
-            .create::<rdkafka::producer::BaseProducer>()
+            .map_err(KafkaSetupError::from)
+            .and_then(|c| Ok(c.create::<rdkafka::producer::BaseProducer>()?))
             .context("bad [kafka] settings")?;
+        log::info!(
+            "kafka: {} via {}",
+            config.kafka.brokers,
+            config.kafka.connection().describe()
+        );
+        let kafka_files = kafka_files_fingerprint(&config.kafka);
+        let kafka = SharedKafkaConfig::new(config.kafka.clone());
+        let shared = ProducerShared {
+            kafka: kafka.clone(),
+            stats: producer_stats.clone(),
+            health: kafka_health.clone(),
+        };
         let lane_probes = lanes.clone();
         let mut producers = Vec::new();
         for (i, lane) in lanes.into_iter().enumerate() {
-            let kafka = config.kafka.clone();
             let stop = stop_producers.clone();
-            let stats = producer_stats.clone();
+            let shared = shared.clone();
             let blackhole = config.blackhole;
             producers.push(
                 std::thread::Builder::new()
                     .name(format!("producer-{i}"))
                     .spawn(move || {
                         if blackhole {
-                            producer::run_blackhole(lane, stop, stats)
+                            producer::run_blackhole(lane, stop, shared.stats);
+                            Ok(())
                         } else {
-                            producer::run_producer(&kafka, lane, stop, stats)
+                            producer::run_producer(shared, lane, stop)
                         }
                     })?,
             );
         }
-        let server_config =
+        let mut server_config =
             FileServerConfig::new(host.clone(), &config.tail, &config.pipeline, "logs");
+        let mut migrating = None;
+        if crate::migrate::is_done(&config.data_dir) {
+            if config.migrate.is_set() {
+                log::info!(
+                    "migrate: the move from Logstash / Filebeat is done ({}): [migrate] is not read again",
+                    crate::migrate::marker(&config.data_dir).display()
+                );
+            }
+        } else {
+            let old_positions = crate::migrate::load(&config.migrate)?;
+            if !old_positions.is_empty() {
+                server_config.old_positions = Some(Arc::new(old_positions));
+                migrating = Some(config.data_dir.clone());
+            }
+        }
         let tail_stats = Arc::new(TailStats::default());
         let (commands, command_rx) = crossbeam_channel::unbounded();
+        let entry_sets = Arc::new(EntrySets::new(config.collect.clone(), commands.clone()));
+        let reload_state = Arc::new(ReloadState::new(config_file));
         let etcd = match &config.etcd {
             Some(_) => Some(start_etcd(
                 &config,
                 &host,
-                commands.clone(),
+                entry_sets.clone(),
                 &command_rx,
-                tail_stats.clone(),
-                producer_stats.clone(),
+                AgentReport::new(
+                    host.clone(),
+                    tail_stats.clone(),
+                    producer_stats.clone(),
+                    None,
+                    kafka_health.clone(),
+                    reload_state.clone(),
+                ),
             )?),
             None => None,
         };
@@ -227,7 +371,7 @@ impl Agent {
             etcd.as_ref().map(|e| e.file_allowlist.clone()),
         )?;
         let host_metrics = match &config.host_metrics {
-            Some(hm) => Some(HostMetrics::start(hm.clone(), &config.kafka, host)?),
+            Some(hm) => Some(HostMetrics::start(hm.clone(), kafka.clone(), host)?),
             None => None,
         };
         let config_state = etcd.as_ref().map(|e| e.state.clone());
@@ -240,6 +384,8 @@ impl Agent {
                     lanes: lane_probes,
                     channel_capacity: config.pipeline.channel_batches,
                     host_metrics_sent: host_metrics.as_ref().map(|h| h.sent.clone()),
+                    kafka_health: kafka_health.clone(),
+                    reload: reload_state.clone(),
                 };
                 Some(MetricsServer::start(
                     listen,
@@ -253,18 +399,130 @@ impl Agent {
             tail_stats,
             producer_stats,
             config_state,
+            kafka_health,
+            reload_state,
+            config,
+            kafka_files,
+            kafka,
+            entry_sets,
+            etcd_allow: etcd.as_ref().map(|e| e.allow.clone()),
             tail,
             producers,
             stop_producers,
             etcd: etcd.map(|e| e.thread),
             metrics,
             host_metrics,
+            migrating,
         })
     }
 
     /// Where the metrics endpoint listens, when it is on.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.as_ref().map(MetricsServer::addr)
+    }
+
+    /// One line for `systemctl status`: what the agent ships.
+    pub fn serving_status(&self) -> String {
+        format!(
+            "agent: tailing {} files into {}",
+            self.tail_stats.files(),
+            self.config.kafka.brokers
+        )
+    }
+
+    /// Re-reads `path` (SIGHUP); `overrides` re-applies the command-line flags. A file that cannot be used
+    /// changes nothing; the outcome goes to the log and to `reload_state`, and is returned as one line.
+    pub fn reload(&mut self, path: &Path, overrides: impl FnOnce(&mut AgentConfig)) -> String {
+        log::info!("SIGHUP: reloading {}", path.display());
+        let outcome = AgentConfig::load(path)
+            .map_err(ReloadError::File)
+            .and_then(|mut next| {
+                overrides(&mut next);
+                self.apply(next)
+            });
+        match outcome {
+            Ok((applied, restart_needed)) => {
+                if applied.is_empty() {
+                    log::info!("reload: nothing to apply");
+                } else {
+                    log::info!("reload: applied the new {}", applied.join(" and "));
+                }
+                if !restart_needed.is_empty() {
+                    log::warn!(
+                        "reload: {} changed; that takes effect after a restart",
+                        restart_needed.join(", ")
+                    );
+                }
+                let line = if applied.is_empty() {
+                    "reloaded: nothing to apply".to_string()
+                } else {
+                    format!("reloaded: applied {}", applied.join(", "))
+                };
+                self.reload_state.succeeded(applied, restart_needed);
+                line
+            }
+            Err(e) => {
+                log::error!(
+                    "reload of {} refused, the running config stays: {e}",
+                    path.display()
+                );
+                self.reload_state.failed(e.to_string());
+                "reload refused, the running config stays (see the log)".to_string()
+            }
+        }
+    }
+
+    /// Applies what can change at run time; returns (what was applied, changed keys needing a restart).
+    fn apply(&mut self, next: AgentConfig) -> Result<(Vec<String>, Vec<String>), ReloadError> {
+        let restart_needed = restart_only_changes(&self.config, &next);
+        let kafka_files = kafka_files_fingerprint(&next.kafka);
+        let kafka_changed = next.kafka != self.config.kafka || kafka_files != self.kafka_files;
+        if kafka_changed {
+            // The new settings must build a client before anything changes.
+            producer::client::config(&next.kafka)
+                .map_err(KafkaSetupError::from)
+                .and_then(|c| Ok(c.create::<rdkafka::producer::BaseProducer>()?))?;
+        }
+        let collect_changed = next.collect != self.config.collect;
+        let file_allowlist = match (&self.etcd_allow, collect_changed) {
+            (Some(allow), true) => {
+                let globs: Vec<String> = next.collect.iter().map(|e| e.path.clone()).collect();
+                Some(Arc::new(
+                    allow.with_extra(&globs).map_err(ReloadError::Allowlist)?,
+                ))
+            }
+            _ => None,
+        };
+        let mut applied = Vec::new();
+        if kafka_changed {
+            log::info!(
+                "reload: [kafka] changed: rebuilding the producers ({} via {})",
+                next.kafka.brokers,
+                next.kafka.connection().describe()
+            );
+            self.kafka.replace(next.kafka.clone());
+            self.kafka_health.clear();
+            self.kafka_files = kafka_files;
+            self.config.kafka = next.kafka;
+            applied.push("kafka".to_string());
+        }
+        if collect_changed {
+            if let Some(allowlist) = file_allowlist {
+                self.entry_sets.send(Command::Restrict(allowlist))?;
+            }
+            self.entry_sets.set_local(next.collect.clone())?;
+            // Reported as applied only once the file server runs the new entries: a line appended to a
+            // removed entry's file after the report is never shipped.
+            if !self.entry_sets.wait_applied(APPLY_PATIENCE)? {
+                log::warn!(
+                    "reload: the file server is busy (a lane waits for the broker); the new collect \
+                     entries apply when it resumes"
+                );
+            }
+            self.config.collect = next.collect;
+            applied.push("collect".to_string());
+        }
+        Ok((applied, restart_needed))
     }
 
     /// Orderly shutdown: stop reading, drain and flush producers, write checkpoints.
@@ -276,6 +534,7 @@ impl Agent {
             etcd,
             metrics,
             host_metrics,
+            migrating,
             ..
         } = self;
         if let Some(metrics) = metrics {
@@ -295,112 +554,96 @@ impl Agent {
                 Err(_) => anyhow::bail!("a producer thread panicked"),
             }
         }
-        finish.finish()
+        finish.finish()?;
+        // Every file that started at an old position has its own checkpoint now.
+        if let Some(data_dir) = migrating {
+            if let Err(e) = crate::migrate::mark_done(&data_dir) {
+                log::warn!("migrate: cannot record the move as done: {e}; [migrate] is read again at start");
+            }
+        }
+        Ok(())
     }
 }
 
-/// The file server and checkpoint threads, shared by the agent and standalone mode.
-pub struct Tailing {
-    stop_reading: Arc<AtomicBool>,
-    stop_checkpoints: Sender<()>,
-    server: JoinHandle<()>,
-    checkpoints: JoinHandle<anyhow::Result<()>>,
+/// Top-level keys whose change only a restart applies.
+fn restart_only_changes(running: &AgentConfig, next: &AgentConfig) -> Vec<String> {
+    // Compared through `Debug` (secrets print as a placeholder, so a changed etcd password is not seen).
+    let pairs = [
+        (
+            "data_dir",
+            format!("{:?}", running.data_dir),
+            format!("{:?}", next.data_dir),
+        ),
+        (
+            "host_name",
+            format!("{:?}", running.host_name),
+            format!("{:?}", next.host_name),
+        ),
+        (
+            "[tail]",
+            format!("{:?}", running.tail),
+            format!("{:?}", next.tail),
+        ),
+        (
+            "[pipeline]",
+            format!("{:?}", running.pipeline),
+            format!("{:?}", next.pipeline),
+        ),
+        (
+            "[etcd]",
+            format!("{:?}", running.etcd),
+            format!("{:?}", next.etcd),
+        ),
+        (
+            "[host_metrics]",
+            format!("{:?}", running.host_metrics),
+            format!("{:?}", next.host_metrics),
+        ),
+        (
+            "[migrate]",
+            format!("{:?}", running.migrate),
+            format!("{:?}", next.migrate),
+        ),
+        (
+            "status_interval / status_ttl",
+            format!("{:?}", (running.status_interval, running.status_ttl)),
+            format!("{:?}", (next.status_interval, next.status_ttl)),
+        ),
+        (
+            "metrics_listen",
+            format!("{:?}", running.metrics_listen),
+            format!("{:?}", next.metrics_listen),
+        ),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(key, _, _)| key.to_string())
+        .collect()
 }
 
-/// What is left of `Tailing` once reading stopped: the checkpoint thread, for its final write.
-pub struct CheckpointFinish {
-    stop_checkpoints: Sender<()>,
-    checkpoints: JoinHandle<anyhow::Result<()>>,
-}
-
-impl Tailing {
-    /// Starts the file server and the checkpoint thread.
-    pub fn start(
-        config: FileServerConfig,
-        entries: Vec<crate::config::CollectEntry>,
-        checkpointer: Arc<Checkpointer>,
-        sender: ring::BatchSender,
-        stats: Arc<TailStats>,
-        checkpoint_interval: Duration,
-    ) -> anyhow::Result<(Sender<Command>, Tailing)> {
-        let (commands, command_rx) = crossbeam_channel::unbounded();
-        let tailing = Tailing::start_with(
-            config,
-            entries,
-            checkpointer,
-            sender,
-            stats,
-            checkpoint_interval,
-            command_rx,
-            None,
-        )?;
-        Ok((commands, tailing))
+/// A hash of the contents of every file `[kafka]` names (and of the password's environment variable), so a
+/// reload notices a replaced CA or password file even when the config text is unchanged.
+fn kafka_files_fingerprint(kafka: &KafkaConfig) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut files: Vec<&Path> = Vec::new();
+    if let Some(tls) = &kafka.tls {
+        files.extend(tls.files().into_iter().map(|(_, p)| p));
     }
-
-    /// `start` with the command channel made by the caller, and optionally an allowlist that every file
-    /// must pass before the file server opens it.
-    #[allow(clippy::too_many_arguments)]
-    pub fn start_with(
-        config: FileServerConfig,
-        entries: Vec<crate::config::CollectEntry>,
-        checkpointer: Arc<Checkpointer>,
-        sender: ring::BatchSender,
-        stats: Arc<TailStats>,
-        checkpoint_interval: Duration,
-        commands: Receiver<Command>,
-        allow: Option<Arc<PathAllowlist>>,
-    ) -> anyhow::Result<Tailing> {
-        let stop_reading = Arc::new(AtomicBool::new(false));
-        let mut server = FileServer::new(
-            config,
-            entries,
-            checkpointer.clone(),
-            sender,
-            commands,
-            stop_reading.clone(),
-            stats,
-        );
-        if let Some(allow) = allow {
-            server = server.restrict_to(allow);
-        }
-        let server = std::thread::Builder::new()
-            .name("file-server".into())
-            .spawn(move || server.run())?;
-        let (stop_checkpoints, stop) = crossbeam_channel::bounded(1);
-        let checkpoints = std::thread::Builder::new()
-            .name("checkpoints".into())
-            .spawn(move || checkpoint_loop(&checkpointer, checkpoint_interval, &stop))?;
-        Ok(Tailing {
-            stop_reading,
-            stop_checkpoints,
-            server,
-            checkpoints,
-        })
-    }
-
-    /// Stops the file server and waits for it (its batch sender is dropped, so consumers see the end).
-    pub fn stop_reading(self) -> CheckpointFinish {
-        self.stop_reading.store(true, Ordering::Relaxed);
-        if self.server.join().is_err() {
-            log::error!("the file server thread panicked");
-        }
-        CheckpointFinish {
-            stop_checkpoints: self.stop_checkpoints,
-            checkpoints: self.checkpoints,
+    if let Some(sasl) = &kafka.sasl {
+        files.extend(sasl.password_file.as_deref());
+        if let Some(var) = &sasl.password_env {
+            hasher.update(std::env::var(var).unwrap_or_default().as_bytes());
         }
     }
-}
-
-impl CheckpointFinish {
-    /// Writes the checkpoints one last time and ends the thread.
-    pub fn finish(self) -> anyhow::Result<()> {
-        // A closed channel is a stop too, so the send result does not matter.
-        let _ = self.stop_checkpoints.send(());
-        match self.checkpoints.join() {
-            Ok(result) => result,
-            Err(_) => anyhow::bail!("the checkpoint thread panicked"),
+    for file in files {
+        hasher.update(file.as_os_str().as_encoded_bytes());
+        match std::fs::read(file) {
+            Ok(bytes) => hasher.update(&bytes),
+            Err(_) => hasher.update(b"\0unreadable"),
         }
     }
+    hasher.digest()
 }
 
 /// Starts the etcd thread (config watcher + status publisher) and waits for the first config: from etcd
@@ -408,10 +651,9 @@ impl CheckpointFinish {
 fn start_etcd(
     config: &AgentConfig,
     host: &str,
-    commands: Sender<Command>,
+    entry_sets: Arc<EntrySets>,
     first: &Receiver<Command>,
-    tail_stats: Arc<TailStats>,
-    producer_stats: Arc<ProducerStats>,
+    mut report: AgentReport,
 ) -> anyhow::Result<EtcdStart> {
     let Some(etcd) = &config.etcd else {
         anyhow::bail!("no [etcd] section");
@@ -429,6 +671,10 @@ fn start_etcd(
             .with_extra(&local_globs)
             .map_err(|e| anyhow::anyhow!("collect paths: {e}"))?,
     );
+    let limits = EntryLimits {
+        allow: allow.clone(),
+        max_line_bytes: etcd.max_line_bytes,
+    };
     let state = Arc::new(ConfigState::new(&key));
     let cache = ConfigCache::new(&config.data_dir);
     let (cached_revision, cached) = match cache.load(&key) {
@@ -436,7 +682,7 @@ fn start_etcd(
             let usable: Vec<CollectEntry> = c
                 .entries
                 .into_iter()
-                .filter(|e| e.validate(&key, true).is_ok() && allow.permits_entry(&e.path).is_ok())
+                .filter(|e| limits.check(&key, e).is_ok())
                 .collect();
             (c.revision, usable)
         }
@@ -445,19 +691,13 @@ fn start_etcd(
     let watcher = ConfigWatcher::new(
         connection.clone(),
         key.clone(),
-        allow,
-        config.collect.clone(),
+        limits,
+        entry_sets,
         cached.clone(),
         cache,
-        commands,
         state.clone(),
     );
-    let mut report = AgentReport::new(
-        host.to_string(),
-        tail_stats,
-        producer_stats,
-        Some(state.clone()),
-    );
+    report.config = Some(state.clone());
     let publisher = StatusPublisher::new(
         connection,
         status_key,
@@ -470,7 +710,7 @@ fn start_etcd(
     })?;
     let initial_entries = match first.recv_timeout(etcd.connect_timeout + Duration::from_secs(1)) {
         Ok(Command::SetEntries(entries)) => entries,
-        Err(_) => {
+        Ok(Command::Restrict(_) | Command::Barrier(_)) | Err(_) => {
             log::warn!(
                 "etcd unreachable at start: running on the cached config of {key} ({} entries, revision \
                  {cached_revision}) and retrying",
@@ -486,21 +726,7 @@ fn start_etcd(
         thread,
         state,
         initial_entries,
+        allow,
         file_allowlist,
     })
-}
-
-/// Writes checkpoints every `interval` (sleeping in between, so an idle agent costs nothing) until `stop`
-/// receives or closes, then once more.
-fn checkpoint_loop(
-    checkpointer: &Checkpointer,
-    interval: Duration,
-    stop: &Receiver<()>,
-) -> anyhow::Result<()> {
-    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(interval) {
-        if let Err(e) = checkpointer.write() {
-            log::error!("{e:#}");
-        }
-    }
-    checkpointer.write().map(|_| ())
 }

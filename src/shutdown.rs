@@ -1,5 +1,6 @@
 //! SIGTERM / SIGINT handling: either a shared flag every long-running thread checks, or a blocking wait for
-//! the main thread of a process whose workers are stopped explicitly (no periodic wake-up while idle).
+//! the main thread of a process whose workers are stopped explicitly (no periodic wake-up while idle), which
+//! may also receive SIGHUP (reload the config file).
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -28,6 +29,35 @@ impl StopSignals {
     pub fn wait(mut self) {
         if let Some(signal) = self.0.forever().next() {
             log::debug!("caught signal {signal}");
+        }
+    }
+}
+
+/// What the main thread was woken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGTERM or SIGINT.
+    Stop,
+    /// SIGHUP: re-read the config file.
+    Reload,
+}
+
+/// SIGTERM, SIGINT and SIGHUP, caught from creation on.
+pub struct Signals(signal_hook::iterator::Signals);
+
+impl Signals {
+    /// Starts catching SIGTERM, SIGINT and SIGHUP.
+    pub fn catch() -> anyhow::Result<Signals> {
+        let mut all = SIGNALS.to_vec();
+        all.push(signal_hook::consts::SIGHUP);
+        Ok(Signals(signal_hook::iterator::Signals::new(all)?))
+    }
+
+    /// Blocks until the next signal.
+    pub fn wait_next(&mut self) -> Signal {
+        match self.0.forever().next() {
+            Some(signal_hook::consts::SIGHUP) => Signal::Reload,
+            _ => Signal::Stop,
         }
     }
 }

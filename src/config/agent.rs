@@ -3,7 +3,7 @@
 //! ```toml
 //! data_dir = "/var/lib/logpipe"          # checkpoints live here
 //! host_name = "web-1"                    # optional; defaults to the machine's host name
-//! [kafka]
+//! [kafka]                                # see `config::kafka` for security_protocol, [kafka.tls], [kafka.sasl]
 //! brokers = "127.0.0.1:9092"
 //! acks = "all"                           # "all" | "1" | "0"
 //! compression = "lz4"                    # none | gzip | snappy | lz4 | zstd
@@ -36,11 +36,11 @@
 //! (`queue.buffering.max.kbytes`, settable through `[kafka.options]`).
 
 use super::collect::CollectEntry;
-use crate::etcd::EtcdConfig;
-use crate::host_metrics::HostMetricsConfig;
+use super::error::ConfigError;
+use super::kafka::KafkaConfig;
+use super::{EtcdConfig, HostMetricsConfig};
 use anyhow::Context;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -53,6 +53,7 @@ pub struct AgentConfig {
     /// Host name stamped on events; the machine's host name when absent.
     #[serde(default)]
     pub host_name: Option<String>,
+    /// The brokers and how to reach them (see `config::kafka`).
     pub kafka: KafkaConfig,
     #[serde(default)]
     pub tail: TailConfig,
@@ -67,6 +68,9 @@ pub struct AgentConfig {
     /// Host metrics events.
     #[serde(default)]
     pub host_metrics: Option<HostMetricsConfig>,
+    /// Read positions of the Logstash / Filebeat this agent replaces.
+    #[serde(default)]
+    pub migrate: super::migrate::MigrateConfig,
     /// How often the status key in etcd is refreshed.
     #[serde(
         default = "default_status_interval",
@@ -92,38 +96,6 @@ fn default_status_interval() -> Duration {
 }
 fn default_status_ttl() -> Duration {
     Duration::from_secs(10)
-}
-
-/// Kafka producer settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KafkaConfig {
-    /// Comma-separated `host:port` list.
-    pub brokers: String,
-    #[serde(default = "default_acks")]
-    pub acks: String,
-    #[serde(default = "default_compression")]
-    pub compression: String,
-    #[serde(default = "default_linger_ms")]
-    pub linger_ms: u64,
-    #[serde(default = "default_batch_size")]
-    pub batch_size: u64,
-    /// Extra librdkafka properties, passed as-is.
-    #[serde(default)]
-    pub options: BTreeMap<String, String>,
-}
-
-fn default_acks() -> String {
-    "all".into()
-}
-fn default_compression() -> String {
-    "lz4".into()
-}
-fn default_linger_ms() -> u64 {
-    5
-}
-fn default_batch_size() -> u64 {
-    1_000_000
 }
 
 /// File tailing settings.
@@ -229,39 +201,33 @@ impl PipelineConfig {
 }
 
 impl AgentConfig {
-    /// Reads and validates `path`; every error names the file and the key.
+    /// Reads and validates `path`; every error names the file and the key. Warns when the file holds a
+    /// password and others may read it.
     pub fn load(path: &Path) -> anyhow::Result<AgentConfig> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config {}", path.display()))?;
-        AgentConfig::parse(&text).with_context(|| format!("bad config {}", path.display()))
+        let config =
+            AgentConfig::parse(&text).with_context(|| format!("bad config {}", path.display()))?;
+        let inline = [
+            ("kafka.sasl.password", config.kafka.has_inline_password()),
+            (
+                "etcd.password",
+                config.etcd.as_ref().is_some_and(|e| e.password.is_some()),
+            ),
+        ];
+        super::secret::warn_inline_passwords(path, &inline);
+        Ok(config)
     }
 
     /// Parses and validates TOML text.
     pub fn parse(text: &str) -> anyhow::Result<AgentConfig> {
-        let config: AgentConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
-        config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let config: AgentConfig = super::toml_file::parse(text, &["kafka"])?;
+        config.validate()?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), String> {
-        if self.kafka.brokers.trim().is_empty() {
-            return Err("kafka.brokers: must not be empty".into());
-        }
-        if !matches!(self.kafka.acks.as_str(), "all" | "-1" | "0" | "1") {
-            return Err(format!(
-                "kafka.acks: `{}` is not one of all, 1, 0",
-                self.kafka.acks
-            ));
-        }
-        if !matches!(
-            self.kafka.compression.as_str(),
-            "none" | "gzip" | "snappy" | "lz4" | "zstd"
-        ) {
-            return Err(format!(
-                "kafka.compression: `{}` is not one of none, gzip, snappy, lz4, zstd",
-                self.kafka.compression
-            ));
-        }
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.kafka.validate()?;
         self.pipeline.validate()?;
         for (i, entry) in self.collect.iter().enumerate() {
             entry.validate(&format!("collect[{i}]"), true)?;
@@ -272,14 +238,15 @@ impl AgentConfig {
         if let Some(host_metrics) = &self.host_metrics {
             host_metrics.validate()?;
         }
+        self.migrate.validate()?;
         if self.status_ttl < Duration::from_secs(2) {
             return Err("status_ttl: must be at least 2s (etcd's shortest lease)".into());
         }
         if self.status_interval.is_zero() || self.status_interval >= self.status_ttl {
-            return Err(format!(
+            return Err(ConfigError::Invalid(format!(
                 "status_interval: must be above 0 and below status_ttl ({:?})",
                 self.status_ttl
-            ));
+            )));
         }
         Ok(())
     }
@@ -301,8 +268,8 @@ topic = "app_log"
     #[test]
     fn minimal_config_parses_with_defaults() {
         let c = AgentConfig::parse(MINIMAL).expect("parses");
-        assert_eq!(c.kafka.acks, "all");
-        assert_eq!(c.kafka.compression, "lz4");
+        assert_eq!(c.kafka.acks(), "all");
+        assert_eq!(c.kafka.compression(), "lz4");
         assert_eq!(c.collect.len(), 1);
         assert_eq!(c.tail.rotate_wait, Duration::from_secs(5));
     }

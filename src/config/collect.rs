@@ -4,12 +4,18 @@
 //! etcd value `[{"path":"...","topic":"..."}]` of the original design, which must keep working as-is: only
 //! `path` is required by the struct, `topic` is required where the events go to Kafka.
 
+use super::filters::FilterList;
+use super::path_glob::{PathGlob, PathGlobSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Default cap on one line's bytes before it is truncated with a marker (`log.flags: ["truncated"]`).
 pub const DEFAULT_MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// The highest `max_line_bytes` any entry may set: a line is held in memory whole (several times over on
+/// its way to Kafka), so this bounds the agent's memory whatever a config asks for.
+pub const MAX_LINE_BYTES_LIMIT: usize = 64 << 20;
 
 /// How a line is turned into a Kafka message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -80,7 +86,7 @@ fn serialize_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok,
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollectEntry {
-    /// Glob of files to tail (`*`, `?`, `[..]`, `**`).
+    /// Glob of files to tail: `*`, `?`, `[..]`, `**`, `{a,b}` (see `config::path_glob`).
     pub path: String,
     /// Kafka topic the lines go to (required by the agent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +109,15 @@ pub struct CollectEntry {
     /// Where reading starts for files that exist when first seen.
     #[serde(default)]
     pub start_at: StartAt,
+    /// Tail files reached through symbolic links (off by default, as in Filebeat: a link may point
+    /// anywhere). Off, a symbolic link is neither listed nor opened.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follow_symlinks: bool,
+    /// Logstash filters run on every event of the entry before it is shipped (`json` codec only): `json`,
+    /// `date`, `dissect`, `grok`, `mutate`, `drop`. Empty: events are encoded as they always were, without
+    /// building a filterable event.
+    #[serde(default, skip_serializing_if = "FilterList::is_empty")]
+    pub filters: FilterList,
 }
 
 fn default_max_line_bytes() -> usize {
@@ -121,7 +136,17 @@ impl CollectEntry {
             multiline: None,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             start_at: StartAt::Beginning,
+            follow_symlinks: false,
+            filters: FilterList::default(),
         }
+    }
+
+    /// Whether `other` tails the same files the same way and differs at most in its filters: such a change
+    /// applies to the next lines of the open files, which keep their position.
+    pub fn differs_only_in_filters(&self, other: &CollectEntry) -> bool {
+        let mut same_filters = other.clone();
+        same_filters.filters = self.filters.clone();
+        *self == same_filters && self.filters != other.filters
     }
 
     /// Checks what serde cannot: globs and the regex compile, sizes are sane, the topic is a legal Kafka name.
@@ -130,17 +155,10 @@ impl CollectEntry {
         if self.path.trim().is_empty() {
             return Err(format!("{name}.path: must not be empty"));
         }
-        if !self.path.starts_with('/') {
-            return Err(format!(
-                "{name}.path: `{}` must be an absolute path",
-                self.path
-            ));
-        }
-        globset::Glob::new(&self.path)
-            .map_err(|e| format!("{name}.path: bad glob `{}`: {e}", self.path))?;
+        PathGlob::absolute(&self.path).map_err(|e| format!("{name}.path: {e}"))?;
         for (i, pattern) in self.exclude.iter().enumerate() {
-            globset::Glob::new(pattern)
-                .map_err(|e| format!("{name}.exclude[{i}]: bad glob `{pattern}`: {e}"))?;
+            PathGlobSet::new(std::slice::from_ref(pattern))
+                .map_err(|e| format!("{name}.exclude[{i}]: {e}"))?;
         }
         match &self.topic {
             Some(topic) => validate_topic(topic).map_err(|e| format!("{name}.topic: {e}"))?,
@@ -150,6 +168,12 @@ impl CollectEntry {
                 ))
             }
             None => {}
+        }
+        if self.max_line_bytes > MAX_LINE_BYTES_LIMIT {
+            return Err(format!(
+                "{name}.max_line_bytes: {} is above the limit of {MAX_LINE_BYTES_LIMIT} (64 MiB)",
+                self.max_line_bytes
+            ));
         }
         if self.max_line_bytes < 16 {
             return Err(format!(
@@ -165,6 +189,13 @@ impl CollectEntry {
                 return Err(format!("{name}.multiline.max_lines: must be at least 1"));
             }
         }
+        if !self.filters.is_empty() && self.codec == Codec::Raw {
+            return Err(format!(
+                "{name}.filters: the raw codec ships each line's bytes untouched, so it cannot filter; use \
+                 codec = \"json\" here, or filter in the transfer ([filters] in transfer.toml)"
+            ));
+        }
+        self.filters.validate(&format!("{name}.filters"))?;
         Ok(())
     }
 }
@@ -233,5 +264,59 @@ mod tests {
             .validate("collect[1]", false)
             .unwrap_err()
             .contains("absolute"));
+    }
+
+    #[test]
+    fn filters_are_compiled_by_validation_and_named_in_its_errors() {
+        let entries: Vec<CollectEntry> = serde_json::from_str(
+            r#"[{"path":"/var/log/a.log","topic":"a","filters":[{"json":{"source":"message"}},{"date":{"match":["ts","ISO8601"]}},{"grok":{"match":{"message":"%{COMBINEDAPACHELOGG}"}}}]},
+                {"path":"/var/log/b.log","topic":"b","codec":"raw","filters":[{"json":{"source":"message"}}]},
+                {"path":"/var/log/c.log","topic":"c","filters":[{"dissect":{"mapping":{"message":"%{a} %{b}"}}}]}]"#,
+        )
+        .expect("entries");
+        let err = entries[0].validate("collect[0]", true).unwrap_err();
+        assert!(
+            err.starts_with("collect[0].filters[2].grok.match: ")
+                && err.contains("COMBINEDAPACHELOGG"),
+            "{err}"
+        );
+        let err = entries[1].validate("collect[1]", true).unwrap_err();
+        assert!(
+            err.starts_with("collect[1].filters: the raw codec"),
+            "{err}"
+        );
+        entries[2].validate("collect[2]", true).expect("valid");
+        assert!(entries[2].filters.chain().expect("compiled").is_some());
+        assert!(CollectEntry::for_path("/x")
+            .filters
+            .chain()
+            .expect("empty")
+            .is_none());
+        // TOML, as in an agent's [[collect]] entry.
+        let entry: CollectEntry = toml::from_str(
+            r#"
+            path = "/var/log/app/*.log"
+            topic = "app"
+            filters = [
+              { json = { source = "message" } },
+              { drop = { if = '[log][level] == "DEBUG"' } },
+            ]"#,
+        )
+        .expect("toml entry");
+        entry.validate("collect[0]", true).expect("valid");
+        assert_eq!(entry.filters.specs().len(), 2);
+    }
+
+    #[test]
+    fn a_change_of_filters_alone_is_recognised() {
+        let mut a = CollectEntry::for_path("/var/log/a.log");
+        let b = a.clone();
+        assert!(!a.differs_only_in_filters(&b), "equal entries");
+        a.filters = serde_json::from_str(r#"[{"json":{"source":"message"}}]"#).expect("filters");
+        assert!(a.differs_only_in_filters(&b));
+        assert!(b.differs_only_in_filters(&a));
+        let mut c = a.clone();
+        c.topic = Some("other".into());
+        assert!(!c.differs_only_in_filters(&b));
     }
 }

@@ -6,10 +6,32 @@
 //! errors naming the offending key.
 
 pub mod agent;
+pub mod allow;
 pub mod collect;
+pub mod console;
 pub mod duration;
+pub mod elasticsearch;
+pub mod error;
+pub mod etcd;
+pub mod filters;
+pub mod host_metrics;
+pub mod kafka;
+pub mod migrate;
+pub mod path_glob;
+pub mod reload;
+pub mod secret;
 pub mod standalone;
+pub mod tls;
+pub mod toml_file;
 pub mod transfer;
 
-pub use agent::{AgentConfig, KafkaConfig};
+pub use agent::AgentConfig;
+pub use allow::PathAllowlist;
 pub use collect::{Codec, CollectEntry, MultilineConfig, MultilineMatch, StartAt};
+pub use error::ConfigError;
+pub use etcd::{EtcdConfig, EtcdConnection};
+pub use filters::FilterList;
+pub use host_metrics::HostMetricsConfig;
+pub use kafka::{KafkaConfig, KafkaConnection};
+pub use secret::Secret;
+pub use tls::TlsFiles;

@@ -1,7 +1,7 @@
 //! The transfer's TOML configuration (`logpipe transfer --config transfer.toml`).
 //!
 //! ```toml
-//! [kafka]
+//! [kafka]                               # security_protocol, [kafka.tls], [kafka.sasl]: see `config::kafka`
 //! brokers = "127.0.0.1:9092"
 //! group = "logpipe-transfer"
 //! topics = ["app_log", "^web_.*"]        # a leading ^ makes a regex (librdkafka)
@@ -9,8 +9,11 @@
 //! url = "http://127.0.0.1:9200"         # or urls = [...]
 //! index = "%{[topic]}-%{+YYYY.MM.dd}"
 //! codec = "json"                        # json | raw
-//! [dead_letter]
+//! [dead_letter]                          # optional: data_dir/dead_letters.ndjson by default
 //! path = "/var/lib/logpipe/dead.ndjson" # or topic = "dead_letters"
+//! [filters]                              # optional: topic (or ^regex) → Logstash filters
+//! app_log = [ { json = { source = "message" } } ]
+//! "^web_.*" = [ { grok = { match = { message = "%{COMBINEDAPACHELOG}" } } } ]
 //! ```
 //!
 //! Every struct denies unknown keys, so a misspelt key is refused at start with an error naming it;
@@ -18,10 +21,14 @@
 //! well-formed index pattern) and names the offending key.
 
 use super::duration;
-use crate::indexer::index_name::IndexPattern;
+pub use super::elasticsearch::ElasticsearchConfig;
+use super::error::ConfigError;
+use super::filters::FilterList;
+use super::kafka::{KafkaConnection, LibrdkafkaOptions, SaslConfig, SecurityProtocol};
+use super::tls::TlsFiles;
 use anyhow::Context;
+use indexmap::IndexMap;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,23 +36,42 @@ use std::time::Duration;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferConfig {
+    /// Directory of the transfer's own files (the default dead-letter file).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
     pub kafka: TransferKafkaConfig,
     pub elasticsearch: ElasticsearchConfig,
     #[serde(default)]
     pub pipeline: TransferPipelineConfig,
-    /// Where documents the index refuses (4xx) go; required so that nothing is dropped silently.
+    /// Where documents the index refuses (4xx) go, with the reason, so that nothing is dropped silently:
+    /// `data_dir/dead_letters.ndjson` unless a topic or another file is given.
+    #[serde(default)]
     pub dead_letter: DeadLetterConfig,
     /// Optional: publish this process's status at `/logpipe/status/transfer/{host}-{pid}` on an etcd lease.
     #[serde(default)]
-    pub etcd: Option<crate::etcd::EtcdConnection>,
+    pub etcd: Option<super::EtcdConnection>,
+    /// Filters per topic, run on each decoded document before it is indexed: a topic name, or a regex when
+    /// it starts with `^`, mapped to a filter list (the same lists as a collect entry's `filters`). A topic
+    /// takes the list under its own name, else the first regex (in file order) it matches, else none.
+    #[serde(default)]
+    pub filters: IndexMap<String, FilterList>,
 }
 
 /// The Kafka consumer group.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferKafkaConfig {
-    /// Comma-separated `host:port` list.
+    /// Bootstrap brokers, a comma-separated `host:port` list.
     pub brokers: String,
+    /// `plaintext` (default), `ssl`, `sasl_plaintext` or `sasl_ssl` (as the agent's `[kafka]`).
+    #[serde(default)]
+    pub security_protocol: Option<SecurityProtocol>,
+    /// TLS files (as the agent's `[kafka.tls]`).
+    #[serde(default)]
+    pub tls: Option<TlsFiles>,
+    /// SASL login (as the agent's `[kafka.sasl]`).
+    #[serde(default)]
+    pub sasl: Option<SaslConfig>,
     /// Consumer group id; processes with the same group share the partitions.
     #[serde(default = "default_group")]
     pub group: String,
@@ -54,9 +80,22 @@ pub struct TransferKafkaConfig {
     /// Consumer threads in this process (each one a group member).
     #[serde(default = "default_consumers")]
     pub consumers: usize,
-    /// Extra librdkafka properties, passed as-is (e.g. `"session.timeout.ms" = "6000"`).
+    /// Any other librdkafka property, passed as-is (e.g. `"session.timeout.ms" = "6000"`).
     #[serde(default)]
-    pub options: BTreeMap<String, String>,
+    pub options: LibrdkafkaOptions,
+}
+
+impl TransferKafkaConfig {
+    /// The connection settings alone (shared by the consumers and the dead-letter producer).
+    pub fn connection(&self) -> KafkaConnection {
+        KafkaConnection {
+            brokers: self.brokers.clone(),
+            security_protocol: self.security_protocol,
+            tls: self.tls.clone(),
+            sasl: self.sasl.clone(),
+            options: self.options.clone(),
+        }
+    }
 }
 
 /// How messages become documents.
@@ -68,37 +107,6 @@ pub enum TransferCodec {
     Json,
     /// The message is the text of `message`; the agent's raw-codec headers become ECS fields.
     Raw,
-}
-
-/// The `_bulk` destination.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ElasticsearchConfig {
-    /// One base URL (`http://host:9200`).
-    #[serde(default)]
-    pub url: Option<String>,
-    /// Several base URLs, used round-robin.
-    #[serde(default)]
-    pub urls: Vec<String>,
-    /// Basic auth user (with `password`).
-    #[serde(default)]
-    pub user: Option<String>,
-    #[serde(default)]
-    pub password: Option<String>,
-    /// `Authorization: ApiKey <api_key>` (the base64 `id:key` form).
-    #[serde(default)]
-    pub api_key: Option<String>,
-    /// Logstash sprintf pattern of the index name.
-    #[serde(default = "default_index")]
-    pub index: String,
-    #[serde(default)]
-    pub codec: TransferCodec,
-    /// Timeout of one `_bulk` request.
-    #[serde(
-        default = "default_request_timeout",
-        deserialize_with = "duration::deserialize"
-    )]
-    pub request_timeout: Duration,
 }
 
 /// Batching, threads and retries.
@@ -152,8 +160,8 @@ pub struct TransferPipelineConfig {
     pub status_interval: Duration,
 }
 
-/// Exactly one of `topic` / `path`.
-#[derive(Debug, Clone, Deserialize)]
+/// At most one of `topic` / `path`; neither means the default file in `data_dir`.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeadLetterConfig {
     /// A Kafka topic on the same brokers.
@@ -164,17 +172,24 @@ pub struct DeadLetterConfig {
     pub path: Option<PathBuf>,
 }
 
+/// Where dead letters go, once the defaults are applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadLetterDestination {
+    Topic(String),
+    File(PathBuf),
+}
+
+/// The name of the dead-letter file in `data_dir` when `[dead_letter]` names none.
+pub const DEFAULT_DEAD_LETTER_FILE: &str = "dead_letters.ndjson";
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("/var/lib/logpipe")
+}
 fn default_group() -> String {
     "logpipe-transfer".into()
 }
 fn default_consumers() -> usize {
     1
-}
-fn default_index() -> String {
-    "%{[topic]}-%{+YYYY.MM.dd}".into()
-}
-fn default_request_timeout() -> Duration {
-    Duration::from_secs(60)
 }
 fn default_bulk_docs() -> usize {
     5000
@@ -224,35 +239,54 @@ impl Default for TransferPipelineConfig {
     }
 }
 
-impl ElasticsearchConfig {
-    /// Every base URL, without a trailing slash.
-    pub fn all_urls(&self) -> Vec<String> {
-        self.url
-            .iter()
-            .chain(self.urls.iter())
-            .map(|u| u.trim_end_matches('/').to_string())
-            .collect()
-    }
-}
-
 impl TransferConfig {
-    /// Reads and validates `path`; every error names the file and the key.
+    /// Reads and validates `path`; every error names the file and the key. Warns when the file holds a
+    /// password and others may read it.
     pub fn load(path: &Path) -> anyhow::Result<TransferConfig> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config {}", path.display()))?;
-        TransferConfig::parse(&text).with_context(|| format!("bad config {}", path.display()))
+        let config = TransferConfig::parse(&text)
+            .with_context(|| format!("bad config {}", path.display()))?;
+        let inline = [
+            (
+                "kafka.sasl.password",
+                config
+                    .kafka
+                    .sasl
+                    .as_ref()
+                    .is_some_and(|s| s.password.is_some()),
+            ),
+            (
+                "elasticsearch.password",
+                config.elasticsearch.password.is_some(),
+            ),
+            (
+                "etcd.password",
+                config.etcd.as_ref().is_some_and(|e| e.password.is_some()),
+            ),
+        ];
+        super::secret::warn_inline_passwords(path, &inline);
+        Ok(config)
     }
 
     /// Parses and validates TOML text.
     pub fn parse(text: &str) -> anyhow::Result<TransferConfig> {
-        let config: TransferConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
-        config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let config: TransferConfig = super::toml_file::parse(text, &["kafka", "elasticsearch"])?;
+        config.validate()?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), String> {
-        if self.kafka.brokers.trim().is_empty() {
-            return Err("kafka.brokers: must not be empty".into());
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.kafka.connection().validate()?;
+        if self.kafka.options.contains("group.id") {
+            return Err(ConfigError::Conflict {
+                key: "kafka.group".into(),
+                options_key: "kafka.options.\"group.id\"".into(),
+                property: "group.id".into(),
+            });
+        }
+        if let Some(etcd) = &self.etcd {
+            etcd.validate()?;
         }
         if self.kafka.group.trim().is_empty() {
             return Err("kafka.group: must not be empty".into());
@@ -264,25 +298,7 @@ impl TransferConfig {
             regex::Regex::new(topic)
                 .map_err(|e| format!("kafka.topics: `{topic}` is not a regex: {e}"))?;
         }
-        let urls = self.elasticsearch.all_urls();
-        if urls.is_empty() {
-            return Err("elasticsearch.url: give url or urls".into());
-        }
-        for url in &urls {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!(
-                    "elasticsearch.urls: `{url}` must start with http:// or https://"
-                ));
-            }
-        }
-        if self.elasticsearch.user.is_some() != self.elasticsearch.password.is_some() {
-            return Err("elasticsearch.user: user and password go together".into());
-        }
-        if self.elasticsearch.user.is_some() && self.elasticsearch.api_key.is_some() {
-            return Err("elasticsearch.api_key: use either api_key or user/password".into());
-        }
-        IndexPattern::parse(&self.elasticsearch.index)
-            .map_err(|e| format!("elasticsearch.index: {e}"))?;
+        self.elasticsearch.validate()?;
         let p = &self.pipeline;
         for (key, value) in [
             ("kafka.consumers", self.kafka.consumers),
@@ -293,7 +309,7 @@ impl TransferConfig {
             ("pipeline.max_document_bytes", p.max_document_bytes),
         ] {
             if value == 0 {
-                return Err(format!("{key}: must be at least 1"));
+                return Err(ConfigError::Invalid(format!("{key}: must be at least 1")));
             }
         }
         if p.backoff_initial.is_zero() || p.backoff_max < p.backoff_initial {
@@ -302,14 +318,35 @@ impl TransferConfig {
                     .into(),
             );
         }
+        for (topic, filters) in &self.filters {
+            let name = if topic.starts_with('^') {
+                regex::Regex::new(topic)
+                    .map_err(|e| format!("filters.\"{topic}\": not a regex: {e}"))?;
+                format!("filters.\"{topic}\"")
+            } else {
+                super::collect::validate_topic(topic)
+                    .map_err(|e| format!("filters.{topic}: {e}"))?;
+                format!("filters.{topic}")
+            };
+            filters.validate(&name)?;
+        }
         match (&self.dead_letter.topic, &self.dead_letter.path) {
-            (Some(_), Some(_)) | (None, None) => {
-                Err("dead_letter: give exactly one of topic or path".into())
-            }
+            (Some(_), Some(_)) => Err("dead_letter: give topic or path, not both".into()),
             (Some(topic), None) if topic.trim().is_empty() => {
                 Err("dead_letter.topic: must not be empty".into())
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Where dead letters go: the configured topic or file, else `data_dir/dead_letters.ndjson`.
+    pub fn dead_letter_destination(&self) -> DeadLetterDestination {
+        match (&self.dead_letter.topic, &self.dead_letter.path) {
+            (Some(topic), _) => DeadLetterDestination::Topic(topic.clone()),
+            (None, Some(path)) => DeadLetterDestination::File(path.clone()),
+            (None, None) => {
+                DeadLetterDestination::File(self.data_dir.join(DEFAULT_DEAD_LETTER_FILE))
+            }
         }
     }
 }
@@ -332,7 +369,7 @@ path = "/tmp/dead.ndjson"
     fn minimal_config_parses_with_defaults() {
         let c = TransferConfig::parse(MINIMAL).expect("parses");
         assert_eq!(c.kafka.group, "logpipe-transfer");
-        assert_eq!(c.elasticsearch.index, "%{[topic]}-%{+YYYY.MM.dd}");
+        assert_eq!(c.elasticsearch.index_pattern(), "%{[topic]}-%{+YYYY.MM.dd}");
         assert_eq!(c.elasticsearch.codec, TransferCodec::Json);
         assert_eq!(c.pipeline.bulk_bytes, 5 * 1024 * 1024);
         assert_eq!(
@@ -365,5 +402,56 @@ path = "/tmp/dead.ndjson"
         let text = MINIMAL.replace("[\"app_log\"]", "[]");
         let err = format!("{:#}", TransferConfig::parse(&text).unwrap_err());
         assert!(err.contains("kafka.topics"), "{err}");
+    }
+
+    /// Bug: a config without `[dead_letter]` was refused with a bare "missing field" at line 1.
+    #[test]
+    fn without_dead_letter_the_file_in_data_dir_is_used() {
+        let text = MINIMAL.replace("[dead_letter]\npath = \"/tmp/dead.ndjson\"\n", "");
+        assert!(!text.contains("dead_letter"));
+        let c = TransferConfig::parse(&text).expect("parses");
+        assert_eq!(
+            c.dead_letter_destination(),
+            DeadLetterDestination::File(PathBuf::from("/var/lib/logpipe/dead_letters.ndjson"))
+        );
+        let c = TransferConfig::parse(&format!("data_dir = \"/srv/lp\"\n{text}")).expect("parses");
+        assert_eq!(
+            c.dead_letter_destination(),
+            DeadLetterDestination::File(PathBuf::from("/srv/lp/dead_letters.ndjson"))
+        );
+    }
+
+    #[test]
+    fn filters_per_topic_keep_their_order_and_name_their_errors() {
+        let text = format!(
+            "{MINIMAL}[filters]\n\"^web_.*\" = [ {{ json = {{ source = \"message\" }} }} ]\n\
+             app_log = [ {{ drop = {{ if = '[level] == \"DEBUG\"' }} }} ]\n\
+             \"^a.*\" = []\n"
+        );
+        let c = TransferConfig::parse(&text).expect("parses");
+        let keys: Vec<&str> = c.filters.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["^web_.*", "app_log", "^a.*"]);
+        let bad = text.replace("source = \"message\"", "source = \"[a\"");
+        let err = format!("{:#}", TransferConfig::parse(&bad).unwrap_err());
+        assert!(
+            err.contains("filters.\"^web_.*\"[0].json.source: "),
+            "{err}"
+        );
+        let bad = text.replace("app_log = [", "\"bad topic\" = [");
+        let err = format!("{:#}", TransferConfig::parse(&bad).unwrap_err());
+        assert!(err.contains("filters.bad topic: "), "{err}");
+        let bad = text.replace("\"^a.*\"", "\"^a(\"");
+        let err = format!("{:#}", TransferConfig::parse(&bad).unwrap_err());
+        assert!(err.contains("filters.\"^a(\": not a regex"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_section_is_named_in_plain_words() {
+        let text = MINIMAL.replace("[elasticsearch]\nurl = \"http://127.0.0.1:9200\"\n", "");
+        let err = format!("{:#}", TransferConfig::parse(&text).unwrap_err());
+        assert!(
+            err.contains("the [elasticsearch] section is missing"),
+            "{err}"
+        );
     }
 }

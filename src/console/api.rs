@@ -29,7 +29,9 @@ pub struct ApiState {
     pub etcd: Option<EtcdGateway>,
     pub auth_token: Option<String>,
     pub read_only: bool,
-    pub default_index: String,
+    /// The index pattern Discover opens with when the user has not chosen one; `None`: the family of the
+    /// index holding the newest document.
+    pub default_index: Option<String>,
     pub collect_prefix: String,
     pub status_prefix: String,
 }
@@ -191,9 +193,22 @@ impl ApiState {
 
     fn indices(&self) -> Result<Reply, Reply> {
         let names = self.backend.indices().map_err(backend_error)?;
-        Ok(ok(
-            json!({"indices": names, "patterns": patterns(&names, &self.default_index)}),
-        ))
+        let newest = self.newest_family();
+        let first = self.default_index.as_deref().or(newest.as_deref());
+        Ok(ok(json!({
+            "indices": names,
+            "patterns": patterns(&names, first),
+            "newest": newest,
+        })))
+    }
+
+    /// The index pattern of the family (`prefix-*` for daily indices) holding the newest document, if any
+    /// index has one. A failed search answers `None`: the page then offers the patterns without a choice.
+    fn newest_family(&self) -> Option<String> {
+        let newest = json!({"size": 1, "sort": [{"@timestamp": "desc"}], "_source": false});
+        let response = self.backend.search("*", &newest).ok()?;
+        let index = response["hits"]["hits"][0]["_index"].as_str()?;
+        (!index.starts_with('.')).then(|| family(index))
     }
 
     fn search(&self, body: &[u8]) -> Result<Reply, Reply> {
@@ -374,16 +389,22 @@ fn known(path: &str) -> bool {
     ) || path.starts_with("/api/collect/")
 }
 
-/// Index patterns to offer: the default, `prefix-*` for each daily family, then every index.
-fn patterns(names: &[String], default_index: &str) -> Vec<String> {
-    let mut out = vec![default_index.to_string()];
+/// `prefix-*` for a daily index `prefix-YYYY.MM.dd`, else the index name itself.
+fn family(name: &str) -> String {
+    match name.rsplit_once('-') {
+        Some((prefix, date)) if date.chars().all(|c| c.is_ascii_digit() || c == '.') => {
+            format!("{prefix}-*")
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// Index patterns to offer: `first` (the configured default or the newest family), `prefix-*` for each
+/// daily family, then every index.
+fn patterns(names: &[String], first: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = first.map(str::to_string).into_iter().collect();
     for name in names {
-        let family = match name.rsplit_once('-') {
-            Some((prefix, date)) if date.chars().all(|c| c.is_ascii_digit() || c == '.') => {
-                format!("{prefix}-*")
-            }
-            _ => name.clone(),
-        };
+        let family = family(name);
         if !out.contains(&family) && validate_index(&family).is_ok() {
             out.push(family);
         }
@@ -408,7 +429,7 @@ mod tests {
             "other".to_string(),
         ];
         assert_eq!(
-            patterns(&names, "logpipe-*"),
+            patterns(&names, Some("logpipe-*")),
             vec![
                 "logpipe-*",
                 "other",
@@ -416,6 +437,16 @@ mod tests {
                 "logpipe-2026.11.22"
             ]
         );
+        assert_eq!(
+            patterns(&names, None),
+            vec![
+                "logpipe-*",
+                "other",
+                "logpipe-2026.11.21",
+                "logpipe-2026.11.22"
+            ]
+        );
+        assert_eq!(patterns(&names, Some("other"))[0], "other");
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The search backend behind the console: logpipe's store or a real Elasticsearch, reached over HTTP
-//! ([`HttpBackend`], ureq) or, in `logpipe standalone`, the in-process [`Store`] ([`StoreBackend`]).
+//! ([`HttpBackend`], ureq) or, in `logpipe standalone`, the in-process store (`standalone::StoreBackend`).
 //!
 //! Both speak the same request and response bodies (`_search`, `_cat/indices`), so everything above this
 //! module is one code path. Errors are values that keep apart "the backend is not there" (shown as
 //! "search backend unreachable") from "the backend refused the request" (a bad query: its reason is shown).
 
-use crate::store::Store;
+use crate::indexer::http::Auth;
+use crate::indexer::tls::ClientTls;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -52,25 +53,46 @@ pub fn error_reason(body: &Value) -> String {
 pub struct HttpBackend {
     url: String,
     agent: ureq::Agent,
+    /// `Authorization` header value, when the backend asks for credentials.
+    authorization: Option<String>,
 }
 
 impl HttpBackend {
     /// `url` must be `http://` or `https://`; the timeout bounds every request.
     pub fn new(url: &str, timeout: Duration) -> Result<HttpBackend, String> {
+        HttpBackend::secured(url, timeout, &Auth::None, &ClientTls::default())
+    }
+
+    /// [`HttpBackend::new`] with credentials and TLS settings (the transfer's `[elasticsearch]` ones).
+    pub fn secured(
+        url: &str,
+        timeout: Duration,
+        auth: &Auth,
+        tls: &ClientTls,
+    ) -> Result<HttpBackend, String> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!(
                 "--search `{url}` must start with http:// or https://"
             ));
         }
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(timeout))
-            .build()
-            .into();
+            .build();
+        let agent =
+            crate::indexer::tls::agent(tls, config).map_err(|e| format!("elasticsearch.{e}"))?;
         Ok(HttpBackend {
             url: url.trim_end_matches('/').to_string(),
             agent,
+            authorization: auth.header(),
         })
+    }
+
+    fn authorize<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.authorization {
+            Some(value) => request.header("Authorization", value),
+            None => request,
+        }
     }
 
     fn read(mut response: ureq::http::Response<ureq::Body>) -> Result<Value, BackendError> {
@@ -94,8 +116,7 @@ impl HttpBackend {
 impl SearchBackend for HttpBackend {
     fn search(&self, index: &str, body: &Value) -> Result<Value, BackendError> {
         let response = self
-            .agent
-            .post(&format!("{}/{index}/_search", self.url))
+            .authorize(self.agent.post(&format!("{}/{index}/_search", self.url)))
             .send_json(body)
             .map_err(|e| BackendError::Unreachable(e.to_string()))?;
         HttpBackend::read(response)
@@ -103,8 +124,10 @@ impl SearchBackend for HttpBackend {
 
     fn indices(&self) -> Result<Vec<String>, BackendError> {
         let response = self
-            .agent
-            .get(&format!("{}/_cat/indices?format=json&h=index", self.url))
+            .authorize(
+                self.agent
+                    .get(&format!("{}/_cat/indices?format=json&h=index", self.url)),
+            )
             .call()
             .map_err(|e| BackendError::Unreachable(e.to_string()))?;
         let body = HttpBackend::read(response)?;
@@ -118,35 +141,6 @@ impl SearchBackend for HttpBackend {
                     .collect()
             })
             .unwrap_or_default();
-        names.sort();
-        Ok(names)
-    }
-}
-
-/// The store of this process (standalone), without a socket.
-pub struct StoreBackend {
-    store: Store,
-}
-
-impl StoreBackend {
-    pub fn new(store: Store) -> StoreBackend {
-        StoreBackend { store }
-    }
-}
-
-impl SearchBackend for StoreBackend {
-    fn search(&self, index: &str, body: &Value) -> Result<Value, BackendError> {
-        self.store
-            .search(Some(index), body)
-            .map_err(|e| BackendError::Rejected {
-                status: e.status,
-                reason: error_reason(&e.to_body()),
-            })
-    }
-
-    fn indices(&self) -> Result<Vec<String>, BackendError> {
-        let mut names = self.store.index_names();
-        names.retain(|n| !n.starts_with('.'));
         names.sort();
         Ok(names)
     }

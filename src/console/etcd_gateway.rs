@@ -10,7 +10,8 @@
 //! Writes are compare-and-swap on the key's `mod_revision` (0 = the key must not exist), so two people
 //! editing the same host's entries cannot silently overwrite each other.
 
-use crate::etcd::connect::{bounded, EtcdConnection};
+use crate::config::EtcdConnection;
+use crate::etcd::connect::bounded;
 use crate::etcd::runtime::{stopped, AsyncThread, StopSignal};
 use etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp};
 use std::sync::mpsc as std_mpsc;

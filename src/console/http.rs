@@ -1,106 +1,75 @@
-//! The console's HTTP server: tiny_http drained by a few worker threads (like the store's), serving the
-//! embedded app and the JSON API.
+//! The console's HTTP front: the embedded app and the JSON API as a `logpipe_http::Handler`, served by the
+//! one HTTP serving layer (deadlines, connection cap, bounded handler pool: see `crates/http`).
 //!
 //! Every response carries a strict Content-Security-Policy (scripts, styles and connections from this
 //! origin only, no inline script), `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and
 //! `X-Frame-Options: DENY`; so even a rendering bug could not run script from a log line. When the server
 //! listens on a loopback address, requests whose `Host` is not a loopback name are refused (DNS rebinding
 //! would otherwise let a web page read logs through the user's browser). API bodies over
-//! [`MAX_API_BODY`] are refused with 413. Workers poll the shutdown flag between requests.
+//! [`MAX_API_BODY`] are refused with 413 before they are read; the layer's own refusals (timeouts,
+//! overload) are answered in the API's error format.
 
 use super::api::{ApiState, Reply, MAX_API_BODY};
 use super::assets;
+use logpipe_http::{Handler, Limits, Method, Refusal, Request, Response, StatusCode};
 use serde_json::json;
-use std::io::Read;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::Duration;
-use tiny_http::{Header, Request, Response, Server, StatusCode};
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/// Largest body of a request outside `/api/` (the app's assets are only read).
+const MAX_ASSET_BODY: usize = 0;
+
 /// A running console server.
 pub struct ConsoleServer {
-    addr: SocketAddr,
-    server: Arc<Server>,
-    threads: Vec<JoinHandle<()>>,
-    shutdown: Arc<AtomicBool>,
+    server: logpipe_http::Server,
 }
 
 impl ConsoleServer {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
-    /// Stops the workers and waits for them.
-    pub fn stop(self) {
-        self.shutdown.store(true, Ordering::SeqCst);
-        self.server.unblock();
-        for t in self.threads {
-            if t.join().is_err() {
-                log::error!("console: an HTTP worker panicked");
-            }
-        }
+    /// A probe a service watchdog asks whether the console still serves.
+    pub fn liveness_probe(&self) -> logpipe_http::LivenessProbe {
+        self.server.liveness_probe()
     }
+
+    /// Stops serving (requests in progress are answered) and waits for it.
+    pub fn stop(self) {
+        self.server.stop();
+    }
+}
+
+struct ConsoleHandler {
+    api: Arc<ApiState>,
+    loopback_only: bool,
 }
 
 /// Starts serving `api` and the app on `listen`.
-pub fn serve(api: Arc<ApiState>, listen: &str) -> anyhow::Result<ConsoleServer> {
-    let server = Arc::new(
-        Server::http(listen)
-            .map_err(|e| anyhow::anyhow!("console: cannot listen on {listen}: {e}"))?,
-    );
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| anyhow::anyhow!("console: {listen} is not an IP address"))?;
-    let loopback_only = addr.ip().is_loopback();
-    let shutdown = Arc::new(AtomicBool::new(false));
-    let mut threads = Vec::new();
-    for i in 0..4 {
-        let (server, api, shutdown) = (server.clone(), api.clone(), shutdown.clone());
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("console-http-{i}"))
-                .spawn(move || {
-                    while !shutdown.load(Ordering::SeqCst) {
-                        match server.recv_timeout(Duration::from_millis(100)) {
-                            Ok(Some(req)) => handle(&api, req, loopback_only),
-                            Ok(None) => {}
-                            Err(err) => {
-                                log::error!("console: accept failed: {err}");
-                                std::thread::sleep(Duration::from_millis(50));
-                            }
-                        }
-                    }
-                })?,
-        );
-    }
+pub fn serve(
+    api: Arc<ApiState>,
+    listen: &str,
+    tls: Option<logpipe_http::TlsSettings>,
+) -> anyhow::Result<ConsoleServer> {
+    let loopback_only = crate::listen_tls::is_loopback(listen).unwrap_or(false);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let limits = Limits {
+        max_body_bytes: MAX_API_BODY,
+        ..Limits::default()
+    };
+    let handler = Arc::new(ConsoleHandler { api, loopback_only });
+    let server = logpipe_http::serve(listen, limits, tls, handler)
+        .map_err(|e| anyhow::anyhow!("console: {e}"))?;
     log::info!(
-        "console: http://{addr}/ ({} bytes of embedded assets)",
+        "console: {scheme}://{}/ ({} bytes of embedded assets)",
+        server.addr(),
         assets::total_bytes()
     );
-    Ok(ConsoleServer {
-        addr,
-        server,
-        threads,
-        shutdown,
-    })
-}
-
-fn header(name: &str, value: &str) -> Option<Header> {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
-}
-
-fn request_header<'a>(req: &'a Request, name: &'static str) -> Option<&'a str> {
-    req.headers()
-        .iter()
-        .find(|h| h.field.equiv(name))
-        .map(|h| h.value.as_str())
+    Ok(ConsoleServer { server })
 }
 
 /// Whether `host` (a Host header) names this machine's loopback interface.
@@ -118,29 +87,26 @@ fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn send(req: Request, status: u16, content_type: &str, data: Vec<u8>, cache: &str) {
-    let mut response = Response::from_data(data).with_status_code(StatusCode(status));
-    for h in [
-        header("Content-Type", content_type),
-        header("Content-Security-Policy", CSP),
-        header("X-Content-Type-Options", "nosniff"),
-        header("Referrer-Policy", "no-referrer"),
-        header("X-Frame-Options", "DENY"),
-        header("Cache-Control", cache),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        response.add_header(h);
-    }
-    if let Err(e) = req.respond(response) {
-        log::debug!("console: could not send a response: {e}");
-    }
+fn send(
+    status: u16,
+    content_type: &str,
+    data: impl Into<logpipe_http::Bytes>,
+    cache: &str,
+) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Response::new(status)
+        .with_body(data)
+        .with_header_text(logpipe_http::header::CONTENT_TYPE, content_type)
+        .with_header_text(logpipe_http::header::CONTENT_SECURITY_POLICY, CSP)
+        .with_header_text(logpipe_http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .with_header_text(logpipe_http::header::REFERRER_POLICY, "no-referrer")
+        .with_header_text(logpipe_http::header::X_FRAME_OPTIONS, "DENY")
+        .with_header_text(logpipe_http::header::CACHE_CONTROL, cache)
 }
 
-fn send_json(req: Request, reply: Reply) {
+fn send_json(reply: Reply) -> Response {
     let data = serde_json::to_vec(&reply.body).unwrap_or_default();
-    send(req, reply.status, "application/json", data, "no-store");
+    send(reply.status, "application/json", data, "no-store")
 }
 
 fn error(status: u16, kind: &str, message: &str) -> Reply {
@@ -150,60 +116,47 @@ fn error(status: u16, kind: &str, message: &str) -> Reply {
     }
 }
 
-fn handle(api: &ApiState, mut req: Request, loopback_only: bool) {
-    let url = req.url().to_string();
-    let path = url.split(['?', '#']).next().unwrap_or_default().to_string();
-    if loopback_only && !request_header(&req, "Host").is_some_and(is_loopback_host) {
-        send_json(
-            req,
-            error(
+impl Handler for ConsoleHandler {
+    fn handle(&self, request: Request) -> Response {
+        if self.loopback_only && !request.header("host").is_some_and(is_loopback_host) {
+            return send_json(error(
                 421,
                 "misdirected",
                 "this console only answers to localhost / 127.0.0.1",
-            ),
-        );
-        return;
-    }
-    let method = req.method().as_str().to_ascii_uppercase();
-    if path.starts_with("/api/") {
-        if req.body_length().is_some_and(|n| n > MAX_API_BODY) {
-            send_json(req, error(413, "too_large", "request body over 1 MiB"));
-            return;
+            ));
         }
-        let mut body = Vec::new();
-        if let Err(e) = req
-            .as_reader()
-            .take(MAX_API_BODY as u64 + 1)
-            .read_to_end(&mut body)
-        {
-            send_json(
-                req,
-                error(400, "bad_request", &format!("cannot read body: {e}")),
+        let path = request.path().to_string();
+        let method = request.method.as_str().to_ascii_uppercase();
+        if path.starts_with("/api/") {
+            let authorization = request.header("authorization");
+            return send_json(
+                self.api
+                    .handle(&method, &path, authorization, &request.body),
             );
-            return;
         }
-        if body.len() > MAX_API_BODY {
-            send_json(req, error(413, "too_large", "request body over 1 MiB"));
-            return;
+        if request.method != Method::GET && request.method != Method::HEAD {
+            return send_json(error(405, "method_not_allowed", "GET only"));
         }
-        let authorization = request_header(&req, "Authorization").map(str::to_string);
-        let reply = api.handle(&method, &path, authorization.as_deref(), &body);
-        send_json(req, reply);
-        return;
+        match assets::lookup(&path) {
+            Some(asset) => send(200, asset.content_type, asset.bytes, "no-cache"),
+            None => send_json(error(404, "not_found", "no such asset")),
+        }
     }
-    if method != "GET" && method != "HEAD" {
-        send_json(req, error(405, "method_not_allowed", "GET only"));
-        return;
+
+    fn refuse(&self, refusal: &Refusal) -> Response {
+        let status = refusal.status().as_u16();
+        let kind = match status {
+            400 => "bad_request",
+            408 => "timeout",
+            413 => "too_large",
+            503 => "unavailable",
+            _ => "internal",
+        };
+        send_json(error(status, kind, &refusal.message))
     }
-    match assets::lookup(&path) {
-        Some(asset) => send(
-            req,
-            200,
-            asset.content_type,
-            asset.bytes.to_vec(),
-            "no-cache",
-        ),
-        None => send_json(req, error(404, "not_found", "no such asset")),
+
+    fn max_body(&self, _method: &Method, path: &str) -> Option<usize> {
+        (!path.starts_with("/api/")).then_some(MAX_ASSET_BODY)
     }
 }
 

@@ -2,7 +2,7 @@
 //! values, live tail), Collect config (etcd entries per host, validated, compare-and-swap writes, applied
 //! revision per agent), Fleet (status keys) and Host metrics (charts from `event.dataset:system.metrics`).
 //!
-//! Module map: `assets` (the app from `console/dist/`, embedded), `http` (tiny_http workers, security
+//! Module map: `assets` (the app from `console/dist/`, embedded), `http` (the console as a handler of the one HTTP serving layer, security
 //! headers, Host check), `api` (routes, write guard, error bodies), `queries` (inputs → ES bodies → page
 //! JSON, pure), `collect` (entry validation, hosts view), `backend` (ES over HTTP or the in-process store),
 //! `etcd_gateway` (one async thread owning the etcd client, called synchronously).
@@ -19,8 +19,9 @@ pub mod etcd_gateway;
 pub mod http;
 pub mod queries;
 
-use crate::etcd::EtcdConnection;
+use crate::config::EtcdConnection;
 use crate::shutdown;
+use crate::systemd::{Liveness, ServiceManager};
 use api::ApiState;
 use backend::{HttpBackend, SearchBackend};
 use etcd_gateway::{EtcdGateway, GatewayThread};
@@ -30,24 +31,34 @@ use std::time::Duration;
 /// Command-line arguments of `logpipe console`.
 #[derive(clap::Args, Debug)]
 pub struct ConsoleArgs {
-    /// Address of the web console (loopback by default).
-    #[arg(long, default_value = "127.0.0.1:5601")]
-    pub listen: String,
-    /// Search backend: logpipe's store or Elasticsearch.
-    #[arg(long, default_value = "http://127.0.0.1:9200")]
-    pub search: String,
+    /// Address of the web console [default: 127.0.0.1:5601].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// A console.toml with `[elasticsearch]` (as the transfer's: urls, user / password_file, api_key, ssl_*)
+    /// and `[etcd]` (as the agent's: endpoints, user / password, [etcd.tls]) for secured backends; the flags
+    /// below override it.
+    #[arg(long, short = 'c')]
+    pub config: Option<std::path::PathBuf>,
+    /// Search backend: logpipe's store or Elasticsearch [default: http://127.0.0.1:9200].
+    #[arg(long)]
+    pub search: Option<String>,
     /// etcd endpoints (comma-separated) for the Collect config and Fleet pages.
     #[arg(long, value_delimiter = ',')]
     pub etcd: Vec<String>,
-    /// Bearer token required for changes (collect entries). Without it the console makes no changes.
+    /// Bearer token required for changes (collect entries). Without a token the console makes no changes.
+    /// Prefer `--auth-token-file` or the environment variable: a value given here is visible in `ps`.
     #[arg(long, env = "LOGPIPE_CONSOLE_TOKEN", hide_env_values = true)]
     pub auth_token: Option<String>,
+    /// File holding the bearer token (its first line), readable by this user only.
+    #[arg(long, conflicts_with = "auth_token")]
+    pub auth_token_file: Option<std::path::PathBuf>,
     /// No changes at all, even with a token.
     #[arg(long)]
     pub read_only: bool,
-    /// Index pattern Discover opens with.
-    #[arg(long, default_value = "logpipe-*")]
-    pub index: String,
+    /// Index pattern Discover opens with (until the user picks another one, which the browser remembers).
+    /// Without it, Discover opens on the index family holding the newest document.
+    #[arg(long)]
+    pub index: Option<String>,
     /// etcd prefix of the collect keys (`{prefix}{hostname}`).
     #[arg(long, default_value = "/logpipe/collect/")]
     pub collect_prefix: String,
@@ -57,6 +68,8 @@ pub struct ConsoleArgs {
     /// Timeout of each request to the search backend (`30s`, `500ms`; a bare number is milliseconds).
     #[arg(long, default_value = "30s", value_parser = crate::config::duration::parse)]
     pub search_timeout: Duration,
+    #[command(flatten)]
+    pub tls: crate::listen_tls::ListenTlsArgs,
 }
 
 /// A running console (server plus, with etcd, the gateway thread).
@@ -72,9 +85,11 @@ pub struct ConsoleSettings {
     pub etcd: Option<EtcdConnection>,
     pub auth_token: Option<String>,
     pub read_only: bool,
-    pub default_index: String,
+    pub default_index: Option<String>,
     pub collect_prefix: String,
     pub status_prefix: String,
+    /// HTTPS (`--tls-cert`, `--tls-key`, `--tls-client-ca`); `None` serves plain HTTP.
+    pub tls: Option<logpipe_http::TlsSettings>,
 }
 
 impl Console {
@@ -93,8 +108,9 @@ impl Console {
                 anyhow::bail!("{flag} `{prefix}` must start and end with /");
             }
         }
-        queries::validate_index(&settings.default_index)
-            .map_err(|e| anyhow::anyhow!("--index: {e}"))?;
+        if let Some(index) = &settings.default_index {
+            queries::validate_index(index).map_err(|e| anyhow::anyhow!("--index: {e}"))?;
+        }
         let (gateway, thread) = match settings.etcd {
             Some(connection) => {
                 connection
@@ -117,7 +133,7 @@ impl Console {
         if !api.writes_enabled() {
             log::info!("console: read-only (no token, --read-only, or no etcd)");
         }
-        let server = http::serve(api, &settings.listen)?;
+        let server = http::serve(api, &settings.listen, settings.tls)?;
         if !server.addr().ip().is_loopback() {
             log::warn!(
                 "console: listening on {} (not loopback): anyone who can reach it can read the logs",
@@ -135,30 +151,96 @@ impl Console {
         self.server.addr()
     }
 
+    /// A probe a service watchdog asks whether the console still serves.
+    pub fn liveness_probe(&self) -> logpipe_http::LivenessProbe {
+        self.server.liveness_probe()
+    }
+
     /// Stops serving.
     pub fn stop(self) {
         self.server.stop();
     }
 }
 
+/// The write token from `--auth-token-file`, `LOGPIPE_CONSOLE_TOKEN` or `--auth-token` (warned about: any
+/// local user sees a command line).
+fn auth_token(args: &ConsoleArgs) -> anyhow::Result<Option<String>> {
+    if let Some(path) = &args.auth_token_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("--auth-token-file {}: {e}", path.display()))?;
+        let token = text.lines().next().unwrap_or_default().trim().to_string();
+        if token.is_empty() {
+            anyhow::bail!("--auth-token-file {}: the file is empty", path.display());
+        }
+        use std::os::unix::fs::PermissionsExt;
+        if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+            log::warn!(
+                "console: {} is readable by other users: chmod 600 it",
+                path.display()
+            );
+        }
+        return Ok(Some(token));
+    }
+    if std::env::args().any(|a| a == "--auth-token" || a.starts_with("--auth-token=")) {
+        log::warn!(
+            "console: --auth-token is visible to every local user in ps; use --auth-token-file or \
+             LOGPIPE_CONSOLE_TOKEN"
+        );
+    }
+    Ok(args.auth_token.clone().filter(|t| !t.is_empty()))
+}
+
 /// Runs `logpipe console` until SIGTERM / SIGINT.
 pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
-    let backend =
-        HttpBackend::new(&args.search, args.search_timeout).map_err(|e| anyhow::anyhow!(e))?;
-    let etcd = (!args.etcd.is_empty()).then(|| EtcdConnection::plain(args.etcd.clone()));
+    let file = match &args.config {
+        Some(path) => crate::config::console::ConsoleConfig::load(path)?,
+        None => Default::default(),
+    };
+    let backend = match (&args.search, &file.elasticsearch) {
+        (Some(url), _) => HttpBackend::new(url, args.search_timeout),
+        (None, Some(es)) => {
+            let urls = es.all_urls();
+            if urls.len() > 1 {
+                log::info!(
+                    "console: searching {} (the first of elasticsearch.urls)",
+                    urls[0]
+                );
+            }
+            HttpBackend::secured(&urls[0], args.search_timeout, &es.auth()?, &es.tls())
+        }
+        (None, None) => HttpBackend::new("http://127.0.0.1:9200", args.search_timeout),
+    }
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let etcd = match (args.etcd.is_empty(), file.etcd) {
+        (false, Some(mut connection)) => {
+            connection.endpoints = args.etcd.clone();
+            Some(connection)
+        }
+        (false, None) => Some(EtcdConnection::plain(args.etcd.clone())),
+        (true, connection) => connection,
+    };
+    let auth_token = auth_token(&args)?;
     let signals = shutdown::StopSignals::catch()?;
+    let mut service = ServiceManager::from_env();
     let console = Console::start(ConsoleSettings {
-        listen: args.listen,
+        listen: args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:5601".into()),
         backend: Arc::new(backend),
         etcd,
-        auth_token: args.auth_token.filter(|t| !t.is_empty()),
+        auth_token,
         read_only: args.read_only,
-        default_index: args.index,
+        default_index: args.index.or(file.index),
         collect_prefix: args.collect_prefix,
         status_prefix: args.status_prefix,
+        tls: args.tls.settings(),
     })?;
+    service.start_watchdog(Liveness::server(console.liveness_probe()))?;
+    service.ready(&format!("console: serving on http://{}/", console.addr()));
     signals.wait();
     log::info!("console: shutting down");
+    service.stopping();
     console.stop();
     Ok(())
 }

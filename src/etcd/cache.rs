@@ -7,7 +7,7 @@
 //! changed since they were written).
 
 use crate::config::CollectEntry;
-use crate::tail::checkpoint::write_atomically;
+use logpipe_fs::write_atomically;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

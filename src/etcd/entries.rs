@@ -8,8 +8,8 @@
 //! doing, and never affects the other entries. A value that is not a JSON array at all is `Err`: the caller
 //! keeps its whole previous config. A deleted key means no etcd entries.
 
-use super::allow::PathAllowlist;
 use crate::config::CollectEntry;
+use crate::config::PathAllowlist;
 
 /// The entries to apply and the problems found on the way.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +23,7 @@ pub fn resolve(
     key: &str,
     value: Option<&[u8]>,
     previous: &[CollectEntry],
-    allow: &PathAllowlist,
+    limits: &EntryLimits,
 ) -> Result<Resolved, String> {
     let Some(value) = value else {
         return Ok(Resolved {
@@ -42,7 +42,7 @@ pub fn resolve(
             .get("path")
             .and_then(|p| p.as_str())
             .map(str::to_string);
-        match check(&name, element, allow) {
+        match check(&name, element, limits) {
             Ok(entry) => entries.push(entry),
             Err(error) => {
                 let kept = path
@@ -65,17 +65,42 @@ pub fn resolve(
     Ok(Resolved { entries, errors })
 }
 
+/// What the local administrator lets etcd ask of this host.
+#[derive(Debug, Clone)]
+pub struct EntryLimits {
+    /// The files etcd may name (`etcd.allow_paths`).
+    pub allow: std::sync::Arc<PathAllowlist>,
+    /// The largest `max_line_bytes` an etcd entry may set (`etcd.max_line_bytes`).
+    pub max_line_bytes: usize,
+}
+
+impl EntryLimits {
+    /// Whether an entry from etcd may be applied: valid (topic required), inside the allowlist, and
+    /// within the local ceilings. The error starts with `name`.
+    pub fn check(&self, name: &str, entry: &CollectEntry) -> Result<(), String> {
+        entry.validate(name, true)?;
+        self.allow
+            .permits_entry(&entry.path)
+            .map_err(|why| format!("{name}.path: `{}` {why}", entry.path))?;
+        if entry.max_line_bytes > self.max_line_bytes {
+            return Err(format!(
+                "{name}.max_line_bytes: {} is above this host's ceiling of {} (etcd.max_line_bytes in the \
+                 local config)",
+                entry.max_line_bytes, self.max_line_bytes
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn check(
     name: &str,
     element: serde_json::Value,
-    allow: &PathAllowlist,
+    limits: &EntryLimits,
 ) -> Result<CollectEntry, String> {
     let entry: CollectEntry =
         serde_json::from_value(element).map_err(|e| format!("{name}: {e}"))?;
-    entry.validate(name, true)?;
-    allow
-        .permits_entry(&entry.path)
-        .map_err(|why| format!("{name}.path: `{}` {why}", entry.path))?;
+    limits.check(name, &entry)?;
     Ok(entry)
 }
 
@@ -83,8 +108,13 @@ fn check(
 mod tests {
     use super::*;
 
-    fn allow() -> PathAllowlist {
-        PathAllowlist::new(&["/var/log/**".to_string()]).expect("compiles")
+    fn allow() -> EntryLimits {
+        EntryLimits {
+            allow: std::sync::Arc::new(
+                PathAllowlist::new(&["/var/log/**".to_string()]).expect("compiles"),
+            ),
+            max_line_bytes: 4 << 20,
+        }
     }
 
     #[test]
@@ -122,5 +152,14 @@ mod tests {
     fn deleted_key_means_no_entries() {
         let r = resolve("/k", None, &[], &allow()).expect("ok");
         assert!(r.entries.is_empty());
+    }
+
+    #[test]
+    fn etcd_cannot_raise_max_line_bytes_above_the_local_ceiling() {
+        let value = br#"[{"path":"/var/log/a.log","topic":"a","max_line_bytes":419430400},{"path":"/var/log/b.log","topic":"b","max_line_bytes":2097152}]"#;
+        let r = resolve("/k", Some(value), &[], &allow()).expect("array");
+        let paths: Vec<&str> = r.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, vec!["/var/log/b.log"]);
+        assert!(r.errors[0].contains("max_line_bytes"), "{:?}", r.errors);
     }
 }

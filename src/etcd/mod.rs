@@ -1,9 +1,8 @@
 //! Central configuration in etcd: what each agent collects, hot-reloaded, and the etcd client plumbing that
 //! the status publisher (`crate::status`) shares.
 //!
-//! - `config`: the agent's `[etcd]` TOML section and key templates (`{hostname}`, `{ip}`).
-//! - `connect`: endpoints, user/password and TLS turned into an `etcd_client::Client`.
-//! - `allow`: the local path allowlist; etcd may only ask for files inside it.
+//! - `connect`: the connection settings (`config::EtcdConnection`) turned into an `etcd_client::Client`.
+//! - `key_template`: `{hostname}` and `{ip}` in key templates.
 //! - `entries`: an etcd value (JSON array of collect entries) checked entry by entry against the last good one.
 //! - `cache`: the last good etcd config in `data_dir`, so an agent starts without etcd.
 //! - `state`: what the watcher applied (revision, errors, reloads), read by status and metrics.
@@ -14,16 +13,12 @@
 //! Invariants: the file server only ever receives `local entries ++ etcd entries` where every etcd entry passed
 //! `CollectEntry::validate(_, true)` and the allowlist; a value that fails to parse as a whole changes nothing.
 
-pub mod allow;
 pub mod cache;
-pub mod config;
 pub mod connect;
 pub mod entries;
+pub mod key_template;
 pub mod runtime;
 pub mod state;
 pub mod watch;
 
-pub use allow::PathAllowlist;
-pub use config::EtcdConfig;
-pub use connect::EtcdConnection;
 pub use state::ConfigState;

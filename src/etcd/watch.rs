@@ -6,19 +6,18 @@
 //! was down is read then — nothing is lost, and a compacted start revision is never reused.
 //!
 //! Applying a value: `entries::resolve` against the etcd entries applied before; when the result differs,
-//! `Command::SetEntries(local ++ etcd)` goes to the file server (which keeps unchanged entries tailing where
-//! they are) and the cache is rewritten. The first successful read is always sent, even if equal to the
+//! it becomes the remote set of `tail::EntrySets`, which sends `Command::SetEntries(local ++ etcd)` to the
+//! file server (which keeps unchanged entries tailing where they are), and the cache is rewritten. The first successful read is always sent, even if equal to the
 //! cache the agent started with, so `Agent::start` can wait for it.
 
-use super::allow::PathAllowlist;
 use super::cache::ConfigCache;
-use super::connect::{bounded, EtcdConnection};
-use super::entries;
+use super::connect::bounded;
+use super::entries::{self, EntryLimits};
 use super::runtime::{sleep_unless_stopped, stopped, Backoff, StopSignal};
 use super::state::{ConfigSource, ConfigState};
 use crate::config::CollectEntry;
-use crate::tail::Command;
-use crossbeam_channel::Sender;
+use crate::config::EtcdConnection;
+use crate::tail::EntrySets;
 use etcd_client::{EventType, WatchOptions};
 use std::sync::Arc;
 
@@ -26,13 +25,12 @@ use std::sync::Arc;
 pub struct ConfigWatcher {
     pub connection: EtcdConnection,
     pub key: String,
-    pub allow: Arc<PathAllowlist>,
-    /// Local `[[collect]]` entries, always applied first.
-    pub local: Vec<CollectEntry>,
+    pub limits: EntryLimits,
+    /// Local `[[collect]]` entries (applied first) and etcd's: this watcher replaces the latter.
+    pub sets: Arc<EntrySets>,
     /// etcd entries applied now (from the cache at start, if any).
     pub current: Vec<CollectEntry>,
     pub cache: ConfigCache,
-    pub commands: Sender<Command>,
     pub state: Arc<ConfigState>,
     sent_once: bool,
 }
@@ -43,25 +41,22 @@ enum SessionEnd {
 }
 
 impl ConfigWatcher {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         connection: EtcdConnection,
         key: String,
-        allow: Arc<PathAllowlist>,
-        local: Vec<CollectEntry>,
+        limits: EntryLimits,
+        sets: Arc<EntrySets>,
         current: Vec<CollectEntry>,
         cache: ConfigCache,
-        commands: Sender<Command>,
         state: Arc<ConfigState>,
     ) -> ConfigWatcher {
         ConfigWatcher {
             connection,
             key,
-            allow,
-            local,
+            limits,
+            sets,
             current,
             cache,
-            commands,
             state,
             sent_once: false,
         }
@@ -156,7 +151,7 @@ impl ConfigWatcher {
 
     /// Applies one value of the key (`None`: deleted) read at `revision`.
     fn apply(&mut self, value: Option<&[u8]>, revision: i64) {
-        let resolved = match entries::resolve(&self.key, value, &self.current, &self.allow) {
+        let resolved = match entries::resolve(&self.key, value, &self.current, &self.limits) {
             Ok(resolved) => resolved,
             Err(error) => {
                 log::error!("etcd config revision {revision}: {error}");
@@ -175,9 +170,7 @@ impl ConfigWatcher {
         }
         let changed = resolved.entries != self.current;
         if changed || !self.sent_once {
-            let mut all = self.local.clone();
-            all.extend(resolved.entries.iter().cloned());
-            if self.commands.send(Command::SetEntries(all)).is_err() {
+            if self.sets.set_remote(resolved.entries.clone()).is_err() {
                 log::debug!("file server gone; config revision {revision} not applied");
                 return;
             }

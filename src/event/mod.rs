@@ -2,8 +2,10 @@
 //!
 //! `id` derives the deterministic event id from a file's uid and a line's byte offset; `json` encodes the ECS
 //! JSON document; `raw` builds the metadata headers of the raw codec. Encoders write into caller-owned buffers
-//! so the hot path allocates nothing per line.
+//! so the hot path allocates nothing per line. `filtered` is the other path, taken only by entries with
+//! filters: the same ECS event built as a `logpipe_filter::Event`, filtered, then written.
 
+pub mod filtered;
 pub mod id;
 pub mod json;
 pub mod timestamp;

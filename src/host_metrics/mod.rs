@@ -13,54 +13,22 @@
 //!   `system.memory.used.pct`, `system.load.1`, `system.filesystem.used.pct`, `system.network.in.bytes`, …)
 //!   with `@timestamp`, `host.name`, `event.dataset = "system.metrics"` and `metricset.name`.
 //! - this module: the thread, with a `BaseProducer` of its own (the log producers' lanes are not shared, so
-//!   a slow metrics topic can never hold back log lines, and vice versa).
+//!   a slow metrics topic can never hold back log lines, and vice versa), built from the same `[kafka]`
+//!   settings (TLS, SASL) and rebuilt when a `SIGHUP` reload replaces them.
 //!
 //! Metrics are best effort: an event the local producer queue refuses is dropped and counted in the log;
 //! CPU percentages need two samples, so the first events come one interval after start.
 
 pub mod sample;
 
-use crate::config::duration;
-use crate::config::KafkaConfig;
-use anyhow::Context;
+use crate::config::{HostMetricsConfig, KafkaConfig};
+use crate::kafka::KafkaSetupError;
+use crate::producer::SharedKafkaConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-/// `[host_metrics]` of the agent configuration.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HostMetricsConfig {
-    #[serde(
-        default = "default_interval",
-        deserialize_with = "duration::deserialize"
-    )]
-    pub interval: Duration,
-    /// Kafka topic of the metric events.
-    pub topic: String,
-    /// Mount points to report; every real file system when empty.
-    #[serde(default)]
-    pub mount_points: Vec<String>,
-}
-
-fn default_interval() -> Duration {
-    Duration::from_secs(10)
-}
-
-impl HostMetricsConfig {
-    /// Errors name the key.
-    pub fn validate(&self) -> Result<(), String> {
-        crate::config::collect::validate_topic(&self.topic)
-            .map_err(|e| format!("host_metrics.topic: {e}"))?;
-        if self.interval < Duration::from_millis(100) {
-            return Err("host_metrics.interval: must be at least 100ms".into());
-        }
-        Ok(())
-    }
-}
 
 /// The running host metrics thread.
 pub struct HostMetrics {
@@ -74,20 +42,25 @@ impl HostMetrics {
     /// Starts sampling and sending.
     pub fn start(
         config: HostMetricsConfig,
-        kafka: &KafkaConfig,
+        kafka: Arc<SharedKafkaConfig>,
         host: String,
-    ) -> anyhow::Result<HostMetrics> {
-        let mut client = crate::producer::client::config(kafka);
-        client.set("client.id", "logpipe-host-metrics");
-        let producer: BaseProducer = client
-            .create()
-            .context("host metrics: bad [kafka] settings")?;
+    ) -> Result<HostMetrics, HostMetricsError> {
+        let (generation, settings) = kafka.current();
+        let producer = create_producer(&settings)?;
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicU64::new(0));
         let (flag, counter) = (stop.clone(), sent.clone());
         let handle = std::thread::Builder::new()
             .name("host-metrics".into())
-            .spawn(move || run(&config, &producer, &host, &flag, &counter))?;
+            .spawn(move || {
+                let mut client = Client {
+                    producer,
+                    generation,
+                    kafka,
+                };
+                run(&config, &mut client, &host, &flag, &counter)
+            })
+            .map_err(HostMetricsError::Thread)?;
         Ok(HostMetrics {
             stop,
             handle: Some(handle),
@@ -116,9 +89,51 @@ impl Drop for HostMetrics {
     }
 }
 
+/// Why the host metrics thread could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum HostMetricsError {
+    #[error("host metrics: {0}")]
+    Kafka(#[from] KafkaSetupError),
+    #[error("host metrics: cannot start its thread: {0}")]
+    Thread(std::io::Error),
+}
+
+fn create_producer(kafka: &KafkaConfig) -> Result<BaseProducer, KafkaSetupError> {
+    let mut client = crate::producer::client::config(kafka)?;
+    client.set("client.id", "logpipe-host-metrics");
+    Ok(client.create()?)
+}
+
+/// The thread's client and the generation of the settings it was built from.
+struct Client {
+    producer: BaseProducer,
+    generation: u64,
+    kafka: Arc<SharedKafkaConfig>,
+}
+
+impl Client {
+    /// Rebuilds the client after a reload (metrics are best effort: the old one gets a second to deliver).
+    fn follow(&mut self) {
+        if self.kafka.generation() == self.generation {
+            return;
+        }
+        let (generation, settings) = self.kafka.current();
+        self.generation = generation;
+        match create_producer(&settings) {
+            Ok(producer) => {
+                let old = std::mem::replace(&mut self.producer, producer);
+                let _ = old.flush(Duration::from_secs(1));
+            }
+            Err(e) => log::error!(
+                "host metrics: reloaded [kafka] settings refused ({e}); keeping the previous ones"
+            ),
+        }
+    }
+}
+
 fn run(
     config: &HostMetricsConfig,
-    producer: &BaseProducer,
+    client: &mut Client,
     host: &str,
     stop: &AtomicBool,
     sent: &AtomicU64,
@@ -126,6 +141,8 @@ fn run(
     let mut sampler = sample::Sampler::new(config.mount_points.clone());
     let mut last = Instant::now();
     while !stop.load(Ordering::Relaxed) {
+        client.follow();
+        let producer = &client.producer;
         producer.poll(Duration::ZERO);
         std::thread::sleep(Duration::from_millis(50).min(config.interval));
         if last.elapsed() < config.interval {
@@ -145,7 +162,7 @@ fn run(
             }
         }
     }
-    if let Err(e) = producer.flush(Duration::from_secs(5)) {
+    if let Err(e) = client.producer.flush(Duration::from_secs(5)) {
         log::warn!("host metrics: flush at shutdown: {e}");
     }
 }

@@ -5,7 +5,8 @@
 //! one JSON object: `{"@timestamp","reason","origin":{"source","partition","offset"},"index","id",
 //! "document"}`, where `document` is the JSON source when it parses and its text otherwise, cut at
 //! `MAX_LETTER_DOCUMENT_BYTES` (`document_truncated: true`) so that a huge document cannot block the sink.
-//! `FileDeadLetters` appends NDJSON to a file and fsyncs; the transfer adds a Kafka-topic sink.
+//! `FileDeadLetters` appends NDJSON to a file and fsyncs, and cuts back a write that failed part way (a full
+//! disk), so the file holds whole letters only; the transfer adds a Kafka-topic sink.
 
 use super::Origin;
 use parking_lot::Mutex;
@@ -108,16 +109,29 @@ impl DeadLetterSink for FileDeadLetters {
         if guard.is_none() {
             *guard = Some(self.open_file()?);
         }
-        let result = match guard.as_mut() {
-            Some(file) => file.write_all(&text).and_then(|_| file.sync_data()),
-            None => return Err("dead-letter file is not open".into()),
+        let Some(file) = guard.as_mut() else {
+            return Err("dead-letter file is not open".into());
         };
+        let result = append_whole(file, &text);
         result.map_err(|e| {
             // Reopen next time (the file may have been removed or the disk remounted).
             *guard = None;
             format!("cannot write dead letters to {}: {e}", self.path.display())
         })
     }
+}
+
+/// Appends `text` and syncs it, or leaves the file as it was: on a full disk a write may land in part, and a
+/// torn line followed by the retried letters would make the file unreadable as NDJSON, so the file is cut
+/// back to its length before the write.
+fn append_whole(file: &mut File, text: &[u8]) -> std::io::Result<()> {
+    let before = file.metadata()?.len();
+    let result = file.write_all(text).and_then(|()| file.sync_data());
+    if result.is_err() {
+        // Best effort: if even this fails, the next attempt reopens the file and appends after the piece.
+        let _ = file.set_len(before);
+    }
+    result
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! (`backoff`), sends items refused with a 4xx to a `DeadLetterSink` with the reason, and only then calls the
 //! batch's `on_done` with `BatchOutcome::Settled`. Nothing is dropped: a batch ends either settled (every
 //! document indexed or durably dead-lettered) or `Abandoned` (shutdown gave up on it; its source must be read
-//! again). Documents are sent with the `index` action and a deterministic `_id`, so a replay overwrites.
+//! again). Documents are sent with a deterministic `_id`, so a replay overwrites (`index`) or is answered
+//! "already there" (`create`, a 409 counted as indexed).
 //!
 //! The same protocol serves `logpipe transfer` (Kafka offsets committed on `Settled`) and `logpipe
 //! standalone` (ring acknowledgements on `Settled`).
@@ -15,10 +16,13 @@
 pub mod backoff;
 pub mod bulk_body;
 pub mod dead_letter;
+pub mod destination;
 pub mod http;
 pub mod index_name;
+pub mod product;
 pub mod response;
 pub mod stats;
+pub mod tls;
 pub mod worker;
 
 pub use dead_letter::{DeadLetter, DeadLetterSink, FileDeadLetters};
@@ -57,6 +61,8 @@ pub struct Doc {
     pub id: String,
     /// The JSON object on one line (no raw newline).
     pub source: Vec<u8>,
+    /// Action, pipeline and routing (`index` and nothing else by default).
+    pub meta: destination::BulkMeta,
     pub origin: Origin,
 }
 

@@ -1,9 +1,13 @@
 //! Reading a `_bulk` response: one verdict per document sent, in request order.
 //!
-//! 2xx items are indexed; 429 and 5xx items are retried; any other 4xx item (mapping conflict, parse error,
-//! invalid index name) is refused and goes to the dead letter with Elasticsearch's `type: reason`. A response
-//! whose `items` do not match the request one for one is treated as unreadable (the whole request is retried:
-//! with deterministic ids that only overwrites).
+//! As Logstash's elasticsearch output: 2xx items are indexed; a `create` answered 409
+//! `version_conflict_engine_exception` is a replay of a document already there (deterministic `_id`), so it
+//! counts as indexed; 429, 5xx, `es_rejected_execution_exception`, `circuit_breaking_exception` and
+//! `cluster_block_exception` (an index made read-only by a disk watermark, whatever its status) are retried,
+//! never dead-lettered; any other 4xx item (mapping conflict, parse error, invalid index name, unknown
+//! pipeline) is refused and goes to the dead letter with Elasticsearch's `type: reason`. A response whose
+//! `items` do not match the request one for one is treated as unreadable (the whole request is retried: with
+//! deterministic ids that only overwrites).
 
 use serde_json::Value;
 
@@ -39,10 +43,21 @@ pub fn classify(response: &Value, sent: usize) -> Result<Vec<ItemVerdict>, Strin
     Ok(items.iter().map(item_verdict).collect())
 }
 
+/// Error types retried whatever their status (Logstash retries them too).
+const RETRIED_TYPES: [&str; 3] = [
+    "es_rejected_execution_exception",
+    "circuit_breaking_exception",
+    "cluster_block_exception",
+];
+
 fn item_verdict(item: &Value) -> ItemVerdict {
-    let Some(result) = item.as_object().and_then(|o| o.values().next()) else {
+    let Some((action, result)) = item.as_object().and_then(|o| o.iter().next()) else {
         return ItemVerdict::Retry("a _bulk item is not an object".into());
     };
+    let error_type = result
+        .get("error")
+        .and_then(|e| e.get("type"))
+        .and_then(Value::as_str);
     let status = result.get("status").and_then(Value::as_u64).unwrap_or(0);
     let reason = || match result.get("error") {
         Some(Value::Object(error)) => {
@@ -53,8 +68,14 @@ fn item_verdict(item: &Value) -> ItemVerdict {
         Some(other) => format!("HTTP {status}: {other}"),
         None => format!("HTTP {status}"),
     };
+    if error_type.is_some_and(|t| RETRIED_TYPES.contains(&t)) {
+        return ItemVerdict::Retry(reason());
+    }
     match status {
         200..=299 if result.get("error").is_none() => ItemVerdict::Indexed,
+        409 if action == "create" && error_type == Some("version_conflict_engine_exception") => {
+            ItemVerdict::Indexed
+        }
         429 | 500..=599 => ItemVerdict::Retry(reason()),
         400..=499 => ItemVerdict::Refused(reason()),
         _ => ItemVerdict::Retry(reason()),
@@ -90,6 +111,26 @@ mod tests {
             matches!(&v[2], ItemVerdict::Refused(r) if r.contains("mapper_parsing_exception") && r.contains("[n]"))
         );
         assert!(matches!(&v[3], ItemVerdict::Retry(_)));
+    }
+
+    #[test]
+    fn replayed_creates_and_blocked_indices_are_not_dead_letters() {
+        let r = json!({"errors": true, "items": [
+            {"create": {"status": 409, "error": {"type": "version_conflict_engine_exception", "reason": "[1]: version conflict, document already exists"}}},
+            {"index": {"status": 409, "error": {"type": "version_conflict_engine_exception", "reason": "x"}}},
+            {"create": {"status": 403, "error": {"type": "cluster_block_exception", "reason": "index [logs] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];"}}},
+            {"create": {"status": 400, "error": {"type": "circuit_breaking_exception", "reason": "[parent] Data too large"}}},
+            {"create": {"status": 400, "error": {"type": "illegal_argument_exception", "reason": "pipeline with id [nope] does not exist"}}},
+        ]});
+        let v = classify(&r, 5).expect("readable");
+        assert_eq!(v[0], ItemVerdict::Indexed, "a replayed create is done");
+        assert!(
+            matches!(&v[1], ItemVerdict::Refused(_)),
+            "an index conflict is not a replay"
+        );
+        assert!(matches!(&v[2], ItemVerdict::Retry(r) if r.contains("cluster_block_exception")));
+        assert!(matches!(&v[3], ItemVerdict::Retry(_)));
+        assert!(matches!(&v[4], ItemVerdict::Refused(r) if r.contains("pipeline")));
     }
 
     #[test]

@@ -251,6 +251,7 @@ mod tests {
                 index: "i".into(),
                 id: i.to_string(),
                 source: b"{}".to_vec(),
+                meta: Default::default(),
                 origin: Origin {
                     source: "t".into(),
                     partition: 0,

@@ -4,7 +4,9 @@
 //! `ConfigState`); per-file lag is the file server's list as of its last poll (`[tail] poll_interval`).
 
 use super::text::MetricsText;
+use crate::config::reload::ReloadState;
 use crate::etcd::ConfigState;
+use crate::kafka::KafkaHealth;
 use crate::producer::ProducerStats;
 use crate::ring::BatchReceiver;
 use crate::tail::stats::TailStats;
@@ -21,6 +23,10 @@ pub struct AgentMetrics {
     pub channel_capacity: usize,
     /// Host metrics events sent, when `[host_metrics]` is on.
     pub host_metrics_sent: Option<Arc<AtomicU64>>,
+    /// The producers' connection problems.
+    pub kafka_health: Arc<KafkaHealth>,
+    /// SIGHUP reloads of the config file.
+    pub reload: Arc<ReloadState>,
 }
 
 impl AgentMetrics {
@@ -37,6 +43,17 @@ impl AgentMetrics {
             "Bytes read from files.",
             self.tail.bytes() as f64,
         );
+        let (adopted, refused) = self.tail.positions();
+        m.counter(
+            "logpipe_agent_positions_adopted_total",
+            "Files started at the read position of the Logstash / Filebeat logpipe replaces ([migrate]).",
+            adopted as f64,
+        );
+        m.counter(
+            "logpipe_agent_positions_refused_total",
+            "Old read positions that did not fit their file (shorter, or a reused inode).",
+            refused as f64,
+        );
         let (sent, acked, failed, client_errors) = self.producer.totals();
         m.counter(
             "logpipe_agent_events_sent_total",
@@ -49,6 +66,11 @@ impl AgentMetrics {
             acked as f64,
         );
         m.counter(
+            "logpipe_agent_events_dropped_total",
+            "Events a drop filter dropped (not sent; the checkpoint moves past them).",
+            self.producer.filtered_out_total() as f64,
+        );
+        m.counter(
             "logpipe_agent_events_failed_total",
             "Delivery failures reported by Kafka (each failed event is retried).",
             failed as f64,
@@ -57,6 +79,49 @@ impl AgentMetrics {
             "logpipe_agent_kafka_client_errors_total",
             "Errors reported by the Kafka client (connection, broker).",
             client_errors as f64,
+        );
+        let problem = self.kafka_health.problem();
+        m.gauge(
+            "logpipe_agent_kafka_up",
+            "0 while the last problem the Kafka client reported (TLS, authentication, unreachable broker) \
+             has not been followed by a delivery, else 1.",
+            if problem.is_some() { 0.0 } else { 1.0 },
+        );
+        let by_cause: Vec<_> = self
+            .kafka_health
+            .errors_by_cause()
+            .into_iter()
+            .map(|(cause, n)| (vec![("cause", cause.as_str().to_string())], n as f64))
+            .collect();
+        m.family(
+            "logpipe_agent_kafka_errors_total",
+            "Errors reported by the Kafka client, by cause (tls_untrusted, authentication, unreachable, ...).",
+            "counter",
+            &by_cause,
+        );
+        let (reloads_ok, reloads_failed) = self.reload.totals();
+        m.family(
+            "logpipe_agent_config_file_reloads_total",
+            "SIGHUP reloads of the config file, applied (ok) or refused (error).",
+            "counter",
+            &[
+                (vec![("result", "ok".to_string())], reloads_ok as f64),
+                (vec![("result", "error".to_string())], reloads_failed as f64),
+            ],
+        );
+        m.counter(
+            "logpipe_agent_checkpoint_write_failures_total",
+            "Checkpoint writes that failed (a full or read-only disk); offsets wait in memory meanwhile.",
+            self.tail.checkpoint_failures() as f64,
+        );
+        m.gauge(
+            "logpipe_agent_checkpoint_failing",
+            "1 while checkpoints cannot be written: files opened meanwhile wait until their identity is on disk.",
+            if self.tail.checkpoint_failing().is_some() {
+                1.0
+            } else {
+                0.0
+            },
         );
         m.gauge(
             "logpipe_agent_files_open",

@@ -3,7 +3,7 @@
 //! - `text`: the text exposition format (HELP / TYPE lines, label escaping).
 //! - `process`: `process_*` metrics of this process from `/proc/self`.
 //! - `agent`: the agent's metrics (`logpipe_agent_*`), rendered from its counters at each scrape.
-//! - `server`: a tiny_http server thread calling a render function per request.
+//! - `server`: `GET /metrics` on the one HTTP serving layer (`crates/http`), calling a render function per scrape.
 //!
 //! Nothing is sampled in the background: each scrape reads the atomic counters and `/proc`, so the endpoint
 //! costs nothing between scrapes.

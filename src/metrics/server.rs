@@ -1,100 +1,83 @@
-//! The metrics HTTP server: one tiny_http thread answering `GET /metrics` with a freshly rendered page.
+//! The metrics endpoint: `GET /metrics` answered with a freshly rendered Prometheus page, served by the one
+//! HTTP serving layer (`crates/http`) with a small connection cap, so a scraper storm or a stalled client
+//! cannot hold the agent's memory or threads.
 //!
-//! The render function runs on the server thread for each scrape; it must only read counters. The thread
-//! checks its stop flag every 200 ms, so `stop` returns within that.
+//! The render function runs on a handler thread for each scrape; it must only read counters.
 
 use anyhow::Context;
+use logpipe_http::{Handler, Limits, Request, Response, StatusCode};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 /// Renders the whole metrics page.
-pub type Render = Box<dyn Fn() -> String + Send>;
+pub type Render = Box<dyn Fn() -> String + Send + Sync>;
 
-/// A running metrics endpoint.
+/// A running metrics endpoint; stops when dropped.
 pub struct MetricsServer {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<()>>,
+    server: Option<logpipe_http::Server>,
+}
+
+struct MetricsHandler {
+    render: Render,
+}
+
+impl Handler for MetricsHandler {
+    fn handle(&self, request: Request) -> Response {
+        match request.path() {
+            "/metrics" | "/" => Response::new(StatusCode::OK)
+                .with_body((self.render)())
+                .with_header_text(
+                    logpipe_http::header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                ),
+            _ => Response::text(StatusCode::NOT_FOUND, "not found: try /metrics\n"),
+        }
+    }
+}
+
+/// What a metrics endpoint allows: scrapers send no body, a handful of them at a time.
+fn limits() -> Limits {
+    Limits {
+        max_connections: 32,
+        max_body_bytes: 0,
+        handler_threads: 1,
+        queue_length: 16,
+        ..Limits::default()
+    }
 }
 
 impl MetricsServer {
-    /// Listens on `listen` (`127.0.0.1:9600`; port 0 picks a free one) and serves until `stop`.
+    /// Listens on `listen` (`127.0.0.1:9600`; port 0 picks a free one) and serves until stopped.
     pub fn start(listen: &str, render: Render) -> anyhow::Result<MetricsServer> {
-        let server = tiny_http::Server::http(listen)
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("cannot listen on {listen} for metrics"))?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .context("metrics listener has no IP address")?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let handle = std::thread::Builder::new()
-            .name("metrics".into())
-            .spawn(move || serve(&server, &render, &flag))?;
-        log::info!("metrics on http://{addr}/metrics");
+        let server =
+            logpipe_http::serve(listen, limits(), None, Arc::new(MetricsHandler { render }))
+                .with_context(|| format!("cannot serve metrics on {listen}"))?;
+        log::info!("metrics on http://{}/metrics", server.addr());
         Ok(MetricsServer {
-            addr,
-            stop,
-            handle: Some(handle),
+            server: Some(server),
         })
     }
 
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server
+            .as_ref()
+            .map(logpipe_http::Server::addr)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Stops serving and joins the thread.
+    /// Stops serving.
     pub fn stop(mut self) {
-        self.finish();
-    }
-
-    fn finish(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(handle) = self.handle.take() {
-            if handle.join().is_err() {
-                log::error!("the metrics thread panicked");
-            }
+        if let Some(server) = self.server.take() {
+            server.stop();
         }
     }
 }
 
 impl Drop for MetricsServer {
     fn drop(&mut self) {
-        self.finish();
-    }
-}
-
-fn serve(server: &tiny_http::Server, render: &Render, stop: &AtomicBool) {
-    while !stop.load(Ordering::Relaxed) {
-        let request = match server.recv_timeout(Duration::from_millis(200)) {
-            Ok(Some(request)) => request,
-            Ok(None) => continue,
-            Err(e) => {
-                log::warn!("metrics server: {e}");
-                continue;
-            }
-        };
-        let path = request.url().split('?').next().unwrap_or("");
-        let response = if path == "/metrics" || path == "/" {
-            let content_type = tiny_http::Header::from_bytes(
-                &b"Content-Type"[..],
-                &b"text/plain; version=0.0.4; charset=utf-8"[..],
-            );
-            let mut response = tiny_http::Response::from_string(render());
-            if let Ok(header) = content_type {
-                response = response.with_header(header);
-            }
-            response
-        } else {
-            tiny_http::Response::from_string("not found: try /metrics\n").with_status_code(404)
-        };
-        if let Err(e) = request.respond(response) {
-            log::debug!("metrics client went away: {e}");
+        if let Some(server) = self.server.take() {
+            server.stop();
         }
     }
 }

@@ -1,10 +1,12 @@
-//! librdkafka configuration and the delivery-report context.
+//! The producers' librdkafka properties and the delivery-report context.
 
 use super::stats::ProducerStats;
-use crate::config::KafkaConfig;
+use crate::config::{ConfigError, KafkaConfig, KafkaConnection};
+use crate::kafka::{client_config, diagnose, KafkaHealth};
 use crate::ring::AckHandle;
 use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message, OwnedHeaders};
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
@@ -14,30 +16,27 @@ use std::time::{Duration, Instant};
 /// Backoff before a failed message is enqueued again.
 const RETRY_BACKOFF: Duration = Duration::from_secs(1);
 
-/// The producer's librdkafka properties; `[kafka.options]` override the defaults.
-pub fn config(kafka: &KafkaConfig) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    let idempotent = matches!(kafka.acks.as_str(), "all" | "-1");
-    config
-        .set("bootstrap.servers", &kafka.brokers)
-        .set("client.id", "logpipe-agent")
-        .set("acks", &kafka.acks)
-        .set(
-            "enable.idempotence",
-            if idempotent { "true" } else { "false" },
-        )
-        .set("compression.type", &kafka.compression)
-        .set("linger.ms", kafka.linger_ms.to_string())
-        .set("batch.size", kafka.batch_size.to_string())
-        .set("message.timeout.ms", "0")
-        // Measured on Tansu (perf/RESULTS.md): an 8 MiB queue per producer ships twice as fast as 64 MiB
-        // with an idempotent producer, at a third of the memory.
-        .set("queue.buffering.max.kbytes", "8192")
-        .set("queue.buffering.max.messages", "200000");
-    for (key, value) in &kafka.options {
-        config.set(key, value);
-    }
-    config
+/// The producer's librdkafka properties: the connection's (brokers, TLS, SASL), the agent's producer
+/// defaults, then `[kafka.options]`.
+pub fn config(kafka: &KafkaConfig) -> Result<ClientConfig, ConfigError> {
+    let idempotent = matches!(kafka.acks(), "all" | "-1");
+    client_config(&kafka.connection(), |config| {
+        config
+            .set("client.id", "logpipe-agent")
+            .set("acks", kafka.acks())
+            .set(
+                "enable.idempotence",
+                if idempotent { "true" } else { "false" },
+            )
+            .set("compression.type", kafka.compression())
+            .set("linger.ms", kafka.linger_ms().to_string())
+            .set("batch.size", kafka.batch_size().to_string())
+            .set("message.timeout.ms", "0")
+            // Measured on Tansu (perf/RESULTS.md): an 8 MiB queue per producer ships twice as fast as 64 MiB
+            // with an idempotent producer, at a third of the memory.
+            .set("queue.buffering.max.kbytes", "8192")
+            .set("queue.buffering.max.messages", "200000");
+    })
 }
 
 /// A message whose delivery failed permanently, waiting to be enqueued again.
@@ -49,16 +48,26 @@ pub struct Retry {
     pub ack: Box<AckHandle>,
 }
 
-/// Receives delivery reports.
+/// Receives delivery reports and client errors.
 pub struct DeliveryContext {
     stats: Arc<ProducerStats>,
+    health: Arc<KafkaHealth>,
+    /// For naming the keys to fix in error messages (no secrets are kept here: the password is only in
+    /// librdkafka's properties).
+    connection: KafkaConnection,
     retries: Mutex<Vec<(Instant, Retry)>>,
 }
 
 impl DeliveryContext {
-    pub fn new(stats: Arc<ProducerStats>) -> DeliveryContext {
+    pub fn new(
+        stats: Arc<ProducerStats>,
+        health: Arc<KafkaHealth>,
+        connection: KafkaConnection,
+    ) -> DeliveryContext {
         DeliveryContext {
             stats,
+            health,
+            connection,
             retries: Mutex::new(Vec::new()),
         }
     }
@@ -74,12 +83,41 @@ impl DeliveryContext {
         *retries = waiting;
         due.into_iter().map(|(_, r)| r).collect()
     }
+
+    /// Every failed message, due or not, in the order they failed (a producer being replaced hands them on).
+    pub fn take_all_retries(&self) -> Vec<Retry> {
+        self.retries.lock().drain(..).map(|(_, r)| r).collect()
+    }
+
+    /// Messages to send again at once, before any other.
+    pub fn adopt_first(&self, retries: Vec<Retry>) {
+        let now = Instant::now();
+        let mut waiting = self.retries.lock();
+        let later = std::mem::take(&mut *waiting);
+        waiting.extend(retries.into_iter().map(|r| (now, r)));
+        waiting.extend(later);
+    }
 }
 
 impl ClientContext for DeliveryContext {
-    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        crate::kafka::health::forward_log(level, fac, message);
+        // Some connection failures (a plaintext client on a TLS port) are only reported as `FAIL` lines.
+        if fac == "FAIL" {
+            let diagnosis = diagnose(message, &self.connection);
+            if diagnosis.cause.is_settings_problem() && self.health.record_error(diagnosis.clone())
+            {
+                log::warn!("kafka: {}", diagnosis.message);
+            }
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
         self.stats.client_error();
-        log::warn!("kafka: {error}: {reason}");
+        let diagnosis = diagnose(reason, &self.connection);
+        if self.health.record_error(diagnosis.clone()) {
+            log::warn!("kafka: {} [{error}]", diagnosis.message);
+        }
     }
 }
 
@@ -90,14 +128,29 @@ impl ProducerContext for DeliveryContext {
         match result {
             Ok(_) => {
                 self.stats.acked(1);
+                if let Some(problem) = self.health.record_delivery() {
+                    log::info!(
+                        "kafka: delivering again after {} reports of: {}",
+                        problem.count,
+                        problem.diagnosis.message
+                    );
+                }
                 ack.delivered(1);
             }
             Err((err, message)) => {
-                self.stats.failed(1);
-                log::error!(
-                    "delivery to {} failed: {err}; retrying in {RETRY_BACKOFF:?}",
-                    message.topic()
+                let purged = matches!(
+                    err,
+                    KafkaError::MessageProduction(
+                        RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::PurgeInflight
+                    )
                 );
+                if !purged {
+                    self.stats.failed(1);
+                    log::error!(
+                        "delivery to {} failed: {err}; retrying in {RETRY_BACKOFF:?}",
+                        message.topic()
+                    );
+                }
                 let retry = Retry {
                     topic: message.topic().to_string(),
                     key: message

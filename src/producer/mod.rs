@@ -8,61 +8,109 @@
 //! `QueueFull`, this thread stops taking batches, the ring fills, tailers stop reading. A message that still
 //! fails (a permanent error such as an unknown topic) is logged, counted and enqueued again after a backoff —
 //! never dropped.
+//!
+//! A `SIGHUP` that changes `[kafka]` replaces the `SharedKafkaConfig`: each producer thread then stops taking
+//! batches, builds a client with the new settings, gives the old one up to `RELOAD_DRAIN` to deliver what it
+//! holds, purges the rest and sends it again, first, through the new client (so a file's lines keep their
+//! order, and nothing acknowledged depends on the old client), then goes back to its lane.
 
 pub mod client;
 pub mod encode;
+pub mod settings;
 pub mod stats;
 
+pub use settings::SharedKafkaConfig;
 pub use stats::ProducerStats;
 
-use crate::config::KafkaConfig;
+use crate::kafka::{KafkaHealth, KafkaSetupError};
 use crate::ring::{AckHandle, BatchReceiver};
 use client::{DeliveryContext, Retry};
 use encode::Encoder;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, PurgeConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long shutdown waits for outstanding deliveries.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a producer being replaced may keep delivering what it holds before the rest is purged and
+/// handed to its successor.
+pub const RELOAD_DRAIN: Duration = Duration::from_secs(5);
 /// How long an idle producer (nothing in flight) waits for a batch before looking at the stop flag again.
 const IDLE_WAIT: Duration = Duration::from_millis(500);
 
+type AgentProducer = BaseProducer<DeliveryContext>;
+
+/// What a producer thread needs besides its lane.
+#[derive(Clone)]
+pub struct ProducerShared {
+    pub kafka: Arc<SharedKafkaConfig>,
+    pub stats: Arc<ProducerStats>,
+    pub health: Arc<KafkaHealth>,
+}
+
+impl ProducerShared {
+    /// A client for the settings of generation `kafka`.
+    fn create(&self, kafka: &crate::config::KafkaConfig) -> Result<AgentProducer, KafkaSetupError> {
+        let context =
+            DeliveryContext::new(self.stats.clone(), self.health.clone(), kafka.connection());
+        Ok(client::config(kafka)?.create_with_context(context)?)
+    }
+}
+
 /// One producer thread's work loop. Returns when `stop` is set and its lane is drained (or closed).
 pub fn run_producer(
-    kafka: &KafkaConfig,
+    shared: ProducerShared,
     lane: BatchReceiver,
     stop: Arc<AtomicBool>,
-    stats: Arc<ProducerStats>,
-) -> anyhow::Result<()> {
-    let producer: BaseProducer<DeliveryContext> =
-        client::config(kafka).create_with_context(DeliveryContext::new(stats.clone()))?;
+) -> Result<(), KafkaSetupError> {
+    let stats = shared.stats.clone();
+    let (generation, kafka) = shared.kafka.current();
+    let mut current = Current {
+        producer: shared.create(&kafka)?,
+        generation,
+    };
     let mut encoder = Encoder::default();
     loop {
-        producer.poll(Duration::ZERO);
-        resend_failed(&producer, &stop);
+        current.follow(&shared, &stop);
+        current.producer.poll(Duration::ZERO);
         // Delivery reports need polling while messages are in flight; an idle producer sleeps longer.
-        let wait = if producer.in_flight_count() > 0 {
+        let wait = if current.producer.in_flight_count() > 0 {
             Duration::from_millis(100)
         } else {
             IDLE_WAIT
         };
         match lane.recv_timeout(wait) {
             Ok(batch) => {
-                for line in &batch.lines {
-                    let record = encoder.encode(&batch, line);
-                    let opaque = Box::new(batch.ack.clone());
-                    let base = BaseRecord::with_opaque_to(&batch.source.topic, opaque)
-                        .key(batch.source.key.as_str())
-                        .payload(record.payload);
-                    let base = match record.headers {
-                        Some(headers) => base.headers(headers),
-                        None => base,
-                    };
-                    enqueue(&producer, base, &stop);
+                let mut dropped = 0;
+                'lines: for line in &batch.lines {
+                    loop {
+                        let Some(record) = encoder.encode(&batch, line) else {
+                            dropped += 1;
+                            continue 'lines;
+                        };
+                        let opaque = Box::new(batch.ack.clone());
+                        let base = BaseRecord::with_opaque_to(&batch.source.topic, opaque)
+                            .key(batch.source.key.as_str())
+                            .payload(record.payload);
+                        let base = match record.headers {
+                            Some(headers) => base.headers(headers),
+                            None => base,
+                        };
+                        match enqueue(&current, &shared.kafka, base, &stop) {
+                            Enqueue::Done | Enqueue::Stopped => break,
+                            // The rest of the batch goes to the new client, after what the old one held.
+                            Enqueue::Reconfigured(_) => current.follow(&shared, &stop),
+                        }
+                    }
                     stats.sent(1);
+                }
+                // Dropped by a filter: nothing to deliver, so done now; the checkpoint moves past them once
+                // the batch's other events are delivered.
+                if dropped > 0 {
+                    stats.filtered_out(dropped as u64);
+                    batch.ack.delivered(dropped);
                 }
             }
             Err(false) => {
@@ -74,32 +122,91 @@ pub fn run_producer(
         }
     }
     let deadline = Instant::now() + FLUSH_TIMEOUT;
-    while Instant::now() < deadline && producer.in_flight_count() > 0 {
-        producer.poll(Duration::from_millis(100));
-        resend_failed(&producer, &stop);
+    while Instant::now() < deadline && current.producer.in_flight_count() > 0 {
+        current.producer.poll(Duration::from_millis(100));
+        let _ = resend_failed(&current, &shared.kafka, &stop);
     }
-    let left = producer.in_flight_count();
+    let left = current.producer.in_flight_count();
     if left > 0 {
         log::warn!("{left} messages were not acknowledged before shutdown; they will be sent again after restart");
     }
     Ok(())
 }
 
+/// The client in use and the generation of the settings it was built from.
+struct Current {
+    producer: AgentProducer,
+    generation: u64,
+}
+
+impl Current {
+    /// Rebuilds the client while the settings are newer than it, then sends again what failed (first, so
+    /// it goes before anything newer).
+    fn follow(&mut self, shared: &ProducerShared, stop: &AtomicBool) {
+        loop {
+            while shared.kafka.generation() != self.generation {
+                let (generation, kafka) = shared.kafka.current();
+                replace_producer(&mut self.producer, shared, &kafka);
+                self.generation = generation;
+            }
+            if resend_failed(self, &shared.kafka, stop).is_ok() {
+                return;
+            }
+        }
+    }
+}
+
+/// Builds a client with the new settings, puts it in `slot` and hands it everything the old one still
+/// holds. If the new client cannot be built (a password file deleted since the reload was checked), the old
+/// one stays.
+fn replace_producer(
+    slot: &mut AgentProducer,
+    shared: &ProducerShared,
+    kafka: &crate::config::KafkaConfig,
+) {
+    let new = match shared.create(kafka) {
+        Ok(new) => new,
+        Err(e) => {
+            log::error!(
+                "kafka: the reloaded [kafka] settings cannot be used ({e}); keeping the previous ones"
+            );
+            return;
+        }
+    };
+    let old = std::mem::replace(slot, new);
+    let deadline = Instant::now() + RELOAD_DRAIN;
+    while old.in_flight_count() > 0 && Instant::now() < deadline {
+        old.poll(Duration::from_millis(100));
+    }
+    if old.in_flight_count() > 0 {
+        old.purge(PurgeConfig::default().queue().inflight());
+        let deadline = Instant::now() + FLUSH_TIMEOUT;
+        while old.in_flight_count() > 0 && Instant::now() < deadline {
+            old.poll(Duration::from_millis(50));
+        }
+    }
+    let handed_over = old.context().take_all_retries();
+    log::info!(
+        "kafka: producer rebuilt with the reloaded settings ({}); {} undelivered messages moved to it",
+        kafka.connection().describe(),
+        handed_over.len()
+    );
+    slot.context().adopt_first(handed_over);
+    shared.health.clear();
+}
+
 /// The blackhole output: encodes every event like `run_producer` and acknowledges it at once, without Kafka.
 /// Measures the pipeline's ceiling (tail → frame → batch → encode).
-pub fn run_blackhole(
-    lane: BatchReceiver,
-    stop: Arc<AtomicBool>,
-    stats: Arc<ProducerStats>,
-) -> anyhow::Result<()> {
+pub fn run_blackhole(lane: BatchReceiver, stop: Arc<AtomicBool>, stats: Arc<ProducerStats>) {
     let mut encoder = Encoder::default();
     let mut encoded_bytes = 0usize;
     loop {
         match lane.recv_timeout(Duration::from_millis(100)) {
             Ok(batch) => {
                 for line in &batch.lines {
-                    encoded_bytes =
-                        encoded_bytes.wrapping_add(encoder.encode(&batch, line).payload.len());
+                    if let Some(record) = encoder.encode(&batch, line) {
+                        encoded_bytes = encoded_bytes.wrapping_add(record.payload.len());
+                    }
                 }
                 let n = batch.lines.len() as u64;
                 stats.sent(n);
@@ -112,29 +219,37 @@ pub fn run_blackhole(
         }
     }
     log::debug!("blackhole encoded {encoded_bytes} bytes");
-    Ok(())
 }
 
-/// Enqueues one record, waiting while librdkafka's queue is full. During shutdown a full queue (broker down)
-/// gives up on the record: it was never acknowledged, so its line is read again after restart.
-fn enqueue(
-    producer: &BaseProducer<DeliveryContext>,
-    mut record: BaseRecord<'_, str, [u8], Box<AckHandle>>,
+/// How an `enqueue` ended.
+enum Enqueue<'a> {
+    Done,
+    /// Shutdown while the queue was full (broker down): the record is given up, never acknowledged, and its
+    /// line read again after restart.
+    Stopped,
+    /// The settings were reloaded while the queue was full: the record is handed back, to go to the new
+    /// client.
+    Reconfigured(BaseRecord<'a, str, [u8], Box<AckHandle>>),
+}
+
+/// Enqueues one record, waiting while librdkafka's queue is full.
+fn enqueue<'a>(
+    current: &Current,
+    kafka: &SharedKafkaConfig,
+    mut record: BaseRecord<'a, str, [u8], Box<AckHandle>>,
     stop: &AtomicBool,
-) {
+) -> Enqueue<'a> {
+    let producer = &current.producer;
     let mut warned = false;
     loop {
         match producer.send(record) {
-            Ok(()) => return,
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                record = back;
-                if stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                producer.poll(Duration::from_millis(50));
-            }
+            Ok(()) => return Enqueue::Done,
             Err((err, back)) => {
-                if !warned {
+                let full = matches!(
+                    err,
+                    KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)
+                );
+                if !full && !warned {
                     log::error!(
                         "cannot enqueue a message for topic {}: {err}; retrying",
                         back.topic
@@ -143,22 +258,32 @@ fn enqueue(
                 }
                 record = back;
                 if stop.load(Ordering::Relaxed) {
-                    return;
+                    return Enqueue::Stopped;
                 }
-                producer.poll(Duration::from_millis(500));
+                if kafka.generation() != current.generation {
+                    return Enqueue::Reconfigured(record);
+                }
+                producer.poll(Duration::from_millis(if full { 50 } else { 500 }));
             }
         }
     }
 }
 
-fn resend_failed(producer: &BaseProducer<DeliveryContext>, stop: &AtomicBool) {
-    for Retry {
+/// Enqueues the failed messages whose backoff passed. `Err` when the settings were reloaded meanwhile:
+/// the messages not sent yet are put back first in line.
+fn resend_failed(
+    current: &Current,
+    kafka: &SharedKafkaConfig,
+    stop: &AtomicBool,
+) -> Result<(), ()> {
+    let mut due = current.producer.context().take_due_retries().into_iter();
+    while let Some(Retry {
         topic,
         key,
         payload,
         headers,
         ack,
-    } in producer.context().take_due_retries()
+    }) = due.next()
     {
         let base = BaseRecord::with_opaque_to(&topic, ack)
             .key(key.as_str())
@@ -167,6 +292,23 @@ fn resend_failed(producer: &BaseProducer<DeliveryContext>, stop: &AtomicBool) {
             Some(h) => base.headers(h),
             None => base,
         };
-        enqueue(producer, base, stop);
+        match enqueue(current, kafka, base, stop) {
+            Enqueue::Done => {}
+            Enqueue::Stopped => return Ok(()),
+            Enqueue::Reconfigured(back) => {
+                let (headers, ack) = (back.headers, back.delivery_opaque);
+                let mut left = vec![Retry {
+                    topic,
+                    key,
+                    payload,
+                    headers,
+                    ack,
+                }];
+                left.extend(due);
+                current.producer.context().adopt_first(left);
+                return Err(());
+            }
+        }
     }
+    Ok(())
 }

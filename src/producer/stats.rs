@@ -9,6 +9,7 @@ pub struct ProducerStats {
     acked: AtomicU64,
     failed: AtomicU64,
     client_errors: AtomicU64,
+    filtered_out: AtomicU64,
 }
 
 impl ProducerStats {
@@ -20,6 +21,13 @@ impl ProducerStats {
     }
     pub fn failed(&self, n: u64) {
         self.failed.fetch_add(n, Ordering::Relaxed);
+    }
+    /// Events a `drop` filter dropped (acknowledged without being sent).
+    pub fn filtered_out(&self, n: u64) {
+        self.filtered_out.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn filtered_out_total(&self) -> u64 {
+        self.filtered_out.load(Ordering::Relaxed)
     }
     pub fn client_error(&self) {
         self.client_errors.fetch_add(1, Ordering::Relaxed);

@@ -2,12 +2,13 @@
 
 use super::ack::AckHandle;
 use crate::config::Codec;
+use crate::event::filtered::FileFilters;
 use crate::event::id::FileUid;
 use crate::event::json::JsonTemplate;
 use std::sync::Arc;
 
 /// What every event of one file generation shares: where it goes and how it is encoded.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FileSource {
     /// Path of the file when it was opened.
     pub path: String,
@@ -21,6 +22,9 @@ pub struct FileSource {
     /// Static `fields`, pre-rendered as JSON for the raw codec's header.
     pub fields_json: Option<String>,
     pub template: JsonTemplate,
+    /// The entry's filters (json codec only). `None`: events are encoded by `template` and no filterable
+    /// event is ever built for them.
+    pub filters: Option<FileFilters>,
 }
 
 /// One event inside `Batch::data`.

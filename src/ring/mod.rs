@@ -119,6 +119,18 @@ impl BatchSender {
         }
     }
 
+    /// Waits up to `wait` for room on the batch's lane: `Ok(None)` when sent, `Ok(Some(batch))` back when the
+    /// lane stayed full (the caller does other work and tries again), `Err(Closed)` when every receiver is gone.
+    pub fn send_within(&self, batch: Batch, wait: Duration) -> Result<Option<Batch>, SendError> {
+        let lane_index = self.assignment.lock().lane_of(&batch.source.key);
+        let lane = &self.lanes[lane_index % self.lanes.len()];
+        match lane.send_timeout(batch, wait) {
+            Ok(()) => Ok(None),
+            Err(SendTimeoutError::Disconnected(_)) => Err(SendError::Closed),
+            Err(SendTimeoutError::Timeout(back)) => Ok(Some(back)),
+        }
+    }
+
     /// Forgets the lane of a file the tailer closed (its batches already sent), so lanes stay balanced.
     pub fn release(&self, key: &str) {
         self.assignment.lock().release(key);

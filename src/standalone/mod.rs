@@ -1,6 +1,6 @@
 //! `logpipe standalone`: tail → ring → indexer → store in one process, no Kafka, etcd or Elasticsearch.
 //!
-//! Threads: the agent's file server and checkpoint thread (`agent::Tailing`), one indexing thread per ring lane
+//! Threads: the agent's file server and checkpoint thread (`tail::Tailing`), one indexing thread per ring lane
 //! (`indexing`), and the store's HTTP workers. An indexing thread turns a ring batch into `_bulk` documents
 //! (`_id` = the event id, index from the Logstash-style pattern) and hands them to the shared indexer, whose
 //! target is the in-process store (`store_target`): the same `_bulk` protocol as against Elasticsearch. A
@@ -12,22 +12,25 @@
 //! the in-process store directly (no etcd, so read-only). If the default address is taken, standalone runs
 //! without a console and says so; an address given explicitly must be free (`off` disables the console).
 
+mod console_backend;
 pub mod indexing;
 pub mod store_target;
 
-use crate::agent::{local_host_name, Tailing};
 use crate::config::standalone::{StandaloneConfig, DEFAULT_INDEX};
 use crate::config::CollectEntry;
-use crate::console::backend::StoreBackend;
 use crate::console::{Console, ConsoleSettings};
+use crate::host::local_host_name;
 use crate::indexer::{FileDeadLetters, IndexPattern, Indexer, IndexerSettings, IndexerStats};
 use crate::ring;
 use crate::shutdown;
-use crate::store::{self, Store};
+use crate::systemd::{Liveness, ServiceManager};
 use crate::tail::checkpoint::Checkpointer;
 use crate::tail::stats::TailStats;
 use crate::tail::FileServerConfig;
+use crate::tail::Tailing;
 use anyhow::Context;
+use console_backend::StoreBackend;
+use logpipe_store::{self as store, Store};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -141,7 +144,13 @@ impl StandaloneSettings {
 pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
     let settings = StandaloneSettings::resolve(args)?;
     let signals = shutdown::StopSignals::catch()?;
+    let mut service = ServiceManager::from_env();
     let running = Standalone::start(settings)?;
+    let tail_stats = running.tail_stats.clone();
+    service.start_watchdog(
+        Liveness::progress(move || tail_stats.passes())
+            .and(Liveness::server(running.http.liveness_probe())),
+    )?;
     log::info!(
         "standalone: Elasticsearch API on http://{}",
         running.api_addr()
@@ -149,8 +158,13 @@ pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
     if let Some(addr) = running.console_addr() {
         log::info!("standalone: web console on http://{addr}/");
     }
+    service.ready(&format!(
+        "standalone: tailing, Elasticsearch API on http://{}",
+        running.api_addr()
+    ));
     signals.wait();
     log::info!("shutting down");
+    service.stopping();
     running.stop()
 }
 
@@ -158,7 +172,6 @@ pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
 pub struct Standalone {
     store: Store,
     http: store::ServerHandle,
-    http_stop: Arc<AtomicBool>,
     tail: Tailing,
     console: Option<Console>,
     indexing: Vec<std::thread::JoinHandle<()>>,
@@ -186,8 +199,7 @@ impl Standalone {
                 log::info!("retention deleted {deleted:?}");
             }
         }
-        let http_stop = Arc::new(AtomicBool::new(false));
-        let http = store::serve(store.clone(), &listen, http_stop.clone())?;
+        let http = store::serve(store.clone(), &listen, None)?;
         let console = match console_listen {
             Some((addr, explicit)) => start_console(&store, &addr, explicit)?,
             None => None,
@@ -233,7 +245,6 @@ impl Standalone {
         Ok(Standalone {
             store,
             http,
-            http_stop,
             tail,
             console,
             indexing,
@@ -266,7 +277,6 @@ impl Standalone {
         }
         self.abandon.store(true, Ordering::Relaxed);
         let result = finish.finish();
-        self.http_stop.store(true, Ordering::SeqCst);
         self.http.stop();
         self.store.close();
         result
@@ -281,9 +291,11 @@ fn start_console(store: &Store, addr: &str, explicit: bool) -> anyhow::Result<Op
         etcd: None,
         auth_token: None,
         read_only: true,
-        default_index: "*".to_string(),
+        // Every index of this process's own store: they are all its logs.
+        default_index: Some("*".to_string()),
         collect_prefix: "/logpipe/collect/".to_string(),
         status_prefix: "/logpipe/status/".to_string(),
+        tls: None,
     });
     match started {
         Ok(console) => Ok(Some(console)),

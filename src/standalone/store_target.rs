@@ -2,7 +2,7 @@
 //! Elasticsearch and reads the same response, without a socket in between.
 
 use crate::indexer::{BulkError, BulkTarget};
-use crate::store::{Refresh, Store};
+use logpipe_store::{EsError, Refresh, Store};
 
 /// `BulkTarget` over a `Store` in the same process.
 pub struct StoreBulkTarget {
@@ -21,6 +21,8 @@ impl BulkTarget for StoreBulkTarget {
             .bulk(body, None, Refresh::False)
             .map(|r| r.to_value())
             .map_err(|e| {
+                // As the indexer reads an ES answer over HTTP: the status decides.
+                let e = EsError::from(e);
                 if e.status >= 500 {
                     BulkError::Retryable(e.to_string())
                 } else {

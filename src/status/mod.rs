@@ -4,6 +4,8 @@
 //!   `interval` and renews the lease; on stop it revokes the lease (the key goes at once). When the process
 //!   dies the lease expires within `ttl` and etcd deletes the key, so the keys under `/logpipe/status/` are
 //!   exactly the live processes. Any etcd error ends the session; a new one grants a new lease.
+//! - `identity`: the fields every report starts with (`role`, `version`, `host`, `pid`, `started_at`,
+//!   `updated_at`), one definition for every role, since the console's Fleet page reads them by name.
 //! - `agent`: the agent's report (config revision and errors, files with offsets and lag, rates, Kafka
 //!   errors).
 //!
@@ -11,12 +13,12 @@
 //! `StatusPublisher::run` on an existing `etcd::runtime::AsyncThread`:
 //!
 //! ```no_run
-//! use logpipe::etcd::EtcdConnection;
+//! use logpipe::config::EtcdConnection;
 //! use logpipe::status::StatusPublisher;
 //! use std::time::Duration;
 //!
 //! let connection = EtcdConnection::plain(vec!["http://127.0.0.1:2379".into()]);
-//! let host = logpipe::agent::local_host_name();
+//! let host = logpipe::host::local_host_name();
 //! let publisher = StatusPublisher::new(
 //!     connection,
 //!     format!("/logpipe/status/transfer/{host}"),
@@ -31,7 +33,9 @@
 //! ```
 
 pub mod agent;
+pub mod identity;
 pub mod publisher;
 
 pub use agent::AgentReport;
+pub use identity::ProcessIdentity;
 pub use publisher::{StatusPublisher, StatusThread};

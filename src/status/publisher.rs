@@ -3,7 +3,8 @@
 //! Invariant: the key is only ever written attached to the current lease, so it never outlives the
 //! process by more than `ttl`.
 
-use crate::etcd::connect::{bounded, EtcdConnection};
+use crate::config::EtcdConnection;
+use crate::etcd::connect::bounded;
 use crate::etcd::runtime::{sleep_unless_stopped, stopped, AsyncThread, Backoff, StopSignal};
 use etcd_client::PutOptions;
 use std::time::Duration;

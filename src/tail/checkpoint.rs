@@ -22,11 +22,11 @@ use crate::event::id::FileUid;
 use crate::ring::FileAck;
 use crate::tail::fingerprint::Fingerprint;
 use anyhow::Context;
+use logpipe_fs::write_atomically;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -85,6 +85,8 @@ struct Live {
     ack: Arc<FileAck>,
     /// The offset in the last checkpoint file written (or claimed from).
     written: u64,
+    /// The uid is in the checkpoint file on disk: after a crash the file resumes under it.
+    on_disk: bool,
 }
 
 #[derive(Default)]
@@ -101,6 +103,9 @@ struct Registry {
 pub struct Checkpointer {
     path: PathBuf,
     registry: Mutex<Registry>,
+    /// Tests: every write fails with ENOSPC, as on a full disk.
+    #[cfg(test)]
+    pub(crate) disk_full: std::sync::atomic::AtomicBool,
 }
 
 fn unix_now() -> u64 {
@@ -150,6 +155,8 @@ impl Checkpointer {
         Ok(Checkpointer {
             path,
             registry: Mutex::new(registry),
+            #[cfg(test)]
+            disk_full: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -161,8 +168,16 @@ impl Checkpointer {
         FileUid::from_hex(&cp.uid).map(|uid| (uid, cp.offset))
     }
 
-    /// Starts persisting the progress of a tailed file.
-    pub fn track(&self, identity: FileIdentity, uid: FileUid, path: &str, ack: Arc<FileAck>) {
+    /// Starts persisting the progress of a tailed file. `on_disk`: its uid came from the checkpoint file
+    /// (`claim`), so it is there already; a new uid is on disk after the next successful `write`.
+    pub fn track(
+        &self,
+        identity: FileIdentity,
+        uid: FileUid,
+        path: &str,
+        ack: Arc<FileAck>,
+        on_disk: bool,
+    ) {
         let mut registry = self.registry.lock();
         registry.changed = true;
         registry.live.insert(
@@ -173,8 +188,19 @@ impl Checkpointer {
                 path: path.to_string(),
                 written: u64::MAX,
                 ack,
+                on_disk,
             },
         );
+    }
+
+    /// Whether `uid` is in the checkpoint file on disk. Until it is, no event of the file may leave: after a
+    /// crash the file would be read again under a new uid, and every line would get a second id.
+    pub fn is_on_disk(&self, uid: FileUid) -> bool {
+        self.registry
+            .lock()
+            .live
+            .get(&uid)
+            .is_some_and(|live| live.on_disk)
     }
 
     /// Stops tracking `uid`; its last acknowledged offset is kept for a later `claim` unless `forget`.
@@ -187,6 +213,14 @@ impl Checkpointer {
                 registry.resting.insert(live.identity, cp);
             }
         }
+    }
+
+    fn write_file(&self, body: &[u8]) -> std::io::Result<()> {
+        #[cfg(test)]
+        if self.disk_full.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        write_atomically(&self.path, body)
     }
 
     fn snapshot(live: &Live, now: u64) -> FileCheckpoint {
@@ -204,7 +238,11 @@ impl Checkpointer {
 
     /// Writes the checkpoint file if any offset changed since the last write. Returns whether it wrote.
     /// Deciding that nothing changed allocates nothing, so an idle agent's checkpoint thread costs ~0.
+    ///
+    /// When the write fails (a full disk) the previous file stays as it was, the offsets stay in memory
+    /// (each `FileAck`), and the next call writes again even if nothing moved.
     pub fn write(&self) -> anyhow::Result<bool> {
+        let mut uids = Vec::new();
         let mut current = {
             let mut registry = self.registry.lock();
             let changed = registry.changed
@@ -222,6 +260,9 @@ impl Checkpointer {
                 let cp = Self::snapshot(live, now);
                 live.written = cp.offset;
                 all.push(cp);
+                if !live.on_disk {
+                    uids.push(live.uid);
+                }
             }
             all
         };
@@ -230,29 +271,26 @@ impl Checkpointer {
             version: FORMAT_VERSION,
             checkpoints: current,
         })?;
-        let written = write_atomically(&self.path, &body)
+        let written = self
+            .write_file(&body)
             .with_context(|| format!("cannot write checkpoint file {}", self.path.display()));
-        if written.is_err() {
-            // Try again at the next interval even if no offset moves.
-            self.registry.lock().changed = true;
+        let mut registry = self.registry.lock();
+        match written {
+            Ok(()) => {
+                for uid in uids {
+                    if let Some(live) = registry.live.get_mut(&uid) {
+                        live.on_disk = true;
+                    }
+                }
+                Ok(true)
+            }
+            Err(e) => {
+                // Try again at the next interval even if no offset moves.
+                registry.changed = true;
+                Err(e)
+            }
         }
-        written.map(|()| true)
     }
-}
-
-/// Temp file + fsync + rename + fsync of the directory.
-pub fn write_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    {
-        let mut file = File::create(&tmp)?;
-        file.write_all(body)?;
-        file.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -274,11 +312,13 @@ mod tests {
         {
             let cp = Checkpointer::open(dir.path()).expect("open");
             let ack = FileAck::new(0);
-            cp.track(identity, uid, "/var/log/a.log", ack.clone());
+            cp.track(identity, uid, "/var/log/a.log", ack.clone(), false);
+            assert!(!cp.is_on_disk(uid), "a new uid is not on disk yet");
             ack.register(100, 1).delivered(1);
             let later = ack.register(200, 1);
             let _unacked = ack.register(300, 1);
             assert!(cp.write().expect("write"));
+            assert!(cp.is_on_disk(uid), "written");
             assert!(!cp.write().expect("write"), "nothing changed");
             later.delivered(1);
             assert!(

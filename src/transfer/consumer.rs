@@ -9,11 +9,15 @@
 //! rebalance callback runs inside `poll`, on this thread, with the state unlocked) the current batch is sent
 //! and everything in flight is waited for up to `drain_timeout` and committed; what is not settled by then is
 //! forgotten uncommitted, so the partition's new owner reads it again (and overwrites, by `_id`). Shutdown
-//! drains the same way.
+//! drains the same way. A partition's messages are taken in offset order from the committed offset
+//! (`continuity`): a jump ahead is read again before anything after it is batched, so a commit never
+//! passes an offset the consumer did not receive.
 
+use super::continuity::{Continuity, Verdict};
 use super::decode::{Decoded, Decoder, MessageView};
 use super::offsets::{OffsetTracker, Partition};
 use super::stats::TransferStats;
+use crate::config::KafkaConnection;
 use crate::indexer::{Batch, BatchOutcome, DeadLetter, Doc};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use parking_lot::Mutex;
@@ -74,6 +78,8 @@ impl Pending {
                     .min(crate::indexer::dead_letter::MAX_LETTER_DOCUMENT_BYTES);
                 self.dead_letters.push(letter);
             }
+            // Dropped by a filter: only its offset joins the batch, to be committed when the batch settles.
+            Decoded::Dropped => {}
         }
         let entry = self.highest.entry(partition).or_insert(offset);
         *entry = (*entry).max(offset);
@@ -83,6 +89,8 @@ impl Pending {
 
 struct State {
     pending: Pending,
+    /// The next offset expected on each assigned partition (holes are read again).
+    continuity: Continuity,
     /// A registered batch the indexer channel had no room for.
     unsent: Option<Batch>,
     tracker: OffsetTracker,
@@ -98,9 +106,17 @@ pub struct TransferContext {
     batches: Sender<Batch>,
     settings: ConsumerSettings,
     stats: Arc<TransferStats>,
+    /// The connection settings, to explain librdkafka's errors as the key to fix (`kafka::diagnose`).
+    connection: Option<KafkaConnection>,
 }
 
 impl TransferContext {
+    /// Client errors are logged as a sentence naming the `kafka.*` key to fix (see `kafka::diagnose`).
+    pub fn explaining_errors_of(mut self, connection: KafkaConnection) -> TransferContext {
+        self.connection = Some(connection);
+        self
+    }
+
     pub fn new(
         name: String,
         batches: Sender<Batch>,
@@ -110,6 +126,7 @@ impl TransferContext {
         let (settled_tx, settled_rx) = crossbeam_channel::unbounded();
         let state = State {
             pending: Pending::default(),
+            continuity: Continuity::default(),
             unsent: None,
             tracker: OffsetTracker::default(),
             paused: false,
@@ -122,6 +139,7 @@ impl TransferContext {
             batches,
             settings,
             stats,
+            connection: None,
         }
     }
 
@@ -230,7 +248,14 @@ impl TransferContext {
 
 impl ClientContext for TransferContext {
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
-        log::warn!("{}: kafka: {error}: {reason}", self.name);
+        match &self.connection {
+            Some(connection) => log::warn!(
+                "{}: kafka: {} [{error}]",
+                self.name,
+                crate::kafka::diagnose(reason, connection).message
+            ),
+            None => log::warn!("{}: kafka: {error}: {reason}", self.name),
+        }
     }
 }
 
@@ -240,6 +265,11 @@ impl ConsumerContext for TransferContext {
             log::info!("{}: partitions revoked: {}", self.name, describe(list));
             self.drain_and_commit(consumer, "revocation");
             let mut state = self.state.lock();
+            for element in list.elements() {
+                state
+                    .continuity
+                    .forget(&(element.topic().into(), element.partition()));
+            }
             state.tracker.reset();
             state.pending = Pending::default();
             state.unsent = None;
@@ -247,18 +277,45 @@ impl ConsumerContext for TransferContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(list) => {
                 log::info!("{}: partitions assigned: {}", self.name, describe(list));
                 self.stats.assigned(list.count());
-                self.state.lock().paused = false;
+                // Reading starts at the committed offsets: the first message must be that one.
+                let committed = consumer.committed_offsets((*list).clone(), COMMITTED_TIMEOUT);
+                let mut state = self.state.lock();
+                state.paused = false;
+                match committed {
+                    Ok(committed) => {
+                        for element in committed.elements() {
+                            let partition = (element.topic().into(), element.partition());
+                            match element.offset() {
+                                Offset::Offset(offset) => {
+                                    state.continuity.start_at(partition, offset)
+                                }
+                                _ => state.continuity.forget(&partition),
+                            }
+                        }
+                    }
+                    Err(e) => log::warn!(
+                        "{}: cannot read the committed offsets of the assignment ({e}); the first \
+                         message of each partition is taken as where reading starts",
+                        self.name
+                    ),
+                }
             }
             Rebalance::Revoke(_) => {}
             Rebalance::Error(e) => log::error!("{}: rebalance error: {e}", self.name),
         }
     }
 }
+
+/// How long an assignment waits for its committed offsets (they say where reading must start).
+const COMMITTED_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a seek back to a hole waits.
+const SEEK_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn describe(list: &TopicPartitionList) -> String {
     let parts: Vec<String> = list
@@ -284,6 +341,7 @@ pub fn run_consumer(
     let mut topics: HashMap<String, Arc<str>> = HashMap::new();
     let mut last_poll_error: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
+        context.stats.polled();
         let ready = {
             let mut state = context.state.lock();
             context.absorb_settlements(&mut state, Duration::ZERO);
@@ -347,13 +405,55 @@ pub fn run_consumer(
                     payload: message.payload().unwrap_or_default(),
                     headers,
                 };
+                let partition: Partition = (topic.clone(), message.partition());
+                let verdict = context
+                    .state
+                    .lock()
+                    .continuity
+                    .check(&partition, message.offset());
+                match verdict {
+                    Verdict::Take => {}
+                    Verdict::Reread { from } => {
+                        log::info!(
+                            "{}: {}/{} jumped from offset {from} to {}; reading it again from {from}",
+                            context.name,
+                            partition.0,
+                            partition.1,
+                            message.offset()
+                        );
+                        if let Err(e) = consumer.seek(
+                            &partition.0,
+                            partition.1,
+                            Offset::Offset(from),
+                            SEEK_TIMEOUT,
+                        ) {
+                            log::warn!(
+                                "{}: cannot seek {}/{} back to {from}: {e}",
+                                context.name,
+                                partition.0,
+                                partition.1
+                            );
+                        }
+                        continue;
+                    }
+                    Verdict::TakeOverHole { missing } => log::warn!(
+                        "{}: {}/{} has no offsets {}..{} (read {} times): going on from {}",
+                        context.name,
+                        partition.0,
+                        partition.1,
+                        message.offset() - missing,
+                        message.offset(),
+                        super::continuity::MAX_REREADS + 1,
+                        message.offset()
+                    ),
+                }
                 let decoded = decoder.decode(&view);
                 context.stats.consumed(matches!(decoded, Decoded::Dead(_)));
-                context.state.lock().pending.add(
-                    decoded,
-                    (topic, message.partition()),
-                    message.offset(),
-                );
+                context
+                    .state
+                    .lock()
+                    .pending
+                    .add(decoded, partition, message.offset());
             }
         }
     }

@@ -4,12 +4,12 @@
 //! acknowledged does it return `Ok` (the indexer then counts the batch as settled). On failure the indexer
 //! writes the whole set again, so a letter may appear twice in the topic — never zero times.
 
+use crate::config::KafkaConnection;
 use crate::indexer::{DeadLetter, DeadLetterSink};
+use crate::kafka::{client_config, KafkaSetupError};
 use parking_lot::Mutex;
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -39,26 +39,31 @@ pub struct KafkaDeadLetters {
 }
 
 impl KafkaDeadLetters {
+    /// A producer on the transfer's brokers with its security settings (TLS, SASL). Of `[kafka.options]`
+    /// (consumer properties, mostly) only the `security.*`, `ssl.*` and `sasl.*` entries apply.
     pub fn new(
-        brokers: &str,
+        connection: &KafkaConnection,
         topic: &str,
-        options: &BTreeMap<String, String>,
-    ) -> anyhow::Result<KafkaDeadLetters> {
-        let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", brokers)
-            .set("client.id", "logpipe-transfer-dead-letters")
-            .set("acks", "all")
-            .set(
-                "message.timeout.ms",
-                DELIVERY_TIMEOUT.as_millis().to_string(),
-            )
-            .set("linger.ms", "5");
-        for (key, value) in options.iter().filter(|(k, _)| {
-            k.starts_with("security.") || k.starts_with("ssl.") || k.starts_with("sasl.")
-        }) {
-            config.set(key, value);
-        }
+    ) -> Result<KafkaDeadLetters, KafkaSetupError> {
+        let mut producer_side = connection.clone();
+        producer_side.options = connection
+            .options
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with("security.") || k.starts_with("ssl.") || k.starts_with("sasl.")
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let config = client_config(&producer_side, |config| {
+            config
+                .set("client.id", "logpipe-transfer-dead-letters")
+                .set("acks", "all")
+                .set(
+                    "message.timeout.ms",
+                    DELIVERY_TIMEOUT.as_millis().to_string(),
+                )
+                .set("linger.ms", "5");
+        })?;
         let producer = config.create_with_context(DeliveryFailures::default())?;
         Ok(KafkaDeadLetters {
             topic: topic.to_string(),

@@ -8,10 +8,20 @@
 //! now) when absent. `_id` is `event.id` when the document has one, else a hash of topic/partition/offset,
 //! so a replay of the same message lands on the same document. Oversized messages and index names the pattern
 //! cannot fill are dead letters, never errors of the partition.
+//!
+//! A topic with filters (`[filters]`, see `filters.rs`) runs them on the decoded document, with the message's
+//! Kafka facts in `[@metadata][kafka]` (`topic`, `partition`, `offset`, as Logstash's kafka input decorates
+//! events; never indexed, but an index name may use it). A `drop` makes the message `Decoded::Dropped`:
+//! settled with its batch (its offset is committed) and not indexed. `_id` and the index name are taken
+//! from the filtered document.
 
+use super::filters::TopicFilters;
 use crate::config::transfer::TransferCodec;
-use crate::indexer::{DeadLetter, Doc, IndexContext, IndexPattern, Origin};
+use crate::indexer::destination::{Destination, Placement};
+use crate::indexer::{DeadLetter, Doc, Origin};
 use base64::Engine;
+use logpipe_filter::event::METADATA;
+use logpipe_filter::{Event, Object, Verdict};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -34,13 +44,17 @@ pub struct MessageView<'a> {
 pub enum Decoded {
     Doc(Doc),
     Dead(DeadLetter),
+    /// A `drop` filter dropped it: nothing to index, and settled all the same.
+    Dropped,
 }
 
 /// Settings of the decoding step.
 pub struct Decoder {
     pub codec: TransferCodec,
-    pub index: IndexPattern,
+    /// Index or data stream, action, pipeline, routing.
+    pub destination: Destination,
     pub max_document_bytes: usize,
+    pub filters: TopicFilters,
 }
 
 impl Decoder {
@@ -63,55 +77,86 @@ impl Decoder {
                 document: message.payload.to_vec(),
             });
         }
-        let (document, verbatim) = match self.codec {
+        let (mut document, verbatim) = match self.codec {
             TransferCodec::Json => json_document(message),
             TransferCodec::Raw => (raw_document(message), false),
         };
-        let id = document_id(&document)
-            .unwrap_or_else(|| hash_id(message.topic, message.partition, message.offset));
-        let index = match self.index.literal() {
-            Some(name) => Ok(name.to_string()),
-            None => self.index.format(&IndexContext {
-                document: &document,
-                topic: Some(message.topic),
-            }),
+        let Some(chain) = self.filters.for_topic(message.topic) else {
+            let id = document_id(&document)
+                .unwrap_or_else(|| hash_id(message.topic, message.partition, message.offset));
+            let placed = self.destination.place(&mut document, Some(message.topic));
+            let verbatim = verbatim && placed.as_ref().is_ok_and(|p| !p.document_changed);
+            let source = if verbatim {
+                message.payload.to_vec()
+            } else {
+                serde_json::to_vec(&document).unwrap_or_default()
+            };
+            return placed_doc(origin, id, placed, source);
         };
-        let source = if verbatim {
-            message.payload.to_vec()
-        } else {
-            serde_json::to_vec(&document).unwrap_or_default()
-        };
-        match index {
-            Ok(index) => Decoded::Doc(Doc {
-                index,
-                id,
-                source,
-                origin,
-            }),
-            Err(reason) => Decoded::Dead(DeadLetter {
-                origin,
-                index: None,
-                id: Some(id),
-                reason: format!("no index name: {reason}"),
-                document: source,
-            }),
+        let mut event = Event::from_map(document);
+        let mut kafka = Map::new();
+        kafka.insert("topic".into(), Value::from(&**message.topic));
+        kafka.insert("partition".into(), Value::from(message.partition));
+        kafka.insert("offset".into(), Value::from(message.offset));
+        let mut metadata = Map::new();
+        metadata.insert("kafka".into(), Value::Object(kafka));
+        event
+            .fields_mut()
+            .insert(METADATA.into(), Value::Object(metadata));
+        if chain.apply(&mut event) == Verdict::Drop {
+            return Decoded::Dropped;
         }
+        let id = document_id(event.fields())
+            .unwrap_or_else(|| hash_id(message.topic, message.partition, message.offset));
+        // `@metadata` is not indexed, but an index name may read it (`%{[@metadata][index]}`), as in
+        // Logstash's outputs. Placed before it is written: a data stream may add its `data_stream.*`.
+        let placed = self
+            .destination
+            .place(event.fields_mut(), Some(message.topic));
+        let mut source = Vec::with_capacity(message.payload.len() + 256);
+        event.write_json(&mut source);
+        placed_doc(origin, id, placed, source)
+    }
+}
+
+/// The document with its `_id` and placement, or a dead letter when it cannot be placed.
+fn placed_doc(
+    origin: Origin,
+    id: String,
+    placed: Result<Placement, String>,
+    source: Vec<u8>,
+) -> Decoded {
+    match placed {
+        Ok(placement) => Decoded::Doc(Doc {
+            index: placement.index,
+            id,
+            source,
+            meta: placement.meta,
+            origin,
+        }),
+        Err(reason) => Decoded::Dead(DeadLetter {
+            origin,
+            index: None,
+            id: Some(id),
+            reason: format!("no index name: {reason}"),
+            document: source,
+        }),
     }
 }
 
 /// The document and whether the payload itself can be sent as its source.
-fn json_document(message: &MessageView<'_>) -> (Value, bool) {
+fn json_document(message: &MessageView<'_>) -> (Map<String, Value>, bool) {
     match serde_json::from_slice::<Value>(message.payload) {
         Ok(Value::Object(mut map)) => {
             let one_line = memchr::memchr(b'\n', message.payload).is_none();
             if map.contains_key("@timestamp") {
-                (Value::Object(map), one_line)
+                (map, one_line)
             } else {
                 map.insert(
                     "@timestamp".into(),
                     Value::String(kafka_timestamp(message.timestamp_millis)),
                 );
-                (Value::Object(map), false)
+                (map, false)
             }
         }
         _ => {
@@ -126,7 +171,7 @@ fn json_document(message: &MessageView<'_>) -> (Value, bool) {
                 "@timestamp".into(),
                 Value::String(kafka_timestamp(message.timestamp_millis)),
             );
-            (Value::Object(map), false)
+            (map, false)
         }
     }
 }
@@ -154,9 +199,9 @@ fn text_document(payload: &[u8]) -> Map<String, Value> {
     map
 }
 
-fn raw_document(message: &MessageView<'_>) -> Value {
+fn raw_document(message: &MessageView<'_>) -> Map<String, Value> {
     let mut map = text_document(message.payload);
-    let mut document = Value::Object(Map::new());
+    let mut document = Map::new();
     let header = |name: &str| {
         message
             .headers
@@ -200,30 +245,29 @@ fn raw_document(message: &MessageView<'_>) -> Value {
             set_path(&mut document, &["log", key.as_str()], value);
         }
     }
-    if let Value::Object(target) = &mut document {
-        target.extend(map);
-    }
+    document.extend(map);
     document
 }
 
-fn set_path(document: &mut Value, path: &[&str], value: Value) {
+fn set_path(document: &mut Map<String, Value>, path: &[&str], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
     let mut at = document;
-    for key in &path[..path.len() - 1] {
-        if !at.get(*key).is_some_and(Value::is_object) {
-            if let Value::Object(map) = at {
-                map.insert((*key).to_string(), Value::Object(Map::new()));
-            }
+    for key in parents {
+        if !matches!(at.get(*key), Some(Value::Object(_))) {
+            at.insert((*key).to_string(), Value::Object(Map::new()));
         }
-        let Some(next) = at.get_mut(*key) else { return };
+        let Some(Value::Object(next)) = at.get_mut(*key) else {
+            return;
+        };
         at = next;
     }
-    if let Value::Object(map) = at {
-        map.insert(path[path.len() - 1].to_string(), value);
-    }
+    at.insert((*last).to_string(), value);
 }
 
 /// `event.id` (nested or dotted) when it is a usable `_id`.
-fn document_id(document: &Value) -> Option<String> {
+fn document_id<M: Object>(document: &M) -> Option<String> {
     let value = document
         .get("event")
         .and_then(|e| e.get("id"))
@@ -260,8 +304,11 @@ mod tests {
     fn decoder(codec: TransferCodec, pattern: &str) -> Decoder {
         Decoder {
             codec,
-            index: IndexPattern::parse(pattern).expect("pattern"),
+            destination: Destination::index(
+                crate::indexer::IndexPattern::parse(pattern).expect("pattern"),
+            ),
             max_document_bytes: 1000,
+            filters: TopicFilters::default(),
         }
     }
 
@@ -287,6 +334,7 @@ mod tests {
                 (doc, value)
             }
             Decoded::Dead(letter) => panic!("dead letter: {}", letter.reason),
+            Decoded::Dropped => panic!("dropped"),
         }
     }
 
@@ -360,6 +408,45 @@ mod tests {
             serde_json::json!(["truncated", "multiline"])
         );
         assert_eq!(v["event"]["id"], "ffee");
+    }
+
+    #[test]
+    fn topic_filters_run_on_the_document_and_may_drop_it() {
+        let table: indexmap::IndexMap<String, crate::config::FilterList> = serde_json::from_str(
+            r#"{"^app.*": [{"json": {"source": "message"}},
+                           {"drop": {"if": "[level] == \"DEBUG\""}},
+                           {"mutate": {"add_field": {"from": "%{[@metadata][kafka][topic]}/%{[@metadata][kafka][partition]}"}}}]}"#,
+        )
+        .expect("table");
+        let mut decoder = decoder(TransferCodec::Json, "%{[service]}-%{+YYYY.MM}");
+        decoder.filters = TopicFilters::new(&table).expect("compiles");
+        let topic: Arc<str> = "app_log".into();
+        let payload = br#"{"@timestamp":"2026-11-22T04:51:21.123Z","event":{"id":"abc"},"message":"{\"level\":\"error\",\"service\":\"billing\",\"@timestamp\":\"2026-10-01T00:00:00Z\",\"event\":{\"id\":\"forged\"}}"}"#;
+        let (d, v) = doc(decoder.decode(&view(&topic, payload, vec![])));
+        assert_eq!(v["level"], "error");
+        assert_eq!(v["from"], "app_log/1");
+        assert_eq!(
+            v["@timestamp"], "2026-10-01T00:00:00.000Z",
+            "the line's own time"
+        );
+        assert_eq!(v["event"]["ingested"], "2026-11-22T04:51:21.123Z");
+        assert!(v.get("@metadata").is_none(), "metadata is not indexed");
+        assert_eq!(d.id, "abc", "the agent's id stays the _id");
+        assert_eq!(
+            d.index, "billing-2026.10",
+            "the index name is the filtered document's"
+        );
+        let debug =
+            br#"{"@timestamp":"2026-11-22T04:51:21.123Z","message":"{\"level\":\"DEBUG\"}"}"#;
+        assert!(matches!(
+            decoder.decode(&view(&topic, debug, vec![])),
+            Decoded::Dropped
+        ));
+        // Another topic: untouched, bytes and all.
+        let other: Arc<str> = "web_log".into();
+        let plain = br#"{"@timestamp":"2026-11-22T04:51:21.123Z","message":"{\"level\":\"DEBUG\"}","service":"s"}"#;
+        let (d, _) = doc(decoder.decode(&view(&other, plain, vec![])));
+        assert_eq!(d.source, plain.to_vec());
     }
 
     #[test]

@@ -9,21 +9,26 @@
 //! send, wait for (up to `drain_timeout`) and commit everything in flight, then indexers stop; exit 0.
 
 pub mod consumer;
+pub mod continuity;
 pub mod dead_letter;
 pub mod decode;
+pub mod filters;
 pub mod offsets;
 pub mod stats;
 pub mod status;
 
-use crate::config::transfer::{TransferCodec, TransferConfig};
-use crate::indexer::http::Auth;
+use crate::config::transfer::{DeadLetterDestination, TransferCodec, TransferConfig};
+use crate::config::ConfigError;
+use crate::indexer::http::ProductCheckError;
 use crate::indexer::{
-    DeadLetterSink, FileDeadLetters, HttpBulkTarget, IndexPattern, Indexer, IndexerSettings,
-    IndexerStats,
+    DeadLetterSink, FileDeadLetters, HttpBulkTarget, Indexer, IndexerSettings, IndexerStats,
 };
+use crate::kafka::client_config;
 use crate::shutdown;
+use crate::systemd::{Liveness, ServiceManager};
 use anyhow::Context;
 use consumer::{ConsumerSettings, TransferContext};
+use filters::TopicFilters;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use stats::TransferStats;
@@ -39,6 +44,15 @@ pub struct TransferArgs {
     /// Path of the transfer's TOML configuration (see `logpipe transfer --help` for every key).
     #[arg(long, short)]
     pub config: std::path::PathBuf,
+    /// Check the configuration and every connection it describes (each Kafka broker with the security
+    /// settings, the topics, the consumer group, Elasticsearch, etcd), print one line per check, and exit 0
+    /// when all pass, 1 otherwise.
+    #[arg(long)]
+    pub check_config: bool,
+    /// With --check-config: check the file and the files it names only, without trying any connection
+    /// (the package's systemd unit runs this before a start).
+    #[arg(long, requires = "check_config")]
+    pub offline: bool,
 }
 
 const TRANSFER_HELP: &str = r#"Consume Kafka and index into Elasticsearch (or logpipe's store) with _bulk.
@@ -50,16 +64,36 @@ Configuration keys (TOML; unknown keys are an error naming the key):
 
   [kafka]
   brokers = "127.0.0.1:9092"         bootstrap servers (required)
+  security_protocol = "plaintext"    plaintext | ssl | sasl_plaintext | sasl_ssl
   group = "logpipe-transfer"         consumer group; processes of one group share the partitions
   topics = ["app_log", "^web_.*"]    topics; a leading ^ makes a regex (required)
   consumers = 1                      consumer threads in this process (group members)
-  [kafka.options]                    any librdkafka consumer property, e.g. "session.timeout.ms" = "10000"
+  [kafka.tls]                        as the agent's: ca_file, cert_file, key_file, key_password_file,
+                                     verify_hostname (the same keys as [etcd.tls])
+  [kafka.sasl]                       as the agent's: mechanism (PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 |
+                                     OAUTHBEARER | GSSAPI), username, password_file | password_env | password
+  [kafka.options]                    any other librdkafka consumer property, e.g. "session.timeout.ms" =
+                                     "10000"; repeating a property a typed key sets is an error naming both
 
   [elasticsearch]
   url = "http://127.0.0.1:9200"      base URL; or urls = ["http://a:9200", "https://b:9200"] (round robin)
-  user = "elastic"                   basic auth, with password = "..."
+  user = "elastic"                   basic auth, with password_file = "/etc/logpipe/es.pass" (first line),
+                                     password_env = "ES_PASSWORD" or password = "..." (one of them)
   api_key = "base64(id:key)"         or an API key
-  index = "%{[topic]}-%{+YYYY.MM.dd}" Logstash sprintf: %{+date} from @timestamp (UTC; yyyy YYYY xxxx ww
+  ssl_certificate_authorities = ["/etc/logpipe/es-ca.pem"]   PEM CAs to trust instead of the public roots
+  ssl_certificate = "client.pem"     client certificate, with ssl_key = "client.key"
+  ssl_verification_mode = "full"     full | certificate (chain only, no host name) | none (warned about)
+  action = "index"                   index (a replay overwrites) | create (a replay's 409 counts as done)
+  pipeline = "%{[fields][pipeline]}" ingest pipeline per document (sprintf); routing = "..." likewise
+  data_stream = false                true: create actions to {type}-{dataset}-{namespace}, with
+                                     data_stream_type = "logs" (logs | metrics | synthetics | traces),
+                                     data_stream_dataset = "generic", data_stream_namespace = "default"
+                                     (sprintf; sanitised as Elasticsearch's reroute processor does), the
+                                     event's own data_stream.* fields first (data_stream_auto_routing = true)
+                                     and written into it (data_stream_sync_fields = true); not with index
+                                     Before consuming, GET / must answer Elasticsearch >= 7.10, OpenSearch 1-2
+                                     or logpipe's store; anything else stops the transfer with what it found.
+  index = "%{[topic]}-%{+YYYY.MM.dd}" (the default) Logstash sprintf: %{+date} from @timestamp (UTC; yyyy YYYY xxxx ww
                                      MM dd HH mm ss SSS), %{[a][b]} / %{a} from the document, %{[topic]} the
                                      Kafka topic; a document the pattern cannot fill goes to the dead letter
   codec = "json"                     json: the message is the document (non-JSON → {"message": ...} tagged
@@ -78,25 +112,50 @@ Configuration keys (TOML; unknown keys are an error naming the key):
   drain_timeout = "10s"              SIGTERM and partition revocation wait this long for batches in flight
   status_interval = "10s"            status line period
 
-  [dead_letter]                      where refused documents go, with the reason (exactly one of):
+  data_dir = "/var/lib/logpipe"      directory of the default dead-letter file (top-level key)
+
+  [dead_letter]                      optional: where refused documents go, with the reason (one of;
+                                     default: data_dir/dead_letters.ndjson):
   path = "/var/lib/logpipe/dead.ndjson"   an NDJSON file (fsynced)
   topic = "logpipe_dead_letters"     a Kafka topic on the same brokers
 
+  [filters]                          optional: Logstash filters per topic, run on each decoded document
+  app_log = [ { json = { source = "message" } } ]      a topic name, or "^regex" (the first matching
+  "^web_.*" = [ { grok = { match = { message = "%{COMBINEDAPACHELOG}" } } } ]   in file order); a drop
+                                     filter leaves the message unindexed (its offset is committed)
+
   [etcd]                             optional: fleet status at /logpipe/status/transfer/{host}-{pid}
   endpoints = ["http://127.0.0.1:2379"]   on a lease, refreshed every 2 s, gone when the process dies
-  user = "..."                       with password = "..."; ca_file, cert_file, key_file, tls_domain for TLS
+  user = "..."                       with password = "..."; tls_domain = "etcd.internal"
   connect_timeout = "3s"
+  [etcd.tls]                         ca_file, cert_file, key_file as in [kafka.tls] (the older flat
+                                     [etcd] ca_file / cert_file / key_file keys are accepted as aliases)
+
+The dead-letter topic's producer uses the [kafka] connection settings (TLS, SASL) too.
+`logpipe transfer --check-config -c FILE` checks the file, each broker, the topics, the group,
+Elasticsearch and etcd, one line each, and exits 0 or 1.
 "#;
 
 /// Runs `logpipe transfer` until SIGTERM / SIGINT.
 pub fn run(args: TransferArgs) -> anyhow::Result<()> {
+    if args.check_config {
+        return crate::check::check_transfer(&args.config, args.offline);
+    }
     let config = TransferConfig::load(&args.config)?;
+    log::info!("{}", crate::kafka::features::summary());
     let stop = shutdown::on_signal()?;
+    let mut service = ServiceManager::from_env();
     let transfer = Transfer::start(&config, stop.clone())?;
     let status = match &config.etcd {
         Some(connection) => Some(status::publish(connection.clone(), &config, &transfer)?),
         None => None,
     };
+    let stats = transfer.transfer_stats.clone();
+    service.start_watchdog(Liveness::progress(move || stats.polls()))?;
+    service.ready(&format!(
+        "transfer: consuming {:?} as group {}",
+        config.kafka.topics, config.kafka.group
+    ));
     let mut last_status = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
@@ -104,18 +163,52 @@ pub fn run(args: TransferArgs) -> anyhow::Result<()> {
             last_status = Instant::now();
             transfer.log_status();
         }
-        if transfer.consumers.iter().any(JoinHandle::is_finished) {
+        // A consumer also finishes because SIGTERM set `stop` during the sleep: only one that ended while
+        // `stop` is still clear ended on its own (a consumer reads `stop` before it returns, so a finished
+        // consumer that saw it makes it visible here).
+        if transfer.consumers.iter().any(JoinHandle::is_finished) && !stop.load(Ordering::Relaxed) {
             stop.store(true, Ordering::Relaxed);
             transfer.stop()?;
             anyhow::bail!("a consumer thread ended unexpectedly");
         }
     }
     log::info!("shutting down");
+    service.stopping();
     let result = transfer.stop();
     if let Some(status) = status {
         status.stop();
     }
     result
+}
+
+/// `GET /` until the cluster answers (logging why not, every attempt at first, then every tenth): a
+/// product the indexer does not write to is an error; so is a stop asked for meanwhile.
+fn check_product(target: &mut HttpBulkTarget, stop: &AtomicBool) -> anyhow::Result<()> {
+    let mut backoff =
+        crate::indexer::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    loop {
+        match target.check_product() {
+            Ok(product) => {
+                log::info!("elasticsearch: writing to {product}");
+                return Ok(());
+            }
+            Err(ProductCheckError::Unsupported { url, reason }) => {
+                anyhow::bail!("elasticsearch {url}: {reason}")
+            }
+            Err(ProductCheckError::Unreachable(why)) => {
+                if backoff.attempts() < 3 || backoff.attempts() % 10 == 0 {
+                    log::error!(
+                        "elasticsearch: no usable answer to GET / (attempt {}); nothing is consumed \
+                         until it answers: {why}",
+                        backoff.attempts() + 1
+                    );
+                }
+                if !backoff.sleep(stop) {
+                    anyhow::bail!("stopped before Elasticsearch answered: {why}");
+                }
+            }
+        }
+    }
 }
 
 /// A running transfer.
@@ -131,30 +224,27 @@ impl Transfer {
     /// Starts indexer and consumer threads; consumers stop when `stop` is set.
     pub fn start(config: &TransferConfig, stop: Arc<AtomicBool>) -> anyhow::Result<Transfer> {
         let es = &config.elasticsearch;
-        let auth = match (&es.user, &es.password, &es.api_key) {
-            (Some(user), Some(password), _) => Auth::Basic {
-                user: user.clone(),
-                password: password.clone(),
-            },
-            (_, _, Some(key)) => Auth::ApiKey(key.clone()),
-            _ => Auth::None,
-        };
-        let target = HttpBulkTarget::new(&es.all_urls(), &auth, es.request_timeout)
-            .map_err(anyhow::Error::msg)?;
-        let dead_letters: Arc<dyn DeadLetterSink> =
-            match (&config.dead_letter.topic, &config.dead_letter.path) {
-                (Some(topic), _) => Arc::new(dead_letter::KafkaDeadLetters::new(
-                    &config.kafka.brokers,
-                    topic,
-                    &config.kafka.options,
-                )?),
-                (None, Some(path)) => Arc::new(
-                    FileDeadLetters::open(path)
+        let auth = es.auth()?;
+        let mut target = HttpBulkTarget::new(&es.all_urls(), &auth, es.request_timeout, &es.tls())?;
+        check_product(&mut target, &stop)?;
+        let destination = es.destination().map_err(anyhow::Error::msg)?;
+        let dead_letters: Arc<dyn DeadLetterSink> = match config.dead_letter_destination() {
+            DeadLetterDestination::Topic(topic) => {
+                log::info!("dead letters go to the Kafka topic {topic}");
+                Arc::new(
+                    dead_letter::KafkaDeadLetters::new(&config.kafka.connection(), &topic)
+                        .context("dead_letter.topic")?,
+                )
+            }
+            DeadLetterDestination::File(path) => {
+                log::info!("dead letters go to the file {}", path.display());
+                Arc::new(
+                    FileDeadLetters::open(&path)
                         .map_err(anyhow::Error::msg)
-                        .context("dead_letter.path")?,
-                ),
-                (None, None) => anyhow::bail!("dead_letter: give exactly one of topic or path"),
-            };
+                        .with_context(|| format!("dead letter file {}", path.display()))?,
+                )
+            }
+        };
         let p = &config.pipeline;
         let indexer_stats = Arc::new(IndexerStats::default());
         let transfer_stats = Arc::new(TransferStats::default());
@@ -197,8 +287,9 @@ impl Transfer {
                 batches.clone(),
                 settings,
                 transfer_stats.clone(),
-            );
-            let consumer: BaseConsumer<TransferContext> = consumer_config(config)
+            )
+            .explaining_errors_of(config.kafka.connection());
+            let consumer: BaseConsumer<TransferContext> = consumer_config(config)?
                 .create_with_context(context)
                 .context("bad [kafka] settings")?;
             consumer
@@ -206,10 +297,9 @@ impl Transfer {
                 .context("cannot subscribe to kafka.topics")?;
             let decoder = decode::Decoder {
                 codec: es.codec,
-                index: IndexPattern::parse(&es.index)
-                    .map_err(anyhow::Error::msg)
-                    .context("elasticsearch.index")?,
+                destination: destination.clone(),
                 max_document_bytes: p.max_document_bytes,
+                filters: TopicFilters::new(&config.filters).map_err(anyhow::Error::msg)?,
             };
             let raw = es.codec == TransferCodec::Raw;
             let stop = stop.clone();
@@ -279,21 +369,18 @@ impl Transfer {
     }
 }
 
-/// librdkafka consumer properties; `[kafka.options]` override the defaults.
-fn consumer_config(config: &TransferConfig) -> ClientConfig {
-    let mut client = ClientConfig::new();
-    client
-        .set("bootstrap.servers", &config.kafka.brokers)
-        .set("group.id", &config.kafka.group)
-        .set("client.id", "logpipe-transfer")
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("enable.partition.eof", "false")
-        .set("queued.max.messages.kbytes", "16384")
-        .set("topic.metadata.refresh.interval.ms", "30000");
-    for (key, value) in &config.kafka.options {
-        client.set(key, value);
-    }
-    client
+/// librdkafka consumer properties: the connection's (brokers, TLS, SASL), the transfer's defaults, then
+/// `[kafka.options]`.
+fn consumer_config(config: &TransferConfig) -> Result<ClientConfig, ConfigError> {
+    client_config(&config.kafka.connection(), |client| {
+        client
+            .set("group.id", &config.kafka.group)
+            .set("client.id", "logpipe-transfer")
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.partition.eof", "false")
+            .set("queued.max.messages.kbytes", "16384")
+            .set("topic.metadata.refresh.interval.ms", "30000");
+    })
 }

@@ -9,6 +9,7 @@ pub struct TransferStats {
     undecodable: AtomicU64,
     commits: AtomicU64,
     assigned: AtomicU64,
+    polls: AtomicU64,
 }
 
 impl TransferStats {
@@ -18,6 +19,14 @@ impl TransferStats {
         if dead {
             self.undecodable.fetch_add(1, Ordering::Relaxed);
         }
+    }
+    /// One iteration of a consumer's poll loop (a liveness signal for the watchdog).
+    pub fn polled(&self) {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Iterations of the consumers' poll loops since start.
+    pub fn polls(&self) -> u64 {
+        self.polls.load(Ordering::Relaxed)
     }
     pub fn committed(&self) {
         self.commits.fetch_add(1, Ordering::Relaxed);

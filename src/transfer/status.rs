@@ -4,9 +4,9 @@
 
 use super::Transfer;
 use crate::config::transfer::TransferConfig;
-use crate::etcd::EtcdConnection;
-use crate::status::{StatusPublisher, StatusThread};
-use std::time::{Duration, Instant, SystemTime};
+use crate::config::EtcdConnection;
+use crate::status::{ProcessIdentity, StatusPublisher, StatusThread};
+use std::time::{Duration, Instant};
 
 /// How often the key is rewritten.
 pub const STATUS_INTERVAL: Duration = Duration::from_secs(2);
@@ -24,19 +24,18 @@ pub fn publish(
     config: &TransferConfig,
     transfer: &Transfer,
 ) -> anyhow::Result<StatusThread> {
-    let host = crate::agent::local_host_name();
-    let started = crate::event::timestamp::rfc3339_millis(SystemTime::now());
+    let host = crate::host::local_host_name();
+    let identity = ProcessIdentity::new("transfer", host.clone());
     let group = config.kafka.group.clone();
     let topics = config.kafka.topics.clone();
     let indexer_stats = transfer.indexer_stats.clone();
     let transfer_stats = transfer.transfer_stats.clone();
     let mut last: Option<(Instant, u64)> = None;
-    let report_host = host.clone();
     let report = move || {
         let (consumed, undecodable, commits, partitions) = transfer_stats.totals();
         let totals = indexer_stats.totals();
         let now = Instant::now();
-        let docs_per_second = match last {
+        let lines_per_second = match last {
             Some((at, indexed)) => {
                 let secs = now.duration_since(at).as_secs_f64();
                 if secs > 0.0 {
@@ -48,13 +47,7 @@ pub fn publish(
             None => 0.0,
         };
         last = Some((now, totals.indexed));
-        serde_json::json!({
-            "role": "transfer",
-            "version": env!("CARGO_PKG_VERSION"),
-            "host": report_host,
-            "pid": std::process::id(),
-            "started": started,
-            "updated": crate::event::timestamp::now(),
+        identity.report(serde_json::json!({
             "group": group,
             "topics": topics,
             "partitions": partitions,
@@ -67,8 +60,9 @@ pub fn publish(
             "abandoned_batches": totals.abandoned_batches,
             "commits": commits,
             "bulk_mean_ms": totals.mean_latency_ms(),
-            "docs_per_second": docs_per_second,
-        })
+            // Documents indexed per second: each one a log line, named as the agent names its rate.
+            "lines_per_second": (lines_per_second * 100.0).round() / 100.0,
+        }))
     };
     let publisher = StatusPublisher::new(
         connection,

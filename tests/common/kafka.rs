@@ -37,13 +37,10 @@ pub struct TopicReader {
 impl TopicReader {
     /// Assigns every partition of `topic` (waiting for its metadata) from the beginning.
     pub fn new(brokers: &str, topic: &str) -> TopicReader {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .set("group.id", "logpipe-tests-reader")
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "false")
-            .create()
-            .expect("consumer");
+        TopicReader::with_properties(brokers, topic, &[])
+    }
+
+    fn assign_all(consumer: BaseConsumer, topic: &str) -> TopicReader {
         let partitions = super::wait::until(
             &format!("metadata of topic {topic}"),
             Duration::from_secs(30),
@@ -126,5 +123,22 @@ impl TopicReader {
             }
             None => false,
         }
+    }
+}
+
+impl TopicReader {
+    /// `new` with extra librdkafka properties (security settings of a secured broker).
+    pub fn with_properties(brokers: &str, topic: &str, properties: &[(&str, &str)]) -> TopicReader {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", brokers)
+            .set("group.id", "logpipe-tests-reader")
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false");
+        for (key, value) in properties {
+            config.set(*key, *value);
+        }
+        let consumer: BaseConsumer = config.create().expect("consumer");
+        TopicReader::assign_all(consumer, topic)
     }
 }

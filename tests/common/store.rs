@@ -12,6 +12,8 @@ use std::time::Duration;
 /// A running store; killed on drop.
 pub struct StoreProcess {
     pub dir: tempfile::TempDir,
+    /// The data dir: `dir/data`, or the one given to [`StoreProcess::start_on`].
+    data: PathBuf,
     pub port: u16,
     process: Option<Logpipe>,
     agent: ureq::Agent,
@@ -20,6 +22,16 @@ pub struct StoreProcess {
 impl StoreProcess {
     pub fn start() -> StoreProcess {
         let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        StoreProcess::start_with(dir, data)
+    }
+
+    /// A store whose data dir is `data` (a small tmpfs, say); its log stays in a temp dir.
+    pub fn start_on(data: PathBuf) -> StoreProcess {
+        StoreProcess::start_with(tempfile::tempdir().expect("tempdir"), data)
+    }
+
+    fn start_with(dir: tempfile::TempDir, data: PathBuf) -> StoreProcess {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(20)))
@@ -27,6 +39,7 @@ impl StoreProcess {
             .into();
         let mut store = StoreProcess {
             dir,
+            data,
             port: free_port(),
             process: None,
             agent,
@@ -36,7 +49,12 @@ impl StoreProcess {
     }
 
     fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.data.clone()
+    }
+
+    /// What the store has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("store.log")).unwrap_or_default()
     }
 
     fn spawn(&mut self) {
@@ -60,6 +78,12 @@ impl StoreProcess {
         if let Some(mut process) = self.process.take() {
             process.kill9();
         }
+    }
+
+    /// SIGTERM, then waits up to `timeout` for the exit.
+    pub fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let mut process = self.process.take().expect("the store is running");
+        process.terminate(timeout)
     }
 
     /// Starts again on the same port and data.

@@ -37,19 +37,30 @@ pub fn tansu_bin() -> PathBuf {
 impl Tansu {
     /// Starts a broker and waits until it accepts connections.
     pub fn start() -> Tansu {
-        let bin = tansu_bin();
         let port = free_port();
+        Tansu::start_with(port, port, false)
+    }
+
+    /// Starts a broker listening on `port` that tells clients to connect to `advertised_port` (a TLS
+    /// terminator in front of it), requiring SASL (SCRAM) logins when `authentication`.
+    pub fn start_with(port: u16, advertised_port: u16, authentication: bool) -> Tansu {
+        let bin = tansu_bin();
         let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(&bin)
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-                "--storage-engine",
-                "memory://tansu/",
-            ])
+        let advertised = format!("tcp://127.0.0.1:{advertised_port}");
+        let mut command = Command::new(&bin);
+        command.args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &advertised,
+            "--storage-engine",
+            "memory://tansu/",
+        ]);
+        if authentication {
+            command.arg("--authentication");
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

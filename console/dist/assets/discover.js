@@ -13,10 +13,23 @@ function toLocalInput(ms) {
   return d.toISOString().slice(0, 19);
 }
 
+// The pattern the user last chose in this browser: Discover opens on it the next time.
+const CHOSEN_INDEX = 'logpipe.discover.index';
+
+function chosenIndex() {
+  try { return localStorage.getItem(CHOSEN_INDEX); } catch (e) { return null; }
+}
+
+function rememberIndex(index) {
+  try { localStorage.setItem(CHOSEN_INDEX, index); } catch (e) { /* storage disabled: not remembered */ }
+}
+
 export function mount(root, info) {
   const saved = new URLSearchParams(location.hash.split('?')[1] || '');
   const state = {
-    index: saved.get('index') || info.default_index || 'logpipe-*',
+    // The link's pattern, else the user's last choice, else the configured default; with none of these,
+    // loadIndices picks the family holding the newest document.
+    index: saved.get('index') || chosenIndex() || info.default_index || '',
     query: saved.get('q') || '',
     range: saved.get('range') || '15m',
     from: Number(saved.get('from')) || 0,
@@ -33,7 +46,9 @@ export function mount(root, info) {
     chart: null,
   };
 
-  const indexSelect = h('select', {id: 'index', 'aria-label': 'Index pattern', onchange: () => { state.index = indexSelect.value; run(); }});
+  const indexSelect = h('select', {id: 'index', 'aria-label': 'Index pattern', onchange: () => {
+    state.index = indexSelect.value; rememberIndex(state.index); run();
+  }});
   const queryInput = h('input', {id: 'query', type: 'search', placeholder: 'Lucene query, e.g. error AND host.name:web-1',
     value: state.query, autocomplete: 'off', spellcheck: 'false',
     onkeydown: e => { if (e.key === 'Enter') { state.query = queryInput.value; run(); } }});
@@ -99,12 +114,14 @@ export function mount(root, info) {
   async function loadIndices() {
     try {
       const r = await api('/api/indices');
+      if (!state.index) state.index = r.newest || r.patterns[0] || '*';
       const options = r.patterns.length ? r.patterns : [state.index];
       if (!options.includes(state.index)) options.unshift(state.index);
       clear(indexSelect);
       for (const p of options) indexSelect.appendChild(h('option', {value: p}, p));
       indexSelect.value = state.index;
     } catch (e) {
+      if (!state.index) state.index = '*';
       clear(indexSelect).appendChild(h('option', {value: state.index}, state.index));
     }
   }

@@ -1,0 +1,74 @@
+//! `GET /_cat/indices[/{index}]`: one row per index, as Elasticsearch's columns (`health`, `status`,
+//! `index`, `uuid`, `pri`, `rep`, `docs.count`, `docs.deleted`, `store.size`, `pri.store.size`), with
+//! `health=` filtering and the table parameters of `cat_table.rs` (`v`, `h=`, `s=`, `bytes=`, `format=`).
+
+use crate::api::cat_table::{render, Cell, Column};
+use crate::api::error::EsError;
+use crate::api::handlers::Handled;
+use crate::api::request::EsRequest;
+use crate::Store;
+
+const fn column(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    right_aligned: bool,
+) -> Column {
+    Column {
+        name,
+        aliases,
+        right_aligned,
+    }
+}
+
+/// The columns of `_cat/indices`, with ES's aliases.
+const INDICES: [Column; 10] = [
+    column("health", &["h"], false),
+    column("status", &["s"], false),
+    column("index", &["i", "idx"], false),
+    column("uuid", &["id", "uuid"], false),
+    column("pri", &["p", "shards.primary", "shardsPrimary"], true),
+    column("rep", &["r", "shards.replica", "shardsReplica"], true),
+    column("docs.count", &["dc", "docsCount"], true),
+    column("docs.deleted", &["dd", "docsDeleted"], true),
+    column("store.size", &["ss", "storeSize"], true),
+    column("pri.store.size", &[], true),
+];
+
+/// `_cat/indices` of the indices `index` resolves to (all when `None`).
+pub fn indices(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
+    let set = store.index_set();
+    let handles = match index {
+        Some(expr) => set.resolve(expr)?,
+        None => set.all(),
+    };
+    // Every index is green (one primary, no replica): `health=yellow|red` lists none.
+    let listed = match req.param("health") {
+        None | Some("green") => true,
+        Some("yellow" | "red") => false,
+        Some(other) => {
+            return Err(EsError::illegal_argument(format!(
+                "unknown cluster health status [{other}]"
+            )))
+        }
+    };
+    let rows: Vec<Vec<Cell>> = handles
+        .iter()
+        .filter(|_| listed)
+        .map(|h| {
+            let size = h.disk_bytes();
+            vec![
+                Cell::Text("green".into()),
+                Cell::Text("open".into()),
+                Cell::Text(h.name.clone()),
+                Cell::Text(h.name.clone()),
+                Cell::Number(1),
+                Cell::Number(0),
+                Cell::Number(h.doc_count()),
+                Cell::Number(0),
+                Cell::Bytes(size),
+                Cell::Bytes(size),
+            ]
+        })
+        .collect();
+    render(&INDICES, &rows, req)
+}

@@ -1,0 +1,25 @@
+//! `[/{index}]/_search` and `[/{index}]/_count`: the body and URL parameters read into the search layer's
+//! request, run, and its answer sent as it is.
+
+use crate::api::handlers::Handled;
+use crate::api::params::{json_body, search_params};
+use crate::api::request::EsRequest;
+use crate::api::response::EsResponse;
+use crate::search::{count_query, SearchRequest};
+use crate::Store;
+
+/// `_search` over `index` (`None`: all indices).
+pub fn search(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
+    let body = json_body(&req.body)?;
+    let request = SearchRequest::parse(&body, &search_params(req))?;
+    let answer = crate::search::search(store.index_set(), index, &request)?;
+    Ok(EsResponse::json(200, &answer, &req.headers))
+}
+
+/// `_count` over `index` (`None`: all indices).
+pub fn count(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
+    let body = json_body(&req.body)?;
+    let query = count_query(&body)?;
+    let answer = crate::search::count(store.index_set(), index, query, req.param("q"))?;
+    Ok(EsResponse::json(200, &answer, &req.headers))
+}

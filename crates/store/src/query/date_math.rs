@@ -1,0 +1,149 @@
+//! Elasticsearch date math: `now`, `anchor||`, `+1h`/`-15m` arithmetic and `/d` rounding over the dates
+//! of [`crate::doc::date`], where rounding goes down, or up to the last millisecond of the unit when
+//! `round_up` (ES does this for `gt` and `lte`). Nothing here panics on input.
+
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+
+use crate::doc::date::parse_date;
+
+/// Why a date-math expression has no value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateMathError {
+    /// The expression (or its anchor) is not a date.
+    #[error("failed to parse date field [{expr}]")]
+    Date { expr: String },
+    /// The anchor is outside the dates this store represents.
+    #[error("date out of range [{expr}]")]
+    OutOfRange { expr: String },
+    /// The arithmetic or rounding after the anchor is malformed or overflows.
+    #[error("failed to parse date math [{expr}]")]
+    Math { expr: String },
+}
+
+/// Evaluates an ES date-math expression (`now-15m`, `now/d`, `2026-11-22||+1d/d`, a plain date, millis).
+pub fn parse_date_math(expr: &str, now_ms: i64, round_up: bool) -> Result<i64, DateMathError> {
+    let expr = expr.trim();
+    let (anchor, ops) = if let Some(rest) = expr.strip_prefix("now") {
+        (now_ms, rest)
+    } else if let Some(pos) = expr.find("||") {
+        let anchor = parse_date(&expr[..pos]).ok_or_else(|| DateMathError::Date {
+            expr: expr.to_string(),
+        })?;
+        (anchor, &expr[pos + 2..])
+    } else {
+        return parse_date(expr).ok_or_else(|| DateMathError::Date {
+            expr: expr.to_string(),
+        });
+    };
+    let mut dt =
+        Utc.timestamp_millis_opt(anchor)
+            .single()
+            .ok_or_else(|| DateMathError::OutOfRange {
+                expr: expr.to_string(),
+            })?;
+    let bytes = ops.as_bytes();
+    let mut i = 0;
+    let bad = || DateMathError::Math {
+        expr: expr.to_string(),
+    };
+    while i < bytes.len() {
+        let op = bytes[i];
+        i += 1;
+        match op {
+            b'+' | b'-' => {
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii_digit() {
+                    i += 1;
+                }
+                let n: i64 = if start == i {
+                    1
+                } else {
+                    ops[start..i].parse().map_err(|_| bad())?
+                };
+                let unit = *bytes.get(i).ok_or_else(bad)?;
+                i += 1;
+                let n = if op == b'-' { -n } else { n };
+                dt = add_unit(dt, n, unit).ok_or_else(bad)?;
+            }
+            b'/' => {
+                let unit = *bytes.get(i).ok_or_else(bad)?;
+                i += 1;
+                let start = truncate(dt, unit).ok_or_else(bad)?;
+                dt = if round_up {
+                    add_unit(start, 1, unit).ok_or_else(bad)? - Duration::milliseconds(1)
+                } else {
+                    start
+                };
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Ok(dt.timestamp_millis())
+}
+
+fn add_unit(dt: DateTime<Utc>, n: i64, unit: u8) -> Option<DateTime<Utc>> {
+    let months = |m: i64| -> Option<DateTime<Utc>> {
+        let abs = Months::new(u32::try_from(m.unsigned_abs()).ok()?);
+        if m >= 0 {
+            dt.checked_add_months(abs)
+        } else {
+            dt.checked_sub_months(abs)
+        }
+    };
+    match unit {
+        b'y' => months(n.checked_mul(12)?),
+        b'M' => months(n),
+        b'w' => dt.checked_add_signed(Duration::try_weeks(n)?),
+        b'd' => dt.checked_add_signed(Duration::try_days(n)?),
+        b'h' | b'H' => dt.checked_add_signed(Duration::try_hours(n)?),
+        b'm' => dt.checked_add_signed(Duration::try_minutes(n)?),
+        b's' => dt.checked_add_signed(Duration::try_seconds(n)?),
+        _ => None,
+    }
+}
+
+fn truncate(dt: DateTime<Utc>, unit: u8) -> Option<DateTime<Utc>> {
+    let d = dt.date_naive();
+    let day = |date: NaiveDate| Some(date.and_time(NaiveTime::MIN).and_utc());
+    match unit {
+        b'y' => day(NaiveDate::from_ymd_opt(d.year(), 1, 1)?),
+        b'M' => day(NaiveDate::from_ymd_opt(d.year(), d.month(), 1)?),
+        b'w' => day(d - Duration::days(i64::from(d.weekday().num_days_from_monday()))),
+        b'd' => day(d),
+        b'h' | b'H' => Utc
+            .timestamp_opt(dt.timestamp() - dt.timestamp().rem_euclid(3600), 0)
+            .single(),
+        b'm' => Utc
+            .timestamp_opt(dt.timestamp() - dt.timestamp().rem_euclid(60), 0)
+            .single(),
+        b's' => Utc.timestamp_opt(dt.timestamp(), 0).single(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_math() {
+        let now = parse_date("2026-11-22T04:51:21.123Z").unwrap_or_default();
+        assert_eq!(
+            parse_date_math("now-15m", now, false),
+            Ok(now - 15 * 60_000)
+        );
+        assert_eq!(
+            parse_date_math("now/d", now, false),
+            Ok(parse_date("2026-11-22").unwrap_or_default())
+        );
+        assert_eq!(
+            parse_date_math("now/d", now, true),
+            Ok(parse_date("2026-11-23").unwrap_or_default() - 1)
+        );
+        assert_eq!(
+            parse_date_math("2026-11-22||+1M/M", now, false),
+            Ok(parse_date("2026-12-01").unwrap_or_default())
+        );
+        assert!(parse_date_math("now-x", now, false).is_err());
+    }
+}

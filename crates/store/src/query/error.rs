@@ -1,0 +1,78 @@
+//! What can be wrong with a query, as typed errors: each variant says what the query got wrong, in the
+//! words Elasticsearch uses for it. The API layer turns them into 400 `parsing_exception` (DSL) or
+//! `query_shard_exception` (`query_string`) bodies.
+
+use crate::query::date_math::DateMathError;
+
+/// Why a query cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The query is not a JSON object.
+    #[error("query malformed, must start with start_object")]
+    NotAnObject,
+    /// The query object holds more than one query type.
+    #[error("[query] malformed query, expected a single query type")]
+    SeveralTypes,
+    /// A query type this store does not know.
+    #[error("unknown query [{name}]")]
+    UnknownQuery { name: String },
+    /// The body of query `query` is not an object.
+    #[error("[{query}] query malformed, no start_object after query name")]
+    BodyNotAnObject { query: &'static str },
+    /// A field-level query (`term`, `match`, `range`) without its field.
+    #[error("[{query}] query does not support an empty field")]
+    NoField { query: &'static str },
+    /// A field-level query naming more than one field.
+    #[error("[{query}] query doesn't support multiple fields")]
+    SeveralFields { query: &'static str },
+    /// A parameter the query requires is missing or of the wrong shape (`requirement` says which).
+    #[error("[{query}] {requirement}")]
+    Missing {
+        query: &'static str,
+        requirement: &'static str,
+    },
+    /// A parameter the query does not support.
+    #[error("[{query}] query does not support [{param}]")]
+    UnsupportedParam { query: &'static str, param: String },
+    /// An exact-value query whose value is not a string, number or boolean.
+    #[error("[term] query on [{field}] requires a scalar value")]
+    NotScalar { field: String },
+    /// A `match` whose text is not a string, number or boolean.
+    #[error("[match] query requires a scalar query")]
+    MatchNotScalar,
+    /// A date value that is neither a date string nor a number.
+    #[error("failed to parse date [{value}]")]
+    NotADate { value: String },
+    /// A date-math expression with no value.
+    #[error(transparent)]
+    DateMath(#[from] DateMathError),
+    /// `minimum_should_match` that is not a number or string.
+    #[error("[minimum_should_match] must be a number or string")]
+    MinimumShouldMatchType,
+    /// `minimum_should_match` that is not an integer or percentage.
+    #[error("invalid minimum_should_match [{value}]")]
+    MinimumShouldMatch { value: String },
+    /// Lucene syntax (`query_string`, `q=`) that does not parse.
+    #[error("Failed to parse query [{query}]: {reason}")]
+    QueryString { query: String, reason: String },
+    /// Lucene syntax whose parentheses nest deeper than `max` (see `limits`).
+    #[error(
+        "Failed to parse query [{query}]: parentheses are nested more than [{max}] levels deep"
+    )]
+    GroupsTooDeep { query: String, max: usize },
+    /// Lucene syntax longer than `max` bytes (see `limits`).
+    #[error("Failed to parse query [{query}]: it is longer than [{max}] bytes")]
+    QueryTooLong { query: String, max: usize },
+    /// Lucene syntax with more terms than ES's `indices.query.bool.max_clause_count`.
+    #[error("Query contains too many nested clauses; maxClauseCount is set to {max}")]
+    TooManyClauses { max: usize },
+    /// DSL query objects nested deeper than ES's `indices.query.bool.max_nested_depth`.
+    #[error(
+        "The nested depth of the query exceeds the maximum nested depth for queries set in \
+         [indices.query.bool.max_nested_depth]"
+    )]
+    NestedTooDeep,
+    /// tantivy failed to build the query (a field of the schema missing, a tokenizer missing).
+    #[error(transparent)]
+    Tantivy(#[from] tantivy::TantivyError),
+}

@@ -1,0 +1,469 @@
+//! Lucene query syntax (`query_string`, the URI `q=` parameter): ES field names rewritten to the schema's,
+//! then tantivy's query parser, with `F:*` and `_exists_:F` ("F has a value") answered like the DSL's
+//! `exists`, which tantivy's parser refuses, and negations read as ES reads them: `-level:debug` alone is
+//! every document but those (tantivy: a 400), `a OR -b` is `a` without `b` (tantivy: `a`).
+//!
+//! [`rewrite_field_names`] works on the text: `host.name:` becomes `attrs.host.name:`, `event.id:V` looks in
+//! `_id` and `attrs` (see `schema`), a single `@timestamp` value becomes a range on the column, and
+//! `_exists_:F` becomes `F:*`. [`build`] parses the result; a query with no `F:*`, no group of
+//! negations alone and only default fields tantivy's parser can take (not `event.id`, not a path in the
+//! JSON field such as `host.name`) goes to tantivy's parser as a whole, so only the others take the path
+//! that assembles the boolean structure here. There a term without a field looks in every default field:
+//! with `event.id`, where `event.id:term` looks.
+
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, QueryParser};
+use tantivy::query_grammar::{
+    self, Delimiter, UserInputAst, UserInputBound, UserInputLeaf, UserInputLiteral,
+};
+
+use crate::doc::schema::{
+    resolve_field, tantivy_name, FieldRef, EVENT_ID, F_ATTRS, F_FOLDED, F_ID, F_TS,
+};
+use crate::query::error::QueryError;
+
+type Q = Box<dyn Query>;
+
+/// Parses `rewritten` (the output of [`rewrite_field_names`] for the user's `text`) with `parser`;
+/// `exists(name)` answers `name:*`, where `name` is the tantivy name. `and`: the default operator is AND.
+/// `defaults`: the default fields besides the parser's own.
+pub fn build(
+    parser: &QueryParser,
+    text: &str,
+    rewritten: &str,
+    and: bool,
+    defaults: DefaultFields,
+    exists: &dyn Fn(&str) -> Result<Q, QueryError>,
+) -> Result<Q, QueryError> {
+    let failed = |e: &dyn std::fmt::Display| QueryError::QueryString {
+        query: text.to_string(),
+        reason: e.to_string(),
+    };
+    let ast = match query_grammar::parse_query(rewritten) {
+        Ok(ast) if defaults.by_name() || needs_assembly(&ast) => ast,
+        // Otherwise (or when it does not parse: the parser words the error) tantivy does it all.
+        _ => return parser.parse_query(rewritten).map_err(|e| failed(&e)),
+    };
+    let assembler = Assembler {
+        parser,
+        default: if and { Occur::Must } else { Occur::Should },
+        defaults,
+        exists,
+        failed: &failed,
+    };
+    Ok(assembler
+        .convert(ast)?
+        .unwrap_or_else(|| Box::new(EmptyQuery)))
+}
+
+/// The default fields of a Lucene query when some cannot be the parser's own: `event.id`, which lives in two
+/// fields (see `schema`), and paths in the JSON catch-all (the parser would search the field's root). Then
+/// a term without a field is given every default field by name here, each built on its own.
+#[derive(Debug, Clone, Default)]
+pub struct DefaultFields {
+    /// `event.id` is a default field.
+    pub event_id: bool,
+    /// Tantivy names of the other default fields (`message`, `attrs.host.name`).
+    pub names: Vec<String>,
+}
+
+impl DefaultFields {
+    /// Whether terms without a field are given their fields here rather than by the parser.
+    fn by_name(&self) -> bool {
+        self.event_id
+            || self.names.iter().any(|n| {
+                n.strip_prefix(F_ATTRS)
+                    .is_some_and(|path| path.starts_with('.'))
+            })
+    }
+}
+
+/// Whether `ast` has an `F:*` or a group whose members are all negated (which includes the `(-b)` of
+/// `a OR -b`): tantivy's parser refuses the first, and turns the second into a query matching nothing
+/// (or, at the top, a 400).
+fn needs_assembly(ast: &UserInputAst) -> bool {
+    match ast {
+        UserInputAst::Clause(children) => {
+            all_negated(children) || children.iter().any(|(_, c)| needs_assembly(c))
+        }
+        UserInputAst::Boost(inner, _) => needs_assembly(inner),
+        UserInputAst::Leaf(leaf) => {
+            matches!(**leaf, UserInputLeaf::Exists { .. }) || unbounded_range_field(leaf).is_some()
+        }
+    }
+}
+
+/// The field of `F:[* TO *]`, which ES reads as "F has a value" and tantivy as a range (empty on some
+/// fields).
+fn unbounded_range_field(leaf: &UserInputLeaf) -> Option<&str> {
+    match leaf {
+        UserInputLeaf::Range {
+            field: Some(field),
+            lower: UserInputBound::Unbounded,
+            upper: UserInputBound::Unbounded,
+        } => Some(field),
+        _ => None,
+    }
+}
+
+fn all_negated(children: &[(Option<Occur>, UserInputAst)]) -> bool {
+    !children.is_empty()
+        && children
+            .iter()
+            .all(|(occur, _)| *occur == Some(Occur::MustNot))
+}
+
+/// What [`Assembler::convert`] builds with.
+struct Assembler<'a> {
+    parser: &'a QueryParser,
+    /// The occur of a clause's unmarked members.
+    default: Occur,
+    defaults: DefaultFields,
+    exists: &'a dyn Fn(&str) -> Result<Q, QueryError>,
+    failed: &'a dyn Fn(&dyn std::fmt::Display) -> QueryError,
+}
+
+impl Assembler<'_> {
+    /// The query of `ast`, built as tantivy's parser builds it (a clause's unmarked members take the
+    /// default occur; a leaf that yields no query, such as a term of punctuation only, is left out of its
+    /// clause), except:
+    /// - `F:*` is `exists(F)`;
+    /// - a negated member of an OR (`a OR -b`, which tantivy's grammar reads as `a OR (-b)`) is a negation
+    ///   of the clause, as in ES (`a OR -b` is `a` without `b`). A written-out `a OR (-b)` reads the same,
+    ///   so it too means `a` without `b`, where ES would take `(-b)` as everything but `b`;
+    /// - a clause of negations alone (`-a -b`) matches every document without them, as in ES (which adds a
+    ///   `match_all` to it);
+    /// - `F:[* TO *]` is `exists(F)` too, as in ES;
+    /// - a leaf without a field is given every default field by name when [`DefaultFields::by_name`].
+    ///
+    /// `None`: the query is empty (tantivy's parser leaves such a clause out of its parent too).
+    fn convert(&self, ast: UserInputAst) -> Result<Option<Q>, QueryError> {
+        match ast {
+            UserInputAst::Clause(children) => {
+                let mut clauses = Vec::with_capacity(children.len() + 1);
+                for (occur, child) in children {
+                    let (occur, child) = lift_negation(occur.unwrap_or(self.default), child);
+                    if let Some(q) = self.convert(child)? {
+                        clauses.push((occur, q));
+                    }
+                }
+                if clauses.is_empty() {
+                    return Ok(None);
+                }
+                if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Ok(Some(Box::new(BooleanQuery::new(clauses))))
+            }
+            UserInputAst::Boost(inner, boost) => Ok(self
+                .convert(*inner)?
+                .map(|q| Box::new(BoostQuery::new(q, boost as f32)) as Q)),
+            UserInputAst::Leaf(leaf) => self.convert_leaf(*leaf),
+        }
+    }
+
+    fn convert_leaf(&self, leaf: UserInputLeaf) -> Result<Option<Q>, QueryError> {
+        if let UserInputLeaf::Exists { field } = &leaf {
+            if field.is_empty() {
+                return Err((self.failed)(&"`*` needs a field"));
+            }
+            return (self.exists)(field).map(Some);
+        }
+        if let Some(field) = unbounded_range_field(&leaf) {
+            return (self.exists)(field).map(Some);
+        }
+        if self.defaults.by_name() && has_no_field(&leaf) {
+            return self.in_default_fields(&leaf);
+        }
+        let q = self
+            .parser
+            .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(leaf)))
+            .map_err(|e| (self.failed)(&e))?;
+        Ok((!q.is::<EmptyQuery>()).then_some(q))
+    }
+
+    /// `leaf` (which has no field) in every default field, as tantivy's parser does with its own: each field
+    /// is built on its own, and one that refuses the leaf (a phrase prefix on a keyword, a range on text) is
+    /// left out unless all do. `event.id` is where `event.id:V` looks (see [`rewrite_field_names`]): `_id`
+    /// of the documents whose `event.id` is their `_id`, or `attrs.event.id`.
+    fn in_default_fields(&self, leaf: &UserInputLeaf) -> Result<Option<Q>, QueryError> {
+        let mut members = Vec::new();
+        if self.defaults.event_id {
+            let folded = UserInputLeaf::Literal(UserInputLiteral {
+                field_name: Some(F_FOLDED.to_string()),
+                phrase: EVENT_ID.to_string(),
+                delimiter: Delimiter::None,
+                slop: 0,
+                prefix: false,
+            });
+            members.push(UserInputAst::Clause(vec![
+                (Some(Occur::Must), with_field(leaf, F_ID)),
+                (Some(Occur::Must), UserInputAst::Leaf(Box::new(folded))),
+            ]));
+            members.push(with_field(leaf, &format!("{F_ATTRS}.{EVENT_ID}")));
+        }
+        members.extend(
+            self.defaults
+                .names
+                .iter()
+                .map(|name| with_field(leaf, name)),
+        );
+        let mut queries: Vec<(Occur, Q)> = Vec::with_capacity(members.len());
+        let mut refused = None;
+        for member in members {
+            match self.convert(member) {
+                Ok(Some(q)) => queries.push((Occur::Should, q)),
+                Ok(None) => {}
+                Err(e) => {
+                    refused.get_or_insert(e);
+                }
+            }
+        }
+        match (queries.len(), refused) {
+            (0, Some(e)) => Err(e),
+            (0, None) => Ok(None),
+            (1, _) => Ok(queries.pop().map(|(_, q)| q)),
+            _ => Ok(Some(Box::new(BooleanQuery::new(queries)))),
+        }
+    }
+}
+
+/// Whether `leaf` is a term, phrase, range or set without a field (which takes the default fields).
+fn has_no_field(leaf: &UserInputLeaf) -> bool {
+    match leaf {
+        UserInputLeaf::Literal(literal) => literal.field_name.is_none(),
+        UserInputLeaf::Range { field, .. } | UserInputLeaf::Set { field, .. } => field.is_none(),
+        UserInputLeaf::All | UserInputLeaf::Exists { .. } => false,
+    }
+}
+
+/// `leaf` in `field`.
+fn with_field(leaf: &UserInputLeaf, field: &str) -> UserInputAst {
+    let field = Some(field.to_string());
+    let leaf = match leaf.clone() {
+        UserInputLeaf::Literal(literal) => UserInputLeaf::Literal(UserInputLiteral {
+            field_name: field,
+            ..literal
+        }),
+        UserInputLeaf::Range { lower, upper, .. } => UserInputLeaf::Range {
+            field,
+            lower,
+            upper,
+        },
+        UserInputLeaf::Set { elements, .. } => UserInputLeaf::Set { field, elements },
+        other => other,
+    };
+    UserInputAst::Leaf(Box::new(leaf))
+}
+
+/// A member that is a group of one negation, `(-b)`, is the negation itself: `(occur, (-b))` → `(-, b)`.
+fn lift_negation(occur: Occur, child: UserInputAst) -> (Occur, UserInputAst) {
+    match child {
+        UserInputAst::Clause(mut inner)
+            if occur != Occur::MustNot
+                && inner.len() == 1
+                && inner[0].0 == Some(Occur::MustNot) =>
+        {
+            match inner.pop() {
+                Some((_, negated)) => (Occur::MustNot, negated),
+                None => (occur, UserInputAst::Clause(inner)),
+            }
+        }
+        other => (occur, other),
+    }
+}
+
+/// Rewrites `field:` prefixes in a Lucene query string to the schema's names (`host.name:` →
+/// `attrs.host.name:`), leaving quoted text and values alone.
+pub fn rewrite_field_names(q: &str) -> String {
+    let chars: Vec<char> = q.chars().collect();
+    let mut out = String::with_capacity(q.len() + 16);
+    let mut i = 0;
+    let mut in_quote = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            out.push(c);
+            if let Some(&n) = chars.get(i + 1) {
+                out.push(n);
+            }
+            i += 2;
+            continue;
+        }
+        if c == '"' {
+            in_quote = !in_quote;
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let at_start = i == 0 || matches!(chars[i - 1], ' ' | '\t' | '\n' | '(' | '+' | '-' | '!');
+        if !in_quote && at_start && (c.is_alphabetic() || c == '_' || c == '@') {
+            let mut j = i;
+            while j < chars.len()
+                && (chars[j].is_alphanumeric() || matches!(chars[j], '.' | '_' | '@' | '-'))
+            {
+                j += 1;
+            }
+            if chars.get(j) == Some(&':') {
+                let name: String = chars[i..j].iter().collect();
+                if name == "_exists_" {
+                    // `_exists_:F` is `F:*`, with F's name rewritten like any other.
+                    let end = value_end(&chars, j + 1);
+                    let value: String = chars[j + 1..end].iter().collect();
+                    let mut field = value.trim_matches('"');
+                    while let Some(inner) = field.strip_prefix("_exists_:") {
+                        field = inner.trim_matches('"');
+                    }
+                    // `field` does not start with `_exists_:`, so this goes one level deep at most.
+                    out.push_str(&rewrite_field_names(&format!("{field}:*")));
+                    i = end;
+                    continue;
+                } else if resolve_field(&name) == FieldRef::EventId {
+                    // `event.id:V` → `((_id:V AND _folded:event.id) OR attrs.event.id:V)`: see `schema`.
+                    let end = value_end(&chars, j + 1);
+                    let value: String = chars[j + 1..end].iter().collect();
+                    out.push_str(&format!(
+                        "(({F_ID}:{value} AND {F_FOLDED}:{EVENT_ID}) OR {F_ATTRS}.{EVENT_ID}:{value})"
+                    ));
+                    i = end;
+                    continue;
+                } else if resolve_field(&name) == FieldRef::Timestamp {
+                    // `@timestamp` is a column, not a term index (see `schema`): a single value is the
+                    // range from it to itself; ranges and groups pass through.
+                    let end = value_end(&chars, j + 1);
+                    let value: String = chars[j + 1..end].iter().collect();
+                    let bare = value.trim_matches('"');
+                    if value.is_empty()
+                        || value == "*"
+                        || value.starts_with(['[', '{', '(', '>', '<'])
+                    {
+                        out.push_str(&format!("{F_TS}:{value}"));
+                    } else {
+                        out.push_str(&format!("{F_TS}:[{bare} TO {bare}]"));
+                    }
+                    i = end;
+                    continue;
+                } else {
+                    out.push_str(&tantivy_name(&name));
+                }
+                i = j;
+                continue;
+            }
+            let word: String = chars[i..j].iter().collect();
+            out.push_str(&word);
+            i = j;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// End (exclusive) of the Lucene value starting at `start`: a quoted phrase, a `[..]`/`{..}` range, a
+/// parenthesised group, or a bare term up to whitespace or `)`.
+fn value_end(chars: &[char], start: usize) -> usize {
+    let mut i = start;
+    let mut depth = 0usize;
+    let mut in_quote = false;
+    let mut range_close = None;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            i += 2;
+            continue;
+        }
+        if in_quote {
+            in_quote = c != '"';
+            i += 1;
+            if !in_quote && depth == 0 && range_close.is_none() {
+                return i;
+            }
+            continue;
+        }
+        match (c, range_close) {
+            (_, Some(close)) if c == close => return i + 1,
+            (_, Some(_)) => {}
+            ('"', None) => in_quote = true,
+            ('[', None) if i == start => range_close = Some(']'),
+            ('{', None) if i == start => range_close = Some('}'),
+            ('(', None) => depth += 1,
+            (')', None) if depth == 0 => return i,
+            (')', None) => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            (c, None) if c.is_whitespace() && depth == 0 => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    chars.len().min(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_fields() {
+        assert_eq!(
+            rewrite_field_names(r#"host.name:web-1 AND message:"a:b" error"#),
+            r#"attrs.host.name:web-1 AND message:"a:b" error"#
+        );
+        assert_eq!(
+            rewrite_field_names("(log.level:error OR -x:y)"),
+            "(attrs.log.level:error OR -attrs.x:y)"
+        );
+        assert_eq!(
+            rewrite_field_names("@timestamp:[2026-01-01T00:00:00Z TO *]"),
+            "@timestamp:[2026-01-01T00:00:00Z TO *]"
+        );
+        assert_eq!(
+            rewrite_field_names(r#"@timestamp:"2026-01-01T00:00:00Z" AND x"#),
+            "@timestamp:[2026-01-01T00:00:00Z TO 2026-01-01T00:00:00Z] AND x"
+        );
+        assert_eq!(
+            rewrite_field_names("(@timestamp:2026-01-01T00:00:00Z)"),
+            "(@timestamp:[2026-01-01T00:00:00Z TO 2026-01-01T00:00:00Z])"
+        );
+    }
+
+    #[test]
+    fn event_id_looks_in_id_and_attrs() {
+        let both = |v: &str| format!("((_id:{v} AND _folded:event.id) OR attrs.event.id:{v})");
+        assert_eq!(
+            rewrite_field_names("event.id:ab12 AND error"),
+            format!("{} AND error", both("ab12"))
+        );
+        assert_eq!(
+            rewrite_field_names(r#"-event.id:"a b" x"#),
+            format!("-{} x", both(r#""a b""#))
+        );
+        assert_eq!(
+            rewrite_field_names("(event.id:[a TO c])"),
+            format!("({})", both("[a TO c]"))
+        );
+        assert_eq!(
+            rewrite_field_names("event.id:(a OR b) y"),
+            format!("{} y", both("(a OR b)"))
+        );
+        assert_eq!(rewrite_field_names("event.id:ab*"), both("ab*"));
+    }
+
+    #[test]
+    fn exists_is_field_star() {
+        assert_eq!(
+            rewrite_field_names("_exists_:host.name"),
+            "attrs.host.name:*"
+        );
+        assert_eq!(
+            rewrite_field_names("a AND _exists_:\"log.level\""),
+            "a AND attrs.log.level:*"
+        );
+        assert_eq!(rewrite_field_names("-_exists_:message"), "-message:*");
+        assert_eq!(rewrite_field_names("@timestamp:*"), "@timestamp:*");
+        assert_eq!(rewrite_field_names("_exists_:@timestamp"), "@timestamp:*");
+    }
+}

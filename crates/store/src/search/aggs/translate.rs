@@ -1,0 +1,257 @@
+//! ES aggregation request → tantivy's dialect: field names renamed to the schema's (`host.name` →
+//! `attrs.host.name`), `calendar_interval` / `interval` of fixed length turned into `fixed_interval`,
+//! month, quarter and year buckets on `@timestamp` turned into a `range` aggregation over calendar
+//! boundaries ([`super::calendar_interval`]), date math in `extended_bounds` / `hard_bounds` evaluated,
+//! and what tantivy cannot do refused with an [`AggError`].
+
+use serde_json::{json, Map, Value};
+
+use crate::doc::schema::tantivy_name;
+use crate::query::date_math::parse_date_math;
+use crate::search::aggs::calendar_interval::{boundaries, months_per_bucket};
+use crate::search::aggs::error::AggError;
+use crate::search::aggs::{TimestampSpan, BUCKET_AGGS, METRIC_AGGS};
+
+pub(super) fn agg_type(name: &str, body: &Map<String, Value>) -> Result<(String, Value), AggError> {
+    let mut it = body
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "aggs" | "aggregations" | "meta"));
+    match (it.next(), it.next()) {
+        (Some((k, v)), None) => Ok((k.clone(), v.clone())),
+        (None, _) => Err(AggError::NoType {
+            name: name.to_string(),
+        }),
+        _ => Err(AggError::TwoTypes {
+            name: name.to_string(),
+        }),
+    }
+}
+
+pub(super) fn translate_all(
+    aggs: &Map<String, Value>,
+    now_ms: i64,
+    span: TimestampSpan,
+) -> Result<Map<String, Value>, AggError> {
+    let mut out = Map::new();
+    for (name, body) in aggs {
+        let body = body
+            .as_object()
+            .ok_or_else(|| AggError::DefinitionNotAnObject { name: name.clone() })?;
+        let (kind, params) = agg_type(name, body)?;
+        let mut params = match params {
+            Value::Object(p) => p,
+            _ => {
+                return Err(AggError::ParamsNotAnObject {
+                    kind,
+                    name: name.clone(),
+                })
+            }
+        };
+        if let Some(Value::String(f)) = params.get("field") {
+            params.insert("field".into(), json!(tantivy_name(f)));
+        }
+        let mut tantivy_kind = kind.clone();
+        match kind.as_str() {
+            "date_histogram" => {
+                if translate_date_histogram(name, &mut params, now_ms, span)? {
+                    tantivy_kind = "range".into();
+                }
+            }
+            "terms" => {
+                for k in [
+                    "execution_hint",
+                    "collect_mode",
+                    "show_term_doc_count_error",
+                    "format",
+                ] {
+                    params.remove(k);
+                }
+            }
+            k if BUCKET_AGGS.contains(&k) || METRIC_AGGS.contains(&k) => {
+                params.remove("format");
+            }
+            other => {
+                return Err(AggError::UnknownType {
+                    kind: other.to_string(),
+                    name: name.clone(),
+                })
+            }
+        }
+        let mut t = Map::new();
+        t.insert(tantivy_kind, Value::Object(params));
+        if let Some(sub) = body.get("aggs").or_else(|| body.get("aggregations")) {
+            if !BUCKET_AGGS.contains(&kind.as_str()) {
+                return Err(AggError::SubAggregations {
+                    kind,
+                    name: name.clone(),
+                });
+            }
+            let sub = sub.as_object().ok_or(AggError::NotAnObject)?;
+            t.insert(
+                "aggs".into(),
+                Value::Object(translate_all(sub, now_ms, span)?),
+            );
+        }
+        out.insert(name.clone(), Value::Object(t));
+    }
+    Ok(out)
+}
+
+/// Translates `p` in place; returns true when it became a `range` aggregation (month-based calendar interval).
+fn translate_date_histogram(
+    name: &str,
+    p: &mut Map<String, Value>,
+    now_ms: i64,
+    span: TimestampSpan,
+) -> Result<bool, AggError> {
+    p.remove("format");
+    p.remove("order");
+    if let Some(tz) = p.remove("time_zone") {
+        if !matches!(
+            tz.as_str(),
+            Some("UTC" | "Z" | "+00:00" | "Etc/UTC" | "GMT")
+        ) {
+            return Err(AggError::TimeZone {
+                name: name.to_string(),
+                time_zone: tz.to_string(),
+            });
+        }
+    }
+    let calendar = p.remove("calendar_interval");
+    let legacy = p.remove("interval");
+    let fixed = p.get("fixed_interval").cloned();
+    let interval = match (fixed, calendar, legacy) {
+        (Some(f), _, _) => f
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| AggError::ParamType {
+                param: "fixed_interval".to_string(),
+                requirement: "a string",
+            })?,
+        (None, Some(c), _) | (None, None, Some(c)) => {
+            let c = c.as_str().ok_or_else(|| AggError::ParamType {
+                param: "calendar_interval".to_string(),
+                requirement: "a string",
+            })?;
+            match c {
+                "minute" | "1m" => "1m".to_string(),
+                "hour" | "1h" => "1h".to_string(),
+                "day" | "1d" => "1d".to_string(),
+                "week" | "1w" => {
+                    // Weeks start on Monday; 1970-01-05 was a Monday.
+                    p.insert("offset".into(), json!("4d"));
+                    "7d".to_string()
+                }
+                "second" | "1s" => "1s".to_string(),
+                c if months_per_bucket(c).is_some() => {
+                    let months = months_per_bucket(c).unwrap_or(1);
+                    calendar_ranges(name, p, months, now_ms, span)?;
+                    return Ok(true);
+                }
+                // Legacy `interval` accepted any fixed interval too.
+                other => other.to_string(),
+            }
+        }
+        (None, None, None) => {
+            return Err(AggError::NoInterval {
+                name: name.to_string(),
+            })
+        }
+    };
+    p.insert("fixed_interval".into(), json!(interval));
+    for key in ["extended_bounds", "hard_bounds"] {
+        if !matches!(p.get(key), Some(Value::Object(_))) {
+            continue;
+        }
+        let (min, max) = bounds(p, key, now_ms)?;
+        let mut nb = Map::new();
+        for (bk, ms) in [("min", min), ("max", max)] {
+            if let Some(ms) = ms {
+                nb.insert(bk.into(), json!(ms));
+            }
+        }
+        p.insert(key.into(), Value::Object(nb));
+    }
+    Ok(false)
+}
+
+/// Reads `min` / `max` of a date histogram's `extended_bounds` / `hard_bounds` as millis (numbers, dates or
+/// date math; `max` rounds up); absent keys are `None`, anything else is an error naming the key.
+pub(super) fn bounds(
+    p: &Map<String, Value>,
+    key: &str,
+    now_ms: i64,
+) -> Result<(Option<f64>, Option<f64>), AggError> {
+    let Some(b) = p.get(key) else {
+        return Ok((None, None));
+    };
+    let read = |bk: &str, round_up: bool| -> Result<Option<f64>, AggError> {
+        match b.get(bk) {
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(Some(n.as_f64().unwrap_or(0.0))),
+            Some(Value::String(s)) => parse_date_math(s, now_ms, round_up)
+                .map(|ms| Some(ms as f64))
+                .map_err(AggError::from),
+            Some(_) => Err(AggError::ParamType {
+                param: format!("{key}.{bk}"),
+                requirement: "a date",
+            }),
+        }
+    };
+    Ok((read("min", false)?, read("max", true)?))
+}
+
+/// Rewrites a month/quarter/year `date_histogram` on `@timestamp` into a `range` aggregation whose ranges
+/// are the calendar buckets covering the data and `extended_bounds`, clipped to `hard_bounds`. Each range's
+/// key is its start in millis; `fix_results` turns the buckets back into date-histogram buckets.
+fn calendar_ranges(
+    name: &str,
+    p: &mut Map<String, Value>,
+    months: u32,
+    now_ms: i64,
+    span: TimestampSpan,
+) -> Result<(), AggError> {
+    if p.get("field").and_then(Value::as_str) != Some(tantivy_name("@timestamp").as_str()) {
+        return Err(AggError::CalendarField {
+            name: name.to_string(),
+        });
+    }
+    if p.contains_key("offset") {
+        return Err(AggError::CalendarOffset {
+            name: name.to_string(),
+        });
+    }
+    let millis =
+        |(min, max): (Option<f64>, Option<f64>)| (min.map(|v| v as i64), max.map(|v| v as i64));
+    let (ext_min, ext_max) = millis(bounds(p, "extended_bounds", now_ms)?);
+    let (hard_min, hard_max) = millis(bounds(p, "hard_bounds", now_ms)?);
+    let data = span();
+    let lo = [data.map(|d| d.0), ext_min].into_iter().flatten().min();
+    let hi = [data.map(|d| d.1), ext_max].into_iter().flatten().max();
+    let (lo, hi) = match (lo, hi) {
+        (Some(lo), Some(hi)) => (
+            lo.max(hard_min.unwrap_or(i64::MIN)),
+            hi.min(hard_max.unwrap_or(i64::MAX)),
+        ),
+        // Nothing to bucket: one empty range, trimmed away by `fix_results`.
+        _ => (0, 0),
+    };
+    let edges = if lo <= hi {
+        boundaries(lo, hi, months)?
+    } else {
+        vec![0, 1]
+    };
+    let ranges: Vec<Value> = edges
+        .windows(2)
+        .map(|w| {
+            // The column stores nanoseconds.
+            json!({"key": w[0].to_string(), "from": w[0] as f64 * 1e6, "to": w[1] as f64 * 1e6})
+        })
+        .collect();
+    let field = p.get("field").cloned().unwrap_or(Value::Null);
+    p.clear();
+    p.insert("field".into(), field);
+    p.insert("ranges".into(), Value::Array(ranges));
+    p.insert("keyed".into(), json!(false));
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! The search request: a `_search` body and its URL parameters read into a [`SearchRequest`] and checked
+//! (known keys, `size` / `from` within `index.max_result_window`, `search_after` with a sort), and the
+//! query of a `_count` body.
+
+use serde_json::{json, Map, Value};
+
+use crate::search::error::RequestError;
+use crate::search::highlight::{parse_highlight, Highlight};
+use crate::search::sort::{parse_sort, SortSpec};
+use crate::search::source::{parse_source_filter, SourceFilter};
+
+/// ES's `index.max_result_window`.
+pub const MAX_RESULT_WINDOW: usize = 10_000;
+/// Default `track_total_hits` cap.
+const DEFAULT_TRACK_TOTAL: u64 = 10_000;
+
+/// The URL parameters that shape a search (`_search`, `_count`), as given (decoded); `None` when absent.
+/// They take precedence over the body's keys of the same meaning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchParams {
+    /// `q`: a Lucene query on `message`, instead of the body's `query`.
+    pub q: Option<String>,
+    /// `size`.
+    pub size: Option<String>,
+    /// `from`.
+    pub from: Option<String>,
+    /// `sort`: `field`, `field:order`, comma-separated.
+    pub sort: Option<String>,
+    /// `_source`: `true`, `false`, or comma-separated include patterns.
+    pub source: Option<String>,
+    /// `track_total_hits`: `true`, `false` or a number.
+    pub track_total_hits: Option<String>,
+}
+
+/// A `_search` request, checked: its body (borrowed) and URL parameters merged.
+pub struct SearchRequest<'a> {
+    /// The DSL query (`None`: all documents).
+    pub query: Option<&'a Value>,
+    /// `q=` (replaces `query`).
+    pub q: Option<String>,
+    pub size: usize,
+    pub from: usize,
+    /// `None`: by score.
+    pub sort: Option<Vec<SortSpec>>,
+    pub search_after: Option<&'a Value>,
+    pub source: SourceFilter,
+    /// Count hits up to this many (`None`: no total).
+    pub track_total: Option<u64>,
+    pub highlight: Option<Highlight>,
+    pub aggs: Option<&'a Value>,
+}
+
+const KNOWN_KEYS: &[&str] = &[
+    "query",
+    "size",
+    "from",
+    "sort",
+    "search_after",
+    "_source",
+    "track_total_hits",
+    "highlight",
+    "aggs",
+    "aggregations",
+    "timeout",
+    "version",
+    "seq_no_primary_term",
+    "stored_fields",
+    "docvalue_fields",
+    "fields",
+    "track_scores",
+    "explain",
+    "min_score",
+    "terminate_after",
+    "runtime_mappings",
+    "script_fields",
+    "post_filter",
+];
+
+/// `size` or `from`: the URL parameter if given, else the body's value, else `default`.
+fn usize_param(
+    body: Option<&Value>,
+    param: Option<&str>,
+    key: &'static str,
+    default: usize,
+) -> Result<usize, RequestError> {
+    if let Some(p) = param {
+        if p.starts_with('-') && p.parse::<i64>().is_ok() {
+            return Err(RequestError::Negative {
+                key,
+                value: p.to_string(),
+            });
+        }
+        return p.parse().map_err(|_| RequestError::IntParam {
+            key,
+            value: p.to_string(),
+        });
+    }
+    match body {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Number(n)) => {
+            n.as_u64()
+                .map(|n| n as usize)
+                .ok_or_else(|| RequestError::Negative {
+                    key,
+                    value: n.to_string(),
+                })
+        }
+        Some(Value::String(s)) => s.parse().map_err(|_| RequestError::NotANumber { key }),
+        Some(other) => Err(RequestError::NotANumberFound {
+            key,
+            found: other.to_string(),
+        }),
+    }
+}
+
+impl<'a> SearchRequest<'a> {
+    /// Reads and checks a `_search` body (an object; JSON `null` or no body at all is `{}`) with its URL
+    /// parameters.
+    pub fn parse(
+        body: &'a Value,
+        params: &SearchParams,
+    ) -> Result<SearchRequest<'a>, RequestError> {
+        static EMPTY: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+        let body = if body.is_null() {
+            EMPTY.get_or_init(|| Value::Object(Map::new()))
+        } else {
+            body
+        };
+        parse_request(body, params)
+    }
+}
+
+fn parse_request<'a>(
+    body: &'a Value,
+    params: &SearchParams,
+) -> Result<SearchRequest<'a>, RequestError> {
+    let m = match body {
+        Value::Object(m) => m,
+        _ => return Err(RequestError::BodyNotAnObject),
+    };
+    for k in m.keys() {
+        if !KNOWN_KEYS.contains(&k.as_str()) {
+            return Err(RequestError::UnknownKey { key: k.clone() });
+        }
+    }
+    let size = usize_param(m.get("size"), params.size.as_deref(), "size", 10)?;
+    let from = usize_param(m.get("from"), params.from.as_deref(), "from", 0)?;
+    let mut sort = parse_sort(m.get("sort"))?;
+    if let Some(s) = &params.sort {
+        let items: Vec<Value> = s
+            .split(',')
+            .map(|part| match part.split_once(':') {
+                Some((f, o)) => json!({ f: o }),
+                None => json!(part),
+            })
+            .collect();
+        sort = parse_sort(Some(&Value::Array(items)))?;
+    }
+    let track_total = match params
+        .track_total_hits
+        .as_ref()
+        .map(|s| Value::String(s.clone()))
+        .as_ref()
+        .or(m.get("track_total_hits"))
+    {
+        None => Some(DEFAULT_TRACK_TOTAL),
+        Some(Value::Bool(true)) => Some(u64::MAX),
+        Some(Value::Bool(false)) => None,
+        Some(Value::Number(n)) => Some(n.as_u64().unwrap_or(u64::MAX)),
+        Some(Value::String(s)) => match s.as_str() {
+            "true" => Some(u64::MAX),
+            "false" => None,
+            n => Some(n.parse().map_err(|_| RequestError::TrackTotalHits)?),
+        },
+        Some(_) => return Err(RequestError::TrackTotalHits),
+    };
+    let source = match &params.source {
+        Some(s) if s == "false" => SourceFilter::None,
+        Some(s) if s == "true" => SourceFilter::All,
+        Some(s) => SourceFilter::Filter {
+            includes: s.split(',').map(str::to_string).collect(),
+            excludes: Vec::new(),
+        },
+        None => parse_source_filter(m.get("_source")),
+    };
+    let aggs = m.get("aggs").or_else(|| m.get("aggregations"));
+    let after = m.get("search_after");
+    if after.is_some() && from > 0 {
+        return Err(RequestError::SearchAfterWithFrom);
+    }
+    // Both can be as large as u64: the sum must not wrap into a small window.
+    let window = from.saturating_add(size);
+    if window > MAX_RESULT_WINDOW {
+        return Err(RequestError::ResultWindow {
+            window,
+            max: MAX_RESULT_WINDOW,
+        });
+    }
+    if after.is_some() && sort.is_none() {
+        return Err(RequestError::SearchAfterWithoutSort);
+    }
+    Ok(SearchRequest {
+        query: m.get("query"),
+        size,
+        from,
+        sort,
+        search_after: after,
+        source,
+        track_total,
+        highlight: parse_highlight(m.get("highlight")),
+        aggs,
+        q: params.q.clone(),
+    })
+}
+
+/// The query of a `_count` body (`{"query": ..}`, `{}` or JSON `null`); no other key is allowed.
+pub fn count_query(body: &Value) -> Result<Option<&Value>, RequestError> {
+    match body {
+        Value::Null => Ok(None),
+        Value::Object(m) => {
+            if let Some(k) = m.keys().find(|k| *k != "query") {
+                return Err(RequestError::CountKey { key: k.clone() });
+            }
+            Ok(m.get("query"))
+        }
+        _ => Err(RequestError::BodyNotAnObject),
+    }
+}

@@ -1,0 +1,218 @@
+//! Sorting hits: the sort of a request ([`parse_sort`], [`parse_after`]), sort values and how they compare.
+//! Missing values sort last in both directions unless asked otherwise (ES's default).
+
+use std::cmp::Ordering;
+
+use serde_json::{json, Value};
+
+use crate::doc::date::parse_date;
+use crate::doc::schema::{resolve_field, tantivy_name, FieldRef, F_MSG};
+use crate::search::error::RequestError;
+
+/// A sort value.
+#[derive(Clone, Debug)]
+pub enum SortVal {
+    /// No value for this doc.
+    Missing,
+    /// Integer (dates are epoch millis).
+    Int(i64),
+    /// Floating point (also scores).
+    Float(f64),
+    /// Keyword.
+    Str(String),
+    /// A keyword's position in one segment's sorted term dictionary (see `keyword_position`): compared
+    /// without reading the term, and turned into `Str` before hits leave the segment.
+    Ord(u64),
+}
+
+impl SortVal {
+    fn cmp_present(&self, other: &SortVal) -> Ordering {
+        match (self, other) {
+            (SortVal::Int(a), SortVal::Int(b)) => a.cmp(b),
+            (SortVal::Str(a), SortVal::Str(b)) => a.cmp(b),
+            (SortVal::Ord(a), SortVal::Ord(b)) => a.cmp(b),
+            (SortVal::Str(_) | SortVal::Ord(_), _) => Ordering::Greater,
+            (_, SortVal::Str(_) | SortVal::Ord(_)) => Ordering::Less,
+            (a, b) => a.as_f64().total_cmp(&b.as_f64()),
+        }
+    }
+
+    fn as_f64(&self) -> f64 {
+        match self {
+            SortVal::Int(i) => *i as f64,
+            SortVal::Float(f) => *f,
+            _ => 0.0,
+        }
+    }
+
+    /// The value as a hit's `sort` shows it.
+    pub fn to_json(&self) -> Value {
+        match self {
+            SortVal::Missing | SortVal::Ord(_) => Value::Null,
+            SortVal::Int(i) => json!(i),
+            SortVal::Float(f) => json!(f),
+            SortVal::Str(s) => json!(s),
+        }
+    }
+}
+
+/// What a sort key sorts on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SortKind {
+    Score,
+    Doc,
+    Timestamp,
+    /// A fast column of the JSON field (`attrs.x.y`).
+    Attr(String),
+}
+
+/// One key of a sort.
+#[derive(Clone, Debug)]
+pub struct SortSpec {
+    pub kind: SortKind,
+    pub desc: bool,
+    /// Documents without a value come first (`"missing": "_first"`); by default they come last.
+    pub missing_first: bool,
+}
+
+/// Compares two hits' sort values key by key.
+pub fn cmp_vals(specs: &[SortSpec], a: &[SortVal], b: &[SortVal]) -> Ordering {
+    for ((spec, x), y) in specs.iter().zip(a).zip(b) {
+        let o = cmp_val(spec, x, y);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+/// Compares two values of one sort key, in the key's order (`Less` sorts first).
+pub fn cmp_val(spec: &SortSpec, x: &SortVal, y: &SortVal) -> Ordering {
+    match (x, y) {
+        (SortVal::Missing, SortVal::Missing) => Ordering::Equal,
+        (SortVal::Missing, _) => {
+            if spec.missing_first {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        }
+        (_, SortVal::Missing) => {
+            if spec.missing_first {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        }
+        (x, y) => {
+            let o = x.cmp_present(y);
+            if spec.desc {
+                o.reverse()
+            } else {
+                o
+            }
+        }
+    }
+}
+
+/// The sort of a request (`None`: by score): a field name, `{field: order}`, `{field: {order, missing}}`,
+/// or an array of them.
+pub fn parse_sort(v: Option<&Value>) -> Result<Option<Vec<SortSpec>>, RequestError> {
+    let Some(v) = v else { return Ok(None) };
+    let items: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    let mut specs = Vec::new();
+    for item in items {
+        let (field, opts): (&str, Option<&Value>) = match item {
+            Value::String(s) => (s.as_str(), None),
+            Value::Object(m) if m.len() == 1 => {
+                let Some((k, v)) = m.iter().next() else {
+                    return Err(RequestError::MalformedSort {
+                        sort: item.to_string(),
+                    });
+                };
+                (k.as_str(), Some(v))
+            }
+            _ => {
+                return Err(RequestError::MalformedSort {
+                    sort: item.to_string(),
+                })
+            }
+        };
+        let (order, missing) = match opts {
+            None => (None, None),
+            Some(Value::String(o)) => (Some(o.as_str()), None),
+            Some(Value::Object(m)) => (
+                m.get("order").and_then(Value::as_str),
+                m.get("missing").and_then(Value::as_str),
+            ),
+            Some(other) => {
+                return Err(RequestError::SortOptions {
+                    options: other.to_string(),
+                })
+            }
+        };
+        let kind = match field {
+            "_score" => SortKind::Score,
+            "_doc" | "_shard_doc" => SortKind::Doc,
+            f => match resolve_field(f) {
+                FieldRef::Timestamp => SortKind::Timestamp,
+                FieldRef::Attr(_) | FieldRef::EventId => SortKind::Attr(tantivy_name(f)),
+                FieldRef::Id => return Err(RequestError::SortOnId),
+                FieldRef::Message => return Err(RequestError::SortOnText { field: F_MSG }),
+            },
+        };
+        let desc = match order {
+            Some(o) if o.eq_ignore_ascii_case("desc") => true,
+            Some(o) if o.eq_ignore_ascii_case("asc") => false,
+            Some(o) => {
+                return Err(RequestError::SortOrder {
+                    order: o.to_string(),
+                })
+            }
+            None => kind == SortKind::Score,
+        };
+        specs.push(SortSpec {
+            kind,
+            desc,
+            missing_first: missing == Some("_first"),
+        });
+    }
+    // `"sort": []` is the default order (by score), as in ES; collectors rely on at least one key.
+    Ok((!specs.is_empty()).then_some(specs))
+}
+
+/// The `search_after` values of a request, one per sort key (dates as millis).
+pub fn parse_after(v: &Value, specs: &[SortSpec]) -> Result<Vec<SortVal>, RequestError> {
+    let arr = v.as_array().ok_or(RequestError::SearchAfterNotArray)?;
+    if arr.len() != specs.len() {
+        return Err(RequestError::SearchAfterLength {
+            values: arr.len(),
+            keys: specs.len(),
+        });
+    }
+    arr.iter()
+        .zip(specs)
+        .map(|(v, spec)| {
+            Ok(match v {
+                Value::Null => SortVal::Missing,
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => SortVal::Int(i),
+                    None => SortVal::Float(n.as_f64().unwrap_or(0.0)),
+                },
+                Value::String(s) if spec.kind == SortKind::Timestamp => SortVal::Int(
+                    parse_date(s)
+                        .ok_or_else(|| RequestError::SearchAfterDate { value: s.clone() })?,
+                ),
+                Value::String(s) => SortVal::Str(s.clone()),
+                other => {
+                    return Err(RequestError::SearchAfterValue {
+                        value: other.to_string(),
+                    })
+                }
+            })
+        })
+        .collect()
+}

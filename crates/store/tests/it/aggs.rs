@@ -1,0 +1,204 @@
+//! Aggregations, including calendar-interval date histograms.
+
+use crate::common::*;
+use serde_json::json;
+
+#[test]
+fn aggregations() {
+    let es = Es::start();
+    sample(&es);
+    let r = es.search(
+        "logs",
+        json!({"size": 0, "aggs": {
+            "per_hour": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h", "min_doc_count": 0,
+                "extended_bounds": {"min": "2026-11-22T00:00:00Z", "max": "2026-11-22T05:00:00Z"}}},
+            "per_hour_cal": {"date_histogram": {"field": "@timestamp", "calendar_interval": "hour"},
+                "aggs": {"levels": {"terms": {"field": "log.level"}}}},
+            "hosts": {"terms": {"field": "host.name", "size": 2}},
+            "min_off": {"min": {"field": "log.offset"}},
+            "max_off": {"max": {"field": "log.offset"}},
+            "avg_off": {"avg": {"field": "log.offset"}},
+            "sum_off": {"sum": {"field": "log.offset"}},
+            "n_off": {"value_count": {"field": "log.offset"}},
+            "n_hosts": {"cardinality": {"field": "host.name"}},
+            "first": {"min": {"field": "@timestamp"}}
+        }}),
+    );
+    assert_eq!(r["hits"]["total"]["value"], 6);
+    assert!(hits(&r).is_empty());
+    let a = &r["aggregations"];
+    let buckets = a["per_hour"]["buckets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let counts: Vec<(String, i64)> = buckets
+        .iter()
+        .map(|b| {
+            (
+                b["key_as_string"].as_str().unwrap_or("").to_string(),
+                b["doc_count"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("2026-11-22T00:00:00.000Z".to_string(), 0),
+            ("2026-11-22T01:00:00.000Z".to_string(), 2),
+            ("2026-11-22T02:00:00.000Z".to_string(), 3),
+            ("2026-11-22T03:00:00.000Z".to_string(), 0),
+            ("2026-11-22T04:00:00.000Z".to_string(), 1),
+            ("2026-11-22T05:00:00.000Z".to_string(), 0),
+        ]
+    );
+    assert_eq!(buckets[1]["key"], json!(1_795_309_200_000i64));
+    let cal = a["per_hour_cal"]["buckets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(cal[1]["doc_count"], 3);
+    let lv: Vec<(String, i64)> = cal[1]["levels"]["buckets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|b| {
+            (
+                b["key"].as_str().unwrap_or("").to_string(),
+                b["doc_count"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lv,
+        [
+            ("error".to_string(), 1),
+            ("info".to_string(), 1),
+            ("warn".to_string(), 1)
+        ]
+    );
+    let hosts: Vec<(String, i64)> = a["hosts"]["buckets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|b| {
+            (
+                b["key"].as_str().unwrap_or("").to_string(),
+                b["doc_count"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(hosts.len(), 2);
+    assert!(hosts.iter().all(|(_, c)| *c == 2));
+    assert_eq!(a["hosts"]["sum_other_doc_count"], 2);
+    assert_eq!(a["min_off"]["value"], 10.0);
+    assert_eq!(a["max_off"]["value"], 60.0);
+    assert_eq!(a["avg_off"]["value"], 35.0);
+    assert_eq!(a["sum_off"]["value"], 210.0);
+    assert_eq!(
+        a["n_off"]["value"],
+        json!(6),
+        "counts are integers as in ES"
+    );
+    assert_eq!(a["n_hosts"]["value"], json!(3));
+    assert_eq!(a["first"]["value_as_string"], "2026-11-22T01:00:00.000Z");
+    assert_eq!(a["first"]["value"], 1_795_309_200_000.0);
+
+    // Month-based calendar intervals are limited to `@timestamp`: elsewhere a clean 400.
+    let bad = es.json("POST", "/logs/_search", json!({"aggs": {"m": {"date_histogram": {"field": "log.offset", "calendar_interval": "month"}}}}));
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}
+
+#[test]
+fn calendar_month_quarter_and_year_histograms() {
+    let es = Es::start();
+    let mut lines = Vec::new();
+    // Two indices, so buckets merge across them; March 2026 holds nothing.
+    for (index, id, ts, level) in [
+        ("cal-a", "1", "2026-01-31T23:59:59.999Z", "error"),
+        ("cal-a", "2", "2026-02-01T00:00:00.000Z", "info"),
+        ("cal-a", "3", "2026-02-28T12:00:00.000Z", "error"),
+        ("cal-b", "4", "2026-04-15T08:00:00.000Z", "info"),
+        ("cal-b", "5", "2027-01-02T00:00:00.000Z", "error"),
+    ] {
+        lines.push(json!({"index": {"_index": index, "_id": id}}));
+        lines.push(json!({"@timestamp": ts, "message": "m", "log": {"level": level}}));
+    }
+    let r = es.bulk("/_bulk?refresh=true", &lines);
+    assert_eq!(r["errors"], json!(false), "{r}");
+
+    let r = es.search(
+        "cal-*",
+        json!({"size": 0, "aggs": {
+            "months": {"date_histogram": {"field": "@timestamp", "calendar_interval": "month"},
+                "aggs": {"levels": {"terms": {"field": "log.level"}}}},
+            "quarters": {"date_histogram": {"field": "@timestamp", "calendar_interval": "quarter"}},
+            "years": {"date_histogram": {"field": "@timestamp", "calendar_interval": "1y"}},
+            "busy_months": {"date_histogram": {"field": "@timestamp", "calendar_interval": "1M", "min_doc_count": 1}},
+            "padded": {"date_histogram": {"field": "@timestamp", "calendar_interval": "year",
+                "extended_bounds": {"min": "2025-06-01", "max": "2028-01-01"}}}
+        }}),
+    );
+    let a = &r["aggregations"];
+    let months = bucket_counts(&a["months"]);
+    assert_eq!(months.len(), 13, "{months:?}");
+    assert_eq!(months[0], ("2026-01-01T00:00:00.000Z".to_string(), 1));
+    assert_eq!(months[1], ("2026-02-01T00:00:00.000Z".to_string(), 2));
+    assert_eq!(months[2], ("2026-03-01T00:00:00.000Z".to_string(), 0));
+    assert_eq!(months[3], ("2026-04-01T00:00:00.000Z".to_string(), 1));
+    assert_eq!(months[12], ("2027-01-01T00:00:00.000Z".to_string(), 1));
+    let feb = &a["months"]["buckets"][1];
+    assert_eq!(feb["key"], json!(1_769_904_000_000_i64));
+    let levels = bucket_counts(&feb["levels"])
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect::<Vec<_>>();
+    assert_eq!(levels, [1, 1], "{feb}");
+    assert_eq!(feb["levels"]["buckets"][0]["key"], "error");
+    assert_eq!(
+        bucket_counts(&a["quarters"]),
+        [
+            ("2026-01-01T00:00:00.000Z".to_string(), 3),
+            ("2026-04-01T00:00:00.000Z".to_string(), 1),
+            ("2026-07-01T00:00:00.000Z".to_string(), 0),
+            ("2026-10-01T00:00:00.000Z".to_string(), 0),
+            ("2027-01-01T00:00:00.000Z".to_string(), 1),
+        ]
+    );
+    assert_eq!(
+        bucket_counts(&a["years"]),
+        [
+            ("2026-01-01T00:00:00.000Z".to_string(), 4),
+            ("2027-01-01T00:00:00.000Z".to_string(), 1),
+        ]
+    );
+    assert_eq!(bucket_counts(&a["busy_months"]).len(), 4);
+    let padded: Vec<i64> = bucket_counts(&a["padded"])
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
+    assert_eq!(padded, [0, 4, 1, 0], "{}", a["padded"]);
+
+    // A query narrows the buckets to the months holding matches.
+    let r = es.search(
+        "cal-*",
+        json!({"size": 0, "query": {"term": {"log.level": "info"}}, "aggs": {
+            "months": {"date_histogram": {"field": "@timestamp", "calendar_interval": "month"}}}}),
+    );
+    assert_eq!(
+        bucket_counts(&r["aggregations"]["months"]),
+        [
+            ("2026-02-01T00:00:00.000Z".to_string(), 1),
+            ("2026-03-01T00:00:00.000Z".to_string(), 0),
+            ("2026-04-01T00:00:00.000Z".to_string(), 1),
+        ]
+    );
+    // No documents at all: no buckets.
+    let r = es.search(
+        "cal-*",
+        json!({"size": 0, "query": {"term": {"log.level": "nope"}}, "aggs": {
+            "months": {"date_histogram": {"field": "@timestamp", "calendar_interval": "month"}}}}),
+    );
+    assert_eq!(r["aggregations"]["months"]["buckets"], json!([]));
+}

@@ -1,0 +1,190 @@
+//! Hits: sort, paging, `_source`, highlight, totals.
+
+use crate::common::*;
+use serde_json::{json, Value};
+
+#[test]
+fn sort_paging_source_highlight_total() {
+    let es = Es::start();
+    let mut lines = Vec::new();
+    for i in 0..25 {
+        lines.push(json!({"index": {"_id": format!("d{i:02}")}}));
+        // Pairs of documents share a timestamp: paging must use the tiebreaker.
+        lines.push(json!({"@timestamp": 1_763_769_600_000i64 + (i / 2) * 1000, "message": format!("event number {i}"), "seq": i, "host": {"name": format!("h{}", i % 3)}, "event": {"id": format!("d{i:02}")}}));
+    }
+    es.bulk("/p/_bulk?refresh=true", &lines);
+
+    // search_after paging, desc on @timestamp with event.id as tiebreaker.
+    let mut seen = Vec::new();
+    let mut after: Option<Value> = None;
+    loop {
+        let mut body = json!({"size": 10, "sort": [{"@timestamp": {"order": "desc"}}, {"event.id": "asc"}], "query": {"match_all": {}}});
+        if let Some(a) = &after {
+            body["search_after"] = a.clone();
+        }
+        let r = es.search("p", body);
+        let page = hits(&r);
+        if page.is_empty() {
+            break;
+        }
+        assert_eq!(r["hits"]["total"]["value"], 25);
+        for h in &page {
+            assert!(h["_score"].is_null());
+            seen.push(h["_source"]["seq"].as_i64().unwrap_or(-1));
+        }
+        after = page.last().map(|h| h["sort"].clone());
+        assert!(seen.len() <= 25, "paging does not terminate");
+    }
+    let mut expected: Vec<i64> = (0..25).collect();
+    expected.sort_by_key(|i| (-(i / 2), *i));
+    assert_eq!(seen, expected);
+
+    // Sort value shape and from/size.
+    let r = es.search(
+        "p",
+        json!({"sort": [{"@timestamp": "asc"}], "from": 3, "size": 2}),
+    );
+    let page = hits(&r);
+    assert_eq!(page.len(), 2);
+    assert_eq!(page[0]["sort"], json!([1_763_769_601_000i64]));
+    // Keyword sort and string sort form.
+    let r = es.search(
+        "p",
+        json!({"sort": [{"host.name": "desc"}, "seq"], "size": 3}),
+    );
+    let seqs: Vec<i64> = hits(&r)
+        .iter()
+        .map(|h| h["_source"]["seq"].as_i64().unwrap_or(-1))
+        .collect();
+    assert_eq!(seqs, [2, 5, 8]);
+    assert_eq!(hits(&r)[0]["sort"], json!(["h2", 2]));
+    // Numeric field sort desc.
+    let r = es.search(
+        "p",
+        json!({"sort": [{"seq": {"order": "desc"}}], "size": 1}),
+    );
+    assert_eq!(hits(&r)[0]["_source"]["seq"], 24);
+
+    // _source filtering.
+    let r = es.search(
+        "p",
+        json!({"_source": ["host.name"], "size": 1, "sort": ["seq"]}),
+    );
+    assert_eq!(hits(&r)[0]["_source"], json!({"host": {"name": "h0"}}));
+    let r = es.search(
+        "p",
+        json!({"_source": {"excludes": ["host", "event.*"]}, "size": 1, "sort": ["seq"]}),
+    );
+    assert_eq!(
+        hits(&r)[0]["_source"],
+        json!({"@timestamp": 1_763_769_600_000i64, "message": "event number 0", "seq": 0, "event": {}})
+    );
+    let r = es.search("p", json!({"_source": false, "size": 1}));
+    assert!(hits(&r)[0].get("_source").is_none());
+
+    // track_total_hits.
+    let r = es.search("p", json!({"track_total_hits": false, "size": 0}));
+    assert!(r["hits"].get("total").is_none());
+    let r = es.search("p", json!({"track_total_hits": 10, "size": 0}));
+    assert_eq!(r["hits"]["total"], json!({"value": 10, "relation": "gte"}));
+    let r = es.search("p", json!({"track_total_hits": true, "size": 0}));
+    assert_eq!(r["hits"]["total"], json!({"value": 25, "relation": "eq"}));
+
+    // Relevance order and highlight.
+    let r = es.search("p", json!({"query": {"match": {"message": "number 7"}}, "highlight": {"fields": {"message": {}}}}));
+    let top = &hits(&r)[0];
+    assert_eq!(top["_id"], "d07");
+    assert!(top["_score"].as_f64().unwrap_or(0.0) > 0.0);
+    assert!(r["hits"]["max_score"].as_f64().is_some());
+    assert_eq!(
+        top["highlight"]["message"],
+        json!(["event <em>number</em> <em>7</em>"])
+    );
+    let r = es.search(
+        "p",
+        json!({"query": {"query_string": {"query": "event AND seq:3"}}, "highlight": {"pre_tags": ["<b>"], "post_tags": ["</b>"], "fields": {"message": {}}}}),
+    );
+    assert_eq!(
+        hits(&r)[0]["highlight"]["message"],
+        json!(["<b>event</b> number 3"])
+    );
+}
+
+#[test]
+fn keyword_sort_pages_across_segments_and_indices() {
+    let es = Es::start();
+    // Three bulks into two indices: several segments whose term dictionaries differ ("m-host" exists only in
+    // the last one, so a search_after key is missing from the others).
+    let hosts_per_bulk = [
+        vec!["b-host", "d-host", "f-host"],
+        vec!["a-host", "d-host", "z-host"],
+        vec!["m-host", "b-host"],
+    ];
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for (bulk, hosts) in hosts_per_bulk.iter().enumerate() {
+        let mut lines = Vec::new();
+        for (i, host) in hosts.iter().enumerate() {
+            for copy in 0..2 {
+                let id = format!("k{bulk}{i}{copy}");
+                let index = if copy == 0 { "kw-a" } else { "kw-b" };
+                lines.push(json!({"index": {"_index": index, "_id": id}}));
+                lines.push(json!({"@timestamp": "2026-11-22T00:00:00Z", "message": "m", "host": {"name": host}, "event": {"id": id}}));
+                expected.push((host.to_string(), id));
+            }
+        }
+        // One document without the field: sorted last.
+        lines.push(json!({"index": {"_index": "kw-a", "_id": format!("none{bulk}")}}));
+        lines.push(json!({"@timestamp": "2026-11-22T00:00:00Z", "message": "m", "event": {"id": format!("none{bulk}")}}));
+        let r = es.bulk("/_bulk?refresh=true", &lines);
+        assert_eq!(r["errors"], json!(false), "{r}");
+    }
+    expected.sort();
+    let mut want: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+    want.extend((0..3).map(|b| format!("none{b}")));
+
+    let mut got: Vec<String> = Vec::new();
+    let mut after: Option<Value> = None;
+    let mut pages = 0;
+    loop {
+        let mut body = json!({"size": 4, "sort": [{"host.name": "asc"}, {"event.id": "asc"}]});
+        if let Some(a) = &after {
+            body["search_after"] = a.clone();
+        }
+        let page = hits(&es.search("kw-*", body));
+        if page.is_empty() {
+            break;
+        }
+        pages += 1;
+        got.extend(
+            page.iter()
+                .map(|h| h["_id"].as_str().unwrap_or("").to_string()),
+        );
+        after = page.last().map(|h| h["sort"].clone());
+        assert!(pages < 20, "paging does not end: {got:?}");
+    }
+    assert_eq!(got, want);
+
+    // A search_after key no segment holds: everything after it, in order.
+    let r = es.search(
+        "kw-*",
+        json!({"size": 100, "sort": [{"host.name": "asc"}, {"event.id": "asc"}], "search_after": ["c-host", ""]}),
+    );
+    let first: Vec<Value> = hits(&r)
+        .iter()
+        .take(2)
+        .map(|h| h["sort"][0].clone())
+        .collect();
+    assert_eq!(first, [json!("d-host"), json!("d-host")]);
+    assert_eq!(
+        hits(&r).len(),
+        want.len() - 6,
+        "a-host ×2 and b-host ×4 come before c-host"
+    );
+    // An empty sort is the default order.
+    let r = es.search("kw-*", json!({"size": 3, "sort": []}));
+    assert_eq!(hits(&r).len(), 3);
+    // Descending.
+    let r = es.search("kw-*", json!({"size": 3, "sort": [{"host.name": "desc"}]}));
+    let top: Vec<Value> = hits(&r).iter().map(|h| h["sort"][0].clone()).collect();
+    assert_eq!(top, [json!("z-host"), json!("z-host"), json!("m-host")]);
+}

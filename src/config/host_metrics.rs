@@ -1,0 +1,37 @@
+//! `[host_metrics]` of the agent: which host metric events to send, how often, to which topic.
+
+use super::duration;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// `[host_metrics]` of the agent configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostMetricsConfig {
+    #[serde(
+        default = "default_interval",
+        deserialize_with = "duration::deserialize"
+    )]
+    pub interval: Duration,
+    /// Kafka topic of the metric events.
+    pub topic: String,
+    /// Mount points to report; every real file system when empty.
+    #[serde(default)]
+    pub mount_points: Vec<String>,
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(10)
+}
+
+impl HostMetricsConfig {
+    /// Errors name the key.
+    pub fn validate(&self) -> Result<(), String> {
+        super::collect::validate_topic(&self.topic)
+            .map_err(|e| format!("host_metrics.topic: {e}"))?;
+        if self.interval < Duration::from_millis(100) {
+            return Err("host_metrics.interval: must be at least 100ms".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,284 @@
+//! Browser tests of the web console: headless Debian chromium driven by npm `playwright-core`
+//! (`tests/browser/*.mjs`), against real services started here. Each test starts its services, runs one
+//! script with `node` and asserts it exits 0; screenshots go to `tests/artifacts/`.
+//!
+//! - Discover on `logpipe standalone` (search finds an appended line, highlight, `<script>` as text, bad query
+//!   and empty messages, live tail, field filter) and Host metrics from `system.metrics` events.
+//! - Collect config on `logpipe console` + real etcd + Tansu + an agent with `[etcd]`: an entry added on the
+//!   page reaches etcd and the agent starts tailing that file; Fleet shows the agent.
+//!
+//! Missing chromium or `console/node_modules` fails the test with a message naming `.ci/setup`.
+
+use crate::common::agent::append_lines;
+use crate::common::es::EsClient;
+use crate::common::etcd::Etcd;
+use crate::common::kafka::TopicReader;
+use crate::common::ports::free_port;
+use crate::common::process::Logpipe;
+use crate::common::store::StoreProcess;
+use crate::common::tansu::Tansu;
+use crate::common::wait;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Fails (naming `.ci/setup`) when chromium or playwright-core is missing.
+fn require_browser() {
+    let chromium = std::env::var("CHROMIUM_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "no chromium at {chromium}: run .ci/setup (it installs Debian chromium when console/ exists)"
+    );
+    assert!(
+        repo().join("console/node_modules/playwright-core").is_dir(),
+        "console/node_modules/playwright-core is missing: run .ci/setup (it runs npm ci in console/)"
+    );
+    let node = Command::new("node").arg("--version").output();
+    assert!(
+        node.is_ok_and(|o| o.status.success()),
+        "node is missing: run .ci/setup"
+    );
+}
+
+/// Runs `node tests/browser/{script}` with `env`; panics with its output unless it exits 0.
+fn run_script(script: &str, env: &[(&str, String)]) -> String {
+    let mut command = Command::new("node");
+    command
+        .arg(repo().join("tests/browser").join(script))
+        .env("ARTIFACTS", repo().join("tests/artifacts"));
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    println!("{stdout}");
+    stdout
+}
+
+/// Host metrics events every 30 s over the last 30 minutes for `host`, into `index`.
+fn metrics_bulk(index: &str, host: &str) -> String {
+    let now = chrono::Utc::now();
+    let mut body = String::new();
+    for i in 0..60i64 {
+        let t = (now - chrono::Duration::seconds(30 * (60 - i)))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
+        let wave = (i as f64 / 6.0).sin();
+        let docs = [
+            serde_json::json!({"@timestamp": t, "host": {"name": host}, "event": {"dataset": "system.metrics"},
+                "metricset": {"name": "host"}, "system": {
+                    "cpu": {"total": {"norm": {"pct": 0.35 + 0.25 * wave}}},
+                    "memory": {"actual": {"used": {"pct": 0.55 + 0.05 * wave}}},
+                    "load": {"1": 1.2 + wave}}}),
+            serde_json::json!({"@timestamp": t, "host": {"name": host}, "event": {"dataset": "system.metrics"},
+                "metricset": {"name": "filesystem"}, "system": {"filesystem": {"mount_point": "/",
+                    "used": {"pct": 0.40 + 0.002 * i as f64}}}}),
+            serde_json::json!({"@timestamp": t, "host": {"name": host}, "event": {"dataset": "system.metrics"},
+                "metricset": {"name": "network"}, "system": {"network": {"name": "eth0",
+                    "in": {"bytes": i * i * 40_000}, "out": {"bytes": i * 900_000}}}}),
+        ];
+        for doc in docs {
+            body.push_str(&format!(
+                "{{\"index\":{{\"_index\":\"{index}\"}}}}\n{doc}\n"
+            ));
+        }
+    }
+    body
+}
+
+fn post_bulk(url: &str, body: &str) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into();
+    let mut response = agent
+        .post(&format!("{url}/_bulk?refresh=wait_for"))
+        .header("Content-Type", "application/x-ndjson")
+        .send(body)
+        .expect("_bulk");
+    let body: serde_json::Value = response.body_mut().read_json().expect("_bulk JSON");
+    assert_eq!(body["errors"], false, "bulk errors: {body}");
+}
+
+#[test]
+fn discover_search_live_tail_xss_and_metrics_in_the_browser() {
+    require_browser();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("logs")).expect("mkdir");
+    let (api_port, console_port) = (free_port(), free_port());
+    let data = dir.path().join("data").to_string_lossy().into_owned();
+    let glob = dir.path().join("logs/*.log").to_string_lossy().into_owned();
+    let listen = format!("127.0.0.1:{api_port}");
+    let console = format!("127.0.0.1:{console_port}");
+    let _standalone = Logpipe::start(
+        &[
+            "standalone",
+            "--data-dir",
+            &data,
+            "--listen",
+            &listen,
+            "--console-listen",
+            &console,
+            "--host-name",
+            "solo",
+            &glob,
+        ],
+        &dir.path().join("standalone.log"),
+    );
+    wait::port_open(&listen, PATIENCE);
+    wait::port_open(&console, PATIENCE);
+    let log_file = dir.path().join("logs/app.log");
+    append_lines(&log_file, "boot", 0..300);
+    let es = EsClient::new(&format!("http://{listen}"));
+    es.wait_count("logpipe-*", 300, PATIENCE);
+    post_bulk(
+        &format!("http://{listen}"),
+        &metrics_bulk("metrics-test", "web-1"),
+    );
+    run_script(
+        "discover.mjs",
+        &[
+            ("CONSOLE_URL", format!("http://{console}")),
+            ("LOG_FILE", log_file.to_string_lossy().into_owned()),
+        ],
+    );
+}
+
+const TOKEN: &str = "console-test-token-0123456789";
+
+#[test]
+fn collect_entry_added_in_the_browser_reaches_etcd_and_the_agent_tails_it() {
+    require_browser();
+    let tansu = Tansu::start();
+    let etcd = Etcd::start();
+    for topic in ["first_log", "added_log"] {
+        tansu.create_topic(topic, 1);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let logs = root.join("logs");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    let config = root.join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"data_dir = "{data}"
+host_name = "web-7"
+status_interval = "300ms"
+status_ttl = "3s"
+[kafka]
+brokers = "{brokers}"
+linger_ms = 1
+[tail]
+poll_interval = "250ms"
+checkpoint_interval = "200ms"
+[etcd]
+endpoints = ["{endpoint}"]
+allow_paths = ["{root}/**"]
+connect_timeout = "1s"
+"#,
+            data = root.join("data").display(),
+            brokers = tansu.brokers(),
+            endpoint = etcd.endpoint(),
+            root = root.display(),
+        ),
+    )
+    .expect("write config");
+    let first = logs.join("first.log");
+    let added = logs.join("added.log");
+    append_lines(&first, "first", 0..10);
+    append_lines(&added, "added", 0..25);
+    let key = "/logpipe/collect/web-7";
+    etcd.put(
+        key,
+        &format!(r#"[{{"path":"{}","topic":"first_log"}}]"#, first.display()),
+    );
+    let config_arg = config.to_string_lossy().into_owned();
+    let _agent = Logpipe::start(&["agent", "--config", &config_arg], &root.join("agent.log"));
+    let console_port = free_port();
+    let listen = format!("127.0.0.1:{console_port}");
+    let _console = Logpipe::start(
+        &[
+            "console",
+            "--listen",
+            &listen,
+            "--search",
+            "http://127.0.0.1:9",
+            "--etcd",
+            &etcd.endpoint(),
+            "--auth-token",
+            TOKEN,
+        ],
+        &root.join("console.log"),
+    );
+    wait::port_open(&listen, PATIENCE);
+    run_script(
+        "collect.mjs",
+        &[
+            ("CONSOLE_URL", format!("http://{listen}")),
+            ("TOKEN", TOKEN.to_string()),
+            ("HOST", "web-7".to_string()),
+            ("NEW_PATH", added.to_string_lossy().into_owned()),
+            ("TOPIC", "added_log".to_string()),
+        ],
+    );
+    let value = etcd.get(key).expect("collect key");
+    let entries: serde_json::Value = serde_json::from_str(&value).expect("JSON array");
+    let paths: Vec<&str> = entries
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            first.to_str().expect("utf-8"),
+            added.to_str().expect("utf-8")
+        ]
+    );
+    let mut reader = TopicReader::new(&tansu.brokers(), "added_log");
+    let messages = reader.read_at_least(25, PATIENCE).to_vec();
+    crate::common::agent::assert_exact(&messages, &crate::common::agent::expected("added", 0..25));
+}
+
+#[test]
+fn discover_opens_on_the_newest_index_family_and_remembers_the_choice() {
+    require_browser();
+    let store = StoreProcess::start();
+    let now = chrono::Utc::now();
+    let mut body = String::new();
+    for (index, minutes_ago, message) in [
+        ("old_log", 10, "older line"),
+        ("app_log", 1, "newest app line"),
+    ] {
+        let at = now - chrono::Duration::minutes(minutes_ago);
+        let doc = serde_json::json!({
+            "@timestamp": at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            "message": message,
+        });
+        body.push_str(&format!(
+            "{{\"index\":{{\"_index\":\"{index}-{}\"}}}}\n{doc}\n",
+            at.format("%Y.%m.%d")
+        ));
+    }
+    post_bulk(&store.url(), &body);
+    let console = crate::common::console::start(&store.url(), &[]);
+    run_script(
+        "discover_index.mjs",
+        &[("CONSOLE_URL", console.url.clone())],
+    );
+}
