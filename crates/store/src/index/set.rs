@@ -119,6 +119,17 @@ impl IndexSet {
         true
     }
 
+    /// The limits the set was opened with.
+    pub fn settings(&self) -> &StoreSettings {
+        &self.settings
+    }
+
+    /// Whether writing to `name` would create an index: neither an index nor a data stream exists by
+    /// that name.
+    pub fn would_create(&self, name: &str) -> bool {
+        self.get(name).is_none() && !self.streams.meta.lock().streams.contains_key(name)
+    }
+
     /// How long an index goes unsearched before it is search idle.
     pub fn search_idle_after(&self) -> Duration {
         self.settings.search_idle_after
