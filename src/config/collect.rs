@@ -6,6 +6,7 @@
 
 use super::filters::FilterList;
 use super::path_glob::{PathGlob, PathGlobSet};
+use super::reference::{Key, Type};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -70,6 +71,17 @@ pub struct MultilineConfig {
     pub timeout: Duration,
 }
 
+impl MultilineConfig {
+    /// The keys of `[collect.multiline]`.
+    pub const KEYS: &'static [Key] = &[
+        Key::required("pattern", Type::String, "'^\\s+at '", "regular expression each line is tested against"),
+        Key::defaulted("negate", Type::Bool, "false", "lines that do NOT match are the continuation lines"),
+        Key::defaulted("match", Type::OneOf(&["after", "before"]), "\"after\"", "continuation lines join the line before them (after) or after them (before), as in Filebeat"),
+        Key::defaulted("max_lines", Type::Integer, "500", "most lines in one event; further lines start a new one"),
+        Key::defaulted("timeout", Type::Duration, "\"5s\"", "a pending event is sent after this long without a new line"),
+    ];
+}
+
 fn default_max_lines() -> usize {
     500
 }
@@ -118,6 +130,22 @@ pub struct CollectEntry {
     /// building a filterable event.
     #[serde(default, skip_serializing_if = "FilterList::is_empty")]
     pub filters: FilterList,
+}
+
+impl CollectEntry {
+    /// The keys of a `[[collect]]` entry (and of an entry of the etcd value).
+    pub const KEYS: &'static [Key] = &[
+        Key::required("path", Type::Glob, "\"/var/log/app/*.log\"", "absolute glob of the files to tail: * ? [..] ** {a,b}"),
+        Key::optional("topic", Type::String, "\"app_log\"", "Kafka topic of the lines (required by the agent; in standalone it fills %{[topic]})"),
+        Key::optional("exclude", Type::List(&Type::Glob), "[\"/var/log/app/debug*\"]", "globs of files to skip although path matches them"),
+        Key::defaulted("codec", Type::OneOf(&["json", "raw"]), "\"json\"", "json: an ECS event per line; raw: the line's bytes, metadata in Kafka headers"),
+        Key::optional("fields", Type::Fields, "{ env = \"prod\" }", "static fields added to every event under `fields`"),
+        Key::defaulted("max_line_bytes", Type::Integer, "1048576", "longer lines are truncated and marked log.flags = [\"truncated\"] (16 to 67108864)"),
+        Key::defaulted("start_at", Type::OneOf(&["beginning", "end"]), "\"beginning\"", "where reading starts in files present at first sight"),
+        Key::defaulted("follow_symlinks", Type::Bool, "false", "tail files reached through symbolic links (off: links are skipped)"),
+        Key::optional("filters", Type::Filters, "[{ json = { source = \"message\" } }]", "Logstash filters run on each event, in order (json codec only): json, date, dissect, grok, mutate, drop; failures tag the event (README \"Filters\")"),
+        Key::table("multiline", &[MultilineConfig::KEYS], "join several lines into one event, e.g. Java stack traces"),
+    ];
 }
 
 fn default_max_line_bytes() -> usize {

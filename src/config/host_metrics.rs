@@ -1,6 +1,7 @@
 //! `[host_metrics]` of the agent: which host metric events to send, how often, to which topic.
 
 use super::duration;
+use super::reference::{Key, Type};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -18,6 +19,30 @@ pub struct HostMetricsConfig {
     /// Mount points to report; every real file system when empty.
     #[serde(default)]
     pub mount_points: Vec<String>,
+}
+
+impl HostMetricsConfig {
+    /// The keys of `[host_metrics]`.
+    pub const KEYS: &'static [Key] = &[
+        Key::defaulted(
+            "interval",
+            Type::Duration,
+            "\"10s\"",
+            "how often the metrics are read and sent (at least 100ms)",
+        ),
+        Key::required(
+            "topic",
+            Type::String,
+            "\"metrics\"",
+            "Kafka topic of the metric events",
+        ),
+        Key::optional(
+            "mount_points",
+            Type::List(&Type::Path),
+            "[\"/\"]",
+            "file systems to report (absent: every real file system)",
+        ),
+    ];
 }
 
 fn default_interval() -> Duration {

@@ -1,20 +1,13 @@
 //! `logpipe standalone --config standalone.toml`: the agent's tailing keys without Kafka, plus the store.
 //!
-//! ```toml
-//! data_dir = "/var/lib/logpipe"
-//! listen = "127.0.0.1:9200"              # the store's Elasticsearch API
-//! index = "logpipe-%{+YYYY.MM.dd}"       # Logstash-style index name
-//! retention_days = 7                     # delete daily indices older than this
-//! host_name = "web-1"
-//! [tail]                                 # as for the agent
-//! [pipeline]                             # as for the agent (`producers` = indexer threads)
-//! [[collect]]                            # as for the agent; `topic` is optional and fills %{[topic]}
-//! path = "/var/log/*.log"
-//! ```
+//! The keys, their types, defaults and help are in `StandaloneConfig::KEYS`, next to the structs: `--help` and
+//! docs/CONFIG.md are generated from them (`config::reference`).
+//!
 //! Command-line flags override the file.
 
 use super::agent::{PipelineConfig, TailConfig};
 use super::collect::CollectEntry;
+use super::reference::{ConfigFile, Key, Type};
 use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -43,6 +36,70 @@ pub struct StandaloneConfig {
     #[serde(default)]
     pub collect: Vec<CollectEntry>,
 }
+
+impl StandaloneConfig {
+    /// The top-level keys of standalone.toml.
+    pub const KEYS: &'static [Key] = &[
+        Key::optional(
+            "data_dir",
+            Type::Path,
+            "\"/var/lib/logpipe\"",
+            "directory of the checkpoints and the indices (or --data-dir)",
+        ),
+        Key::optional(
+            "listen",
+            Type::String,
+            "\"127.0.0.1:9200\"",
+            "address of the store's Elasticsearch API (or --listen)",
+        ),
+        Key::implied(
+            "index",
+            Type::String,
+            "\"logpipe-%{+YYYY.MM.dd}\"",
+            "Logstash sprintf of the index name, as the transfer's",
+        ),
+        Key::optional(
+            "retention_days",
+            Type::Integer,
+            "7",
+            "delete daily indices (and data stream generations) older than this",
+        ),
+        Key::optional(
+            "host_name",
+            Type::String,
+            "\"web-1\"",
+            "host.name of the events (absent: this machine's host name)",
+        ),
+        Key::table(
+            "tail",
+            &[TailConfig::KEYS],
+            "reading the files, as the agent's",
+        ),
+        Key::table(
+            "pipeline",
+            &[PipelineConfig::KEYS],
+            "batches and threads, as the agent's",
+        ),
+        Key::tables(
+            "collect",
+            &[CollectEntry::KEYS],
+            "what to tail, as the agent's; topic is optional",
+        ),
+    ];
+}
+
+/// standalone.toml in the reference.
+pub const STANDALONE_FILE: ConfigFile = ConfigFile {
+    name: "standalone.toml",
+    command: "standalone",
+    keys: &[StandaloneConfig::KEYS],
+    minimal: r#"
+data_dir = "/var/lib/logpipe"
+[[collect]]
+path = "/var/log/*.log"
+"#,
+    not_for_this_file: &[],
+};
 
 impl StandaloneConfig {
     /// Reads and validates `path`; errors name the file and the key.
