@@ -137,7 +137,7 @@ pub enum ReloadError {
     #[error("[kafka]: {0}")]
     Kafka(#[from] KafkaSetupError),
     #[error("collect paths: {0}")]
-    Allowlist(String),
+    Allowlist(crate::config::allow::AllowError),
     #[error(transparent)]
     Stopped(#[from] FileServerGone),
 }

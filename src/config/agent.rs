@@ -243,7 +243,7 @@ impl Default for PipelineConfig {
 
 impl PipelineConfig {
     /// Errors name the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         for (key, value) in [
             ("pipeline.batch_lines", self.batch_lines),
             ("pipeline.batch_bytes", self.batch_bytes),
@@ -251,7 +251,7 @@ impl PipelineConfig {
             ("pipeline.producers", self.producers),
         ] {
             if value == 0 {
-                return Err(format!("{key}: must be at least 1"));
+                return Err(ConfigError::Invalid(format!("{key}: must be at least 1")));
             }
         }
         Ok(())

@@ -100,7 +100,8 @@ impl EtcdConfig {
                     .into(),
             );
         }
-        PathAllowlist::new(&self.allow_paths).map_err(|e| format!("etcd.allow_paths: {e}"))?;
+        PathAllowlist::new(&self.allow_paths)
+            .map_err(|e| ConfigError::Invalid(format!("etcd.allow_paths: {e}")))?;
         for (name, key) in [
             ("etcd.key", &self.key),
             ("etcd.status_key", &self.status_key),

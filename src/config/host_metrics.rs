@@ -1,6 +1,7 @@
 //! `[host_metrics]` of the agent: which host metric events to send, how often, to which topic.
 
 use super::duration;
+use super::error::ConfigError;
 use super::reference::{Key, Type};
 use serde::Deserialize;
 use std::time::Duration;
@@ -51,9 +52,9 @@ fn default_interval() -> Duration {
 
 impl HostMetricsConfig {
     /// Errors name the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         super::collect::validate_topic(&self.topic)
-            .map_err(|e| format!("host_metrics.topic: {e}"))?;
+            .map_err(|e| ConfigError::Invalid(format!("host_metrics.topic: {e}")))?;
         if self.interval < Duration::from_millis(100) {
             return Err("host_metrics.interval: must be at least 100ms".into());
         }

@@ -7,6 +7,7 @@
 
 use super::agent::{PipelineConfig, TailConfig};
 use super::collect::CollectEntry;
+use super::error::ConfigError;
 use super::reference::{ConfigFile, Key, Type};
 use anyhow::Context;
 use serde::Deserialize;
@@ -116,7 +117,7 @@ impl StandaloneConfig {
     }
 
     /// Checks pipeline sizes and every collect entry (topics optional).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         self.pipeline.validate()?;
         for (i, entry) in self.collect.iter().enumerate() {
             entry.validate(&format!("collect[{i}]"), false)?;

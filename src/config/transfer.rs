@@ -400,7 +400,7 @@ impl TransferConfig {
                 format!("filters.\"{topic}\"")
             } else {
                 super::collect::validate_topic(topic)
-                    .map_err(|e| format!("filters.{topic}: {e}"))?;
+                    .map_err(|e| ConfigError::Invalid(format!("filters.{topic}: {e}")))?;
                 format!("filters.{topic}")
             };
             filters.validate(&name)?;
