@@ -73,7 +73,21 @@ pub fn run(args: TransferArgs) -> anyhow::Result<()> {
     log::info!("{}", crate::kafka::features::summary());
     let stop = shutdown::on_signal()?;
     let mut service = ServiceManager::from_env();
-    let transfer = Transfer::start(&config, stop.clone())?;
+    // Waiting for Elasticsearch is part of the run, not of start-up: a transfer started while the cluster
+    // is down tells systemd it is up (and keeps pinging) instead of failing its start timeout in a loop.
+    let mut waiting = |why: &str| {
+        if !service.is_enabled() {
+            return;
+        }
+        service.ready(&format!(
+            "transfer: waiting for Elasticsearch to answer GET / before consuming: {why}"
+        ));
+        // Each attempt is bounded by request_timeout and the wait does nothing else that could hang.
+        if let Err(e) = service.start_watchdog(Liveness::check(|| true)) {
+            log::warn!("watchdog: {e}");
+        }
+    };
+    let transfer = Transfer::start(&config, stop.clone(), &mut waiting)?;
     let status = match &config.etcd {
         Some(connection) => Some(status::publish(connection.clone(), &config, &transfer)?),
         None => None,
@@ -110,8 +124,13 @@ pub fn run(args: TransferArgs) -> anyhow::Result<()> {
 }
 
 /// `GET /` until the cluster answers (logging why not, every attempt at first, then every tenth): a
-/// product the indexer does not write to is an error; so is a stop asked for meanwhile.
-fn check_product(target: &mut HttpBulkTarget, stop: &AtomicBool) -> anyhow::Result<()> {
+/// product the indexer does not write to is an error; so is a stop asked for meanwhile. `waiting` is
+/// told why once, when the first attempt fails.
+fn check_product(
+    target: &mut HttpBulkTarget,
+    stop: &AtomicBool,
+    waiting: &mut dyn FnMut(&str),
+) -> anyhow::Result<()> {
     let mut backoff =
         crate::indexer::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     loop {
@@ -124,6 +143,9 @@ fn check_product(target: &mut HttpBulkTarget, stop: &AtomicBool) -> anyhow::Resu
                 anyhow::bail!("elasticsearch {url}: {reason}")
             }
             Err(ProductCheckError::Unreachable(why)) => {
+                if backoff.attempts() == 0 {
+                    waiting(&why);
+                }
                 if backoff.attempts() < 3 || backoff.attempts() % 10 == 0 {
                     log::error!(
                         "elasticsearch: no usable answer to GET / (attempt {}); nothing is consumed \
@@ -149,12 +171,17 @@ pub struct Transfer {
 }
 
 impl Transfer {
-    /// Starts indexer and consumer threads; consumers stop when `stop` is set.
-    pub fn start(config: &TransferConfig, stop: Arc<AtomicBool>) -> anyhow::Result<Transfer> {
+    /// Starts indexer and consumer threads once Elasticsearch answers `GET /` (`waiting` is told why,
+    /// once, if it does not at first); consumers stop when `stop` is set.
+    pub fn start(
+        config: &TransferConfig,
+        stop: Arc<AtomicBool>,
+        waiting: &mut dyn FnMut(&str),
+    ) -> anyhow::Result<Transfer> {
         let es = &config.elasticsearch;
         let auth = es.auth()?;
         let mut target = HttpBulkTarget::new(&es.all_urls(), &auth, es.request_timeout, &es.tls())?;
-        check_product(&mut target, &stop)?;
+        check_product(&mut target, &stop, waiting)?;
         let destination = es.destination().map_err(anyhow::Error::msg)?;
         let dead_letters: Arc<dyn DeadLetterSink> = match config.dead_letter_destination() {
             DeadLetterDestination::Topic(topic) => {
