@@ -6,6 +6,8 @@
 //! ```toml
 //! listen = "0.0.0.0:5601"
 //! index = "logs-*"
+//! users_file = "/etc/logpipe/console-users"              # name:bcrypt-hash (Elasticsearch's file realm)
+//! users_roles_file = "/etc/logpipe/console-users_roles"  # viewer:ann,bob / editor:carol
 //! [elasticsearch]
 //! urls = ["https://es-1:9200"]
 //! user = "console_reader"
@@ -24,7 +26,7 @@ use super::error::ConfigError;
 use super::EtcdConnection;
 use anyhow::Context;
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The console's configuration file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -36,6 +38,12 @@ pub struct ConsoleConfig {
     /// Index pattern Discover opens with.
     #[serde(default)]
     pub index: Option<String>,
+    /// Named users: `name:bcrypt-hash` lines (Elasticsearch's file-realm `users`).
+    #[serde(default)]
+    pub users_file: Option<PathBuf>,
+    /// Their roles: `viewer:name1,name2` / `editor:name3` lines (Elasticsearch's `users_roles`).
+    #[serde(default)]
+    pub users_roles_file: Option<PathBuf>,
     /// The search backend.
     #[serde(default)]
     pub elasticsearch: Option<ElasticsearchConfig>,
@@ -58,6 +66,11 @@ impl ConsoleConfig {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.users_file.is_some() != self.users_roles_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "users_file and users_roles_file go together".into(),
+            ));
+        }
         if let Some(es) = &self.elasticsearch {
             es.validate()?;
             let writer_keys = [
