@@ -110,6 +110,11 @@ impl Users {
         self.passwords.is_some()
     }
 
+    /// Whether a bearer token is configured.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
     /// Whether anyone can log in at all.
     pub fn any(&self) -> bool {
         self.passwords.is_some() || self.token.is_some()
