@@ -124,19 +124,12 @@ impl Console {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let url = format!("{}{path}", self.url);
-        let mut request = ureq::http::Request::builder().method(method).uri(&url);
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
-        let text = body.map(|b| b.to_string()).unwrap_or_default();
-        let request = request
-            .header("Content-Type", "application/json")
-            .body(text)
-            .expect("request");
-        let mut response = self.agent.run(request).expect("console answers");
-        let status = response.status().as_u16();
-        let body: Value = response.body_mut().read_json().expect("JSON body");
-        (status, body)
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .iter()
+            .map(|b| ("Authorization", b.as_str()))
+            .collect();
+        let answer = self.send(method, path, &headers, body);
+        (answer.status, answer.body)
     }
 }

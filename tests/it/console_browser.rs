@@ -159,8 +159,56 @@ fn discover_search_live_tail_xss_and_metrics_in_the_browser() {
     );
 }
 
-/// An agent of host `host` on Tansu, configured from etcd: its collect key lists `logs/first.log` (10
-/// lines, topic `first_log`); `logs/added.log` (25 lines) exists for a page to add. The agent, both paths.
+/// Tansu, etcd and an agent of one host configured from etcd: its collect key lists `logs/first.log` (10
+/// lines, topic `first_log`); `logs/added.log` (25 lines, topic `added_log`) exists for a page to add.
+struct AgentOnEtcd {
+    _agent: Logpipe,
+    tansu: Tansu,
+    etcd: Etcd,
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    first: PathBuf,
+    added: PathBuf,
+}
+
+impl AgentOnEtcd {
+    fn start(host: &str) -> AgentOnEtcd {
+        let tansu = Tansu::start();
+        let etcd = Etcd::start();
+        for topic in ["first_log", "added_log"] {
+            tansu.create_topic(topic, 1);
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = std::fs::canonicalize(dir.path()).expect("canonical");
+        let (agent, first, added) = agent_on_etcd(&tansu, &etcd, &root, host);
+        AgentOnEtcd {
+            _agent: agent,
+            tansu,
+            etcd,
+            _dir: dir,
+            root,
+            first,
+            added,
+        }
+    }
+
+    /// The paths of the host's collect entries in etcd.
+    fn collect_paths(&self, host: &str) -> Vec<String> {
+        let value = self
+            .etcd
+            .get(&format!("/logpipe/collect/{host}"))
+            .expect("collect key");
+        let entries: serde_json::Value = serde_json::from_str(&value).expect("JSON array");
+        entries
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter_map(|e| e["path"].as_str().map(str::to_string))
+            .collect()
+    }
+}
+
+/// Writes the agent's config and files, puts its collect key and starts it: the agent and both paths.
 fn agent_on_etcd(
     tansu: &Tansu,
     etcd: &Etcd,
@@ -213,15 +261,9 @@ const TOKEN: &str = "console-test-token-0123456789";
 #[test]
 fn collect_entry_added_in_the_browser_reaches_etcd_and_the_agent_tails_it() {
     require_browser();
-    let tansu = Tansu::start();
-    let etcd = Etcd::start();
-    for topic in ["first_log", "added_log"] {
-        tansu.create_topic(topic, 1);
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let (_agent, first, added) = agent_on_etcd(&tansu, &etcd, &root, "web-7");
-    let key = "/logpipe/collect/web-7";
+    let fleet = AgentOnEtcd::start("web-7");
+    let (tansu, etcd, root) = (&fleet.tansu, &fleet.etcd, &fleet.root);
+    let (first, added) = (&fleet.first, &fleet.added);
     let console_port = free_port();
     let listen = format!("127.0.0.1:{console_port}");
     let _console = Logpipe::start(
@@ -249,19 +291,11 @@ fn collect_entry_added_in_the_browser_reaches_etcd_and_the_agent_tails_it() {
             ("TOPIC", "added_log".to_string()),
         ],
     );
-    let value = etcd.get(key).expect("collect key");
-    let entries: serde_json::Value = serde_json::from_str(&value).expect("JSON array");
-    let paths: Vec<&str> = entries
-        .as_array()
-        .expect("array")
-        .iter()
-        .filter_map(|e| e["path"].as_str())
-        .collect();
     assert_eq!(
-        paths,
+        fleet.collect_paths("web-7"),
         vec![
-            first.to_str().expect("utf-8"),
-            added.to_str().expect("utf-8")
+            first.to_string_lossy().into_owned(),
+            added.to_string_lossy().into_owned()
         ]
     );
     let mut reader = TopicReader::new(&tansu.brokers(), "added_log");
@@ -303,24 +337,13 @@ fn discover_opens_on_the_newest_index_family_and_remembers_the_choice() {
 #[test]
 fn users_history_restore_and_cross_site_posts_in_the_browser() {
     require_browser();
-    let tansu = Tansu::start();
-    let etcd = Etcd::start();
-    for topic in ["first_log", "added_log"] {
-        tansu.create_topic(topic, 1);
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let (_agent, first, added) = agent_on_etcd(&tansu, &etcd, &root, "web-8");
+    let fleet = AgentOnEtcd::start("web-8");
+    let (etcd, first, added) = (&fleet.etcd, &fleet.first, &fleet.added);
     let (users, roles) =
-        crate::common::console::users_files(&root, &[("ann", "editor"), ("vic", "viewer")]);
-    let listen = format!("127.0.0.1:{}", free_port());
-    let _console = Logpipe::start(
+        crate::common::console::users_files(&fleet.root, &[("ann", "editor"), ("vic", "viewer")]);
+    let console = crate::common::console::start(
+        "http://127.0.0.1:9",
         &[
-            "console",
-            "--listen",
-            &listen,
-            "--search",
-            "http://127.0.0.1:9",
             "--etcd",
             &etcd.endpoint(),
             "--users-file",
@@ -328,13 +351,11 @@ fn users_history_restore_and_cross_site_posts_in_the_browser() {
             "--users-roles-file",
             &roles,
         ],
-        &root.join("console.log"),
     );
-    wait::port_open(&listen, PATIENCE);
     let out = run_script(
         "users.mjs",
         &[
-            ("CONSOLE_URL", format!("http://{listen}")),
+            ("CONSOLE_URL", console.url.clone()),
             ("HOST", "web-8".to_string()),
             ("FIRST_PATH", first.to_string_lossy().into_owned()),
             ("NEW_PATH", added.to_string_lossy().into_owned()),
@@ -347,18 +368,10 @@ fn users_history_restore_and_cross_site_posts_in_the_browser() {
         .and_then(|r| r.trim().parse().ok())
         .expect("the script prints the restored revision");
     // The restored entries are the ones of the first change: both files.
-    let value = etcd.get("/logpipe/collect/web-8").expect("collect key");
-    let entries: serde_json::Value = serde_json::from_str(&value).expect("JSON array");
-    let paths: Vec<&str> = entries
-        .as_array()
-        .expect("array")
-        .iter()
-        .filter_map(|e| e["path"].as_str())
-        .collect();
     let first_path = first.to_string_lossy().into_owned();
     assert_eq!(
-        paths,
-        vec![first_path.as_str(), added.to_str().expect("utf-8")]
+        fleet.collect_paths("web-8"),
+        vec![first_path.clone(), added.to_string_lossy().into_owned()]
     );
     // The agent applied the restore and tails the deleted-then-restored file again: its new lines arrive.
     wait::until("the agent applies the restored revision", PATIENCE, || {
@@ -368,8 +381,8 @@ fn users_history_restore_and_cross_site_posts_in_the_browser() {
         (applied >= restored && crate::common::etcd::tailed_paths(&status).contains(&first_path))
             .then_some(())
     });
-    append_lines(&first, "again", 0..5);
-    let mut reader = TopicReader::new(&tansu.brokers(), "first_log");
+    append_lines(first, "again", 0..5);
+    let mut reader = TopicReader::new(&fleet.tansu.brokers(), "first_log");
     wait::until(
         "lines appended after the restore reach Kafka",
         PATIENCE,
