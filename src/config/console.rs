@@ -12,7 +12,7 @@ use super::reference::{ConfigFile, Key, Type};
 use super::EtcdConnection;
 use anyhow::Context;
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The console's configuration file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -24,6 +24,12 @@ pub struct ConsoleConfig {
     /// Index pattern Discover opens with.
     #[serde(default)]
     pub index: Option<String>,
+    /// Named users: `name:bcrypt-hash` lines (Elasticsearch's file-realm `users`).
+    #[serde(default)]
+    pub users_file: Option<PathBuf>,
+    /// Their roles: `viewer:name1,name2` / `editor:name3` lines (Elasticsearch's `users_roles`).
+    #[serde(default)]
+    pub users_roles_file: Option<PathBuf>,
     /// The search backend.
     #[serde(default)]
     pub elasticsearch: Option<ElasticsearchConfig>,
@@ -37,6 +43,8 @@ impl ConsoleConfig {
     pub const KEYS: &'static [Key] = &[
         Key::optional("listen", Type::String, "\"0.0.0.0:5601\"", "address of the web console (or --listen)"),
         Key::optional("index", Type::String, "\"logs-*\"", "index pattern Discover opens with"),
+        Key::optional("users_file", Type::Path, "\"/etc/logpipe/console-users\"", "named users: `name:bcrypt-hash` lines, Elasticsearch's file-realm `users` (or --users-file; `logpipe console hash-password` makes a line)"),
+        Key::optional("users_roles_file", Type::Path, "\"/etc/logpipe/console-users_roles\"", "their roles: `viewer:ann,bob` / `editor:carol` lines, Elasticsearch's `users_roles` (or --users-roles-file)"),
         Key::table("elasticsearch", &[ElasticsearchConfig::CONNECTION_KEYS], "the search backend, with the transfer's connection keys (its writing keys are refused)"),
         Key::table("etcd", &[EtcdConnection::KEYS], "etcd, for the Collect config and Fleet pages"),
     ];
@@ -79,6 +87,11 @@ impl ConsoleConfig {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.users_file.is_some() != self.users_roles_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "users_file and users_roles_file go together".into(),
+            ));
+        }
         if let Some(es) = &self.elasticsearch {
             es.validate()?;
             let writer_keys = [

@@ -5,16 +5,28 @@
 //! 401 `unauthorized` / 403 `forbidden` (writes), 404, 409 `conflict` (etcd compare-and-swap lost),
 //! 502 `backend_unreachable`, 503 `etcd_unavailable` / `etcd_not_configured`.
 //!
-//! Writes (`PUT /api/collect/{host}`) need `Authorization: Bearer <token>` matching the configured token
-//! (compared in constant time); without a configured token, or with `--read-only`, there are no writes at all.
+//! 401 `login_required` (named users are configured and the caller has no session), 403 `csrf` /
+//! `cross_site` (see `guard`), 429 `too_many_attempts` (login), 404, 409 `conflict` (etcd
+//! compare-and-swap lost), 502 `backend_unreachable`, 503 `etcd_unavailable` / `etcd_not_configured`.
+//!
+//! Who may do what: `POST /api/login` / `POST /api/logout` / `GET /api/session` manage the session;
+//! with named users every other route but `GET /api/info` needs a user (a session or the bearer token);
+//! writes (`PUT /api/collect/{host}`, `POST /api/collect/{host}/restore`) need an editor (a viewer gets
+//! 403), and there are none with `--read-only` or without users and token. Each write is recorded in
+//! the audit trail (`audit`), shown by `GET /api/collect/{host}/history`.
 
+use super::audit;
 use super::backend::{BackendError, SearchBackend};
 use super::collect;
 use super::etcd_gateway::{EtcdError, EtcdGateway};
+use super::guard::Caller;
+use super::login_limit::{Limited, LoginLimit};
 use super::queries::{
-    metric_hosts_body, shape_fields, shape_histogram, shape_hits, shape_metrics, validate_index,
-    MetricsRequest, RangeRequest, SearchRequest, TailRequest,
+    metric_hosts_body, shape_fields, shape_histogram, shape_hits, shape_metrics, validate_host,
+    validate_index, MetricsRequest, RangeRequest, SearchRequest, TailRequest,
 };
+use super::sessions::{self, Sessions};
+use super::users::{LoginRefused, Role, Users};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -27,13 +39,30 @@ pub const MAX_API_BODY: usize = 1 << 20;
 pub struct ApiState {
     pub backend: Arc<dyn SearchBackend>,
     pub etcd: Option<EtcdGateway>,
-    pub auth_token: Option<String>,
+    /// The users file, roles file and bearer token.
+    pub users: Users,
+    pub sessions: Sessions,
+    pub login_limit: LoginLimit,
     pub read_only: bool,
     /// The index pattern Discover opens with when the user has not chosen one; `None`: the family of the
     /// index holding the newest document.
     pub default_index: Option<String>,
     pub collect_prefix: String,
     pub status_prefix: String,
+    /// etcd prefix of the audit records (`{audit_prefix}{host}/...`).
+    pub audit_prefix: String,
+}
+
+/// One API request as the routes see it.
+pub struct Call<'a> {
+    pub method: &'a str,
+    /// Without the query string.
+    pub path: &'a str,
+    pub caller: &'a Caller,
+    pub peer: std::net::IpAddr,
+    /// Whether it came over TLS (the cookie is then `Secure`).
+    pub tls: bool,
+    pub body: &'a [u8],
 }
 
 /// A response: status and JSON body.
@@ -41,17 +70,29 @@ pub struct ApiState {
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// Extra headers (`Set-Cookie`, `Retry-After`).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: Value) -> Reply {
+        Reply {
+            status,
+            body,
+            headers: Vec::new(),
+        }
+    }
 }
 
 fn ok(body: Value) -> Reply {
-    Reply { status: 200, body }
+    Reply::new(200, body)
 }
 
-fn fail(status: u16, kind: &str, message: impl Into<String>, details: Vec<String>) -> Reply {
-    Reply {
+pub fn fail(status: u16, kind: &str, message: impl Into<String>, details: Vec<String>) -> Reply {
+    Reply::new(
         status,
-        body: json!({"error": {"kind": kind, "message": message.into(), "details": details}}),
-    }
+        json!({"error": {"kind": kind, "message": message.into(), "details": details}}),
+    )
 }
 
 fn bad_request(message: impl Into<String>) -> Reply {
@@ -70,11 +111,11 @@ fn backend_error(e: BackendError) -> Reply {
 
 fn etcd_error(e: EtcdError) -> Reply {
     match e {
-        EtcdError::Conflict { current } => Reply {
-            status: 409,
-            body: json!({"error": {"kind": "conflict", "message": e.to_string(), "details": [],
-                                   "current_revision": current}}),
-        },
+        EtcdError::Conflict { current } => Reply::new(
+            409,
+            json!({"error": {"kind": "conflict", "message": e.to_string(), "details": [],
+                             "current_revision": current}}),
+        ),
         EtcdError::Unavailable(_) => fail(503, "etcd_unavailable", e.to_string(), Vec::new()),
     }
 }
@@ -83,23 +124,14 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
     serde_json::from_slice(body).map_err(|e| bad_request(format!("request body: {e}")))
 }
 
-/// Equal-length-independent comparison that does not stop at the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = (a.len() != b.len()) as u8;
-    for i in 0..a.len().max(b.len()) {
-        diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);
-    }
-    diff == 0
-}
-
 impl ApiState {
-    /// Whether this console accepts writes at all.
+    /// Whether this console accepts writes at all (from an editor).
     pub fn writes_enabled(&self) -> bool {
-        !self.read_only && self.auth_token.is_some() && self.etcd.is_some()
+        !self.read_only && self.users.any() && self.etcd.is_some()
     }
 
-    /// `Ok` when `authorization` carries the configured token.
-    fn authorize(&self, authorization: Option<&str>) -> Result<(), Reply> {
+    /// `Ok` when `caller` may change collect entries.
+    fn authorize_write(&self, caller: &Caller) -> Result<(), Reply> {
         if self.read_only {
             return Err(fail(
                 403,
@@ -108,27 +140,32 @@ impl ApiState {
                 Vec::new(),
             ));
         }
-        let Some(token) = &self.auth_token else {
+        if !self.users.any() {
             return Err(fail(
                 403,
                 "forbidden",
-                "writes are disabled: start the console with --auth-token or LOGPIPE_CONSOLE_TOKEN",
-                Vec::new(),
-            ));
-        };
-        let given = authorization
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .unwrap_or_default();
-        if given.is_empty() || !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-            return Err(fail(
-                401,
-                "unauthorized",
-                "a valid bearer token is required for changes",
+                "writes are disabled: start the console with --users-file or --auth-token-file",
                 Vec::new(),
             ));
         }
-        Ok(())
+        match caller.role() {
+            Some(Role::Editor) => Ok(()),
+            Some(Role::Viewer) => Err(fail(
+                403,
+                "forbidden",
+                format!(
+                    "{} is a viewer: changes need the editor role",
+                    caller.name().unwrap_or_default()
+                ),
+                Vec::new(),
+            )),
+            None => Err(fail(
+                401,
+                "unauthorized",
+                "log in as an editor (or send a valid bearer token) to make changes",
+                Vec::new(),
+            )),
+        }
     }
 
     fn etcd(&self) -> Result<&EtcdGateway, Reply> {
@@ -142,16 +179,29 @@ impl ApiState {
         })
     }
 
-    /// Serves one API request. `path` has no query string.
-    pub fn handle(
-        &self,
-        method: &str,
-        path: &str,
-        authorization: Option<&str>,
-        body: &[u8],
-    ) -> Reply {
+    /// Serves one API request.
+    pub fn handle(&self, call: &Call) -> Reply {
+        let (method, path, body) = (call.method, call.path, call.body);
+        let public = matches!(
+            (method, path),
+            ("GET", "/api/info")
+                | ("GET", "/api/session")
+                | ("POST", "/api/login")
+                | ("POST", "/api/logout")
+        );
+        if !public && self.users.named() && call.caller.user.is_none() && known(path) {
+            return fail(
+                401,
+                "login_required",
+                "log in to use this console",
+                Vec::new(),
+            );
+        }
         let result = match (method, path) {
             ("GET", "/api/info") => Ok(self.info()),
+            ("GET", "/api/session") => Ok(self.session(call.caller)),
+            ("POST", "/api/login") => self.login(call),
+            ("POST", "/api/logout") => Ok(self.logout(call)),
             ("GET", "/api/indices") => self.indices(),
             ("POST", "/api/search") => self.search(body),
             ("POST", "/api/histogram") => self.histogram(body),
@@ -160,11 +210,25 @@ impl ApiState {
             ("POST", "/api/metrics/hosts") => self.metric_hosts(body),
             ("POST", "/api/metrics") => self.metrics(body),
             ("GET", "/api/fleet") => self.fleet(),
-            ("GET", "/api/collect") => self.collect(),
+            ("GET", "/api/collect") => self.collect(call.caller),
             ("POST", "/api/collect/validate") => self.validate_collect(body),
-            ("PUT", p) if p.starts_with("/api/collect/") => self
-                .authorize(authorization)
-                .and_then(|()| self.save_collect(&p["/api/collect/".len()..], body)),
+            ("GET", p) if host_route(p, "/history").is_some() => {
+                self.history(host_route(p, "/history").unwrap_or_default())
+            }
+            ("POST", p) if host_route(p, "/restore").is_some() => {
+                self.authorize_write(call.caller).and_then(|()| {
+                    self.restore(
+                        host_route(p, "/restore").unwrap_or_default(),
+                        call.caller,
+                        body,
+                    )
+                })
+            }
+            ("PUT", p) if host_route(p, "").is_some() => {
+                self.authorize_write(call.caller).and_then(|()| {
+                    self.save_collect(host_route(p, "").unwrap_or_default(), call.caller, body)
+                })
+            }
             (_, p) if known(p) => Err(fail(
                 405,
                 "method_not_allowed",
@@ -181,11 +245,120 @@ impl ApiState {
         result.unwrap_or_else(|reply| reply)
     }
 
+    fn session(&self, caller: &Caller) -> Reply {
+        let (user, role) = match &caller.user {
+            Some((user, role)) => (json!(user), json!(role.name())),
+            None => (Value::Null, Value::Null),
+        };
+        ok(json!({
+            "user": user,
+            "role": role,
+            "csrf": caller.session.as_ref().map(|(_, s)| s.csrf.clone()),
+            "login_required": self.users.named(),
+            "login_enabled": self.users.any(),
+            "can_write": self.writes_enabled() && caller.role() == Some(Role::Editor),
+        }))
+    }
+
+    fn login(&self, call: &Call) -> Result<Reply, Reply> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Login {
+            user: String,
+            password: String,
+        }
+        if !self.users.any() {
+            return Err(fail(
+                404,
+                "no_users",
+                "this console has no users (start it with --users-file or --auth-token-file)",
+                Vec::new(),
+            ));
+        }
+        let login: Login = parse(call.body)?;
+        if let Err(limited) = self.login_limit.attempt(call.peer, &login.user) {
+            let wait = limited.wait().as_secs().max(1);
+            let whom = match limited {
+                Limited::User { .. } => format!("for {}", login.user),
+                Limited::Address { .. } => format!("from {}", call.peer),
+            };
+            log::warn!("console: login attempts {whom} over the limit");
+            let mut reply = Reply::new(
+                429,
+                json!({"error": {"kind": "too_many_attempts", "details": [], "retry_after_s": wait,
+                    "message": format!("too many login attempts {whom}: try again in {wait} s")}}),
+            );
+            reply.headers.push(("retry-after", wait.to_string()));
+            return Err(reply);
+        }
+        let role = match self.users.login(&login.user, &login.password) {
+            Ok(role) => role,
+            Err(LoginRefused::BadCredentials) => {
+                log::warn!(
+                    "console: failed login for {} from {}",
+                    login.user,
+                    call.peer
+                );
+                return Err(fail(
+                    401,
+                    "bad_credentials",
+                    "wrong user name or password",
+                    Vec::new(),
+                ));
+            }
+            Err(LoginRefused::NoRole) => {
+                return Err(fail(
+                    403,
+                    "no_role",
+                    format!(
+                        "{} has no role: add them to viewer or editor in the roles file",
+                        login.user
+                    ),
+                    Vec::new(),
+                ))
+            }
+        };
+        if let Some((old, _)) = &call.caller.session {
+            self.sessions.remove(old);
+        }
+        let (id, session) = self
+            .sessions
+            .create(&login.user, role)
+            .map_err(|e| fail(500, "internal", e.to_string(), Vec::new()))?;
+        log::info!(
+            "console: {} logged in ({}) from {}",
+            login.user,
+            role.name(),
+            call.peer
+        );
+        let mut reply = ok(
+            json!({"user": login.user, "role": role.name(), "csrf": session.csrf,
+            "can_write": self.writes_enabled() && role == Role::Editor}),
+        );
+        reply
+            .headers
+            .push(("set-cookie", sessions::set_cookie(&id, call.tls)));
+        Ok(reply)
+    }
+
+    fn logout(&self, call: &Call) -> Reply {
+        if let Some((id, _)) = &call.caller.session {
+            self.sessions.remove(id);
+        }
+        let mut reply = ok(json!({"user": null}));
+        reply
+            .headers
+            .push(("set-cookie", sessions::set_cookie("", call.tls)));
+        reply
+    }
+
     fn info(&self) -> Reply {
         ok(json!({
             "version": env!("CARGO_PKG_VERSION"),
             "read_only": self.read_only,
             "writes_enabled": self.writes_enabled(),
+            "login_required": self.users.named(),
+            "login_enabled": self.users.any(),
             "etcd": self.etcd.is_some(),
             "default_index": self.default_index,
         }))
@@ -311,7 +484,7 @@ impl ApiState {
         Ok(ok(json!({ "processes": processes })))
     }
 
-    fn collect(&self) -> Result<Reply, Reply> {
+    fn collect(&self, caller: &Caller) -> Result<Reply, Reply> {
         let etcd = self.etcd()?;
         let collect = etcd.prefix(&self.collect_prefix).map_err(etcd_error)?;
         let statuses = etcd
@@ -319,6 +492,7 @@ impl ApiState {
             .map_err(etcd_error)?;
         let mut view = collect::hosts_view(&self.collect_prefix, &collect, &statuses);
         view["writes_enabled"] = json!(self.writes_enabled());
+        view["can_write"] = json!(self.writes_enabled() && caller.role() == Some(Role::Editor));
         Ok(ok(view))
     }
 
@@ -338,7 +512,7 @@ impl ApiState {
         )
     }
 
-    fn save_collect(&self, host: &str, body: &[u8]) -> Result<Reply, Reply> {
+    fn save_collect(&self, host: &str, caller: &Caller, body: &[u8]) -> Result<Reply, Reply> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Save {
@@ -347,7 +521,20 @@ impl ApiState {
             revision: i64,
         }
         let save: Save = parse(body)?;
-        let entries = collect::validate_entries(host, &save.entries).map_err(|errors| {
+        self.write(host, caller, &save.entries, save.revision, "save", None)
+    }
+
+    /// Validates `entries` and writes them with their audit record.
+    fn write(
+        &self,
+        host: &str,
+        caller: &Caller,
+        entries: &[Value],
+        expect_revision: i64,
+        action: &str,
+        restored_from: Option<(i64, &str)>,
+    ) -> Result<Reply, Reply> {
+        let entries = collect::validate_entries(host, entries).map_err(|errors| {
             fail(
                 400,
                 "bad_request",
@@ -355,21 +542,101 @@ impl ApiState {
                 errors,
             )
         })?;
-        let value = serde_json::to_string(&entries)
-            .map_err(|e| fail(500, "internal", e.to_string(), Vec::new()))?;
+        let user = caller.name().unwrap_or_default();
+        let change = audit::Change {
+            host,
+            entries: &entries,
+            expect_revision,
+            user,
+            action,
+            restored_from,
+        };
+        let revision = audit::write(
+            self.etcd()?,
+            &self.collect_prefix,
+            &self.audit_prefix,
+            &change,
+        )
+        .map_err(etcd_error)?;
         let key = format!("{}{host}", self.collect_prefix);
-        let revision = self
-            .etcd()?
-            .put(&key, value, save.revision)
-            .map_err(etcd_error)?;
         log::info!(
-            "console: wrote {} entries to {key} at revision {revision}",
+            "console: {user} wrote {} entries to {key} at revision {revision} ({action})",
             entries.len()
         );
         Ok(ok(
             json!({"key": key, "revision": revision, "entries": entries}),
         ))
     }
+
+    fn history(&self, host: &str) -> Result<Reply, Reply> {
+        validate_host(host).map_err(bad_request)?;
+        let records = self
+            .etcd()?
+            .prefix(&audit::host_prefix(&self.audit_prefix, host))
+            .map_err(etcd_error)?;
+        Ok(ok(
+            json!({"host": host, "records": audit::history(&records)}),
+        ))
+    }
+
+    fn restore(&self, host: &str, caller: &Caller, body: &[u8]) -> Result<Reply, Reply> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Restore {
+            /// The revision of the audit record to restore.
+            revision: i64,
+            /// `after` (the entries as that change left them) or `before` (as it found them).
+            #[serde(default = "after")]
+            side: String,
+            /// The key's mod_revision when the page read it (compare-and-swap, as an edit).
+            current_revision: i64,
+        }
+        fn after() -> String {
+            "after".into()
+        }
+        let restore: Restore = parse(body)?;
+        validate_host(host).map_err(bad_request)?;
+        if restore.side != "after" && restore.side != "before" {
+            return Err(bad_request("side: `after` or `before`"));
+        }
+        let records = self
+            .etcd()?
+            .prefix(&audit::host_prefix(&self.audit_prefix, host))
+            .map_err(etcd_error)?;
+        let record = audit::find(&records, restore.revision).ok_or_else(|| {
+            fail(
+                404,
+                "not_found",
+                format!("no audit record of {host} at revision {}", restore.revision),
+                Vec::new(),
+            )
+        })?;
+        let entries = match &record[restore.side.as_str()] {
+            Value::Array(entries) => entries.clone(),
+            // The key did not exist before the change: restoring that is restoring no entries.
+            Value::Null => Vec::new(),
+            _ => {
+                return Err(bad_request(format!(
+                    "the {} side of revision {} is not a list of entries",
+                    restore.side, restore.revision
+                )))
+            }
+        };
+        self.write(
+            host,
+            caller,
+            &entries,
+            restore.current_revision,
+            "restore",
+            Some((restore.revision, restore.side.as_str())),
+        )
+    }
+}
+
+/// `host` from `/api/collect/{host}{suffix}` (a host is one path segment).
+fn host_route<'a>(path: &'a str, suffix: &str) -> Option<&'a str> {
+    let host = path.strip_prefix("/api/collect/")?.strip_suffix(suffix)?;
+    (!host.is_empty() && !host.contains('/') && host != "validate").then_some(host)
 }
 
 fn known(path: &str) -> bool {
@@ -386,6 +653,9 @@ fn known(path: &str) -> bool {
             | "/api/fleet"
             | "/api/collect"
             | "/api/collect/validate"
+            | "/api/session"
+            | "/api/login"
+            | "/api/logout"
     ) || path.starts_with("/api/collect/")
 }
 
@@ -450,10 +720,14 @@ mod tests {
     }
 
     #[test]
-    fn tokens_compare_exactly() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
-        assert!(!constant_time_eq(b"", b"a"));
+    fn host_routes() {
+        assert_eq!(host_route("/api/collect/web-1", ""), Some("web-1"));
+        assert_eq!(
+            host_route("/api/collect/web-1/history", "/history"),
+            Some("web-1")
+        );
+        assert_eq!(host_route("/api/collect/web-1/history", ""), None);
+        assert_eq!(host_route("/api/collect/validate", ""), None);
+        assert_eq!(host_route("/api/collect/", ""), None);
     }
 }

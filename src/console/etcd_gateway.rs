@@ -8,7 +8,9 @@
 //! reconnects.
 //!
 //! Writes are compare-and-swap on the key's `mod_revision` (0 = the key must not exist), so two people
-//! editing the same host's entries cannot silently overwrite each other.
+//! editing the same host's entries cannot silently overwrite each other; the keys written with it (the
+//! audit record) are put in the same transaction, so they share its revision and exist exactly when the
+//! change does.
 
 use crate::config::EtcdConnection;
 use crate::etcd::connect::bounded;
@@ -52,10 +54,15 @@ enum Request {
         prefix: String,
         reply: std_mpsc::Sender<Result<Vec<KeyValue>, EtcdError>>,
     },
+    Get {
+        key: String,
+        reply: std_mpsc::Sender<Result<Option<KeyValue>, EtcdError>>,
+    },
     Put {
         key: String,
         value: String,
         expect_revision: i64,
+        also: Vec<(String, String)>,
         reply: std_mpsc::Sender<Result<i64, EtcdError>>,
     },
 }
@@ -98,14 +105,34 @@ impl EtcdGateway {
         )
     }
 
-    /// Puts `value` at `key` if its mod_revision is still `expect_revision` (0: absent); the new revision.
-    pub fn put(&self, key: &str, value: String, expect_revision: i64) -> Result<i64, EtcdError> {
+    /// The key `key`, if it exists.
+    pub fn get(&self, key: &str) -> Result<Option<KeyValue>, EtcdError> {
+        let (reply, answer) = std_mpsc::channel();
+        self.call(
+            Request::Get {
+                key: key.to_string(),
+                reply,
+            },
+            answer,
+        )
+    }
+
+    /// Puts `value` at `key` if its mod_revision is still `expect_revision` (0: absent), and the `also`
+    /// pairs in the same transaction; the new revision.
+    pub fn put(
+        &self,
+        key: &str,
+        value: String,
+        expect_revision: i64,
+        also: Vec<(String, String)>,
+    ) -> Result<i64, EtcdError> {
         let (reply, answer) = std_mpsc::channel();
         self.call(
             Request::Put {
                 key: key.to_string(),
                 value,
                 expect_revision,
+                also,
                 reply,
             },
             answer,
@@ -164,6 +191,7 @@ async fn handle(
                 let error = EtcdError::Unavailable(e);
                 match request {
                     Request::Prefix { reply, .. } => drop(reply.send(Err(error))),
+                    Request::Get { reply, .. } => drop(reply.send(Err(error))),
                     Request::Put { reply, .. } => drop(reply.send(Err(error))),
                 }
                 return Err(());
@@ -182,15 +210,7 @@ async fn handle(
             )
             .await
             .map(|response| {
-                let mut kvs: Vec<KeyValue> = response
-                    .kvs()
-                    .iter()
-                    .map(|kv| KeyValue {
-                        key: String::from_utf8_lossy(kv.key()).into_owned(),
-                        value: kv.value().to_vec(),
-                        mod_revision: kv.mod_revision(),
-                    })
-                    .collect();
+                let mut kvs: Vec<KeyValue> = response.kvs().iter().map(key_value).collect();
                 kvs.sort_by(|a, b| a.key.cmp(&b.key));
                 kvs
             })
@@ -201,19 +221,33 @@ async fn handle(
                 return Err(());
             }
         }
+        Request::Get { key, reply } => {
+            let result = bounded("get", limit, client.get(key.as_str(), None))
+                .await
+                .map(|response| response.kvs().first().map(key_value))
+                .map_err(EtcdError::Unavailable);
+            let failed = result.is_err();
+            let _ = reply.send(result);
+            if failed {
+                return Err(());
+            }
+        }
         Request::Put {
             key,
             value,
             expect_revision,
+            also,
             reply,
         } => {
+            let mut puts = vec![TxnOp::put(key.as_str(), value, None)];
+            puts.extend(also.into_iter().map(|(k, v)| TxnOp::put(k, v, None)));
             let txn = Txn::new()
                 .when(vec![Compare::mod_revision(
                     key.as_str(),
                     CompareOp::Equal,
                     expect_revision,
                 )])
-                .and_then(vec![TxnOp::put(key.as_str(), value, None)])
+                .and_then(puts)
                 .or_else(vec![TxnOp::get(key.as_str(), None)]);
             let result = match bounded("txn", limit, client.txn(txn)).await {
                 Ok(response) if response.succeeded() => {
@@ -242,4 +276,12 @@ async fn handle(
         }
     }
     Ok(())
+}
+
+fn key_value(kv: &etcd_client::KeyValue) -> KeyValue {
+    KeyValue {
+        key: String::from_utf8_lossy(kv.key()).into_owned(),
+        value: kv.value().to_vec(),
+        mod_revision: kv.mod_revision(),
+    }
 }

@@ -9,8 +9,9 @@
 //! [`MAX_API_BODY`] are refused with 413 before they are read; the layer's own refusals (timeouts,
 //! overload) are answered in the API's error format.
 
-use super::api::{ApiState, Reply, MAX_API_BODY};
+use super::api::{ApiState, Call, Reply, MAX_API_BODY};
 use super::assets;
+use super::guard;
 use logpipe_http::{Handler, Limits, Method, Refusal, Request, Response, StatusCode};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -106,14 +107,19 @@ fn send(
 
 fn send_json(reply: Reply) -> Response {
     let data = serde_json::to_vec(&reply.body).unwrap_or_default();
-    send(reply.status, "application/json", data, "no-store")
+    let mut response = send(reply.status, "application/json", data, "no-store");
+    for (name, value) in &reply.headers {
+        response =
+            response.with_header_text(logpipe_http::header::HeaderName::from_static(name), value);
+    }
+    response
 }
 
 fn error(status: u16, kind: &str, message: &str) -> Reply {
-    Reply {
+    Reply::new(
         status,
-        body: json!({"error": {"kind": kind, "message": message, "details": []}}),
-    }
+        json!({"error": {"kind": kind, "message": message, "details": []}}),
+    )
 }
 
 impl Handler for ConsoleHandler {
@@ -128,11 +134,26 @@ impl Handler for ConsoleHandler {
         let path = request.path().to_string();
         let method = request.method.as_str().to_ascii_uppercase();
         if path.starts_with("/api/") {
-            let authorization = request.header("authorization");
-            return send_json(
-                self.api
-                    .handle(&method, &path, authorization, &request.body),
-            );
+            let caller = match guard::caller(&request, &self.api.users, &self.api.sessions) {
+                Ok(caller) => caller,
+                Err(refusal) => {
+                    log::warn!(
+                        "console: {} {path} from {} refused: {}",
+                        method,
+                        request.peer,
+                        refusal.message
+                    );
+                    return send_json(error(refusal.status, refusal.kind, &refusal.message));
+                }
+            };
+            return send_json(self.api.handle(&Call {
+                method: &method,
+                path: &path,
+                caller: &caller,
+                peer: request.peer.ip(),
+                tls: request.tls,
+                body: &request.body,
+            }));
         }
         if request.method != Method::GET && request.method != Method::HEAD {
             return send_json(error(405, "method_not_allowed", "GET only"));

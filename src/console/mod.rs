@@ -2,22 +2,32 @@
 //! values, live tail), Collect config (etcd entries per host, validated, compare-and-swap writes, applied
 //! revision per agent), Fleet (status keys) and Host metrics (charts from `event.dataset:system.metrics`).
 //!
-//! Module map: `assets` (the app from `console/dist/`, embedded), `http` (the console as a handler of the one HTTP serving layer, security
-//! headers, Host check), `api` (routes, write guard, error bodies), `queries` (inputs → ES bodies → page
-//! JSON, pure), `collect` (entry validation, hosts view), `backend` (ES over HTTP or the in-process store),
-//! `etcd_gateway` (one async thread owning the etcd client, called synchronously).
+//! Module map: `assets` (the app from `console/dist/`, embedded), `http` (the console as a handler of the
+//! one HTTP serving layer, security headers, Host check), `guard` (caller from session cookie or bearer
+//! token, cross-site and CSRF checks), `api` (routes, roles, error bodies), `users` (users and roles
+//! files, the token user), `sessions` (session cookie, CSRF token), `login_limit` (login attempts per user
+//! and address), `audit` (the record of every collect change, history, diff), `queries` (inputs → ES
+//! bodies → page JSON, pure), `collect` (entry validation, hosts view), `backend` (ES over HTTP or the
+//! in-process store), `etcd_gateway` (one async thread owning the etcd client, called synchronously).
 //!
 //! Invariants: the HTTP threads are plain threads (the only async code is the etcd gateway's thread); the
 //! browser never sends Elasticsearch DSL, only validated fields the server turns into bodies; writes need
-//! the bearer token and never happen with `--read-only`; the page renders log data with `textContent` only.
+//! an editor (a session with its CSRF token, or the bearer token), never come from another site, never
+//! happen with `--read-only`, and are written with their audit record in one etcd transaction; the page
+//! renders log data with `textContent` only.
 
 pub mod api;
 pub mod assets;
+pub mod audit;
 pub mod backend;
 pub mod collect;
 pub mod etcd_gateway;
+pub mod guard;
 pub mod http;
+pub mod login_limit;
 pub mod queries;
+pub mod sessions;
+pub mod users;
 
 use crate::config::EtcdConnection;
 use crate::shutdown;
@@ -30,7 +40,10 @@ use std::time::Duration;
 
 /// Command-line arguments of `logpipe console`.
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ConsoleArgs {
+    #[command(subcommand)]
+    pub command: Option<ConsoleCommand>,
     /// Address of the web console [default: 127.0.0.1:5601].
     #[arg(long)]
     pub listen: Option<String>,
@@ -45,7 +58,15 @@ pub struct ConsoleArgs {
     /// etcd endpoints (comma-separated) for the Collect config and Fleet pages.
     #[arg(long, value_delimiter = ',')]
     pub etcd: Vec<String>,
-    /// Bearer token required for changes (collect entries). Without a token the console makes no changes.
+    /// Named users: a file of `name:bcrypt-hash` lines (Elasticsearch's file-realm `users`; make a line
+    /// with `logpipe console hash-password NAME` or `htpasswd -nB NAME`). Every page then needs a login.
+    #[arg(long, requires = "users_roles_file")]
+    pub users_file: Option<std::path::PathBuf>,
+    /// The users' roles: `viewer:name1,name2` and `editor:name3` lines (Elasticsearch's `users_roles`).
+    #[arg(long, requires = "users_file")]
+    pub users_roles_file: Option<std::path::PathBuf>,
+    /// Bearer token of the user `token` (an editor), for automation; it also logs in on the login page.
+    /// Without users or a token the console makes no changes.
     /// Prefer `--auth-token-file` or the environment variable: a value given here is visible in `ps`.
     #[arg(long, env = "LOGPIPE_CONSOLE_TOKEN", hide_env_values = true)]
     pub auth_token: Option<String>,
@@ -65,11 +86,25 @@ pub struct ConsoleArgs {
     /// etcd prefix of the status keys.
     #[arg(long, default_value = "/logpipe/status/")]
     pub status_prefix: String,
+    /// etcd prefix of the audit trail of collect changes (`{prefix}{hostname}/...`).
+    #[arg(long, default_value = "/logpipe/audit/")]
+    pub audit_prefix: String,
     /// Timeout of each request to the search backend (`30s`, `500ms`; a bare number is milliseconds).
     #[arg(long, default_value = "30s", value_parser = crate::config::duration::parse)]
     pub search_timeout: Duration,
     #[command(flatten)]
     pub tls: crate::listen_tls::ListenTlsArgs,
+}
+
+/// `logpipe console` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum ConsoleCommand {
+    /// Prints a bcrypt hash of the password read from standard input, as a line of the users file
+    /// (`NAME:hash`) when a name is given.
+    HashPassword {
+        /// The user's name.
+        name: Option<String>,
+    },
 }
 
 /// A running console (server plus, with etcd, the gateway thread).
@@ -84,10 +119,13 @@ pub struct ConsoleSettings {
     pub backend: Arc<dyn SearchBackend>,
     pub etcd: Option<EtcdConnection>,
     pub auth_token: Option<String>,
+    /// The users file and the roles file.
+    pub users_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
     pub read_only: bool,
     pub default_index: Option<String>,
     pub collect_prefix: String,
     pub status_prefix: String,
+    pub audit_prefix: String,
     /// HTTPS (`--tls-cert`, `--tls-key`, `--tls-client-ca`); `None` serves plain HTTP.
     pub tls: Option<logpipe_http::TlsSettings>,
 }
@@ -103,6 +141,7 @@ impl Console {
         for (flag, prefix) in [
             ("--collect-prefix", &settings.collect_prefix),
             ("--status-prefix", &settings.status_prefix),
+            ("--audit-prefix", &settings.audit_prefix),
         ] {
             if !prefix.starts_with('/') || !prefix.ends_with('/') {
                 anyhow::bail!("{flag} `{prefix}` must start and end with /");
@@ -111,6 +150,16 @@ impl Console {
         if let Some(index) = &settings.default_index {
             queries::validate_index(index).map_err(|e| anyhow::anyhow!("--index: {e}"))?;
         }
+        if settings.audit_prefix.starts_with(&settings.collect_prefix)
+            || settings.collect_prefix.starts_with(&settings.audit_prefix)
+        {
+            anyhow::bail!("--audit-prefix and --collect-prefix must not contain one another");
+        }
+        let users = users::Users::load(
+            settings.users_files.as_ref().map(|(u, _)| u.as_path()),
+            settings.users_files.as_ref().map(|(_, r)| r.as_path()),
+            settings.auth_token,
+        )?;
         let (gateway, thread) = match settings.etcd {
             Some(connection) => {
                 connection
@@ -124,14 +173,17 @@ impl Console {
         let api = Arc::new(ApiState {
             backend: settings.backend,
             etcd: gateway,
-            auth_token: settings.auth_token,
+            users,
+            sessions: Default::default(),
+            login_limit: Default::default(),
             read_only: settings.read_only,
             default_index: settings.default_index,
             collect_prefix: settings.collect_prefix,
             status_prefix: settings.status_prefix,
+            audit_prefix: settings.audit_prefix,
         });
         if !api.writes_enabled() {
-            log::info!("console: read-only (no token, --read-only, or no etcd)");
+            log::info!("console: read-only (no users or token, --read-only, or no etcd)");
         }
         let server = http::serve(api, &settings.listen, settings.tls)?;
         if !server.addr().ip().is_loopback() {
@@ -192,6 +244,10 @@ fn auth_token(args: &ConsoleArgs) -> anyhow::Result<Option<String>> {
 
 /// Runs `logpipe console` until SIGTERM / SIGINT.
 pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
+    if let Some(ConsoleCommand::HashPassword { name }) = &args.command {
+        println!("{}", users::hash_password(name.as_deref())?);
+        return Ok(());
+    }
     let file = match &args.config {
         Some(path) => crate::config::console::ConsoleConfig::load(path)?,
         None => Default::default(),
@@ -220,6 +276,10 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
         (true, connection) => connection,
     };
     let auth_token = auth_token(&args)?;
+    let users_files = match (args.users_file, args.users_roles_file) {
+        (Some(users), Some(roles)) => Some((users, roles)),
+        _ => file.users_file.zip(file.users_roles_file),
+    };
     let signals = shutdown::StopSignals::catch()?;
     let mut service = ServiceManager::from_env();
     let console = Console::start(ConsoleSettings {
@@ -230,10 +290,12 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
         backend: Arc::new(backend),
         etcd,
         auth_token,
+        users_files,
         read_only: args.read_only,
         default_index: args.index.or(file.index),
         collect_prefix: args.collect_prefix,
         status_prefix: args.status_prefix,
+        audit_prefix: args.audit_prefix,
         tls: args.tls.settings(),
     })?;
     service.start_watchdog(Liveness::server(console.liveness_probe()))?;

@@ -290,11 +290,13 @@ fn start_console(store: &Store, addr: &str, explicit: bool) -> anyhow::Result<Op
         backend: Arc::new(StoreBackend::new(store.clone())),
         etcd: None,
         auth_token: None,
+        users_files: None,
         read_only: true,
         // Every index of this process's own store: they are all its logs.
         default_index: Some("*".to_string()),
         collect_prefix: "/logpipe/collect/".to_string(),
         status_prefix: "/logpipe/status/".to_string(),
+        audit_prefix: "/logpipe/audit/".to_string(),
         tls: None,
     });
     match started {

@@ -1,6 +1,7 @@
-// Collect config against `logpipe console` + real etcd + an agent: an invalid entry is refused with the
-// validation message; a wrong token is refused; a valid entry added on the page is saved and the page shows
-// when the agent reports the new revision applied. Fleet lists the agent.
+// Collect config against `logpipe console` + real etcd + an agent: a wrong token is refused on the login
+// page (the token logs in as the user `token`); an invalid entry is refused with the validation message; a
+// valid entry added on the page is saved and the page shows when the agent reports the new revision
+// applied. Fleet lists the agent.
 // Env: CONSOLE_URL, TOKEN, HOST (the agent's host name), NEW_PATH (the file the new entry tails), TOPIC.
 import {assert, env, main, newPage, shot} from './lib.mjs';
 
@@ -12,6 +13,15 @@ const topic = env('TOPIC');
 
 await main(async (browser, problems) => {
   const page = await newPage(browser, problems);
+  // A wrong token is refused; the right one logs in as `token`.
+  await page.goto(`${url}/#/login`);
+  await page.fill('#login-user', 'token');
+  await page.fill('#login-password', 'wrong-token-wrong-token');
+  await page.click('#login-submit');
+  await page.locator('#login-status .msg-error', {hasText: 'Wrong user name or password'}).waitFor();
+  await page.fill('#login-password', token);
+  await page.click('#login-submit');
+  await page.locator('#who', {hasText: 'token (editor)'}).waitFor();
   await page.goto(`${url}/#/collect`);
   const card = page.locator(`.host[data-host="${host}"]`);
   await card.waitFor({timeout: 15000});
@@ -29,15 +39,8 @@ await main(async (browser, problems) => {
   await card.locator('.editor-errors .msg-error', {hasText: 'topic names use only'}).waitFor();
   await shot(page, 'collect-validation');
 
-  // A wrong token is refused.
-  await page.fill('#token', 'wrong-token-wrong-token');
-  await card.locator('input[name=path]').fill(newPath);
+  // A valid entry saves; the page then shows the agent applying the new revision.
   await card.locator('input[name=topic]').fill(topic);
-  await card.locator('#save-entry').click();
-  await page.locator('#collect-status .msg-error', {hasText: 'bearer token'}).waitFor();
-
-  // The right token saves; the page then shows the agent applying the new revision.
-  await page.fill('#token', token);
   await card.locator('#save-entry').click();
   await page.locator('#collect-status .msg-ok', {hasText: 'Saved'}).waitFor();
   await card.locator('.applied').waitFor({timeout: 20000});

@@ -40,18 +40,46 @@ pub fn start_with(extra: &[&str]) -> Console {
     }
 }
 
+/// An answer of the console: status, JSON body, and the headers asked for by name.
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: ureq::http::HeaderMap,
+}
+
+/// A users file and a roles file for `--users-file` / `--users-roles-file`, each user's password being
+/// `{name}-password` (bcrypt at the lowest cost: tests verify, they do not defend).
+pub fn users_files(dir: &std::path::Path, roles: &[(&str, &str)]) -> (String, String) {
+    let users = dir.join("users");
+    let roles_file = dir.join("users_roles");
+    let mut users_text = String::new();
+    let mut roles_text = String::new();
+    for (name, role) in roles {
+        let hash = bcrypt::hash(format!("{name}-password"), 4).expect("hash");
+        users_text.push_str(&format!("{name}:{hash}\n"));
+        roles_text.push_str(&format!("{role}:{name}\n"));
+    }
+    std::fs::write(&users, users_text).expect("users file");
+    std::fs::write(&roles_file, roles_text).expect("roles file");
+    (
+        users.to_string_lossy().into_owned(),
+        roles_file.to_string_lossy().into_owned(),
+    )
+}
+
 impl Console {
-    pub fn call(
+    /// `method path` with `headers` and an optional JSON body.
+    pub fn send(
         &self,
         method: &str,
         path: &str,
-        token: Option<&str>,
+        headers: &[(&str, &str)],
         body: Option<Value>,
-    ) -> (u16, Value) {
+    ) -> Answer {
         let url = format!("{}{path}", self.url);
         let mut request = ureq::http::Request::builder().method(method).uri(&url);
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("Bearer {token}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let text = body.map(|b| b.to_string()).unwrap_or_default();
         let request = request
@@ -60,7 +88,48 @@ impl Console {
             .expect("request");
         let mut response = self.agent.run(request).expect("console answers");
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let body: Value = response.body_mut().read_json().expect("JSON body");
-        (status, body)
+        Answer {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// Logs `user` in (password `{user}-password`); the session cookie (`name=value`) and CSRF token.
+    pub fn login(&self, user: &str) -> (String, String) {
+        let answer = self.send(
+            "POST",
+            "/api/login",
+            &[],
+            Some(serde_json::json!({"user": user, "password": format!("{user}-password")})),
+        );
+        assert_eq!(answer.status, 200, "login {user}: {}", answer.body);
+        let cookie = answer
+            .headers
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("session cookie")
+            .to_string();
+        let csrf = answer.body["csrf"].as_str().expect("csrf").to_string();
+        (cookie, csrf)
+    }
+
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .iter()
+            .map(|b| ("Authorization", b.as_str()))
+            .collect();
+        let answer = self.send(method, path, &headers, body);
+        (answer.status, answer.body)
     }
 }

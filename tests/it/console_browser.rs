@@ -6,6 +6,8 @@
 //!   and empty messages, live tail, field filter) and Host metrics from `system.metrics` events.
 //! - Collect config on `logpipe console` + real etcd + Tansu + an agent with `[etcd]`: an entry added on the
 //!   page reaches etcd and the agent starts tailing that file; Fleet shows the agent.
+//! - Named users (`users.mjs`): login rate limit, a viewer cannot save, History with a diff, a conflicting
+//!   restore, a restore that brings a deleted entry back on the agent, a cross-site form post refused.
 //!
 //! Missing chromium or `console/node_modules` fails the test with a message naming `.ci/setup`.
 
@@ -157,18 +159,62 @@ fn discover_search_live_tail_xss_and_metrics_in_the_browser() {
     );
 }
 
-const TOKEN: &str = "console-test-token-0123456789";
+/// Tansu, etcd and an agent of one host configured from etcd: its collect key lists `logs/first.log` (10
+/// lines, topic `first_log`); `logs/added.log` (25 lines, topic `added_log`) exists for a page to add.
+struct AgentOnEtcd {
+    _agent: Logpipe,
+    tansu: Tansu,
+    etcd: Etcd,
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    first: PathBuf,
+    added: PathBuf,
+}
 
-#[test]
-fn collect_entry_added_in_the_browser_reaches_etcd_and_the_agent_tails_it() {
-    require_browser();
-    let tansu = Tansu::start();
-    let etcd = Etcd::start();
-    for topic in ["first_log", "added_log"] {
-        tansu.create_topic(topic, 1);
+impl AgentOnEtcd {
+    fn start(host: &str) -> AgentOnEtcd {
+        let tansu = Tansu::start();
+        let etcd = Etcd::start();
+        for topic in ["first_log", "added_log"] {
+            tansu.create_topic(topic, 1);
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = std::fs::canonicalize(dir.path()).expect("canonical");
+        let (agent, first, added) = agent_on_etcd(&tansu, &etcd, &root, host);
+        AgentOnEtcd {
+            _agent: agent,
+            tansu,
+            etcd,
+            _dir: dir,
+            root,
+            first,
+            added,
+        }
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+
+    /// The paths of the host's collect entries in etcd.
+    fn collect_paths(&self, host: &str) -> Vec<String> {
+        let value = self
+            .etcd
+            .get(&format!("/logpipe/collect/{host}"))
+            .expect("collect key");
+        let entries: serde_json::Value = serde_json::from_str(&value).expect("JSON array");
+        entries
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter_map(|e| e["path"].as_str().map(str::to_string))
+            .collect()
+    }
+}
+
+/// Writes the agent's config and files, puts its collect key and starts it: the agent and both paths.
+fn agent_on_etcd(
+    tansu: &Tansu,
+    etcd: &Etcd,
+    root: &Path,
+    host: &str,
+) -> (Logpipe, PathBuf, PathBuf) {
     let logs = root.join("logs");
     std::fs::create_dir_all(&logs).expect("mkdir");
     let config = root.join("agent.toml");
@@ -176,7 +222,7 @@ fn collect_entry_added_in_the_browser_reaches_etcd_and_the_agent_tails_it() {
         &config,
         format!(
             r#"data_dir = "{data}"
-host_name = "web-7"
+host_name = "{host}"
 status_interval = "300ms"
 status_ttl = "3s"
 [kafka]
@@ -201,13 +247,23 @@ connect_timeout = "1s"
     let added = logs.join("added.log");
     append_lines(&first, "first", 0..10);
     append_lines(&added, "added", 0..25);
-    let key = "/logpipe/collect/web-7";
     etcd.put(
-        key,
+        &format!("/logpipe/collect/{host}"),
         &format!(r#"[{{"path":"{}","topic":"first_log"}}]"#, first.display()),
     );
     let config_arg = config.to_string_lossy().into_owned();
-    let _agent = Logpipe::start(&["agent", "--config", &config_arg], &root.join("agent.log"));
+    let agent = Logpipe::start(&["agent", "--config", &config_arg], &root.join("agent.log"));
+    (agent, first, added)
+}
+
+const TOKEN: &str = "console-test-token-0123456789";
+
+#[test]
+fn collect_entry_added_in_the_browser_reaches_etcd_and_the_agent_tails_it() {
+    require_browser();
+    let fleet = AgentOnEtcd::start("web-7");
+    let (tansu, etcd, root) = (&fleet.tansu, &fleet.etcd, &fleet.root);
+    let (first, added) = (&fleet.first, &fleet.added);
     let console_port = free_port();
     let listen = format!("127.0.0.1:{console_port}");
     let _console = Logpipe::start(
@@ -235,19 +291,11 @@ connect_timeout = "1s"
             ("TOPIC", "added_log".to_string()),
         ],
     );
-    let value = etcd.get(key).expect("collect key");
-    let entries: serde_json::Value = serde_json::from_str(&value).expect("JSON array");
-    let paths: Vec<&str> = entries
-        .as_array()
-        .expect("array")
-        .iter()
-        .filter_map(|e| e["path"].as_str())
-        .collect();
     assert_eq!(
-        paths,
+        fleet.collect_paths("web-7"),
         vec![
-            first.to_str().expect("utf-8"),
-            added.to_str().expect("utf-8")
+            first.to_string_lossy().into_owned(),
+            added.to_string_lossy().into_owned()
         ]
     );
     let mut reader = TopicReader::new(&tansu.brokers(), "added_log");
@@ -280,5 +328,75 @@ fn discover_opens_on_the_newest_index_family_and_remembers_the_choice() {
     run_script(
         "discover_index.mjs",
         &[("CONSOLE_URL", console.url.clone())],
+    );
+}
+
+/// Named users in the browser: the login rate limit, a viewer cannot save, an editor's changes reach the
+/// agent and appear in History with a diff, a stale restore is a conflict on the page, restoring the first
+/// change brings the deleted entry back on the agent, and a cross-site form post is refused.
+#[test]
+fn users_history_restore_and_cross_site_posts_in_the_browser() {
+    require_browser();
+    let fleet = AgentOnEtcd::start("web-8");
+    let (etcd, first, added) = (&fleet.etcd, &fleet.first, &fleet.added);
+    let (users, roles) =
+        crate::common::console::users_files(&fleet.root, &[("ann", "editor"), ("vic", "viewer")]);
+    let console = crate::common::console::start(
+        "http://127.0.0.1:9",
+        &[
+            "--etcd",
+            &etcd.endpoint(),
+            "--users-file",
+            &users,
+            "--users-roles-file",
+            &roles,
+        ],
+    );
+    let out = run_script(
+        "users.mjs",
+        &[
+            ("CONSOLE_URL", console.url.clone()),
+            ("HOST", "web-8".to_string()),
+            ("FIRST_PATH", first.to_string_lossy().into_owned()),
+            ("NEW_PATH", added.to_string_lossy().into_owned()),
+            ("TOPIC", "added_log".to_string()),
+        ],
+    );
+    let restored: i64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("RESTORED_REVISION="))
+        .and_then(|r| r.trim().parse().ok())
+        .expect("the script prints the restored revision");
+    // The restored entries are the ones of the first change: both files.
+    let first_path = first.to_string_lossy().into_owned();
+    assert_eq!(
+        fleet.collect_paths("web-8"),
+        vec![first_path.clone(), added.to_string_lossy().into_owned()]
+    );
+    // The agent applied the restore and tails the deleted-then-restored file again: its new lines arrive.
+    wait::until("the agent applies the restored revision", PATIENCE, || {
+        let status = etcd.get("/logpipe/status/agent/web-8")?;
+        let status: serde_json::Value = serde_json::from_str(&status).ok()?;
+        let applied = status["config"]["revision"].as_i64()?;
+        (applied >= restored && crate::common::etcd::tailed_paths(&status).contains(&first_path))
+            .then_some(())
+    });
+    append_lines(first, "again", 0..5);
+    let mut reader = TopicReader::new(&fleet.tansu.brokers(), "first_log");
+    wait::until(
+        "lines appended after the restore reach Kafka",
+        PATIENCE,
+        || {
+            let messages = reader.drain(Duration::from_millis(500)).to_vec();
+            let again = messages
+                .iter()
+                .filter(|m| {
+                    m.json()["message"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with("again"))
+                })
+                .count();
+            (again == 5).then_some(())
+        },
     );
 }

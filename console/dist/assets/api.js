@@ -10,10 +10,18 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, {method = 'GET', body, token} = {}) {
+// The session's CSRF token (from /api/session or /api/login), sent with every request that is not a GET.
+let csrf = null;
+export function setCsrf(token) { csrf = token || null; }
+
+// Called when the server says a login is needed (the session ended).
+let onLoginRequired = () => {};
+export function whenLoginRequired(fn) { onLoginRequired = fn; }
+
+export async function api(path, {method = 'GET', body} = {}) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token) headers['Authorization'] = `Bearer ${token}`;
+  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   let response;
   try {
     response = await fetch(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
@@ -24,6 +32,7 @@ export async function api(path, {method = 'GET', body, token} = {}) {
   try { json = await response.json(); } catch (_) { /* not JSON */ }
   if (!response.ok) {
     const err = (json && json.error) || {};
+    if (response.status === 401 && err.kind === 'login_required') onLoginRequired();
     throw new ApiError(response.status, err.kind || 'http_error',
       err.message || `HTTP ${response.status}`, err.details, json);
   }

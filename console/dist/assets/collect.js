@@ -1,18 +1,14 @@
 // Collect config: per host, the collect entries in etcd and whether its agent applied them.
-// Add / edit / delete entries, validate on the server, save with the bearer token (compare-and-swap on the
-// key's revision), then watch the agent's status until it reports the new revision (or its errors).
+// Add / edit / delete entries, validate on the server, save as a logged-in editor (compare-and-swap on the
+// key's revision), then watch the agent's status until it reports the new revision (or its errors). Viewers
+// see the entries without the editing buttons. Each host links to its History (audit trail, restore).
 import {api} from './api.js';
 import {clear, h, message} from './dom.js';
 
-const TOKEN_KEY = 'logpipe-console-token';
-
 export function mount(root, info) {
-  const state = {hosts: [], editing: null, waiting: new Map(), timer: null, writes: info.writes_enabled};
+  const state = {hosts: [], editing: null, waiting: new Map(), timer: null, writes: !!info.can_write};
   const status = h('div', {id: 'collect-status', class: 'status'});
   const list = h('div', {id: 'hosts', class: 'hosts'});
-  const tokenInput = h('input', {type: 'password', id: 'token', placeholder: 'bearer token for changes',
-    autocomplete: 'off', value: sessionStorage.getItem(TOKEN_KEY) || '',
-    onchange: () => sessionStorage.setItem(TOKEN_KEY, tokenInput.value)});
   const newHost = h('input', {id: 'new-host', placeholder: 'host name (for a host without entries yet)'});
   const addHost = h('button', {onclick: () => {
     const host = newHost.value.trim();
@@ -25,7 +21,6 @@ export function mount(root, info) {
   }}, 'Add host');
   root.appendChild(h('section', {class: 'collect'},
     h('div', {class: 'toolbar'}, h('h2', {}, 'Collect config'),
-      state.writes ? h('label', {}, 'Token ', tokenInput) : null,
       state.writes ? newHost : null, state.writes ? addHost : null),
     status, list));
 
@@ -38,8 +33,10 @@ export function mount(root, info) {
       const r = await api('/api/collect');
       const local = state.hosts.filter(x => !x.key && !r.hosts.some(y => y.host === x.host));
       state.hosts = r.hosts.concat(local);
-      state.writes = r.writes_enabled;
-      if (!state.writes) showStatus('info', 'Read-only: changes need a console started with --auth-token (and without --read-only).');
+      state.writes = r.can_write;
+      if (!r.writes_enabled) showStatus('info', 'Read-only: changes need a console started with --users-file or --auth-token-file (and without --read-only).');
+      else if (!state.writes && info.role === 'viewer') showStatus('info', `You are logged in as ${info.user}, a viewer: changes need the editor role.`);
+      else if (!state.writes) showStatus('info', 'Log in as an editor to make changes.');
       else if (status.querySelector('.msg-error') === null && !state.waiting.size) clear(status);
       render();
     } catch (e) {
@@ -120,17 +117,15 @@ export function mount(root, info) {
   }
 
   async function save(x, entries) {
-    const token = tokenInput.value.trim();
-    sessionStorage.setItem(TOKEN_KEY, token);
     try {
-      const r = await api(`/api/collect/${encodeURIComponent(x.host)}`, {method: 'PUT', token,
+      const r = await api(`/api/collect/${encodeURIComponent(x.host)}`, {method: 'PUT',
         body: {entries, revision: x.revision || 0}});
       state.waiting.set(x.host, r.revision);
       showStatus('ok', `Saved ${x.host}: ${r.entries.length} entries at etcd revision ${r.revision}.`);
       await load();
       return true;
     } catch (e) {
-      const hint = e.kind === 'unauthorized' ? ' (check the token)' : e.kind === 'conflict' ? '' : '';
+      const hint = e.kind === 'unauthorized' ? ' (log in again)' : '';
       showStatus('error', `Not saved: ${e.message}${hint}`, e.details);
       if (e.kind === 'conflict') await load();
       return false;
@@ -150,6 +145,7 @@ export function mount(root, info) {
       list.appendChild(h('div', {class: 'host card', 'data-host': x.host},
         h('div', {class: 'card-head'}, h('h3', {}, x.host),
           h('span', {class: 'mono dim'}, x.key ? `${x.key} @ revision ${x.revision}` : 'no key yet'),
+          h('a', {class: 'history-link', href: `#/history/${encodeURIComponent(x.host)}`}, 'History'),
           state.writes && !state.editing ? h('button', {class: 'add-entry', onclick: () => {
             state.editing = {host: x.host, index: null, entry: {}}; render();
           }}, 'Add entry') : null),
