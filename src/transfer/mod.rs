@@ -155,7 +155,7 @@ impl Transfer {
         let auth = es.auth()?;
         let mut target = HttpBulkTarget::new(&es.all_urls(), &auth, es.request_timeout, &es.tls())?;
         check_product(&mut target, &stop)?;
-        let destination = es.destination().map_err(anyhow::Error::msg)?;
+        let destination = es.destination()?;
         let dead_letters: Arc<dyn DeadLetterSink> = match config.dead_letter_destination() {
             DeadLetterDestination::Topic(topic) => {
                 log::info!("dead letters go to the Kafka topic {topic}");
@@ -168,7 +168,6 @@ impl Transfer {
                 log::info!("dead letters go to the file {}", path.display());
                 Arc::new(
                     FileDeadLetters::open(&path)
-                        .map_err(anyhow::Error::msg)
                         .with_context(|| format!("dead letter file {}", path.display()))?,
                 )
             }
