@@ -120,7 +120,7 @@ impl Indexer {
                         }
                         format!("{} documents to retry: {reason}", pending.len())
                     }
-                    Err(why) => why,
+                    Err(why) => why.to_string(),
                 },
                 Err(BulkError::Retryable(why)) => why,
                 Err(BulkError::Fatal { status, reason }) => {

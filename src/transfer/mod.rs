@@ -226,7 +226,7 @@ impl Transfer {
                 codec: es.codec,
                 destination: destination.clone(),
                 max_document_bytes: p.max_document_bytes,
-                filters: TopicFilters::new(&config.filters).map_err(anyhow::Error::msg)?,
+                filters: TopicFilters::new(&config.filters)?,
             };
             let raw = es.codec == TransferCodec::Raw;
             let stop = stop.clone();
