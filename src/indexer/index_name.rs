@@ -135,11 +135,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn fill(pattern: &str, document: &Value, topic: Option<&str>) -> Result<String, String> {
-        fill_typed(pattern, document, topic).map_err(|e| e.to_string())
-    }
-
-    fn fill_typed(
+    fn fill(
         pattern: &str,
         document: &Value,
         topic: Option<&str>,
@@ -211,22 +207,28 @@ mod tests {
 
     #[test]
     fn unfillable_patterns_are_errors_with_reasons() {
-        let err = fill("%{[missing]}-x", &doc(), None).unwrap_err();
+        let err = fill("%{[missing]}-x", &doc(), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("[missing]"), "{err}");
-        let err = fill("%{[a]}", &doc(), None).unwrap_err();
+        let err = fill("%{[a]}", &doc(), None).unwrap_err().to_string();
         assert!(err.contains("object"), "{err}");
-        let err = fill("%{+YYYY}", &json!({"x": 1}), None).unwrap_err();
+        let err = fill("%{+YYYY}", &json!({"x": 1}), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("@timestamp"), "{err}");
-        let err = fill("%{+YYYY}", &json!({"@timestamp": "yesterday"}), None).unwrap_err();
+        let err = fill("%{+YYYY}", &json!({"@timestamp": "yesterday"}), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("yesterday"), "{err}");
-        let err = fill("%{Upper}", &doc(), None).unwrap_err();
+        let err = fill("%{Upper}", &doc(), None).unwrap_err().to_string();
         assert!(err.contains("lowercase"), "{err}");
         assert!(matches!(
-            fill_typed("%{Upper}", &doc(), None),
+            fill("%{Upper}", &doc(), None),
             Err(IndexNameError::BadCharacter { character: 'A', .. })
         ));
         assert!(matches!(
-            fill_typed("%{[missing]}", &doc(), None),
+            fill("%{[missing]}", &doc(), None),
             Err(IndexNameError::Unfilled { pattern, .. }) if pattern == "%{[missing]}"
         ));
         assert!(IndexPattern::parse("a-%{+YYYY.QQ}").is_err());
