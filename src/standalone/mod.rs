@@ -278,7 +278,7 @@ impl Standalone {
         let result = finish.finish();
         self.http.stop();
         self.store.close();
-        result
+        Ok(result?)
     }
 }
 
