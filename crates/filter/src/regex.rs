@@ -148,7 +148,7 @@ mod tests {
         let plain = Regex::new("/").expect("compiles");
         assert_eq!(plain.replace_all("a/b/c", "_"), "a_b_c");
         assert!(Regex::new("(?<![0-9])(?>a+)").is_ok());
-        let err = Regex::new("(unclosed").err().expect("refused");
+        let err = Regex::new("(unclosed").expect_err("refused");
         assert_eq!(err.pattern, "(unclosed");
         assert!(
             err.to_string()

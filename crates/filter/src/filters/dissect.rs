@@ -593,9 +593,8 @@ mod tests {
                 Err(key.into())
             );
         }
-        let err = Dissection::compile(FieldRef::root("message"), "%{+a/x}")
-            .err()
-            .expect("no order number");
+        let err =
+            Dissection::compile(FieldRef::root("message"), "%{+a/x}").expect_err("no order number");
         assert_eq!(
             err.to_string(),
             "`%{+a/x}`: `/x` in `%{+a/x}` is not an order number"
