@@ -15,6 +15,7 @@
 
 use crate::config::transfer::TransferConfig;
 use crate::config::{AgentConfig, EtcdConnection, KafkaConnection};
+use crate::etcd::connect::EtcdError;
 use crate::kafka::probe::{probe_broker, probe_group, ClusterView};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -23,6 +24,23 @@ use std::time::Duration;
 
 /// How long one broker or etcd probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// Why a probe of etcd or Elasticsearch failed, in words that name what to check.
+#[derive(Debug, thiserror::Error)]
+enum ProbeError {
+    #[error("cannot start an async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error(transparent)]
+    Etcd(#[from] EtcdError),
+    #[error("cannot reach it ({0}): check elasticsearch.url(s)")]
+    Unreachable(ureq::Error),
+    #[error(
+        "HTTP {0}: the credentials were refused: check elasticsearch.user / password or api_key"
+    )]
+    Refused(u16),
+    #[error("HTTP {0} from GET /")]
+    Status(u16),
+}
 
 /// The check lines printed so far and whether any failed.
 struct Report {
@@ -125,7 +143,10 @@ pub fn check_agent(path: &Path, offline: bool) -> anyhow::Result<()> {
                     &format!("connected; {key} holds {} collect entries", entries.len()),
                 );
             }
-            Err(e) => report.fail(&format!("etcd {}", etcd.endpoints.join(",")), &e),
+            Err(e) => report.fail(
+                &format!("etcd {}", etcd.endpoints.join(",")),
+                &e.to_string(),
+            ),
         }
     }
     let connection = config.kafka.connection();
@@ -199,14 +220,14 @@ pub fn check_transfer(path: &Path, offline: bool) -> anyhow::Result<()> {
         let what = format!("elasticsearch {url}");
         match elasticsearch_get(&url, &auth) {
             Ok(detail) => report.ok(&what, &detail),
-            Err(e) => report.fail(&what, &e),
+            Err(e) => report.fail(&what, &e.to_string()),
         }
     }
     if let Some(etcd) = &config.etcd {
         let what = format!("etcd {}", etcd.endpoints.join(","));
         match etcd_get(etcd, "/logpipe/status/") {
             Ok(_) => report.ok(&what, "connected"),
-            Err(e) => report.fail(&what, &e),
+            Err(e) => report.fail(&what, &e.to_string()),
         }
     }
     report.finish()
@@ -291,25 +312,27 @@ fn check_topic(report: &mut Report, view: &ClusterView, pattern: &str) -> Vec<(S
 }
 
 /// Connects to etcd and reads `key` (`None` when absent).
-fn etcd_get(connection: &EtcdConnection, key: &str) -> Result<Option<Vec<u8>>, String> {
+fn etcd_get(connection: &EtcdConnection, key: &str) -> Result<Option<Vec<u8>>, ProbeError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start an async runtime: {e}"))?;
-    runtime.block_on(async {
-        let mut client = connection.connect().await?;
-        let response = crate::etcd::connect::bounded(
-            "get",
-            connection.connect_timeout,
-            client.get(key, Some(etcd_client::GetOptions::new().with_limit(1))),
-        )
-        .await?;
-        Ok(response.kvs().first().map(|kv| kv.value().to_vec()))
-    })
+        .map_err(ProbeError::Runtime)?;
+    runtime
+        .block_on(async {
+            let mut client = connection.connect().await?;
+            let response = crate::etcd::connect::bounded(
+                "get",
+                connection.connect_timeout,
+                client.get(key, Some(etcd_client::GetOptions::new().with_limit(1))),
+            )
+            .await?;
+            Ok::<_, EtcdError>(response.kvs().first().map(|kv| kv.value().to_vec()))
+        })
+        .map_err(ProbeError::from)
 }
 
 /// `GET url/` with the credentials; a short description of the answer.
-fn elasticsearch_get(url: &str, auth: &crate::indexer::http::Auth) -> Result<String, String> {
+fn elasticsearch_get(url: &str, auth: &crate::indexer::http::Auth) -> Result<String, ProbeError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(PROBE_TIMEOUT))
@@ -319,9 +342,7 @@ fn elasticsearch_get(url: &str, auth: &crate::indexer::http::Auth) -> Result<Str
     if let Some(header) = auth.header() {
         request = request.header("Authorization", header);
     }
-    let mut response = request
-        .call()
-        .map_err(|e| format!("cannot reach it ({e}): check elasticsearch.url(s)"))?;
+    let mut response = request.call().map_err(ProbeError::Unreachable)?;
     let status = response.status().as_u16();
     match status {
         200..=299 => {
@@ -329,10 +350,8 @@ fn elasticsearch_get(url: &str, auth: &crate::indexer::http::Auth) -> Result<Str
             let version = body["version"]["number"].as_str().unwrap_or("?");
             Ok(format!("HTTP {status}, version {version}"))
         }
-        401 | 403 => Err(format!(
-            "HTTP {status}: the credentials were refused: check elasticsearch.user / password or api_key"
-        )),
-        _ => Err(format!("HTTP {status} from GET /")),
+        401 | 403 => Err(ProbeError::Refused(status)),
+        _ => Err(ProbeError::Status(status)),
     }
 }
 

@@ -41,9 +41,27 @@ fn main() {
             .map_err(Into::into),
     };
     if let Err(err) = result {
-        eprintln!("logpipe: error: {err:#}");
+        eprintln!("logpipe: error: {}", message(&err));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes joined by `: `, as anyhow's `{:#}` does, leaving out a cause whose text the
+/// message already holds: the library's typed errors name their cause in their own text (a log line shows
+/// it), and their `source()` returns it too.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Raises the soft limit of open files to the hard one: the agent holds a descriptor per tailed file and the

@@ -8,7 +8,7 @@ use std::sync::Arc;
 const SIGNALS: [i32; 2] = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT];
 
 /// Registers SIGTERM and SIGINT to set the returned flag (instead of killing the process).
-pub fn on_signal() -> anyhow::Result<Arc<AtomicBool>> {
+pub fn on_signal() -> std::io::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     for signal in SIGNALS {
         signal_hook::flag::register(signal, flag.clone())?;
@@ -21,7 +21,7 @@ pub struct StopSignals(signal_hook::iterator::Signals);
 
 impl StopSignals {
     /// Starts catching SIGTERM and SIGINT.
-    pub fn catch() -> anyhow::Result<StopSignals> {
+    pub fn catch() -> std::io::Result<StopSignals> {
         Ok(StopSignals(signal_hook::iterator::Signals::new(SIGNALS)?))
     }
 
@@ -47,7 +47,7 @@ pub struct Signals(signal_hook::iterator::Signals);
 
 impl Signals {
     /// Starts catching SIGTERM, SIGINT and SIGHUP.
-    pub fn catch() -> anyhow::Result<Signals> {
+    pub fn catch() -> std::io::Result<Signals> {
         let mut all = SIGNALS.to_vec();
         all.push(signal_hook::consts::SIGHUP);
         Ok(Signals(signal_hook::iterator::Signals::new(all)?))

@@ -10,7 +10,9 @@ use super::error::ConfigError;
 use super::reference::{Key, Type};
 use super::transfer::TransferCodec;
 use super::Secret;
-use crate::indexer::destination::{BulkAction, DataStreamSettings, Destination, DATA_STREAM_TYPES};
+use crate::indexer::destination::{
+    BulkAction, DataStreamSettings, Destination, DestinationError, DATA_STREAM_TYPES,
+};
 use crate::indexer::index_name::IndexPattern;
 use crate::indexer::tls::{ClientTls, VerificationMode};
 use serde::Deserialize;
@@ -250,7 +252,7 @@ impl ElasticsearchConfig {
     }
 
     /// Where documents go: `index` (the index pattern), or the data stream these options name.
-    pub fn destination(&self) -> Result<Destination, String> {
+    pub fn destination(&self) -> Result<Destination, DestinationError> {
         let data_stream = self.data_stream.then(|| DataStreamSettings {
             kind: self
                 .data_stream_type

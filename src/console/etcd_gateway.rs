@@ -188,7 +188,7 @@ async fn handle(
         match connection.connect().await {
             Ok(c) => *slot = Some(c),
             Err(e) => {
-                let error = EtcdError::Unavailable(e);
+                let error = EtcdError::Unavailable(e.to_string());
                 match request {
                     Request::Prefix { reply, .. } => drop(reply.send(Err(error))),
                     Request::Get { reply, .. } => drop(reply.send(Err(error))),
@@ -214,7 +214,7 @@ async fn handle(
                 kvs.sort_by(|a, b| a.key.cmp(&b.key));
                 kvs
             })
-            .map_err(EtcdError::Unavailable);
+            .map_err(|e| EtcdError::Unavailable(e.to_string()));
             let failed = result.is_err();
             let _ = reply.send(result);
             if failed {
@@ -266,7 +266,7 @@ async fn handle(
                         .unwrap_or(0);
                     Err(EtcdError::Conflict { current })
                 }
-                Err(e) => Err(EtcdError::Unavailable(e)),
+                Err(e) => Err(EtcdError::Unavailable(e.to_string())),
             };
             let failed = matches!(result, Err(EtcdError::Unavailable(_)));
             let _ = reply.send(result);

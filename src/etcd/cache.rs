@@ -23,6 +23,18 @@ pub struct CachedConfig {
     pub entries: Vec<CollectEntry>,
 }
 
+/// Why the cache was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cannot encode the cached config: {0}")]
+    Encode(serde_json::Error),
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// The cache file of one data directory.
 #[derive(Debug, Clone)]
 pub struct ConfigCache {
@@ -66,16 +78,23 @@ impl ConfigCache {
     }
 
     /// Replaces the cache.
-    pub fn store(&self, key: &str, revision: i64, entries: &[CollectEntry]) -> Result<(), String> {
+    pub fn store(
+        &self,
+        key: &str,
+        revision: i64,
+        entries: &[CollectEntry],
+    ) -> Result<(), CacheError> {
         let cached = CachedConfig {
             version: CACHE_VERSION,
             key: key.to_string(),
             revision,
             entries: entries.to_vec(),
         };
-        let body = serde_json::to_vec_pretty(&cached).map_err(|e| e.to_string())?;
-        write_atomically(&self.path, &body)
-            .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
+        let body = serde_json::to_vec_pretty(&cached).map_err(CacheError::Encode)?;
+        write_atomically(&self.path, &body).map_err(|source| CacheError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -95,5 +114,20 @@ mod tests {
         assert_eq!(loaded.revision, 7);
         assert_eq!(loaded.entries, entries);
         assert_eq!(cache.load("/other"), None);
+    }
+
+    #[test]
+    fn a_write_that_fails_names_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let not_a_dir = dir.path().join("plain");
+        std::fs::write(&not_a_dir, b"x").expect("write");
+        let err = ConfigCache::new(&not_a_dir)
+            .store("/k", 1, &[])
+            .expect_err("a file is no directory");
+        assert!(
+            matches!(&err, CacheError::Write { path, .. } if *path == not_a_dir.join("etcd_config.json")),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("etcd_config.json"), "{err}");
     }
 }

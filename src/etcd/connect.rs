@@ -12,10 +12,44 @@ use etcd_client::{Client, ConnectOptions};
 use std::path::Path;
 use std::time::Duration;
 
+/// Why a session with etcd could not be opened or ended; each names the endpoints or the call.
+#[derive(Debug, thiserror::Error)]
+pub enum EtcdError {
+    /// The connection settings cannot be used (a TLS file unreadable, TLS without the feature).
+    #[error(transparent)]
+    Settings(#[from] ConfigError),
+    #[error("cannot connect to {endpoints:?}: {source}")]
+    Connect {
+        endpoints: Vec<String>,
+        source: etcd_client::Error,
+    },
+    #[error("cannot connect to {endpoints:?}: no answer within {limit:?}")]
+    ConnectTimeout {
+        endpoints: Vec<String>,
+        limit: Duration,
+    },
+    #[error("{call}: {source}")]
+    Call {
+        call: &'static str,
+        source: etcd_client::Error,
+    },
+    #[error("{call}: no answer within {limit:?}")]
+    CallTimeout { call: &'static str, limit: Duration },
+    #[error("the watch stream ended")]
+    WatchEnded,
+    #[error("watch canceled (compact revision {compact_revision}): {reason}")]
+    WatchCanceled {
+        compact_revision: i64,
+        reason: String,
+    },
+    #[error("the lease expired")]
+    LeaseExpired,
+}
+
 impl EtcdConnection {
     /// Connects (bounded by `connect_timeout`).
-    pub async fn connect(&self) -> Result<Client, String> {
-        let options = self.options().map_err(|e| e.to_string())?;
+    pub async fn connect(&self) -> Result<Client, EtcdError> {
+        let options = self.options()?;
         match tokio::time::timeout(
             self.connect_timeout,
             Client::connect(&self.endpoints, Some(options)),
@@ -23,11 +57,14 @@ impl EtcdConnection {
         .await
         {
             Ok(Ok(client)) => Ok(client),
-            Ok(Err(e)) => Err(format!("cannot connect to {:?}: {e}", self.endpoints)),
-            Err(_) => Err(format!(
-                "cannot connect to {:?}: no answer within {:?}",
-                self.endpoints, self.connect_timeout
-            )),
+            Ok(Err(source)) => Err(EtcdError::Connect {
+                endpoints: self.endpoints.clone(),
+                source,
+            }),
+            Err(_) => Err(EtcdError::ConnectTimeout {
+                endpoints: self.endpoints.clone(),
+                limit: self.connect_timeout,
+            }),
         }
     }
 
@@ -78,15 +115,15 @@ impl EtcdConnection {
     }
 }
 
-/// Runs `call` bounded by `limit`, flattening both errors into text naming `what`.
-pub async fn bounded<T, E: std::fmt::Display>(
-    what: &str,
+/// Runs `call` (named `what` in its error) bounded by `limit`.
+pub async fn bounded<T>(
+    what: &'static str,
     limit: Duration,
-    call: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, String> {
+    call: impl std::future::Future<Output = Result<T, etcd_client::Error>>,
+) -> Result<T, EtcdError> {
     match tokio::time::timeout(limit, call).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(format!("{what}: {e}")),
-        Err(_) => Err(format!("{what}: no answer within {limit:?}")),
+        Ok(Err(source)) => Err(EtcdError::Call { call: what, source }),
+        Err(_) => Err(EtcdError::CallTimeout { call: what, limit }),
     }
 }

@@ -11,7 +11,7 @@
 //! cache the agent started with, so `Agent::start` can wait for it.
 
 use super::cache::ConfigCache;
-use super::connect::bounded;
+use super::connect::{bounded, EtcdError};
 use super::entries::{self, EntryLimits};
 use super::runtime::{sleep_unless_stopped, stopped, Backoff, StopSignal};
 use super::state::{ConfigSource, ConfigState};
@@ -37,7 +37,7 @@ pub struct ConfigWatcher {
 
 enum SessionEnd {
     Stopped,
-    Broken(String),
+    Broken(EtcdError),
 }
 
 impl ConfigWatcher {
@@ -74,7 +74,7 @@ impl ConfigWatcher {
                 SessionEnd::Broken(error) => {
                     let delay = backoff.next_delay();
                     log::warn!("etcd config {}: {error}; retrying in {delay:?}", self.key);
-                    self.state.connection(Some(error));
+                    self.state.connection(Some(error.to_string()));
                     if !sleep_unless_stopped(delay, &mut stop).await {
                         return;
                     }
@@ -102,7 +102,7 @@ impl ConfigWatcher {
                 ),
             )
             .await?;
-            Ok::<_, String>((client, header_revision, value, stream))
+            Ok::<_, EtcdError>((client, header_revision, value, stream))
         };
         let (_client, header_revision, value, mut stream) = tokio::select! {
             result = setup => match result {
@@ -129,15 +129,19 @@ impl ConfigWatcher {
             };
             let response = match message {
                 Ok(Some(response)) => response,
-                Ok(None) => return SessionEnd::Broken("the watch stream ended".into()),
-                Err(e) => return SessionEnd::Broken(format!("watch: {e}")),
+                Ok(None) => return SessionEnd::Broken(EtcdError::WatchEnded),
+                Err(source) => {
+                    return SessionEnd::Broken(EtcdError::Call {
+                        call: "watch",
+                        source,
+                    })
+                }
             };
             if response.canceled() {
-                return SessionEnd::Broken(format!(
-                    "watch canceled (compact revision {}): {}",
-                    response.compact_revision(),
-                    response.cancel_reason()
-                ));
+                return SessionEnd::Broken(EtcdError::WatchCanceled {
+                    compact_revision: response.compact_revision(),
+                    reason: response.cancel_reason().to_string(),
+                });
             }
             for event in response.events() {
                 let Some(kv) = event.kv() else { continue };

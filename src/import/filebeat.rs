@@ -78,10 +78,27 @@ fn field_ref(name: &str) -> String {
     name.split('.').map(|p| format!("[{p}]")).collect()
 }
 
+/// Why a processor or its condition is not carried over (listed in IMPORT.md).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Untranslatable {
+    #[error("a condition must be a mapping")]
+    ConditionNotMapping,
+    #[error("`{0}` needs a list")]
+    NeedsList(String),
+    #[error("the `{0}` condition has no logpipe equivalent")]
+    Condition(String),
+    #[error("a processor must be a mapping")]
+    ProcessorNotMapping,
+    #[error("an empty processor")]
+    EmptyProcessor,
+    #[error("the `{0}` processor has no logpipe equivalent")]
+    Processor(String),
+}
+
 /// A Filebeat `when` condition in logpipe's (Logstash's) condition syntax.
-fn condition(node: &Yaml) -> Result<String, String> {
+fn condition(node: &Yaml) -> Result<String, Untranslatable> {
     let Yaml::Hash(map) = node else {
-        return Err("a condition must be a mapping".into());
+        return Err(Untranslatable::ConditionNotMapping);
     };
     let mut parts = Vec::new();
     for (kind, body) in map {
@@ -132,15 +149,15 @@ fn condition(node: &Yaml) -> Result<String, String> {
             "not" => format!("not ({})", condition(body)?),
             "and" | "or" => {
                 let Yaml::Array(items) = body else {
-                    return Err(format!("`{kind}` needs a list"));
+                    return Err(Untranslatable::NeedsList(kind));
                 };
-                let inner: Result<Vec<String>, String> = items
+                let inner: Result<Vec<String>, Untranslatable> = items
                     .iter()
                     .map(|i| condition(i).map(|c| format!("({c})")))
                     .collect();
                 inner?.join(&format!(" {kind} "))
             }
-            other => return Err(format!("the `{other}` condition has no logpipe equivalent")),
+            _ => return Err(Untranslatable::Condition(kind)),
         };
         parts.push(part);
     }
@@ -148,12 +165,12 @@ fn condition(node: &Yaml) -> Result<String, String> {
 }
 
 /// A processor as filters; `Err` says why it cannot be.
-fn processor(node: &Yaml) -> Result<Vec<Value>, String> {
+fn processor(node: &Yaml) -> Result<Vec<Value>, Untranslatable> {
     let Yaml::Hash(map) = node else {
-        return Err("a processor must be a mapping".into());
+        return Err(Untranslatable::ProcessorNotMapping);
     };
     let Some((name, body)) = map.iter().next() else {
-        return Err("an empty processor".into());
+        return Err(Untranslatable::EmptyProcessor);
     };
     let name = text(Some(name)).unwrap_or_default();
     let when = match get(body, "when") {
@@ -216,7 +233,7 @@ fn processor(node: &Yaml) -> Result<Vec<Value>, String> {
                 filter("json", options)
             })
             .collect(),
-        other => return Err(format!("the `{other}` processor has no logpipe equivalent")),
+        _ => return Err(Untranslatable::Processor(name)),
     };
     if let Some(when) = when {
         for f in &mut filters {
@@ -239,7 +256,7 @@ pub fn convert(file: &str, doc: &Yaml, report: &mut Report) -> Vec<(String, Tabl
             .filter_map(|p| match processor(p) {
                 Ok(f) => Some(f),
                 Err(why) => {
-                    report.unmapped(file, 0, "processors", why);
+                    report.unmapped(file, 0, "processors", why.to_string());
                     None
                 }
             })
@@ -379,7 +396,9 @@ pub fn convert(file: &str, doc: &Yaml, report: &mut Report) -> Vec<(String, Tabl
             for p in items {
                 match processor(p) {
                     Ok(f) => filters.extend(f),
-                    Err(why) => report.unmapped(file, 0, format!("{what}.processors"), why),
+                    Err(why) => {
+                        report.unmapped(file, 0, format!("{what}.processors"), why.to_string())
+                    }
                 }
             }
         }

@@ -58,10 +58,33 @@ impl DeadLetter {
     }
 }
 
+/// Why letters were not stored; each names the file (or, for another sink, says its own reason).
+#[derive(Debug, thiserror::Error)]
+pub enum DeadLetterError {
+    #[error("cannot create {}: {source}", dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write dead letters to {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A sink outside this module (the transfer's Kafka topic) failed; its error says how.
+    #[error(transparent)]
+    Sink(Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// Durable storage for dead letters.
 pub trait DeadLetterSink: Send + Sync {
     /// Stores every letter durably, or fails (and the caller retries).
-    fn write(&self, letters: &[DeadLetter]) -> Result<(), String>;
+    fn write(&self, letters: &[DeadLetter]) -> Result<(), DeadLetterError>;
 }
 
 /// Appends letters as NDJSON to a file, fsynced before `write` returns.
@@ -72,7 +95,7 @@ pub struct FileDeadLetters {
 
 impl FileDeadLetters {
     /// Opens (creating) `path` for appending; its directory is created too.
-    pub fn open(path: &Path) -> Result<FileDeadLetters, String> {
+    pub fn open(path: &Path) -> Result<FileDeadLetters, DeadLetterError> {
         let sink = FileDeadLetters {
             path: path.to_path_buf(),
             file: Mutex::new(None),
@@ -82,21 +105,26 @@ impl FileDeadLetters {
         Ok(sink)
     }
 
-    fn open_file(&self) -> Result<File, String> {
+    fn open_file(&self) -> Result<File, DeadLetterError> {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| DeadLetterError::CreateDir {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
         }
         OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)
-            .map_err(|e| format!("cannot open {}: {e}", self.path.display()))
+            .map_err(|source| DeadLetterError::Open {
+                path: self.path.clone(),
+                source,
+            })
     }
 }
 
 impl DeadLetterSink for FileDeadLetters {
-    fn write(&self, letters: &[DeadLetter]) -> Result<(), String> {
+    fn write(&self, letters: &[DeadLetter]) -> Result<(), DeadLetterError> {
         if letters.is_empty() {
             return Ok(());
         }
@@ -106,18 +134,17 @@ impl DeadLetterSink for FileDeadLetters {
             text.push(b'\n');
         }
         let mut guard = self.file.lock();
-        if guard.is_none() {
-            *guard = Some(self.open_file()?);
-        }
-        let Some(file) = guard.as_mut() else {
-            return Err("dead-letter file is not open".into());
+        let mut file = match guard.take() {
+            Some(file) => file,
+            None => self.open_file()?,
         };
-        let result = append_whole(file, &text);
-        result.map_err(|e| {
-            // Reopen next time (the file may have been removed or the disk remounted).
-            *guard = None;
-            format!("cannot write dead letters to {}: {e}", self.path.display())
-        })
+        // On failure the file is dropped: reopened next time (it may have been removed or the disk remounted).
+        append_whole(&mut file, &text).map_err(|source| DeadLetterError::Write {
+            path: self.path.clone(),
+            source,
+        })?;
+        *guard = Some(file);
+        Ok(())
     }
 }
 
@@ -175,5 +202,20 @@ mod tests {
         assert_eq!(lines[0]["origin"]["partition"], 2);
         assert_eq!(lines[0]["reason"], "mapper_parsing_exception");
         assert_eq!(lines[1]["document_truncated"], true);
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_made_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("plain");
+        std::fs::write(&file, b"x").expect("write");
+        let err = FileDeadLetters::open(&file.join("sub/dead.ndjson"))
+            .err()
+            .expect("a file is no directory");
+        assert!(
+            matches!(&err, DeadLetterError::CreateDir { dir, .. } if *dir == file.join("sub")),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("plain/sub"), "{err}");
     }
 }

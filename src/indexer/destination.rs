@@ -8,10 +8,44 @@
 //! `\ / * ? " < > | space , # :` — and `-` in a dataset — replaced by `_`, at most 100 bytes), so an event
 //! field can never make the name invalid; configured literals are checked at start instead.
 
-use super::index_name::{IndexContext, IndexPattern};
+use super::index_name::{IndexContext, IndexNameError, IndexPattern};
 use logpipe_filter::Object;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+/// A destination that cannot be built from the configuration; each names the `[elasticsearch]` key or the
+/// value at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DestinationError {
+    #[error("elasticsearch.{key}: {source}")]
+    Pattern {
+        key: &'static str,
+        source: IndexNameError,
+    },
+    #[error("must not be empty")]
+    EmptyIdentifier,
+    #[error("`{0}` is longer than 100 bytes")]
+    IdentifierTooLong(String),
+    #[error("`{value}` contains `{character}` (not allowed: \\ / * ? \" < > | space , # :)")]
+    IdentifierCharacter { value: String, character: char },
+}
+
+/// Why one document cannot be placed (the caller dead-letters it with this reason).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlaceError {
+    /// The index (or data stream) name cannot be filled, or is no valid index name.
+    #[error(transparent)]
+    Name(#[from] IndexNameError),
+    /// The event's own `data_stream.type` is not a data stream type.
+    #[error("data_stream.type `{0}` is not one of {types}", types = DATA_STREAM_TYPES.join(", "))]
+    UnknownType(String),
+    /// The pipeline or routing pattern cannot be filled.
+    #[error("no {key}: {source}")]
+    NoValue {
+        key: &'static str,
+        source: IndexNameError,
+    },
+}
 
 /// The `_bulk` action of each document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -96,9 +130,9 @@ impl Destination {
         pipeline: Option<&str>,
         routing: Option<&str>,
         data_stream: Option<DataStreamSettings>,
-    ) -> Result<Destination, String> {
-        let parse = |key: &str, pattern: &str| {
-            IndexPattern::parse(pattern).map_err(|e| format!("elasticsearch.{key}: {e}"))
+    ) -> Result<Destination, DestinationError> {
+        let parse = |key: &'static str, pattern: &str| {
+            IndexPattern::parse(pattern).map_err(|source| DestinationError::Pattern { key, source })
         };
         let target = match data_stream {
             Some(ds) => Target::DataStream(DataStreamNaming {
@@ -134,7 +168,7 @@ impl Destination {
         &self,
         document: &mut M,
         topic: Option<&str>,
-    ) -> Result<Placement, String> {
+    ) -> Result<Placement, PlaceError> {
         let (index, document_changed) = match &self.target {
             Target::Index(pattern) => {
                 let index = match pattern.literal() {
@@ -145,13 +179,15 @@ impl Destination {
             }
             Target::DataStream(naming) => naming.place(document, topic)?,
         };
-        let text = |pattern: &Option<IndexPattern>, key: &str| -> Result<Option<String>, String> {
+        let text = |pattern: &Option<IndexPattern>,
+                    key: &'static str|
+         -> Result<Option<String>, PlaceError> {
             match pattern {
                 None => Ok(None),
                 Some(p) => p
                     .format_text(&IndexContext { document, topic })
                     .map(Some)
-                    .map_err(|e| format!("no {key}: {e}")),
+                    .map_err(|source| PlaceError::NoValue { key, source }),
             }
         };
         let meta = BulkMeta {
@@ -172,7 +208,7 @@ impl DataStreamNaming {
         &self,
         document: &mut M,
         topic: Option<&str>,
-    ) -> Result<(String, bool), String> {
+    ) -> Result<(String, bool), PlaceError> {
         let own = |field: &str| -> Option<String> {
             if !self.auto_routing {
                 return None;
@@ -186,12 +222,7 @@ impl DataStreamNaming {
         };
         let kind = match own("type") {
             Some(kind) if DATA_STREAM_TYPES.contains(&kind.as_str()) => kind,
-            Some(kind) => {
-                return Err(format!(
-                    "data_stream.type `{kind}` is not one of {}",
-                    DATA_STREAM_TYPES.join(", ")
-                ))
-            }
+            Some(kind) => return Err(PlaceError::UnknownType(kind)),
             None => self.kind.clone(),
         };
         let dataset = match own("dataset") {
@@ -233,7 +264,7 @@ fn fill<M: Object>(
     topic: Option<&str>,
     dataset: bool,
     fallback: &str,
-) -> Result<String, String> {
+) -> Result<String, IndexNameError> {
     let raw = match pattern.literal() {
         Some(text) => return Ok(text.to_string()),
         None => pattern.format_text(&IndexContext { document, topic })?,
@@ -265,25 +296,26 @@ pub fn sanitize(value: &str, dataset: bool) -> String {
 
 /// Logstash's check of a configured dataset or namespace: not empty, at most 100 bytes, none of
 /// `\ / * ? " < > | space , # :` (a sprintf reference is checked once filled, and sanitised).
-pub fn validate_identifier(value: &str) -> Result<(), String> {
+pub fn validate_identifier(value: &str) -> Result<(), DestinationError> {
     if value.is_empty() {
-        return Err("must not be empty".into());
+        return Err(DestinationError::EmptyIdentifier);
     }
     if value.contains("%{") {
         return Ok(());
     }
     if value.len() > 100 {
-        return Err(format!("`{value}` is longer than 100 bytes"));
+        return Err(DestinationError::IdentifierTooLong(value.to_string()));
     }
-    if let Some(bad) = value.chars().find(|c| {
+    if let Some(character) = value.chars().find(|c| {
         matches!(
             c,
             '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ',' | '#' | ':'
         )
     }) {
-        return Err(format!(
-            "`{value}` contains `{bad}` (not allowed: \\ / * ? \" < > | space , # :)"
-        ));
+        return Err(DestinationError::IdentifierCharacter {
+            value: value.to_string(),
+            character,
+        });
     }
     Ok(())
 }
@@ -337,7 +369,9 @@ mod tests {
         assert_eq!(p.index, "metrics-nginx-prod");
         assert!(!p.document_changed);
         let mut doc = object(json!({"data_stream": {"type": "bogus"}}));
-        assert!(d.place(&mut doc, None).unwrap_err().contains("bogus"));
+        let err = d.place(&mut doc, None).unwrap_err();
+        assert_eq!(err, PlaceError::UnknownType("bogus".into()));
+        assert!(err.to_string().contains("bogus"), "{err}");
         // A missing sprintf field is a reason to dead-letter, as for index names.
         let mut doc = object(json!({"message": "no fields"}));
         assert!(d.place(&mut doc, None).is_err());
@@ -372,8 +406,17 @@ mod tests {
         assert_eq!(sanitize("My-App/1", true), "my_app_1");
         assert_eq!(sanitize("My-App/1", false), "my-app_1");
         assert_eq!(sanitize(&"x".repeat(150), true).len(), 100);
-        assert!(validate_identifier("a b").is_err());
-        assert!(validate_identifier("").is_err());
+        assert_eq!(
+            validate_identifier("a b"),
+            Err(DestinationError::IdentifierCharacter {
+                value: "a b".into(),
+                character: ' '
+            })
+        );
+        assert_eq!(
+            validate_identifier(""),
+            Err(DestinationError::EmptyIdentifier)
+        );
         assert!(validate_identifier("%{[a b]}").is_ok());
         assert!(validate_identifier("nginx.access").is_ok());
     }

@@ -8,8 +8,37 @@
 //! result Elasticsearch would refuse as an index name is an `Err` with the reason, which the caller sends to
 //! the dead letter.
 
-use logpipe_filter::{FieldRef, Object, Template};
+use logpipe_filter::{FieldRef, Object, SprintfError, Template};
 use serde_json::{Map, Value};
+
+/// Why a pattern cannot be parsed or filled, or what it filled is no index name Elasticsearch accepts.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IndexNameError {
+    #[error("the index pattern is empty")]
+    EmptyPattern,
+    /// The pattern does not parse; the reason names the part.
+    #[error("{source}")]
+    BadPattern {
+        pattern: String,
+        source: SprintfError,
+    },
+    /// A document cannot fill the pattern (a missing or object-valued field, no usable `@timestamp`).
+    #[error("{source} (index pattern `{pattern}`)")]
+    Unfilled {
+        pattern: String,
+        source: SprintfError,
+    },
+    #[error("index name `{0}` is not allowed")]
+    Reserved(String),
+    #[error("index name of {} bytes is longer than 255", .0.len())]
+    TooLong(String),
+    #[error("index name `{0}` must not start with -, _ or +")]
+    BadStart(String),
+    #[error(
+        "index name `{name}` contains `{character}` (must be lowercase, without \\ / * ? \" < > | space , # :)"
+    )]
+    BadCharacter { name: String, character: char },
+}
 
 /// A parsed index-name pattern.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,11 +56,14 @@ pub struct IndexContext<'a, M: Object = Map<String, Value>> {
 
 impl IndexPattern {
     /// Parses `pattern`; the error names the part that cannot be used.
-    pub fn parse(pattern: &str) -> Result<IndexPattern, String> {
+    pub fn parse(pattern: &str) -> Result<IndexPattern, IndexNameError> {
         if pattern.is_empty() {
-            return Err("the index pattern is empty".into());
+            return Err(IndexNameError::EmptyPattern);
         }
-        let template = Template::parse(pattern).map_err(|e| e.to_string())?;
+        let template = Template::parse(pattern).map_err(|source| IndexNameError::BadPattern {
+            pattern: pattern.to_string(),
+            source,
+        })?;
         Ok(IndexPattern { template })
     }
 
@@ -41,7 +73,10 @@ impl IndexPattern {
     }
 
     /// Fills the pattern for one document; `Err` says why it cannot be filled or is no valid index name.
-    pub fn format<M: Object>(&self, context: &IndexContext<'_, M>) -> Result<String, String> {
+    pub fn format<M: Object>(
+        &self,
+        context: &IndexContext<'_, M>,
+    ) -> Result<String, IndexNameError> {
         let name = self.format_text(context)?;
         validate_index_name(&name)?;
         Ok(name)
@@ -49,7 +84,10 @@ impl IndexPattern {
 
     /// Fills the pattern for one document as plain text (a pipeline or routing value, a data stream's
     /// dataset); `Err` says why it cannot be filled.
-    pub fn format_text<M: Object>(&self, context: &IndexContext<'_, M>) -> Result<String, String> {
+    pub fn format_text<M: Object>(
+        &self,
+        context: &IndexContext<'_, M>,
+    ) -> Result<String, IndexNameError> {
         let topic = |field: &FieldRef| {
             let is_topic = matches!(field.segments(), [one] if one == "topic")
                 || matches!(field.segments(), [a, b, c] if a == "@metadata" && b == "kafka" && c == "topic");
@@ -59,32 +97,35 @@ impl IndexPattern {
         };
         self.template
             .render_strict(context.document, &topic)
-            .map_err(|e| format!("{e} (index pattern `{}`)", self.template.as_str()))
+            .map_err(|source| IndexNameError::Unfilled {
+                pattern: self.template.as_str().to_string(),
+                source,
+            })
     }
 }
 
 /// Elasticsearch's rules for index names.
-pub fn validate_index_name(name: &str) -> Result<(), String> {
+pub fn validate_index_name(name: &str) -> Result<(), IndexNameError> {
     if name.is_empty() || name == "." || name == ".." {
-        return Err(format!("index name `{name}` is not allowed"));
+        return Err(IndexNameError::Reserved(name.to_string()));
     }
     if name.len() > 255 {
-        return Err(format!(
-            "index name of {} bytes is longer than 255",
-            name.len()
-        ));
+        return Err(IndexNameError::TooLong(name.to_string()));
     }
     if name.starts_with(['-', '_', '+']) {
-        return Err(format!("index name `{name}` must not start with -, _ or +"));
+        return Err(IndexNameError::BadStart(name.to_string()));
     }
-    if let Some(bad) = name.chars().find(|c| {
+    if let Some(character) = name.chars().find(|c| {
         c.is_uppercase()
             || matches!(
                 c,
                 '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ',' | '#' | ':'
             )
     }) {
-        return Err(format!("index name `{name}` contains `{bad}` (must be lowercase, without \\ / * ? \" < > | space , # :)"));
+        return Err(IndexNameError::BadCharacter {
+            name: name.to_string(),
+            character,
+        });
     }
     Ok(())
 }
@@ -94,7 +135,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn fill(pattern: &str, document: &Value, topic: Option<&str>) -> Result<String, String> {
+    fn fill(
+        pattern: &str,
+        document: &Value,
+        topic: Option<&str>,
+    ) -> Result<String, IndexNameError> {
         IndexPattern::parse(pattern)
             .expect("pattern parses")
             .format(&IndexContext {
@@ -162,18 +207,36 @@ mod tests {
 
     #[test]
     fn unfillable_patterns_are_errors_with_reasons() {
-        let err = fill("%{[missing]}-x", &doc(), None).unwrap_err();
+        let err = fill("%{[missing]}-x", &doc(), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("[missing]"), "{err}");
-        let err = fill("%{[a]}", &doc(), None).unwrap_err();
+        let err = fill("%{[a]}", &doc(), None).unwrap_err().to_string();
         assert!(err.contains("object"), "{err}");
-        let err = fill("%{+YYYY}", &json!({"x": 1}), None).unwrap_err();
+        let err = fill("%{+YYYY}", &json!({"x": 1}), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("@timestamp"), "{err}");
-        let err = fill("%{+YYYY}", &json!({"@timestamp": "yesterday"}), None).unwrap_err();
+        let err = fill("%{+YYYY}", &json!({"@timestamp": "yesterday"}), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("yesterday"), "{err}");
-        let err = fill("%{Upper}", &doc(), None).unwrap_err();
+        let err = fill("%{Upper}", &doc(), None).unwrap_err().to_string();
         assert!(err.contains("lowercase"), "{err}");
+        assert!(matches!(
+            fill("%{Upper}", &doc(), None),
+            Err(IndexNameError::BadCharacter { character: 'A', .. })
+        ));
+        assert!(matches!(
+            fill("%{[missing]}", &doc(), None),
+            Err(IndexNameError::Unfilled { pattern, .. }) if pattern == "%{[missing]}"
+        ));
         assert!(IndexPattern::parse("a-%{+YYYY.QQ}").is_err());
         assert!(IndexPattern::parse("a-%{[x]").is_err());
-        assert!(IndexPattern::parse("").is_err());
+        assert_eq!(IndexPattern::parse(""), Err(IndexNameError::EmptyPattern));
+        assert!(matches!(
+            validate_index_name(&"a".repeat(256)),
+            Err(IndexNameError::TooLong(name)) if name.len() == 256
+        ));
     }
 }

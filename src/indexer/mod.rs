@@ -25,9 +25,9 @@ pub mod stats;
 pub mod tls;
 pub mod worker;
 
-pub use dead_letter::{DeadLetter, DeadLetterSink, FileDeadLetters};
+pub use dead_letter::{DeadLetter, DeadLetterError, DeadLetterSink, FileDeadLetters};
 pub use http::HttpBulkTarget;
-pub use index_name::{IndexContext, IndexPattern};
+pub use index_name::{IndexContext, IndexNameError, IndexPattern};
 pub use stats::IndexerStats;
 pub use worker::{Indexer, IndexerSettings};
 

@@ -19,8 +19,17 @@ pub enum ItemVerdict {
     Refused(String),
 }
 
+/// Why a `_bulk` response cannot be read (the whole request is retried).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnreadableResponse {
+    #[error("the _bulk response has no items")]
+    NoItems,
+    #[error("the _bulk response has {items} items for {sent} documents")]
+    ItemCount { items: usize, sent: usize },
+}
+
 /// One verdict per document, or why the response cannot be read.
-pub fn classify(response: &Value, sent: usize) -> Result<Vec<ItemVerdict>, String> {
+pub fn classify(response: &Value, sent: usize) -> Result<Vec<ItemVerdict>, UnreadableResponse> {
     if response.get("errors").and_then(Value::as_bool) == Some(false) {
         let count = response
             .get("items")
@@ -33,12 +42,12 @@ pub fn classify(response: &Value, sent: usize) -> Result<Vec<ItemVerdict>, Strin
     let items = response
         .get("items")
         .and_then(Value::as_array)
-        .ok_or("the _bulk response has no items")?;
+        .ok_or(UnreadableResponse::NoItems)?;
     if items.len() != sent {
-        return Err(format!(
-            "the _bulk response has {} items for {sent} documents",
-            items.len()
-        ));
+        return Err(UnreadableResponse::ItemCount {
+            items: items.len(),
+            sent,
+        });
     }
     Ok(items.iter().map(item_verdict).collect())
 }
@@ -136,7 +145,13 @@ mod tests {
     #[test]
     fn mismatched_counts_are_unreadable() {
         let r = json!({"errors": true, "items": [{"index": {"status": 201}}]});
-        assert!(classify(&r, 2).is_err());
-        assert!(classify(&json!({"error": "x"}), 1).is_err());
+        assert_eq!(
+            classify(&r, 2),
+            Err(UnreadableResponse::ItemCount { items: 1, sent: 2 })
+        );
+        assert_eq!(
+            classify(&json!({"error": "x"}), 1),
+            Err(UnreadableResponse::NoItems)
+        );
     }
 }

@@ -120,7 +120,7 @@ impl Indexer {
                         }
                         format!("{} documents to retry: {reason}", pending.len())
                     }
-                    Err(why) => why,
+                    Err(why) => why.to_string(),
                 },
                 Err(BulkError::Retryable(why)) => why,
                 Err(BulkError::Fatal { status, reason }) => {
@@ -211,7 +211,7 @@ fn letter(doc: &Doc, reason: String) -> DeadLetter {
 mod tests {
     //! The retry / split / dead-letter protocol against an in-memory target scripted per request.
     use super::*;
-    use crate::indexer::Origin;
+    use crate::indexer::{DeadLetterError, Origin};
     use parking_lot::Mutex;
     use serde_json::{json, Value};
     use std::sync::atomic::Ordering;
@@ -239,7 +239,7 @@ mod tests {
     #[derive(Default)]
     struct Letters(Mutex<Vec<DeadLetter>>);
     impl DeadLetterSink for Letters {
-        fn write(&self, letters: &[DeadLetter]) -> Result<(), String> {
+        fn write(&self, letters: &[DeadLetter]) -> Result<(), DeadLetterError> {
             self.0.lock().extend_from_slice(letters);
             Ok(())
         }

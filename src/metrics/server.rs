@@ -4,7 +4,6 @@
 //!
 //! The render function runs on a handler thread for each scrape; it must only read counters.
 
-use anyhow::Context;
 use logpipe_http::{Handler, Limits, Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,12 +45,23 @@ fn limits() -> Limits {
     }
 }
 
+/// The metrics endpoint cannot listen where it was asked to.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot serve metrics on {listen}: {source}")]
+pub struct MetricsServeError {
+    pub listen: String,
+    pub source: logpipe_http::ServeError,
+}
+
 impl MetricsServer {
     /// Listens on `listen` (`127.0.0.1:9600`; port 0 picks a free one) and serves until stopped.
-    pub fn start(listen: &str, render: Render) -> anyhow::Result<MetricsServer> {
+    pub fn start(listen: &str, render: Render) -> Result<MetricsServer, MetricsServeError> {
         let server =
             logpipe_http::serve(listen, limits(), None, Arc::new(MetricsHandler { render }))
-                .with_context(|| format!("cannot serve metrics on {listen}"))?;
+                .map_err(|source| MetricsServeError {
+                    listen: listen.to_string(),
+                    source,
+                })?;
         log::info!("metrics on http://{}/metrics", server.addr());
         Ok(MetricsServer {
             server: Some(server),

@@ -7,13 +7,36 @@
 
 use crate::tail::adopt::{OldPosition, OldPositions};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
+/// Why a registry cannot be read; each names the directory or file.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{} is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a registry checkpoint: {source}", path.display())]
+    NotACheckpoint {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(
+        "{} holds neither active.dat nor log.json (give the registry's filebeat directory, e.g. \
+         /var/lib/filebeat/registry/filebeat)",
+        .0.display()
+    )]
+    Empty(PathBuf),
+}
+
 /// Adds the registry's positions in `dir` to `positions`.
-pub fn read(dir: &Path, positions: &mut OldPositions) -> Result<(), String> {
+pub fn read(dir: &Path, positions: &mut OldPositions) -> Result<(), RegistryError> {
     if !dir.is_dir() {
-        return Err(format!("{} is not a directory", dir.display()));
+        return Err(RegistryError::NotADirectory(dir.to_path_buf()));
     }
     let mut found = false;
     if let Ok(active) = std::fs::read_to_string(dir.join("active.dat")) {
@@ -23,10 +46,16 @@ pub fn read(dir: &Path, positions: &mut OldPositions) -> Result<(), String> {
         } else {
             dir.join(checkpoint)
         };
-        let text = std::fs::read_to_string(&checkpoint)
-            .map_err(|e| format!("cannot read {}: {e}", checkpoint.display()))?;
-        let entries: Vec<Value> = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a registry checkpoint: {e}", checkpoint.display()))?;
+        let text =
+            std::fs::read_to_string(&checkpoint).map_err(|source| RegistryError::Unreadable {
+                path: checkpoint.clone(),
+                source,
+            })?;
+        let entries: Vec<Value> =
+            serde_json::from_str(&text).map_err(|source| RegistryError::NotACheckpoint {
+                path: checkpoint.clone(),
+                source,
+            })?;
         for entry in &entries {
             if let Some(key) = entry["_key"].as_str() {
                 apply_set(key, entry, &checkpoint.display().to_string(), positions);
@@ -65,11 +94,7 @@ pub fn read(dir: &Path, positions: &mut OldPositions) -> Result<(), String> {
     if found {
         Ok(())
     } else {
-        Err(format!(
-            "{} holds neither active.dat nor log.json (give the registry's filebeat directory, e.g. \
-             /var/lib/filebeat/registry/filebeat)",
-            dir.display()
-        ))
+        Err(RegistryError::Empty(dir.to_path_buf()))
     }
 }
 
@@ -143,6 +168,9 @@ mod tests {
             Some(Adoption::Adopt { offset: 250, .. })
         ));
         assert_eq!(p.len(), 2);
-        assert!(read(&dir.path().join("nope"), &mut p).is_err());
+        assert!(matches!(
+            read(&dir.path().join("nope"), &mut p),
+            Err(RegistryError::NotADirectory(path)) if path == dir.path().join("nope")
+        ));
     }
 }

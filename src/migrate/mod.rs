@@ -17,7 +17,7 @@ pub enum MigrateError {
         source: std::io::Error,
     },
     #[error("migrate.filebeat_registry: {0}")]
-    Registry(String),
+    Registry(#[from] filebeat_registry::RegistryError),
 }
 
 /// `data_dir/migrated`: written by the first clean stop after old positions were used (every file that
@@ -56,7 +56,7 @@ pub fn load(config: &MigrateConfig) -> Result<OldPositions, MigrateError> {
         }
     }
     if let Some(dir) = &config.filebeat_registry {
-        filebeat_registry::read(dir, &mut positions).map_err(MigrateError::Registry)?;
+        filebeat_registry::read(dir, &mut positions)?;
     }
     if !positions.is_empty() {
         log::info!(

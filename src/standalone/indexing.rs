@@ -79,7 +79,7 @@ fn index_batch(batch: Batch, indexer: &Indexer, pattern: &IndexPattern) {
                 origin,
                 index: None,
                 id: Some(id),
-                reason: reason.clone(),
+                reason: reason.to_string(),
                 document: body,
             }),
             None => {}
@@ -132,7 +132,7 @@ fn filtered_docs(
                 origin,
                 index: None,
                 id: Some(id),
-                reason,
+                reason: reason.to_string(),
                 document: body,
             }),
         }

@@ -117,7 +117,7 @@ impl StandaloneSettings {
             .or_else(|| config.index.clone())
             .unwrap_or_else(|| DEFAULT_INDEX.to_string());
         let index = IndexPattern::parse(&index_text)
-            .map_err(|e| anyhow::anyhow!("--index / index `{index_text}`: {e}"))?;
+            .with_context(|| format!("--index / index `{index_text}`"))?;
         let retention_days = args.retention_days.or(config.retention_days);
         let host = args
             .host_name
@@ -205,8 +205,7 @@ impl Standalone {
             None => None,
         };
         let checkpointer = Arc::new(Checkpointer::open(&data_dir)?);
-        let dead_letters = FileDeadLetters::open(&data_dir.join("dead_letters.ndjson"))
-            .map_err(|e| anyhow::anyhow!(e))?;
+        let dead_letters = FileDeadLetters::open(&data_dir.join("dead_letters.ndjson"))?;
         let indexer_stats = Arc::new(IndexerStats::default());
         let abandon = Arc::new(AtomicBool::new(false));
         let indexer = Indexer {
@@ -279,7 +278,7 @@ impl Standalone {
         let result = finish.finish();
         self.http.stop();
         self.store.close();
-        result
+        Ok(result?)
     }
 }
 

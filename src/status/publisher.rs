@@ -4,7 +4,7 @@
 //! process by more than `ttl`.
 
 use crate::config::EtcdConnection;
-use crate::etcd::connect::bounded;
+use crate::etcd::connect::{bounded, EtcdError};
 use crate::etcd::runtime::{sleep_unless_stopped, stopped, AsyncThread, Backoff, StopSignal};
 use etcd_client::PutOptions;
 use std::time::Duration;
@@ -28,7 +28,7 @@ pub struct StatusThread {
 
 enum SessionEnd {
     Stopped,
-    Broken(String),
+    Broken(EtcdError),
 }
 
 impl StatusPublisher {
@@ -86,7 +86,7 @@ impl StatusPublisher {
                 .id();
             let (keeper, responses) =
                 bounded("lease keep-alive", limit, client.lease_keep_alive(lease)).await?;
-            Ok::<_, String>((client, lease, keeper, responses))
+            Ok::<_, EtcdError>((client, lease, keeper, responses))
         };
         let (mut client, lease, mut keeper, mut responses) = tokio::select! {
             result = setup => match result {
@@ -122,7 +122,7 @@ impl StatusPublisher {
                 bounded("lease keep-alive", limit, keeper.keep_alive()).await?;
                 match bounded("lease keep-alive", limit, responses.message()).await? {
                     Some(r) if r.ttl() > 0 => Ok(()),
-                    _ => Err("the lease expired".to_string()),
+                    _ => Err(EtcdError::LeaseExpired),
                 }
             };
             let result = tokio::select! {

@@ -21,7 +21,6 @@
 use crate::event::id::FileUid;
 use crate::ring::FileAck;
 use crate::tail::fingerprint::Fingerprint;
-use anyhow::Context;
 use logpipe_fs::write_atomically;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -115,25 +114,57 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// Why the checkpoint file cannot be read or written; each names the file (or the data directory).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("cannot create data_dir {}: {source}", dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read checkpoint file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("checkpoint file {} is not valid JSON: {source}", path.display())]
+    NotJson {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("checkpoint file {} has version {version}, this logpipe reads version {FORMAT_VERSION}", path.display())]
+    Version { path: PathBuf, version: u32 },
+    #[error("cannot encode the checkpoints: {0}")]
+    Encode(serde_json::Error),
+    #[error("cannot write checkpoint file {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 impl Checkpointer {
     /// Loads `data_dir/checkpoints.json` (creating `data_dir`); a file of another version or unreadable JSON is
     /// an error naming the file, never silently discarded (that would resend every file with new ids).
-    pub fn open(data_dir: &Path) -> anyhow::Result<Checkpointer> {
-        fs::create_dir_all(data_dir)
-            .with_context(|| format!("cannot create data_dir {}", data_dir.display()))?;
+    pub fn open(data_dir: &Path) -> Result<Checkpointer, CheckpointError> {
+        fs::create_dir_all(data_dir).map_err(|source| CheckpointError::CreateDir {
+            dir: data_dir.to_path_buf(),
+            source,
+        })?;
         let path = data_dir.join(FILE_NAME);
         let mut registry = Registry::default();
         match fs::read(&path) {
             Ok(bytes) => {
-                let on_disk: OnDisk = serde_json::from_slice(&bytes).with_context(|| {
-                    format!("checkpoint file {} is not valid JSON", path.display())
-                })?;
+                let on_disk: OnDisk =
+                    serde_json::from_slice(&bytes).map_err(|source| CheckpointError::NotJson {
+                        path: path.clone(),
+                        source,
+                    })?;
                 if on_disk.version != FORMAT_VERSION {
-                    anyhow::bail!(
-                        "checkpoint file {} has version {}, this logpipe reads version {FORMAT_VERSION}",
-                        path.display(),
-                        on_disk.version
-                    );
+                    return Err(CheckpointError::Version {
+                        path,
+                        version: on_disk.version,
+                    });
                 }
                 let oldest = unix_now().saturating_sub(RETENTION.as_secs());
                 for cp in on_disk
@@ -147,10 +178,7 @@ impl Checkpointer {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("cannot read checkpoint file {}", path.display()))
-            }
+            Err(source) => return Err(CheckpointError::Read { path, source }),
         }
         Ok(Checkpointer {
             path,
@@ -241,7 +269,7 @@ impl Checkpointer {
     ///
     /// When the write fails (a full disk) the previous file stays as it was, the offsets stay in memory
     /// (each `FileAck`), and the next call writes again even if nothing moved.
-    pub fn write(&self) -> anyhow::Result<bool> {
+    pub fn write(&self) -> Result<bool, CheckpointError> {
         let mut uids = Vec::new();
         let mut current = {
             let mut registry = self.registry.lock();
@@ -270,10 +298,14 @@ impl Checkpointer {
         let body = serde_json::to_vec(&OnDisk {
             version: FORMAT_VERSION,
             checkpoints: current,
-        })?;
+        })
+        .map_err(CheckpointError::Encode)?;
         let written = self
             .write_file(&body)
-            .with_context(|| format!("cannot write checkpoint file {}", self.path.display()));
+            .map_err(|source| CheckpointError::Write {
+                path: self.path.clone(),
+                source,
+            });
         let mut registry = self.registry.lock();
         match written {
             Ok(()) => {
@@ -346,5 +378,9 @@ mod tests {
         .expect("write");
         let err = Checkpointer::open(dir.path()).err().expect("refused");
         assert!(format!("{err:#}").contains("version 9"));
+        assert!(
+            matches!(&err, CheckpointError::Version { path, version: 9 } if *path == dir.path().join(FILE_NAME)),
+            "{err:?}"
+        );
     }
 }

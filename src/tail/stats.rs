@@ -98,7 +98,10 @@ impl TailStats {
 
     /// Records the outcome of a checkpoint write. A failure is logged when writes start failing and a
     /// recovery when they work again, not on every attempt (a full disk would fill the log too).
-    pub fn record_checkpoint_write(&self, result: &anyhow::Result<bool>) {
+    pub fn record_checkpoint_write(
+        &self,
+        result: &Result<bool, super::checkpoint::CheckpointError>,
+    ) {
         let mut failing = self.checkpoint_failing.lock();
         match (result, failing.as_mut()) {
             (Ok(_), None) => {}

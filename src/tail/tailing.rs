@@ -1,7 +1,7 @@
 //! The file server and checkpoint threads as one unit, started and stopped in order: shared by the agent
 //! (ring → Kafka producers) and standalone (ring → the in-process store).
 
-use super::checkpoint::Checkpointer;
+use super::checkpoint::{CheckpointError, Checkpointer};
 use super::stats::TailStats;
 use super::{Command, FileServer, FileServerConfig};
 use crate::config::{CollectEntry, PathAllowlist};
@@ -12,18 +12,37 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// Why tailing could not start or did not end cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum TailingError {
+    #[error("cannot start the {thread} thread: {source}")]
+    Spawn {
+        thread: &'static str,
+        source: std::io::Error,
+    },
+    /// The last checkpoint write failed.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error("the checkpoint thread panicked")]
+    CheckpointThreadPanicked,
+}
+
+fn spawn_error(thread: &'static str) -> impl FnOnce(std::io::Error) -> TailingError {
+    move |source| TailingError::Spawn { thread, source }
+}
+
 /// The file server and checkpoint threads, shared by the agent and standalone mode.
 pub struct Tailing {
     stop_reading: Arc<AtomicBool>,
     stop_checkpoints: Sender<()>,
     server: JoinHandle<()>,
-    checkpoints: JoinHandle<anyhow::Result<()>>,
+    checkpoints: JoinHandle<Result<(), CheckpointError>>,
 }
 
 /// What is left of `Tailing` once reading stopped: the checkpoint thread, for its final write.
 pub struct CheckpointFinish {
     stop_checkpoints: Sender<()>,
-    checkpoints: JoinHandle<anyhow::Result<()>>,
+    checkpoints: JoinHandle<Result<(), CheckpointError>>,
 }
 
 impl Tailing {
@@ -35,7 +54,7 @@ impl Tailing {
         sender: ring::BatchSender,
         stats: Arc<TailStats>,
         checkpoint_interval: Duration,
-    ) -> anyhow::Result<(Sender<Command>, Tailing)> {
+    ) -> Result<(Sender<Command>, Tailing), TailingError> {
         let (commands, command_rx) = crossbeam_channel::unbounded();
         let tailing = Tailing::start_with(
             config,
@@ -62,7 +81,7 @@ impl Tailing {
         checkpoint_interval: Duration,
         commands: Receiver<Command>,
         allow: Option<Arc<PathAllowlist>>,
-    ) -> anyhow::Result<Tailing> {
+    ) -> Result<Tailing, TailingError> {
         let stop_reading = Arc::new(AtomicBool::new(false));
         let mut server = FileServer::new(
             config,
@@ -78,11 +97,13 @@ impl Tailing {
         }
         let server = std::thread::Builder::new()
             .name("file-server".into())
-            .spawn(move || server.run())?;
+            .spawn(move || server.run())
+            .map_err(spawn_error("file-server"))?;
         let (stop_checkpoints, stop) = crossbeam_channel::bounded(1);
         let checkpoints = std::thread::Builder::new()
             .name("checkpoints".into())
-            .spawn(move || checkpoint_loop(&checkpointer, &stats, checkpoint_interval, &stop))?;
+            .spawn(move || checkpoint_loop(&checkpointer, &stats, checkpoint_interval, &stop))
+            .map_err(spawn_error("checkpoints"))?;
         Ok(Tailing {
             stop_reading,
             stop_checkpoints,
@@ -106,12 +127,12 @@ impl Tailing {
 
 impl CheckpointFinish {
     /// Writes the checkpoints one last time and ends the thread.
-    pub fn finish(self) -> anyhow::Result<()> {
+    pub fn finish(self) -> Result<(), TailingError> {
         // A closed channel is a stop too, so the send result does not matter.
         let _ = self.stop_checkpoints.send(());
         match self.checkpoints.join() {
-            Ok(result) => result,
-            Err(_) => anyhow::bail!("the checkpoint thread panicked"),
+            Ok(result) => Ok(result?),
+            Err(_) => Err(TailingError::CheckpointThreadPanicked),
         }
     }
 }
@@ -124,7 +145,7 @@ fn checkpoint_loop(
     stats: &TailStats,
     interval: Duration,
     stop: &Receiver<()>,
-) -> anyhow::Result<()> {
+) -> Result<(), CheckpointError> {
     while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(interval) {
         stats.record_checkpoint_write(&checkpointer.write());
     }

@@ -5,7 +5,7 @@
 //! writes the whole set again, so a letter may appear twice in the topic — never zero times.
 
 use crate::config::KafkaConnection;
-use crate::indexer::{DeadLetter, DeadLetterSink};
+use crate::indexer::{DeadLetter, DeadLetterError, DeadLetterSink};
 use crate::kafka::{client_config, KafkaSetupError};
 use parking_lot::Mutex;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
@@ -29,6 +29,29 @@ impl ProducerContext for DeliveryFailures {
             log::warn!("dead-letter delivery failed: {e}");
             self.0.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+/// Why letters were not stored in the topic; each names it.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaDeadLetterError {
+    #[error("cannot enqueue a dead letter to {topic}: {source}")]
+    Enqueue {
+        topic: String,
+        source: rdkafka::error::KafkaError,
+    },
+    #[error("dead letters to {topic} not acknowledged: {source}")]
+    NotAcknowledged {
+        topic: String,
+        source: rdkafka::error::KafkaError,
+    },
+    #[error("{failed} dead letters to {topic} failed")]
+    Failed { topic: String, failed: u64 },
+}
+
+impl From<KafkaDeadLetterError> for DeadLetterError {
+    fn from(error: KafkaDeadLetterError) -> Self {
+        DeadLetterError::Sink(Box::new(error))
     }
 }
 
@@ -73,7 +96,13 @@ impl KafkaDeadLetters {
 }
 
 impl DeadLetterSink for KafkaDeadLetters {
-    fn write(&self, letters: &[DeadLetter]) -> Result<(), String> {
+    fn write(&self, letters: &[DeadLetter]) -> Result<(), DeadLetterError> {
+        Ok(self.send(letters)?)
+    }
+}
+
+impl KafkaDeadLetters {
+    fn send(&self, letters: &[DeadLetter]) -> Result<(), KafkaDeadLetterError> {
         let producer = self.producer.lock();
         let failures_before = producer.context().0.load(Ordering::Relaxed);
         for letter in letters {
@@ -94,21 +123,27 @@ impl DeadLetterSink for KafkaDeadLetters {
                         record = back;
                         producer.poll(Duration::from_millis(50));
                     }
-                    Err((e, _)) => {
-                        return Err(format!(
-                            "cannot enqueue a dead letter to {}: {e}",
-                            self.topic
-                        ))
+                    Err((source, _)) => {
+                        return Err(KafkaDeadLetterError::Enqueue {
+                            topic: self.topic.clone(),
+                            source,
+                        })
                     }
                 }
             }
         }
-        producer
-            .flush(DELIVERY_TIMEOUT)
-            .map_err(|e| format!("dead letters to {} not acknowledged: {e}", self.topic))?;
+        producer.flush(DELIVERY_TIMEOUT).map_err(|source| {
+            KafkaDeadLetterError::NotAcknowledged {
+                topic: self.topic.clone(),
+                source,
+            }
+        })?;
         let failed = producer.context().0.load(Ordering::Relaxed) - failures_before;
         if failed > 0 {
-            return Err(format!("{failed} dead letters to {} failed", self.topic));
+            return Err(KafkaDeadLetterError::Failed {
+                topic: self.topic.clone(),
+                failed,
+            });
         }
         Ok(())
     }

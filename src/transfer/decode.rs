@@ -17,7 +17,7 @@
 
 use super::filters::TopicFilters;
 use crate::config::transfer::TransferCodec;
-use crate::indexer::destination::{Destination, Placement};
+use crate::indexer::destination::{Destination, PlaceError, Placement};
 use crate::indexer::{DeadLetter, Doc, Origin};
 use base64::Engine;
 use logpipe_filter::event::METADATA;
@@ -123,7 +123,7 @@ impl Decoder {
 fn placed_doc(
     origin: Origin,
     id: String,
-    placed: Result<Placement, String>,
+    placed: Result<Placement, PlaceError>,
     source: Vec<u8>,
 ) -> Decoded {
     match placed {

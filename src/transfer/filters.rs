@@ -7,10 +7,19 @@
 
 use crate::config::FilterList;
 use indexmap::IndexMap;
-use logpipe_filter::FilterChain;
+use logpipe_filter::{FilterChain, FilterError};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// A `[filters]` key that cannot be used (only when a table reaches here unvalidated); names the key.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TopicFiltersError {
+    #[error("filters.{key}: {source}")]
+    Filter { key: String, source: FilterError },
+    #[error("filters.\"{key}\": not a regex: {source}")]
+    NotARegex { key: String, source: regex::Error },
+}
 
 /// The compiled `[filters]` table; one per consumer thread.
 #[derive(Debug, Default)]
@@ -23,13 +32,19 @@ pub struct TopicFilters {
 impl TopicFilters {
     /// Takes the chains of a validated table (`TransferConfig::validate` compiled them); an error names the
     /// key, should a table reach here unvalidated.
-    pub fn new(table: &IndexMap<String, FilterList>) -> Result<TopicFilters, String> {
+    pub fn new(table: &IndexMap<String, FilterList>) -> Result<TopicFilters, TopicFiltersError> {
         let mut filters = TopicFilters::default();
         for (key, list) in table {
-            let chain = list.chain().map_err(|e| format!("filters.{key}: {e}"))?;
+            let chain = list.chain().map_err(|e| TopicFiltersError::Filter {
+                key: key.clone(),
+                source: e.clone(),
+            })?;
             if key.starts_with('^') {
-                let pattern = regex::Regex::new(key)
-                    .map_err(|e| format!("filters.\"{key}\": not a regex: {e}"))?;
+                let pattern =
+                    regex::Regex::new(key).map_err(|source| TopicFiltersError::NotARegex {
+                        key: key.clone(),
+                        source,
+                    })?;
                 filters.by_pattern.push((pattern, chain));
             } else {
                 filters.by_name.insert(key.clone(), chain);

@@ -182,7 +182,7 @@ impl Transfer {
         let auth = es.auth()?;
         let mut target = HttpBulkTarget::new(&es.all_urls(), &auth, es.request_timeout, &es.tls())?;
         check_product(&mut target, &stop, waiting)?;
-        let destination = es.destination().map_err(anyhow::Error::msg)?;
+        let destination = es.destination()?;
         let dead_letters: Arc<dyn DeadLetterSink> = match config.dead_letter_destination() {
             DeadLetterDestination::Topic(topic) => {
                 log::info!("dead letters go to the Kafka topic {topic}");
@@ -195,7 +195,6 @@ impl Transfer {
                 log::info!("dead letters go to the file {}", path.display());
                 Arc::new(
                     FileDeadLetters::open(&path)
-                        .map_err(anyhow::Error::msg)
                         .with_context(|| format!("dead letter file {}", path.display()))?,
                 )
             }
@@ -254,7 +253,7 @@ impl Transfer {
                 codec: es.codec,
                 destination: destination.clone(),
                 max_document_bytes: p.max_document_bytes,
-                filters: TopicFilters::new(&config.filters).map_err(anyhow::Error::msg)?,
+                filters: TopicFilters::new(&config.filters)?,
             };
             let raw = es.codec == TransferCodec::Raw;
             let stop = stop.clone();

@@ -1,6 +1,9 @@
 //! The module graph of the root package has no cycles: each top-level module of `src/` imports others only
 //! through `crate::name`, and following those imports never leads back to where it started. (The crates of
 //! the workspace are kept apart by the compiler; inside one crate only a check like this one can.)
+//!
+//! Library code returns typed errors: no `Result<_, String>`, and `anyhow` only in the command entry points
+//! (each list of exceptions below names the files still to convert).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -112,5 +115,154 @@ fn roles_do_not_import_each_other() {
                 "the {role} role imports the {target} role"
             );
         }
+    }
+}
+
+/// Library source files of the workspace: `src/` of the root package and of each `crates/*`, without test
+/// code (files named `tests.rs` / `*_tests.rs`, and everything from a file's first `#[cfg(test)]` on, where
+/// this tree keeps its unit tests). Paths are relative to the workspace root.
+fn library_sources() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![root.join("src")];
+    for entry in std::fs::read_dir(root.join("crates")).expect("read crates") {
+        let src = entry.expect("entry").path().join("src");
+        if src.is_dir() {
+            dirs.push(src);
+        }
+    }
+    let mut files = Vec::new();
+    for dir in &dirs {
+        rust_files(dir, &mut files);
+    }
+    files.sort();
+    files
+        .into_iter()
+        .filter(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            name != "tests.rs" && !name.ends_with("_tests.rs")
+        })
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("read source");
+            let library = match text.find("#[cfg(test)]") {
+                Some(at) => text[..at].to_string(),
+                None => text,
+            };
+            let relative = path.strip_prefix(root).expect("under the root");
+            (relative.to_string_lossy().into_owned(), library)
+        })
+        .collect()
+}
+
+/// Lines (from 1) where a `Result<…>` has `String` as its error type.
+fn string_error_results(source: &str) -> Vec<usize> {
+    let bytes = source.as_bytes();
+    let mut found = Vec::new();
+    for (start, _) in source.match_indices("Result<") {
+        if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+            continue; // `IoResult<`, `my_Result<`: another type
+        }
+        let mut depth = 1;
+        let mut argument = String::new();
+        let mut arguments = Vec::new();
+        for (i, &b) in bytes.iter().enumerate().skip(start + "Result<".len()) {
+            match b {
+                b'<' => depth += 1,
+                b'>' if bytes[i - 1] != b'-' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                b',' if depth == 1 => {
+                    arguments.push(std::mem::take(&mut argument));
+                    continue;
+                }
+                _ => {}
+            }
+            argument.push(b as char);
+        }
+        arguments.push(argument);
+        if arguments.len() == 2 && arguments[1].trim() == "String" {
+            found.push(source[..start].matches('\n').count() + 1);
+        }
+    }
+    found
+}
+
+/// Files still returning `Result<_, String>`, being converted (issue 17); remove each when it is done.
+const STRING_ERRORS_LEFT: [&str; 2] = ["src/console/backend.rs", "src/console/queries.rs"];
+
+#[test]
+fn library_code_returns_typed_errors_not_strings() {
+    assert_eq!(
+        string_error_results("fn a() -> Result<Vec<u8>, String> {}\nfn b() -> io::Result<()>"),
+        [1]
+    );
+    assert!(string_error_results("Result<HashMap<String, String>, E>").is_empty());
+    let mut offenders = Vec::new();
+    for (path, source) in library_sources() {
+        if STRING_ERRORS_LEFT.contains(&path.as_str()) {
+            continue;
+        }
+        for line in string_error_results(&source) {
+            offenders.push(format!("{path}:{line}"));
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "library code returns Result<_, String>; give it a thiserror enum naming what went wrong: {offenders:?}"
+    );
+}
+
+/// Where `anyhow` may be used: the binary and the command entry points, which report errors to a person.
+const ANYHOW_EDGES: [&str; 9] = [
+    "src/main.rs",
+    "src/agent.rs",
+    "src/transfer/mod.rs",
+    "src/standalone/mod.rs",
+    "src/store.rs",
+    "src/check.rs",
+    "src/import/mod.rs",
+    "src/console/mod.rs",
+    "src/console/http.rs",
+];
+
+/// Library modules that still return `anyhow` (issue 17); remove each when it has a typed error.
+const ANYHOW_LEFT: [&str; 4] = [
+    "src/config/agent.rs",
+    "src/config/console.rs",
+    "src/config/standalone.rs",
+    "src/config/transfer.rs",
+];
+
+#[test]
+fn anyhow_is_used_only_at_the_edges() {
+    let sources = library_sources();
+    let mut offenders = Vec::new();
+    for (path, source) in &sources {
+        let allowed = ANYHOW_EDGES.contains(&path.as_str()) || ANYHOW_LEFT.contains(&path.as_str());
+        let uses = source
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .any(|l| l.contains("anyhow"));
+        if uses && !allowed {
+            offenders.push(path.clone());
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "anyhow in library code (give it a thiserror enum; anyhow belongs to the command entry points): \
+         {offenders:?}"
+    );
+    // The lists name files that exist: a renamed file is not silently allowed.
+    for path in ANYHOW_EDGES
+        .iter()
+        .chain(&ANYHOW_LEFT)
+        .chain(&STRING_ERRORS_LEFT)
+    {
+        assert!(
+            sources.iter().any(|(p, _)| p == path),
+            "{path} is listed but not a library source"
+        );
     }
 }

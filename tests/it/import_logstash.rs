@@ -232,6 +232,24 @@ fn import_filebeat(file: &Path, out: &Path) -> (bool, String) {
 }
 
 #[test]
+fn an_unreadable_file_is_named_with_its_cause_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("filebeat.yml");
+    let (ok, output) = import_filebeat(&missing, &dir.path().join("out"));
+    assert!(!ok, "{output}");
+    let line = output
+        .lines()
+        .find(|l| l.starts_with("logpipe: error:"))
+        .unwrap_or_else(|| panic!("no error line: {output}"));
+    assert!(line.contains(&missing.display().to_string()), "{line}");
+    assert_eq!(
+        line.matches("No such file or directory").count(),
+        1,
+        "{line}"
+    );
+}
+
+#[test]
 fn a_filebeat_filestream_with_ndjson_to_kafka_with_sasl_is_imported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let yml = dir.path().join("filebeat.yml");

@@ -13,6 +13,21 @@
 
 use crate::timestamp::{days_from_civil, local_seconds, push_digits, Timestamp, Zone};
 
+/// A date pattern or locale that cannot be used; names it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JodaError {
+    #[error("locale `{0}` is not supported (month names exist for en, de, fr, es)")]
+    UnknownLocale(String),
+    #[error("`{0}` has an unclosed quote")]
+    UnclosedQuote(String),
+    #[error(
+        "`{pattern}`: the date letter `{letter}` is not supported (use y M d H m s S Z and the others Joda defines)"
+    )]
+    UnknownLetter { pattern: String, letter: char },
+    #[error("the date pattern is empty")]
+    Empty,
+}
+
 /// A compiled Joda pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JodaPattern {
@@ -217,7 +232,7 @@ impl Locale {
     };
 
     /// A locale by its language tag (`en`, `en-US`, `en_GB`, `de`, `fr`, `es`).
-    pub fn parse(tag: &str) -> Result<Locale, String> {
+    pub fn parse(tag: &str) -> Result<Locale, JodaError> {
         let language = tag
             .split(['-', '_'])
             .next()
@@ -228,9 +243,7 @@ impl Locale {
             "de" => Ok(Locale::GERMAN),
             "fr" => Ok(Locale::FRENCH),
             "es" => Ok(Locale::SPANISH),
-            _ => Err(format!(
-                "locale `{tag}` is not supported (month names exist for en, de, fr, es)"
-            )),
+            _ => Err(JodaError::UnknownLocale(tag.to_string())),
         }
     }
 }
@@ -263,7 +276,7 @@ struct Parsed {
 
 impl JodaPattern {
     /// Compiles a pattern; the error names the letter that cannot be used.
-    pub fn compile(pattern: &str) -> Result<JodaPattern, String> {
+    pub fn compile(pattern: &str) -> Result<JodaPattern, JodaError> {
         let chars: Vec<char> = pattern.chars().collect();
         let mut items: Vec<Item> = Vec::new();
         let mut literal = String::new();
@@ -279,17 +292,16 @@ impl JodaPattern {
                 let close = chars[i + 1..]
                     .iter()
                     .position(|&q| q == '\'')
-                    .ok_or_else(|| format!("`{pattern}` has an unclosed quote"))?;
+                    .ok_or_else(|| JodaError::UnclosedQuote(pattern.to_string()))?;
                 literal.extend(&chars[i + 1..i + 1 + close]);
                 i += close + 2;
                 continue;
             }
             if c.is_ascii_alphabetic() {
                 let count = chars[i..].iter().take_while(|&&r| r == c).count();
-                let kind = Kind::from_letter(c).ok_or_else(|| {
-                    format!(
-                        "`{pattern}`: the date letter `{c}` is not supported (use y M d H m s S Z and the others Joda defines)"
-                    )
+                let kind = Kind::from_letter(c).ok_or_else(|| JodaError::UnknownLetter {
+                    pattern: pattern.to_string(),
+                    letter: c,
                 })?;
                 if !literal.is_empty() {
                     items.push(Item::Literal(std::mem::take(&mut literal)));
@@ -305,7 +317,7 @@ impl JodaPattern {
             items.push(Item::Literal(literal));
         }
         if items.is_empty() {
-            return Err("the date pattern is empty".into());
+            return Err(JodaError::Empty);
         }
         Ok(JodaPattern {
             source: pattern.to_string(),
@@ -797,8 +809,17 @@ mod tests {
         assert_eq!(read("yyyy-MM-dd", "2026-02-30"), None);
         assert_eq!(read("yyyy-MM-dd", "2026-01-02 trailing"), None);
         assert_eq!(read("HH:mm", "25:00"), None);
-        assert!(JodaPattern::compile("yyyy-QQ").is_err());
-        assert!(JodaPattern::compile("yyyy-'x").is_err());
+        assert_eq!(
+            JodaPattern::compile("yyyy-QQ").err(),
+            Some(JodaError::UnknownLetter {
+                pattern: "yyyy-QQ".into(),
+                letter: 'Q'
+            })
+        );
+        assert_eq!(
+            JodaPattern::compile("yyyy-'x").err(),
+            Some(JodaError::UnclosedQuote("yyyy-'x".into()))
+        );
     }
 
     #[test]

@@ -57,11 +57,11 @@ pub use error::FilterError;
 pub use event::Event;
 pub use field_ref::{FieldRef, FieldRefError};
 pub use fields::{Fields, Object};
-pub use filters::grok::expand_pattern as expand_grok_pattern;
-pub use joda::{JodaPattern, Locale};
-pub use regex::Regex;
+pub use filters::grok::{expand_pattern as expand_grok_pattern, PatternError as GrokPatternError};
+pub use joda::{JodaError, JodaPattern, Locale};
+pub use regex::{Regex, RegexError};
 pub use spec::{
     DateSpec, DissectSpec, DropSpec, FilterSpec, GrokSpec, JsonSpec, MutateSpec, StringList,
 };
 pub use sprintf::{SprintfError, Template};
-pub use timestamp::{Timestamp, Zone};
+pub use timestamp::{Timestamp, Zone, ZoneError};

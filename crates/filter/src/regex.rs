@@ -7,6 +7,14 @@ use onig::{RegexOptions, SearchOptions, Syntax};
 use std::fmt;
 use std::sync::Arc;
 
+/// A regular expression Oniguruma refuses; says why in Oniguruma's words.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", source.description())]
+pub struct RegexError {
+    pub pattern: String,
+    pub source: onig::Error,
+}
+
 /// A compiled regular expression that remembers its source.
 #[derive(Clone)]
 pub struct Regex {
@@ -16,20 +24,23 @@ pub struct Regex {
 
 impl Regex {
     /// Compiles `source`; the error is Oniguruma's description.
-    pub fn new(source: &str) -> Result<Regex, String> {
+    pub fn new(source: &str) -> Result<Regex, RegexError> {
         Regex::with_options(source, RegexOptions::REGEX_OPTION_NONE)
     }
 
     /// Compiles `source` with Ruby's MULTILINE option, under which `.` matches a newline too. grok compiles
     /// its patterns so, as Logstash's grok library does (`Regexp.new(pattern, Regexp::MULTILINE)`): a
     /// `%{GREEDYDATA}` at the end of a pattern takes a whole multiline event (a Java stack trace).
-    pub fn new_dot_matches_newline(source: &str) -> Result<Regex, String> {
+    pub fn new_dot_matches_newline(source: &str) -> Result<Regex, RegexError> {
         Regex::with_options(source, RegexOptions::REGEX_OPTION_MULTILINE)
     }
 
-    fn with_options(source: &str, options: RegexOptions) -> Result<Regex, String> {
-        let inner = onig::Regex::with_options(source, options, Syntax::ruby())
-            .map_err(|e| e.description().to_string())?;
+    fn with_options(source: &str, options: RegexOptions) -> Result<Regex, RegexError> {
+        let inner =
+            onig::Regex::with_options(source, options, Syntax::ruby()).map_err(|e| RegexError {
+                pattern: source.to_string(),
+                source: e,
+            })?;
         Ok(Regex {
             source: source.to_string(),
             inner: Arc::new(inner),
@@ -137,6 +148,12 @@ mod tests {
         let plain = Regex::new("/").expect("compiles");
         assert_eq!(plain.replace_all("a/b/c", "_"), "a_b_c");
         assert!(Regex::new("(?<![0-9])(?>a+)").is_ok());
-        assert!(Regex::new("(unclosed").is_err());
+        let err = Regex::new("(unclosed").expect_err("refused");
+        assert_eq!(err.pattern, "(unclosed");
+        assert!(
+            err.to_string()
+                .contains("end pattern with unmatched parenthesis"),
+            "{err}"
+        );
     }
 }

@@ -41,7 +41,7 @@ pub enum SprintfError {
     #[error(transparent)]
     BadReference(#[from] FieldRefError),
     #[error("date format {0}")]
-    BadDate(String),
+    BadDate(crate::joda::JodaError),
     #[error("field {0} is missing")]
     Missing(FieldRef),
     #[error("field {0} is {1}, not a single value")]

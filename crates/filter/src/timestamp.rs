@@ -355,6 +355,15 @@ pub enum Zone {
     Local,
 }
 
+/// A text that names no time zone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ZoneError {
+    #[error("`{0}` is not an offset like +02:00")]
+    NotAnOffset(String),
+    #[error("`{0}` is not a time zone (use UTC, +02:00 or a name like Europe/Berlin)")]
+    Unknown(String),
+}
+
 impl Default for Zone {
     fn default() -> Zone {
         Zone::Fixed(0)
@@ -365,7 +374,7 @@ impl Zone {
     pub const UTC: Zone = Zone::Fixed(0);
 
     /// `UTC`, `Z`, `+02:00`, `-0530`, a tz database name (`Europe/Berlin`), or `local`.
-    pub fn parse(text: &str) -> Result<Zone, String> {
+    pub fn parse(text: &str) -> Result<Zone, ZoneError> {
         let trimmed = text.trim();
         if trimmed.eq_ignore_ascii_case("local") {
             return Ok(Zone::Local);
@@ -380,16 +389,12 @@ impl Zone {
             };
             return match cursor.offset() {
                 Some(offset) if cursor.i == trimmed.len() => Ok(Zone::Fixed(offset)),
-                _ => Err(format!("`{text}` is not an offset like +02:00")),
+                _ => Err(ZoneError::NotAnOffset(text.to_string())),
             };
         }
         chrono_tz::Tz::from_str(trimmed)
             .map(Zone::Named)
-            .map_err(|_| {
-                format!(
-                    "`{text}` is not a time zone (use UTC, +02:00 or a name like Europe/Berlin)"
-                )
-            })
+            .map_err(|_| ZoneError::Unknown(text.to_string()))
     }
 
     /// The offset in force at a local civil time given as seconds since the epoch read as UTC. In a gap
@@ -474,7 +479,10 @@ mod tests {
         assert_eq!(Zone::parse("+05:30"), Ok(Zone::Fixed(19_800)));
         assert_eq!(Zone::parse("Local"), Ok(Zone::Local));
         assert!(Timestamp::parse_iso8601("2026-07-01T12:00:00", &Zone::Local).is_some());
-        assert!(Zone::parse("Mars/Olympus").is_err());
+        assert_eq!(
+            Zone::parse("Mars/Olympus"),
+            Err(ZoneError::Unknown("Mars/Olympus".into()))
+        );
     }
 
     #[test]

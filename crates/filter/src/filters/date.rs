@@ -57,7 +57,7 @@ impl DateFilter {
                 "TAI64N" => Ok(Format::Tai64n),
                 pattern => JodaPattern::compile(pattern)
                     .map(Format::Joda)
-                    .map_err(|e| Invalid::new("match", e)),
+                    .map_err(|e| Invalid::new("match", e.to_string())),
             })
             .collect::<Result<Vec<_>, _>>()?;
         let target = match spec.target.as_deref() {
@@ -73,14 +73,14 @@ impl DateFilter {
                 .as_deref()
                 .map(Zone::parse)
                 .transpose()
-                .map_err(|e| Invalid::new("timezone", e))?
+                .map_err(|e| Invalid::new("timezone", e.to_string()))?
                 .unwrap_or_default(),
             locale: spec
                 .locale
                 .as_deref()
                 .map(Locale::parse)
                 .transpose()
-                .map_err(|e| Invalid::new("locale", e))?
+                .map_err(|e| Invalid::new("locale", e.to_string()))?
                 .unwrap_or_default(),
         })
     }

@@ -162,7 +162,7 @@ impl DissectFilter {
             .iter()
             .map(|(source, pattern)| {
                 Dissection::compile(field("mapping", source)?, pattern)
-                    .map_err(|reason| Invalid::new("mapping", format!("`{pattern}`: {reason}")))
+                    .map_err(|e| Invalid::new("mapping", e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let convert = spec
@@ -214,15 +214,45 @@ impl DissectFilter {
     }
 }
 
+/// A `mapping` pattern that cannot be used; names the pattern and the key at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum DissectError {
+    #[error("`{0}`: it has no %{{…}} key")]
+    NoKey(String),
+    #[error("`{0}`: a %{{ is not closed")]
+    Unclosed(String),
+    #[error("`{pattern}`: keys `%{{{key}}}` and the next one have no delimiter between them")]
+    NoDelimiter { pattern: String, key: String },
+    #[error("`{pattern}`: `/{order}` in `%{{{key}}}` is not an order number")]
+    BadOrder {
+        pattern: String,
+        key: String,
+        order: String,
+    },
+    #[error("`{pattern}`: {source}")]
+    BadField {
+        pattern: String,
+        source: crate::field_ref::FieldRefError,
+    },
+}
+
 impl Dissection {
-    fn compile(source: FieldRef, pattern: &str) -> Result<Dissection, String> {
+    fn compile(source: FieldRef, pattern: &str) -> Result<Dissection, DissectError> {
+        let bad_field = |source| DissectError::BadField {
+            pattern: pattern.to_string(),
+            source,
+        };
         let mut rest = pattern;
-        let prefix_end = rest.find("%{").ok_or("it has no %{…} key")?;
+        let prefix_end = rest
+            .find("%{")
+            .ok_or_else(|| DissectError::NoKey(pattern.to_string()))?;
         let prefix = rest[..prefix_end].to_string();
         rest = &rest[prefix_end..];
         let mut raw: Vec<(&str, String)> = Vec::new();
         while let Some(body) = rest.strip_prefix("%{") {
-            let close = body.find('}').ok_or("a %{ is not closed")?;
+            let close = body
+                .find('}')
+                .ok_or_else(|| DissectError::Unclosed(pattern.to_string()))?;
             let key = &body[..close];
             rest = &body[close + 1..];
             let delimiter_end = rest.find("%{").unwrap_or(rest.len());
@@ -243,9 +273,10 @@ impl Dissection {
                 None
             } else {
                 if delimiter.is_empty() && index + 1 < count {
-                    return Err(format!(
-                        "keys `%{{{key}}}` and the next one have no delimiter between them"
-                    ));
+                    return Err(DissectError::NoDelimiter {
+                        pattern: pattern.to_string(),
+                        key: key.to_string(),
+                    });
                 }
                 Some(Finder::new(delimiter.as_bytes()).into_owned())
             };
@@ -258,13 +289,15 @@ impl Dissection {
                     let (name, order) = match key[1..].rsplit_once('/') {
                         Some((name, order)) => (
                             name,
-                            order.parse::<u32>().map_err(|_| {
-                                format!("`/{order}` in `%{{{key}}}` is not an order number")
+                            order.parse::<u32>().map_err(|_| DissectError::BadOrder {
+                                pattern: pattern.to_string(),
+                                key: key.to_string(),
+                                order: order.to_string(),
                             })?,
                         ),
                         None => (&key[1..], index as u32 + 1000),
                     };
-                    let target = FieldRef::parse(name).map_err(|e| e.to_string())?;
+                    let target = FieldRef::parse(name).map_err(bad_field)?;
                     match appends.iter_mut().find(|(f, _)| *f == target) {
                         Some((_, members)) => members.push((index, order)),
                         None => appends.push((target, vec![(index, order)])),
@@ -272,7 +305,7 @@ impl Dissection {
                     KeyKind::Appended
                 }
                 Some(_) => {
-                    let target = FieldRef::parse(key).map_err(|e| e.to_string())?;
+                    let target = FieldRef::parse(key).map_err(bad_field)?;
                     plain_names.push((target.clone(), index));
                     KeyKind::Field(target)
                 }
@@ -560,5 +593,11 @@ mod tests {
                 Err(key.into())
             );
         }
+        let err =
+            Dissection::compile(FieldRef::root("message"), "%{+a/x}").expect_err("no order number");
+        assert_eq!(
+            err.to_string(),
+            "`%{+a/x}`: `/x` in `%{+a/x}` is not an order number"
+        );
     }
 }

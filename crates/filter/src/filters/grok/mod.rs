@@ -19,10 +19,12 @@ use crate::event::Event;
 use crate::field_ref::FieldRef;
 use crate::regex::Regex;
 use crate::spec::GrokSpec;
+pub use patterns::PatternError;
 use patterns::{Conversion, Flavor};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 pub(crate) const FAILURE_TAG: &str = "_grokparsefailure";
 
@@ -41,6 +43,25 @@ pub(crate) struct GrokFilter {
 struct Compiled {
     regex: Regex,
     captures: Vec<(u32, FieldRef, Option<Conversion>)>,
+}
+
+/// A `match` pattern or a `patterns_dir` that cannot be used; names the pattern, directory or file.
+#[derive(Debug, thiserror::Error)]
+pub enum GrokError {
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    #[error("`{pattern}` does not compile: {source}")]
+    DoesNotCompile {
+        pattern: String,
+        source: crate::regex::RegexError,
+    },
+    #[error("cannot read `{}`: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{}` {source}", path.display())]
+    PatternFile { path: PathBuf, source: PatternError },
 }
 
 impl GrokFilter {
@@ -62,7 +83,7 @@ impl GrokFilter {
                 spec.patterns_files_glob.as_deref().unwrap_or("*"),
                 &mut custom,
             )
-            .map_err(|e| Invalid::new("patterns_dir", e))?;
+            .map_err(|e| Invalid::new("patterns_dir", e.to_string()))?;
         }
         for (name, regex) in &spec.pattern_definitions {
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -95,7 +116,7 @@ impl GrokFilter {
                 .iter()
                 .map(|pattern| {
                     compile_pattern(pattern, &lookup, spec.named_captures_only, target.as_ref())
-                        .map_err(|e| Invalid::new("match", e))
+                        .map_err(|e| Invalid::new("match", e.to_string()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             matches.push((field("match", source)?, compiled));
@@ -215,7 +236,7 @@ impl GrokFilter {
 
 /// The regular expression `pattern` becomes with the standard patterns (`legacy`: the
 /// `ecs_compatibility = "disabled"` set).
-pub fn expand_pattern(pattern: &str, legacy: bool) -> Result<String, String> {
+pub fn expand_pattern(pattern: &str, legacy: bool) -> Result<String, PatternError> {
     let library = patterns::standard(if legacy { Flavor::Legacy } else { Flavor::Ecs });
     patterns::expand(pattern, &|name| library.get(name).cloned(), true).map(|e| e.regex)
 }
@@ -243,10 +264,14 @@ fn compile_pattern(
     lookup: &dyn Fn(&str) -> Option<String>,
     named_only: bool,
     target: Option<&FieldRef>,
-) -> Result<Compiled, String> {
+) -> Result<Compiled, GrokError> {
     let expanded = patterns::expand(pattern, lookup, named_only)?;
-    let regex = Regex::new_dot_matches_newline(&expanded.regex)
-        .map_err(|e| format!("`{pattern}` does not compile: {e}"))?;
+    let regex = Regex::new_dot_matches_newline(&expanded.regex).map_err(|source| {
+        GrokError::DoesNotCompile {
+            pattern: pattern.to_string(),
+            source,
+        }
+    })?;
     let mut groups = HashMap::new();
     regex.engine().foreach_name(|name, indices| {
         if let Some(&index) = indices.first() {
@@ -270,8 +295,11 @@ fn compile_pattern(
 }
 
 /// Reads the pattern files of `dir` whose names match `glob` (only `*` is special).
-fn load_dir(dir: &str, glob: &str, library: &mut HashMap<String, String>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read `{dir}`: {e}"))?;
+fn load_dir(dir: &str, glob: &str, library: &mut HashMap<String, String>) -> Result<(), GrokError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| GrokError::Unreadable {
+        path: PathBuf::from(dir),
+        source,
+    })?;
     let mut paths: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -284,9 +312,12 @@ fn load_dir(dir: &str, glob: &str, library: &mut HashMap<String, String>) -> Res
         .collect();
     paths.sort();
     for path in paths {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        patterns::parse_file(&text, library).map_err(|e| format!("`{}` {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|source| GrokError::Unreadable {
+            path: path.clone(),
+            source,
+        })?;
+        patterns::parse_file(&text, library)
+            .map_err(|source| GrokError::PatternFile { path, source })?;
     }
     Ok(())
 }

@@ -59,8 +59,39 @@ pub(crate) fn standard(flavor: Flavor) -> &'static HashMap<String, String> {
     })
 }
 
+/// Why a pattern file or a pattern cannot be used; names the line or the reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("line {line}: `{text}` is not `NAME regex`")]
+    NotADefinition { line: usize, text: String },
+    #[error("line {line}: `{name}` is not a pattern name")]
+    BadName { line: usize, name: String },
+    #[error("`{0}` has no closing }}")]
+    Unclosed(String),
+    #[error("the group `{0}` has no closing >")]
+    UnclosedGroup(String),
+    #[error(transparent)]
+    BadField(#[from] crate::field_ref::FieldRefError),
+    #[error("`%{{{reference}}}`: `{conversion}` is not a type (int or float)")]
+    BadType {
+        reference: String,
+        conversion: String,
+    },
+    #[error("`%{{{0}}}` does not name a pattern")]
+    NotAName(String),
+    #[error("pattern {name} refers to itself ({} → {name})", chain.join(" → "))]
+    Recursive { name: String, chain: Vec<String> },
+    #[error("patterns nest deeper than {MAX_DEPTH} at {0}")]
+    TooDeep(String),
+    #[error("unknown pattern {0}")]
+    Unknown(String),
+}
+
 /// Adds the `NAME regex` lines of a pattern file to `library`; the error names the line.
-pub(crate) fn parse_file(text: &str, library: &mut HashMap<String, String>) -> Result<(), String> {
+pub(crate) fn parse_file(
+    text: &str,
+    library: &mut HashMap<String, String>,
+) -> Result<(), PatternError> {
     for (number, line) in text.lines().enumerate() {
         let line = line.trim_end_matches('\r');
         let trimmed = line.trim_start();
@@ -69,12 +100,15 @@ pub(crate) fn parse_file(text: &str, library: &mut HashMap<String, String>) -> R
         }
         let (name, regex) = trimmed
             .split_once(|c: char| c.is_whitespace())
-            .ok_or_else(|| format!("line {}: `{line}` is not `NAME regex`", number + 1))?;
+            .ok_or_else(|| PatternError::NotADefinition {
+                line: number + 1,
+                text: line.to_string(),
+            })?;
         if !valid_name(name) {
-            return Err(format!(
-                "line {}: `{name}` is not a pattern name",
-                number + 1
-            ));
+            return Err(PatternError::BadName {
+                line: number + 1,
+                name: name.to_string(),
+            });
         }
         library.insert(name.to_string(), regex.trim_start().to_string());
     }
@@ -116,7 +150,7 @@ pub(crate) fn expand(
     pattern: &str,
     library: &dyn Fn(&str) -> Option<String>,
     named_only: bool,
-) -> Result<Expanded, String> {
+) -> Result<Expanded, PatternError> {
     let mut expander = Expander {
         library,
         named_only,
@@ -149,7 +183,7 @@ impl Expander<'_> {
         group
     }
 
-    fn expand_into(&mut self, text: &str, out: &mut String) -> Result<(), String> {
+    fn expand_into(&mut self, text: &str, out: &mut String) -> Result<(), PatternError> {
         let bytes = text.as_bytes();
         let mut i = 0;
         let mut copied = 0;
@@ -160,7 +194,7 @@ impl Expander<'_> {
                     out.push_str(&text[copied..i]);
                     let close = text[i..]
                         .find('}')
-                        .ok_or_else(|| format!("`{}` has no closing }}", &text[i..]))?;
+                        .ok_or_else(|| PatternError::Unclosed(text[i..].to_string()))?;
                     let reference = &text[i + 2..i + close];
                     self.reference(reference, out)?;
                     i += close + 1;
@@ -174,9 +208,9 @@ impl Expander<'_> {
                     out.push_str(&text[copied..i]);
                     let close = text[i + 3..]
                         .find('>')
-                        .ok_or_else(|| format!("the group `{}` has no closing >", &text[i..]))?;
+                        .ok_or_else(|| PatternError::UnclosedGroup(text[i..].to_string()))?;
                     let name = &text[i + 3..i + 3 + close];
-                    let field = FieldRef::parse(name).map_err(|e| e.to_string())?;
+                    let field = FieldRef::parse(name)?;
                     let group = self.new_group(field, None);
                     out.push_str("(?<");
                     out.push_str(&group);
@@ -191,7 +225,7 @@ impl Expander<'_> {
         Ok(())
     }
 
-    fn reference(&mut self, reference: &str, out: &mut String) -> Result<(), String> {
+    fn reference(&mut self, reference: &str, out: &mut String) -> Result<(), PatternError> {
         let mut parts = reference.splitn(3, ':');
         let name = parts.next().unwrap_or_default();
         let field = parts.next();
@@ -200,28 +234,27 @@ impl Expander<'_> {
             Some("int" | "integer") => Some(Conversion::Int),
             Some("float") => Some(Conversion::Float),
             Some(other) => {
-                return Err(format!(
-                    "`%{{{reference}}}`: `{other}` is not a type (int or float)"
-                ))
+                return Err(PatternError::BadType {
+                    reference: reference.to_string(),
+                    conversion: other.to_string(),
+                })
             }
         };
         if !valid_name(name) {
-            return Err(format!("`%{{{reference}}}` does not name a pattern"));
+            return Err(PatternError::NotAName(reference.to_string()));
         }
         if self.stack.iter().any(|n| n == name) {
-            return Err(format!(
-                "pattern {name} refers to itself ({} → {name})",
-                self.stack.join(" → ")
-            ));
+            return Err(PatternError::Recursive {
+                name: name.to_string(),
+                chain: self.stack.clone(),
+            });
         }
         if self.stack.len() >= MAX_DEPTH {
-            return Err(format!("patterns nest deeper than {MAX_DEPTH} at {name}"));
+            return Err(PatternError::TooDeep(name.to_string()));
         }
-        let body = (self.library)(name).ok_or_else(|| format!("unknown pattern {name}"))?;
+        let body = (self.library)(name).ok_or_else(|| PatternError::Unknown(name.to_string()))?;
         let capture = match field {
-            Some(field) if !field.is_empty() => {
-                Some(FieldRef::parse(field).map_err(|e| e.to_string())?)
-            }
+            Some(field) if !field.is_empty() => Some(FieldRef::parse(field)?),
             _ if !self.named_only => Some(FieldRef::root(name)),
             _ => None,
         };
@@ -287,14 +320,25 @@ mod tests {
         assert_eq!(expanded.captures[2].conversion, Some(Conversion::Int));
         let all = expand("%{A}", &lookup, false).expect("expands");
         assert_eq!(all.captures[0].field.to_string(), "[A]");
-        assert!(expand("%{NOPE}", &lookup, true)
-            .unwrap_err()
-            .contains("unknown pattern NOPE"));
-        assert!(expand("%{LOOP}", &lookup, true)
-            .unwrap_err()
-            .contains("refers to itself"));
+        assert_eq!(
+            expand("%{NOPE}", &lookup, true),
+            Err(PatternError::Unknown("NOPE".into()))
+        );
+        let err = expand("%{LOOP}", &lookup, true).unwrap_err();
+        assert_eq!(
+            err,
+            PatternError::Recursive {
+                name: "LOOP".into(),
+                chain: vec!["LOOP".into()]
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "pattern LOOP refers to itself (LOOP → LOOP)"
+        );
         assert!(expand("%{A:x:date}", &lookup, true)
             .unwrap_err()
+            .to_string()
             .contains("not a type"));
         assert!(expand("(?<=a)(?<!b)\\%{", &lookup, true).is_ok());
     }
