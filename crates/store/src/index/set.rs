@@ -106,6 +106,19 @@ impl IndexSet {
         })
     }
 
+    /// Sets the disk block when `err` is a full disk, or (as an error from tantivy may not say so) the
+    /// free space is under the flood stage; returns whether it did.
+    fn block_if_full(&self, err: &IndexError) -> bool {
+        if self.disk_block.block_if_full(err) {
+            return true;
+        }
+        let low = self.disk_block.under_flood_stage();
+        if low {
+            self.disk_block.block(&format_args!("{err}"));
+        }
+        low
+    }
+
     /// Whether some index on disk could not be opened at start and is still not open.
     pub fn has_unopened(&self) -> bool {
         !self.unopened.lock().is_empty()
@@ -216,7 +229,7 @@ impl IndexSet {
         match self.open_later(name) {
             Ok(Some(h)) => return Ok(h),
             Ok(None) => {}
-            Err(err) if self.disk_block.is_blocked() || self.disk_block.block_if_full(&err) => {
+            Err(err) if self.disk_block.is_blocked() || self.block_if_full(&err) => {
                 return Err(IndexError::DiskBlocked {
                     name: name.to_string(),
                 })
