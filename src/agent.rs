@@ -132,8 +132,8 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
 /// Why a reloaded config was not applied (the running one stays).
 #[derive(Debug, thiserror::Error)]
 pub enum ReloadError {
-    #[error("{0:#}")]
-    File(anyhow::Error),
+    #[error(transparent)]
+    File(crate::config::toml_file::LoadError),
     #[error("[kafka]: {0}")]
     Kafka(#[from] KafkaSetupError),
     #[error("collect paths: {0}")]

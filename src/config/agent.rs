@@ -11,9 +11,9 @@ use super::error::ConfigError;
 use super::kafka::KafkaConfig;
 use super::migrate::MigrateConfig;
 use super::reference::{ConfigFile, Key, Type};
+use super::toml_file::{LoadError, ParseError};
 use super::{EtcdConfig, HostMetricsConfig};
 use super::{EtcdConnection, KafkaConnection};
-use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -261,11 +261,9 @@ impl PipelineConfig {
 impl AgentConfig {
     /// Reads and validates `path`; every error names the file and the key. Warns when the file holds a
     /// password and others may read it.
-    pub fn load(path: &Path) -> anyhow::Result<AgentConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config {}", path.display()))?;
-        let config =
-            AgentConfig::parse(&text).with_context(|| format!("bad config {}", path.display()))?;
+    pub fn load(path: &Path) -> Result<AgentConfig, LoadError> {
+        let text = super::toml_file::read(path)?;
+        let config = AgentConfig::parse(&text).map_err(|e| e.in_file(path))?;
         let inline = [
             ("kafka.sasl.password", config.kafka.has_inline_password()),
             (
@@ -278,7 +276,7 @@ impl AgentConfig {
     }
 
     /// Parses and validates TOML text.
-    pub fn parse(text: &str) -> anyhow::Result<AgentConfig> {
+    pub fn parse(text: &str) -> Result<AgentConfig, ParseError> {
         let config: AgentConfig = super::toml_file::parse(text, &["kafka"])?;
         config.validate()?;
         Ok(config)

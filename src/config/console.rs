@@ -9,8 +9,8 @@
 use super::elasticsearch::ElasticsearchConfig;
 use super::error::ConfigError;
 use super::reference::{ConfigFile, Key, Type};
+use super::toml_file::{LoadError, ParseError};
 use super::EtcdConnection;
-use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -75,14 +75,13 @@ listen = "127.0.0.1:5601"
 
 impl ConsoleConfig {
     /// Reads and checks `path`; errors name the file and the key.
-    pub fn load(path: &Path) -> anyhow::Result<ConsoleConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config {}", path.display()))?;
-        let config: ConsoleConfig = super::toml_file::parse(&text, &[])
-            .with_context(|| format!("bad config {}", path.display()))?;
+    pub fn load(path: &Path) -> Result<ConsoleConfig, LoadError> {
+        let text = super::toml_file::read(path)?;
+        let config: ConsoleConfig =
+            super::toml_file::parse(&text, &[]).map_err(|e| ParseError::from(e).in_file(path))?;
         config
             .validate()
-            .with_context(|| format!("bad config {}", path.display()))?;
+            .map_err(|e| ParseError::from(e).in_file(path))?;
         Ok(config)
     }
 

@@ -9,7 +9,7 @@ use super::agent::{PipelineConfig, TailConfig};
 use super::collect::CollectEntry;
 use super::error::ConfigError;
 use super::reference::{ConfigFile, Key, Type};
-use anyhow::Context;
+use super::toml_file::{LoadError, ParseError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -104,15 +104,15 @@ path = "/var/log/*.log"
 
 impl StandaloneConfig {
     /// Reads and validates `path`; errors name the file and the key.
-    pub fn load(path: &Path) -> anyhow::Result<StandaloneConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config {}", path.display()))?;
-        let config: StandaloneConfig = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("bad config {}", path.display()))?;
-        config
-            .validate()
-            .map_err(|e| anyhow::anyhow!("bad config {}: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<StandaloneConfig, LoadError> {
+        let text = super::toml_file::read(path)?;
+        StandaloneConfig::parse(&text).map_err(|e| e.in_file(path))
+    }
+
+    /// Parses and validates TOML text.
+    pub fn parse(text: &str) -> Result<StandaloneConfig, ParseError> {
+        let config: StandaloneConfig = super::toml_file::parse(text, &[])?;
+        config.validate()?;
         Ok(config)
     }
 

@@ -1,8 +1,12 @@
 //! Reading a TOML config into its type, with errors a person can act on: toml's own message (line, column,
 //! the offending key), except for a missing top-level section, which toml reports as "missing field" at
-//! line 1, column 1 of the file.
+//! line 1, column 1 of the file. [`LoadError`] is why a role's config file cannot be used, naming the file.
+
+use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
+
+use super::error::ConfigError;
 
 /// Why a config text was refused.
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +15,50 @@ pub enum TomlError {
     MissingSection(String),
     #[error("{0}")]
     Invalid(String),
+}
+
+/// Why a config text cannot be used: it is not the TOML of the type, or a value is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error(transparent)]
+    Toml(#[from] TomlError),
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
+}
+
+/// Why a role's config file cannot be used; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read config {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("bad config {}: {source}", path.display())]
+    Bad {
+        path: PathBuf,
+        #[source]
+        source: ParseError,
+    },
+}
+
+/// The text of the config file `path`.
+pub fn read(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl ParseError {
+    /// This error as the file `path`'s.
+    pub fn in_file(self, path: &Path) -> LoadError {
+        LoadError::Bad {
+            path: path.to_path_buf(),
+            source: self,
+        }
+    }
 }
 
 /// Parses `text`; `sections` are the top-level tables of the type, named in plain words when absent.

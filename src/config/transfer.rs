@@ -14,8 +14,8 @@ use super::filters::FilterList;
 use super::kafka::{KafkaConnection, LibrdkafkaOptions, SaslConfig, SecurityProtocol};
 use super::reference::{ConfigFile, Key, Type};
 use super::tls::TlsFiles;
+use super::toml_file::{LoadError, ParseError};
 use super::EtcdConnection;
-use anyhow::Context;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -317,11 +317,9 @@ impl Default for TransferPipelineConfig {
 impl TransferConfig {
     /// Reads and validates `path`; every error names the file and the key. Warns when the file holds a
     /// password and others may read it.
-    pub fn load(path: &Path) -> anyhow::Result<TransferConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config {}", path.display()))?;
-        let config = TransferConfig::parse(&text)
-            .with_context(|| format!("bad config {}", path.display()))?;
+    pub fn load(path: &Path) -> Result<TransferConfig, LoadError> {
+        let text = super::toml_file::read(path)?;
+        let config = TransferConfig::parse(&text).map_err(|e| e.in_file(path))?;
         let inline = [
             (
                 "kafka.sasl.password",
@@ -345,7 +343,7 @@ impl TransferConfig {
     }
 
     /// Parses and validates TOML text.
-    pub fn parse(text: &str) -> anyhow::Result<TransferConfig> {
+    pub fn parse(text: &str) -> Result<TransferConfig, ParseError> {
         let config: TransferConfig = super::toml_file::parse(text, &["kafka", "elasticsearch"])?;
         config.validate()?;
         Ok(config)

@@ -386,7 +386,7 @@ impl ApiState {
 
     fn search(&self, body: &[u8]) -> Result<Reply, Reply> {
         let request: SearchRequest = parse(body)?;
-        request.validate().map_err(bad_request)?;
+        request.validate().map_err(|e| bad_request(e.to_string()))?;
         let response = self
             .backend
             .search(&request.index, &request.body())
@@ -396,7 +396,7 @@ impl ApiState {
 
     fn histogram(&self, body: &[u8]) -> Result<Reply, Reply> {
         let request: RangeRequest = parse(body)?;
-        request.validate().map_err(bad_request)?;
+        request.validate().map_err(|e| bad_request(e.to_string()))?;
         let response = self
             .backend
             .search(&request.index, &request.histogram_body())
@@ -410,7 +410,7 @@ impl ApiState {
 
     fn fields(&self, body: &[u8]) -> Result<Reply, Reply> {
         let request: RangeRequest = parse(body)?;
-        request.validate().map_err(bad_request)?;
+        request.validate().map_err(|e| bad_request(e.to_string()))?;
         let response = self
             .backend
             .search(&request.index, &request.fields_body())
@@ -420,7 +420,7 @@ impl ApiState {
 
     fn tail(&self, body: &[u8]) -> Result<Reply, Reply> {
         let request: TailRequest = parse(body)?;
-        request.validate().map_err(bad_request)?;
+        request.validate().map_err(|e| bad_request(e.to_string()))?;
         let response = self
             .backend
             .search(&request.index, &request.body())
@@ -430,7 +430,7 @@ impl ApiState {
 
     fn metric_hosts(&self, body: &[u8]) -> Result<Reply, Reply> {
         let request: RangeRequest = parse(body)?;
-        request.validate().map_err(bad_request)?;
+        request.validate().map_err(|e| bad_request(e.to_string()))?;
         let response = self
             .backend
             .search(
@@ -449,7 +449,7 @@ impl ApiState {
 
     fn metrics(&self, body: &[u8]) -> Result<Reply, Reply> {
         let request: MetricsRequest = parse(body)?;
-        request.validate().map_err(bad_request)?;
+        request.validate().map_err(|e| bad_request(e.to_string()))?;
         let response = self
             .backend
             .search(&request.index, &request.body())
@@ -569,7 +569,7 @@ impl ApiState {
     }
 
     fn history(&self, host: &str) -> Result<Reply, Reply> {
-        validate_host(host).map_err(bad_request)?;
+        validate_host(host).map_err(|e| bad_request(e.to_string()))?;
         let records = self
             .etcd()?
             .prefix(&audit::host_prefix(&self.audit_prefix, host))
@@ -595,7 +595,7 @@ impl ApiState {
             "after".into()
         }
         let restore: Restore = parse(body)?;
-        validate_host(host).map_err(bad_request)?;
+        validate_host(host).map_err(|e| bad_request(e.to_string()))?;
         if restore.side != "after" && restore.side != "before" {
             return Err(bad_request("side: `after` or `before`"));
         }

@@ -57,9 +57,19 @@ pub struct HttpBackend {
     authorization: Option<String>,
 }
 
+/// Why a search backend cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendSetupError {
+    #[error("--search `{0}` must start with http:// or https://")]
+    Scheme(String),
+    /// A TLS file or setting of `[elasticsearch]` cannot be used; the error names the key.
+    #[error("elasticsearch.{0}")]
+    Tls(#[from] crate::indexer::tls::TlsSetupError),
+}
+
 impl HttpBackend {
     /// `url` must be `http://` or `https://`; the timeout bounds every request.
-    pub fn new(url: &str, timeout: Duration) -> Result<HttpBackend, String> {
+    pub fn new(url: &str, timeout: Duration) -> Result<HttpBackend, BackendSetupError> {
         HttpBackend::secured(url, timeout, &Auth::None, &ClientTls::default())
     }
 
@@ -69,18 +79,15 @@ impl HttpBackend {
         timeout: Duration,
         auth: &Auth,
         tls: &ClientTls,
-    ) -> Result<HttpBackend, String> {
+    ) -> Result<HttpBackend, BackendSetupError> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!(
-                "--search `{url}` must start with http:// or https://"
-            ));
+            return Err(BackendSetupError::Scheme(url.to_string()));
         }
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(timeout))
             .build();
-        let agent =
-            crate::indexer::tls::agent(tls, config).map_err(|e| format!("elasticsearch.{e}"))?;
+        let agent = crate::indexer::tls::agent(tls, config)?;
         Ok(HttpBackend {
             url: url.trim_end_matches('/').to_string(),
             agent,

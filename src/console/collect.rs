@@ -19,7 +19,7 @@ pub const MAX_ENTRIES: usize = 1000;
 /// Parses and validates entries for `host`; the error lists every problem, each naming its entry.
 pub fn validate_entries(host: &str, entries: &[Value]) -> Result<Vec<CollectEntry>, Vec<String>> {
     if let Err(e) = validate_host(host) {
-        return Err(vec![e]);
+        return Err(vec![e.to_string()]);
     }
     if entries.len() > MAX_ENTRIES {
         return Err(vec![format!("at most {MAX_ENTRIES} entries")]);

@@ -225,7 +225,7 @@ async fn handle(
             let result = bounded("get", limit, client.get(key.as_str(), None))
                 .await
                 .map(|response| response.kvs().first().map(key_value))
-                .map_err(EtcdError::Unavailable);
+                .map_err(|e| EtcdError::Unavailable(e.to_string()));
             let failed = result.is_err();
             let _ = reply.send(result);
             if failed {

@@ -265,8 +265,7 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
             HttpBackend::secured(&urls[0], args.search_timeout, &es.auth()?, &es.tls())
         }
         (None, None) => HttpBackend::new("http://127.0.0.1:9200", args.search_timeout),
-    }
-    .map_err(|e| anyhow::anyhow!(e))?;
+    }?;
     let etcd = match (args.etcd.is_empty(), file.etcd) {
         (false, Some(mut connection)) => {
             connection.endpoints = args.etcd.clone();

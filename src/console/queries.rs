@@ -74,56 +74,77 @@ pub struct MetricsRequest {
     pub to_ms: i64,
 }
 
+/// A field of a console API request that cannot be used; the message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRequest {
+    #[error("{field}: {reason}")]
+    Field { field: &'static str, reason: String },
+    #[error("from_ms must be before to_ms")]
+    RangeOrder,
+}
+
+/// `field`'s error, `reason` saying what is wrong.
+fn invalid(field: &'static str, reason: impl Into<String>) -> InvalidRequest {
+    InvalidRequest::Field {
+        field,
+        reason: reason.into(),
+    }
+}
+
 /// An index name or pattern as Elasticsearch accepts it in a URL: lowercase, `*` and `,` allowed.
-pub fn validate_index(index: &str) -> Result<(), String> {
+pub fn validate_index(index: &str) -> Result<(), InvalidRequest> {
     if index.is_empty() || index.len() > 255 {
-        return Err("index: 1 to 255 characters".into());
+        return Err(invalid("index", "1 to 255 characters"));
     }
     if index.starts_with(['-', '_', '+', ',']) {
-        return Err(format!("index: `{index}` must not start with - _ + or ,"));
+        return Err(invalid(
+            "index",
+            format!("`{index}` must not start with - _ + or ,"),
+        ));
     }
     if let Some(bad) = index.chars().find(|c| {
         !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '*' | ','))
     }) {
-        return Err(format!(
-            "index: `{index}` contains `{bad}` (use a-z 0-9 . _ - * ,)"
+        return Err(invalid(
+            "index",
+            format!("`{index}` contains `{bad}` (use a-z 0-9 . _ - * ,)"),
         ));
     }
     Ok(())
 }
 
-fn validate_query(query: &str) -> Result<(), String> {
+fn validate_query(query: &str) -> Result<(), InvalidRequest> {
     if query.len() > MAX_QUERY {
-        return Err(format!("query: longer than {MAX_QUERY} bytes"));
+        return Err(invalid("query", format!("longer than {MAX_QUERY} bytes")));
     }
     if query.chars().any(|c| c.is_control() && c != '\t') {
-        return Err("query: control characters are not allowed".into());
+        return Err(invalid("query", "control characters are not allowed"));
     }
     Ok(())
 }
 
-fn validate_range(from_ms: i64, to_ms: i64) -> Result<(), String> {
+fn validate_range(from_ms: i64, to_ms: i64) -> Result<(), InvalidRequest> {
     for (name, t) in [("from_ms", from_ms), ("to_ms", to_ms)] {
         if !(0..LATEST_MS).contains(&t) {
-            return Err(format!("{name}: {t} is not epoch milliseconds"));
+            return Err(invalid(name, format!("{t} is not epoch milliseconds")));
         }
     }
     if from_ms >= to_ms {
-        return Err("from_ms must be before to_ms".into());
+        return Err(InvalidRequest::RangeOrder);
     }
     Ok(())
 }
 
 /// A host name as agents report it.
-pub fn validate_host(host: &str) -> Result<(), String> {
+pub fn validate_host(host: &str) -> Result<(), InvalidRequest> {
     if host.is_empty() || host.len() > 253 {
-        return Err("host: 1 to 253 characters".into());
+        return Err(invalid("host", "1 to 253 characters"));
     }
     if let Some(bad) = host
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
     {
-        return Err(format!("host: `{host}` contains `{bad}`"));
+        return Err(invalid("host", format!("`{host}` contains `{bad}`")));
     }
     Ok(())
 }
@@ -153,13 +174,13 @@ fn highlight() -> Value {
 
 impl SearchRequest {
     /// Checks every field; the error names it.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidRequest> {
         validate_index(&self.index)?;
         validate_query(&self.query)?;
         validate_range(self.from_ms, self.to_ms)?;
         if let Some(size) = self.size {
             if size == 0 || size > MAX_SIZE {
-                return Err(format!("size: 1 to {MAX_SIZE}"));
+                return Err(invalid("size", format!("1 to {MAX_SIZE}")));
             }
         }
         if let Some(after) = &self.search_after {
@@ -168,7 +189,7 @@ impl SearchRequest {
                     .iter()
                     .any(|v| !(v.is_number() || v.is_string() || v.is_null()))
             {
-                return Err("search_after: two scalars (a hit's `sort`)".into());
+                return Err(invalid("search_after", "two scalars (a hit's `sort`)"));
             }
         }
         Ok(())
@@ -191,7 +212,7 @@ impl SearchRequest {
 }
 
 impl RangeRequest {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidRequest> {
         validate_index(&self.index)?;
         validate_query(&self.query)?;
         validate_range(self.from_ms, self.to_ms)
@@ -229,11 +250,11 @@ impl RangeRequest {
 }
 
 impl TailRequest {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidRequest> {
         validate_index(&self.index)?;
         validate_query(&self.query)?;
         if !(0..LATEST_MS).contains(&self.since_ms) {
-            return Err("since_ms: not epoch milliseconds".into());
+            return Err(invalid("since_ms", "not epoch milliseconds"));
         }
         Ok(())
     }
@@ -257,7 +278,7 @@ pub const METRICS: &[(&str, &str, &str)] = &[
 ];
 
 impl MetricsRequest {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidRequest> {
         validate_index(&self.index)?;
         validate_host(&self.host)?;
         validate_range(self.from_ms, self.to_ms)

@@ -208,13 +208,11 @@ fn check_parses(name: &str, text: &str) -> Result<(), ImportError> {
         "agent.toml" => crate::config::AgentConfig::parse(text).map(|_| ()),
         "transfer.toml" => crate::config::transfer::TransferConfig::parse(text).map(|_| ()),
         #[cfg(feature = "store")]
-        "standalone.toml" => toml::from_str::<crate::config::standalone::StandaloneConfig>(text)
-            .map_err(anyhow::Error::from)
-            .and_then(|c| c.validate().map_err(anyhow::Error::msg)),
+        "standalone.toml" => crate::config::standalone::StandaloneConfig::parse(text).map(|_| ()),
         _ => Ok(()),
     };
     result.map_err(|e| ImportError::Unparsable {
         file: name.to_string(),
-        reason: format!("{e:#}"),
+        reason: e.to_string(),
     })
 }

@@ -190,7 +190,7 @@ fn string_error_results(source: &str) -> Vec<usize> {
 }
 
 /// Files still returning `Result<_, String>`, being converted (issue 17); remove each when it is done.
-const STRING_ERRORS_LEFT: [&str; 2] = ["src/console/backend.rs", "src/console/queries.rs"];
+const STRING_ERRORS_LEFT: [&str; 0] = [];
 
 #[test]
 fn library_code_returns_typed_errors_not_strings() {
@@ -227,20 +227,12 @@ const ANYHOW_EDGES: [&str; 9] = [
     "src/console/http.rs",
 ];
 
-/// Library modules that still return `anyhow` (issue 17); remove each when it has a typed error.
-const ANYHOW_LEFT: [&str; 4] = [
-    "src/config/agent.rs",
-    "src/config/console.rs",
-    "src/config/standalone.rs",
-    "src/config/transfer.rs",
-];
-
 #[test]
 fn anyhow_is_used_only_at_the_edges() {
     let sources = library_sources();
     let mut offenders = Vec::new();
     for (path, source) in &sources {
-        let allowed = ANYHOW_EDGES.contains(&path.as_str()) || ANYHOW_LEFT.contains(&path.as_str());
+        let allowed = ANYHOW_EDGES.contains(&path.as_str());
         let uses = source
             .lines()
             .filter(|l| !l.trim_start().starts_with("//"))
@@ -255,11 +247,7 @@ fn anyhow_is_used_only_at_the_edges() {
          {offenders:?}"
     );
     // The lists name files that exist: a renamed file is not silently allowed.
-    for path in ANYHOW_EDGES
-        .iter()
-        .chain(&ANYHOW_LEFT)
-        .chain(&STRING_ERRORS_LEFT)
-    {
+    for path in ANYHOW_EDGES.iter().chain(&STRING_ERRORS_LEFT) {
         assert!(
             sources.iter().any(|(p, _)| p == path),
             "{path} is listed but not a library source"
