@@ -171,13 +171,15 @@ impl Store {
         )
     }
 
-    /// `POST /{index}/_refresh`: makes every write so far to `index` (`None`: all indices) searchable.
-    pub fn refresh(&self, index: Option<&str>) -> Result<(), IndexError> {
+    /// `POST /{index}/_refresh`: makes every write so far to `index` (`None`: all indices) searchable;
+    /// returns how many indices it refreshed.
+    pub fn refresh(&self, index: Option<&str>) -> Result<usize, IndexError> {
         let handles = match index {
             Some(expr) => self.inner.set.resolve(expr)?,
             None => self.inner.set.all(),
         };
-        handles.iter().try_for_each(|h| h.refresh())
+        handles.iter().try_for_each(|h| h.refresh())?;
+        Ok(handles.len())
     }
 
     /// `_search` over `index` (a name, `a,b`, `app-*`; `None` = all indices) with an ES request body;

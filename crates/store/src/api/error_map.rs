@@ -151,7 +151,8 @@ impl From<&RequestError> for EsError {
             | RequestError::SearchAfterWithoutSort
             | RequestError::SortOnId
             | RequestError::SortOnText { .. }
-            | RequestError::SearchAfterLength { .. } => ILLEGAL_ARGUMENT,
+            | RequestError::SearchAfterLength { .. }
+            | RequestError::TotalHitsAsIntInaccurate { .. } => ILLEGAL_ARGUMENT,
             _ => PARSING,
         };
         es_error(kind, err)

@@ -61,7 +61,8 @@ pub fn handle(store: &Store, req: EsRequest) -> EsResponse {
 fn dispatch(store: &Store, req: &EsRequest) -> Handled {
     match route(&req.method, &req.segments)? {
         Route::Root => cluster::root(req),
-        Route::ClusterHealth => cluster::health(store, req),
+        Route::ClusterHealth { index } => cluster::health(store, req, index),
+        Route::GetSettings { index } => indices::get_settings(store, req, index),
         Route::CatIndices { index } => cat::indices(store, req, index),
         Route::Bulk { index } => bulk::bulk(store, req, index),
         Route::Search { index } => search::search(store, req, index),

@@ -10,8 +10,10 @@ use crate::api::error::EsError;
 pub enum Route<'a> {
     /// `GET|HEAD /`.
     Root,
-    /// `GET /_cluster/health[/..]`.
-    ClusterHealth,
+    /// `GET /_cluster/health[/{index}]`.
+    ClusterHealth { index: Option<&'a str> },
+    /// `GET [/{index}]/_settings`.
+    GetSettings { index: Option<&'a str> },
     /// `GET /_cat/indices[/{index}]`.
     CatIndices { index: Option<&'a str> },
     /// `POST|PUT [/{index}]/_bulk`.
@@ -34,7 +36,7 @@ pub enum Route<'a> {
     GetIndex { index: &'a str },
     /// `GET /{index}/_mapping`.
     GetMapping { index: &'a str },
-    /// `GET /{index}/_doc/{id}`.
+    /// `GET|HEAD /{index}/_doc/{id}`.
     GetDoc { index: &'a str, id: &'a str },
     /// `PUT|POST /{index}/_doc/{id}` (`create`: false) and `/{index}/_create/{id}` (true).
     PutDoc {
@@ -73,7 +75,12 @@ pub fn route<'a>(method: &Method, segments: &'a [String]) -> Result<Route<'a>, E
     let m = |expected: Method| *method == expected;
     let found = match s.as_slice() {
         [] if m(Method::GET) || m(Method::HEAD) => Some(Route::Root),
-        ["_cluster", "health", ..] if m(Method::GET) => Some(Route::ClusterHealth),
+        ["_cluster", "health"] if m(Method::GET) => Some(Route::ClusterHealth { index: None }),
+        ["_cluster", "health", index] if m(Method::GET) => {
+            Some(Route::ClusterHealth { index: Some(index) })
+        }
+        ["_settings"] if m(Method::GET) => Some(Route::GetSettings { index: None }),
+        [index, "_settings"] if m(Method::GET) => Some(Route::GetSettings { index: Some(index) }),
         ["_cat", "indices", rest @ ..] if m(Method::GET) => Some(Route::CatIndices {
             index: rest.first().copied(),
         }),
@@ -107,7 +114,9 @@ pub fn route<'a>(method: &Method, segments: &'a [String]) -> Result<Route<'a>, E
         [index] if m(Method::HEAD) && !index.starts_with('_') => Some(Route::IndexExists { index }),
         [index] if m(Method::GET) && !index.starts_with('_') => Some(Route::GetIndex { index }),
         [index, "_mapping"] if m(Method::GET) => Some(Route::GetMapping { index }),
-        [index, "_doc", id] if m(Method::GET) => Some(Route::GetDoc { index, id }),
+        [index, "_doc", id] if m(Method::GET) || m(Method::HEAD) => {
+            Some(Route::GetDoc { index, id })
+        }
         [index, endpoint @ ("_doc" | "_create"), id] if write => Some(Route::PutDoc {
             index,
             id,
@@ -165,7 +174,16 @@ mod tests {
         let cases: &[(&str, &str, Routed)] = &[
             ("GET", "/", ok("Root")),
             ("HEAD", "/", ok("Root")),
-            ("GET", "/_cluster/health/logs", ok("ClusterHealth")),
+            (
+                "GET",
+                "/_cluster/health/logs",
+                ok(r#"ClusterHealth { index: Some("logs") }"#),
+            ),
+            (
+                "GET",
+                "/logs/_settings",
+                ok(r#"GetSettings { index: Some("logs") }"#),
+            ),
             ("GET", "/_cat/indices", ok("CatIndices { index: None }")),
             (
                 "GET",
@@ -202,6 +220,11 @@ mod tests {
             ),
             (
                 "GET",
+                "/logs/_doc/1",
+                ok(r#"GetDoc { index: "logs", id: "1" }"#),
+            ),
+            (
+                "HEAD",
                 "/logs/_doc/1",
                 ok(r#"GetDoc { index: "logs", id: "1" }"#),
             ),

@@ -162,7 +162,7 @@ impl IndexSet {
             let name = name.to_string();
             return Err(match check_format(&dir) {
                 Err(source) => IndexError::Unopenable { name, source },
-                Ok(()) => IndexError::NotOpen { name },
+                Ok(_) => IndexError::NotOpen { name },
             });
         }
         let open = self.map.read().len();

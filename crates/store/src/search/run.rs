@@ -19,6 +19,7 @@ use crate::query::{QueryBuilder, QueryError};
 use crate::search::aggs::{finish_aggs, AggRequest};
 use crate::search::block_collector::CountTopAggs;
 use crate::search::error::SearchError;
+use crate::search::fields::{hit_fields, is_timestamp};
 use crate::search::highlight::highlight_text;
 use crate::search::request::SearchRequest;
 use crate::search::sort::{parse_after, SortKind, SortSpec, SortVal};
@@ -177,7 +178,16 @@ pub fn search(
         let source = stored_source(&doc, &h.fields);
         let mut o = Map::new();
         o.insert("_index".into(), json!(h.name));
-        o.insert("_id".into(), json!(id));
+        if !req.no_metadata {
+            o.insert("_id".into(), json!(id));
+        }
+        if req.version {
+            o.insert("_version".into(), json!(1));
+        }
+        if req.seq_no_primary_term {
+            o.insert("_seq_no".into(), json!(0));
+            o.insert("_primary_term".into(), json!(1));
+        }
         if sorted_by_field {
             o.insert("_score".into(), Value::Null);
         } else {
@@ -192,6 +202,9 @@ pub fn search(
                 o.insert("highlight".into(), json!({ "message": frags }));
             }
         }
+        if let Some(fields) = hit_fields(&req.fields, &source, &is_timestamp) {
+            o.insert("fields".into(), fields);
+        }
         if let Some(src) = apply_source_filter(&req.source, source) {
             o.insert("_source".into(), src);
         }
@@ -205,7 +218,11 @@ pub fn search(
     }
 
     let mut hits_obj = Map::new();
-    if let Some(cap) = req.track_total {
+    if req.total_as_int {
+        // ES writes -1 when the total is not tracked.
+        let total = req.track_total.map_or(json!(-1), |_| json!(total));
+        hits_obj.insert("total".into(), total);
+    } else if let Some(cap) = req.track_total {
         let (value, relation) = if total > cap {
             (cap, "gte")
         } else {
@@ -231,7 +248,29 @@ pub fn search(
     if let Some(aggs) = &aggs {
         resp["aggregations"] = finish_aggs(aggs, agg_parts)?;
     }
+    if req.profile {
+        resp["profile"] = profile(&handles);
+    }
     Ok(resp)
+}
+
+/// ES's `profile` section: one shard per index, with no timings (the store does not measure them).
+fn profile(handles: &[Arc<IndexHandle>]) -> Value {
+    let shards: Vec<Value> = handles
+        .iter()
+        .map(|h| {
+            json!({
+                "id": format!("[logpipe][{}][0]", h.name),
+                "node_id": "logpipe",
+                "shard_id": 0,
+                "index": h.name,
+                "cluster": "(local)",
+                "searches": [{"query": [], "rewrite_time": 0, "collector": []}],
+                "aggregations": []
+            })
+        })
+        .collect();
+    json!({ "shards": shards })
 }
 
 /// Counts the documents `query` (or the Lucene query `q`, which takes precedence) matches in the indices

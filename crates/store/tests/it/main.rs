@@ -10,6 +10,7 @@ mod cat;
 mod check;
 mod common;
 mod data_streams;
+mod documents;
 mod indices;
 mod layers;
 mod limits;

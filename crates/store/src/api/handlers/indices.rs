@@ -7,6 +7,7 @@ use crate::api::handlers::Handled;
 use crate::api::params::json_body;
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
+use crate::index::IndexHandle;
 use crate::Store;
 
 /// The mapping every index has (see `doc/schema.rs`).
@@ -50,12 +51,40 @@ pub fn exists(store: &Store, req: &EsRequest, index: &str) -> Handled {
 pub fn get(store: &Store, req: &EsRequest, index: &str) -> Handled {
     let mut out = Map::new();
     for h in store.index_set().resolve(index)? {
-        out.insert(h.name.clone(), json!({
-            "aliases": {}, "mappings": mapping(),
-            "settings": {"index": {"number_of_shards": "1", "number_of_replicas": "0", "provided_name": h.name}}
-        }));
+        out.insert(
+            h.name.clone(),
+            json!({
+                "aliases": {}, "mappings": mapping(),
+                "settings": settings(&h)
+            }),
+        );
     }
     Ok(EsResponse::json(200, &Value::Object(out), &req.headers))
+}
+
+/// `GET /{index}/_settings`: each index's settings, as in `GET /{index}`.
+pub fn get_settings(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
+    let mut out = Map::new();
+    let handles = match index {
+        Some(expr) => store.index_set().resolve(expr)?,
+        None => store.index_set().all(),
+    };
+    for h in handles {
+        out.insert(h.name.clone(), json!({ "settings": settings(&h) }));
+    }
+    Ok(EsResponse::json(200, &Value::Object(out), &req.headers))
+}
+
+/// The `settings` of an index as ES shows them (strings).
+fn settings(h: &IndexHandle) -> Value {
+    json!({"index": {
+        "number_of_shards": "1",
+        "number_of_replicas": "0",
+        "provided_name": h.name,
+        "uuid": h.uuid(),
+        "creation_date": h.creation_date().to_string(),
+        "version": {"created": "8512000"},
+    }})
 }
 
 /// `GET /{index}/_mapping`.
@@ -67,9 +96,10 @@ pub fn get_mapping(store: &Store, req: &EsRequest, index: &str) -> Handled {
     Ok(EsResponse::json(200, &Value::Object(out), &req.headers))
 }
 
-/// `[/{index}]/_refresh`: every write so far searchable.
+/// `[/{index}]/_refresh`: every write so far searchable; one shard per index refreshed, as ES counts them
+/// (no replicas).
 pub fn refresh(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
-    store.refresh(index)?;
-    let body = json!({"_shards": {"total": 1, "successful": 1, "failed": 0}});
+    let n = store.refresh(index)?;
+    let body = json!({"_shards": {"total": n, "successful": n, "failed": 0}});
     Ok(EsResponse::json(200, &body, &req.headers))
 }

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use crate::api::error::EsError;
 use crate::api::handlers::Handled;
 use crate::api::msearch_body::for_each;
+use crate::api::params::total_hits_as_int;
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
 use crate::index::IndexSet;
@@ -46,7 +47,10 @@ pub fn msearch_within(
             )));
         }
     }
-    let params = SearchParams::default();
+    let params = SearchParams {
+        total_hits_as_int: total_hits_as_int(req),
+        ..SearchParams::default()
+    };
     let mut answers: Vec<u8> = b"{\"responses\":[".to_vec();
     let mut first = true;
     for_each(&req.body, |index, search_body| {
