@@ -192,7 +192,7 @@ impl Store {
     /// `_count` over `index` with an ES request body (`{"query":..}` or `null`); returns ES's response.
     pub fn count(&self, index: Option<&str>, body: &Value) -> Result<Value, SearchError> {
         let query = count_query(body)?;
-        search::count(&self.inner.set, index, query, None)
+        search::count(&self.inner.set, index, query, search::UrlQuery::default())
     }
 
     /// How many indices have their tantivy writer open (at most `max_open_writers`).

@@ -39,7 +39,8 @@ pub use response::EsResponse;
 pub use server::{serve, serve_secured, ServeError, ServerHandle, MAX_BODY};
 
 use handlers::{
-    bulk, cat, cluster, data_streams, documents, indices, msearch, search, templates, Handled,
+    bulk, cat, cluster, data_streams, documents, indices, mapping, msearch, search, templates,
+    Handled,
 };
 use routes::{route, Route};
 
@@ -73,7 +74,8 @@ fn dispatch(store: &Store, req: &EsRequest) -> Handled {
         Route::DeleteIndex { index } => indices::delete(store, req, index),
         Route::IndexExists { index } => indices::exists(store, req, index),
         Route::GetIndex { index } => indices::get(store, req, index),
-        Route::GetMapping { index } => indices::get_mapping(store, req, index),
+        Route::GetMapping { index } => mapping::get_mapping(store, req, index),
+        Route::FieldCaps { index } => mapping::field_caps(store, req, index),
         Route::GetDoc { index, id } => documents::get(store, req, index, id),
         Route::PutDoc { index, id, create } => documents::put(store, req, index, Some(id), create),
         Route::PostDoc { index } => documents::put(store, req, index, None, false),

@@ -30,6 +30,10 @@ pub fn search_params(req: &EsRequest) -> SearchParams {
     let get = |name: &str| req.param(name).map(str::to_string);
     SearchParams {
         q: get("q"),
+        df: get("df"),
+        default_and: req
+            .param("default_operator")
+            .is_some_and(|o| o.eq_ignore_ascii_case("and")),
         size: get("size"),
         from: get("from"),
         sort: get("sort"),

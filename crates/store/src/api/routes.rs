@@ -34,8 +34,10 @@ pub enum Route<'a> {
     IndexExists { index: &'a str },
     /// `GET /{index}`.
     GetIndex { index: &'a str },
-    /// `GET /{index}/_mapping`.
-    GetMapping { index: &'a str },
+    /// `GET [/{index}]/_mapping`.
+    GetMapping { index: Option<&'a str> },
+    /// `GET|POST [/{index}]/_field_caps`.
+    FieldCaps { index: Option<&'a str> },
     /// `GET|HEAD /{index}/_doc/{id}`.
     GetDoc { index: &'a str, id: &'a str },
     /// `PUT|POST /{index}/_doc/{id}` (`create`: false) and `/{index}/_create/{id}` (true).
@@ -113,7 +115,10 @@ pub fn route<'a>(method: &Method, segments: &'a [String]) -> Result<Route<'a>, E
         // `HEAD /_x` names an API, not an index.
         [index] if m(Method::HEAD) && !index.starts_with('_') => Some(Route::IndexExists { index }),
         [index] if m(Method::GET) && !index.starts_with('_') => Some(Route::GetIndex { index }),
-        [index, "_mapping"] if m(Method::GET) => Some(Route::GetMapping { index }),
+        ["_mapping"] if m(Method::GET) => Some(Route::GetMapping { index: None }),
+        [index, "_mapping"] if m(Method::GET) => Some(Route::GetMapping { index: Some(index) }),
+        ["_field_caps"] if read => Some(Route::FieldCaps { index: None }),
+        [index, "_field_caps"] if read => Some(Route::FieldCaps { index: Some(index) }),
         [index, "_doc", id] if m(Method::GET) || m(Method::HEAD) => {
             Some(Route::GetDoc { index, id })
         }
@@ -216,7 +221,13 @@ mod tests {
             (
                 "GET",
                 "/logs/_mapping",
-                ok(r#"GetMapping { index: "logs" }"#),
+                ok(r#"GetMapping { index: Some("logs") }"#),
+            ),
+            ("GET", "/_mapping", ok("GetMapping { index: None }")),
+            (
+                "POST",
+                "/logs-*/_field_caps",
+                ok(r#"FieldCaps { index: Some("logs-*") }"#),
             ),
             (
                 "GET",

@@ -25,6 +25,7 @@ pub mod error;
 pub mod format;
 pub mod handle;
 pub mod id_filter;
+pub mod mapping;
 pub mod names;
 pub mod refresher;
 pub mod retention;

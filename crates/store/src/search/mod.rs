@@ -25,4 +25,4 @@ pub mod top_hits;
 pub use error::{RequestError, SearchError};
 pub use get::get_source;
 pub use request::{count_query, SearchParams, SearchRequest};
-pub use run::{count, search};
+pub use run::{count, search, UrlQuery};

@@ -19,8 +19,12 @@ const DEFAULT_TRACK_TOTAL: u64 = 10_000;
 /// They take precedence over the body's keys of the same meaning.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchParams {
-    /// `q`: a Lucene query on `message`, instead of the body's `query`.
+    /// `q`: a Lucene query on `message` (or `df`), instead of the body's `query`.
     pub q: Option<String>,
+    /// `df`: the field of `q`'s terms that name none (`message` when absent).
+    pub df: Option<String>,
+    /// `default_operator=AND`: every term of `q` must match.
+    pub default_and: bool,
     /// `size`.
     pub size: Option<String>,
     /// `from`.
@@ -49,6 +53,10 @@ pub struct SearchRequest<'a> {
     pub query: Option<&'a Value>,
     /// `q=` (replaces `query`).
     pub q: Option<String>,
+    /// `df=` of `q`.
+    pub df: Option<String>,
+    /// `default_operator=AND` of `q`.
+    pub default_and: bool,
     pub size: usize,
     pub from: usize,
     /// `None`: by score.
@@ -271,6 +279,8 @@ fn parse_request<'a>(
         highlight: parse_highlight(m.get("highlight")),
         aggs,
         q: params.q.clone(),
+        df: params.df.clone(),
+        default_and: params.default_and,
         total_as_int: params.total_hits_as_int,
         no_metadata,
         fields,

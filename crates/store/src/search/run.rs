@@ -45,15 +45,23 @@ fn targets(set: &IndexSet, expr: Option<&str>) -> Result<Vec<Arc<IndexHandle>>, 
     Ok(handles)
 }
 
+/// A `q=` query with its `df=` (`message` when `None`) and whether `default_operator` is `AND`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UrlQuery<'a> {
+    pub q: Option<&'a str>,
+    pub df: Option<&'a str>,
+    pub and: bool,
+}
+
 fn build_query(
     handle: &IndexHandle,
     req_query: Option<&Value>,
-    q: Option<&str>,
+    url: UrlQuery<'_>,
     now: i64,
 ) -> Result<Box<dyn Query>, QueryError> {
     let qb = QueryBuilder::new(&handle.index, handle.fields, now);
-    match q {
-        Some(q) => qb.parse_lucene(q, &[F_MSG.to_string()], false),
+    match url.q {
+        Some(q) => qb.parse_lucene(q, &[url.df.unwrap_or(F_MSG).to_string()], url.and),
         None => qb.build(req_query),
     }
 }
@@ -121,7 +129,12 @@ pub fn search(
     let mut agg_parts = Vec::new();
     for (ord, h) in handles.iter().enumerate() {
         let searcher = h.searcher();
-        let query = build_query(h, req.query, req.q.as_deref(), now)?;
+        let url = UrlQuery {
+            q: req.q.as_deref(),
+            df: req.df.as_deref(),
+            and: req.default_and,
+        };
+        let query = build_query(h, req.query, url, now)?;
         let top = (k > 0).then(|| SortCollector {
             specs: specs.clone(),
             k,
@@ -279,7 +292,7 @@ pub fn count(
     set: &IndexSet,
     expr: Option<&str>,
     query: Option<&Value>,
-    q: Option<&str>,
+    q: UrlQuery<'_>,
 ) -> Result<Value, SearchError> {
     let handles = targets(set, expr)?;
     let now = now_millis();

@@ -14,6 +14,7 @@ mod documents;
 mod indices;
 mod layers;
 mod limits;
+mod mapping;
 mod msearch;
 mod query;
 mod search;

@@ -1,8 +1,9 @@
 //! Index APIs: `PUT /{index}`, `DELETE /{index}`, `HEAD /{index}`, `GET /{index}`,
-//! `GET /{index}/_mapping`, `[/{index}]/_refresh`.
+//! `GET [/{index}]/_settings`, `[/{index}]/_refresh`.
 
 use serde_json::{json, Map, Value};
 
+use crate::api::handlers::mapping::index_mappings;
 use crate::api::handlers::Handled;
 use crate::api::params::json_body;
 use crate::api::request::EsRequest;
@@ -10,20 +11,14 @@ use crate::api::response::EsResponse;
 use crate::index::IndexHandle;
 use crate::Store;
 
-/// The mapping every index has (see `doc/schema.rs`).
-fn mapping() -> Value {
-    json!({"dynamic": "true", "properties": {
-        "@timestamp": {"type": "date"},
-        "message": {"type": "text"},
-    }})
-}
-
-/// `PUT /{index}`: the body (settings, mappings) must be JSON and is otherwise ignored. A name a data
-/// stream template matches is refused (as ES: such names are data streams).
+/// `PUT /{index}`: the body's `mappings` are kept and reported (`_mapping`, `_field_caps`); its settings
+/// must be JSON and are otherwise ignored. A name a data stream template matches is refused (as ES: such
+/// names are data streams).
 pub fn create(store: &Store, req: &EsRequest, index: &str) -> Handled {
-    json_body(&req.body)?;
+    let body = json_body(&req.body)?;
     store.index_set().check_plain_index_name(index)?;
-    store.index_set().create(index)?;
+    let mappings = body.get("mappings").cloned().unwrap_or(Value::Null);
+    store.index_set().create_with_mappings(index, &mappings)?;
     let body = json!({"acknowledged": true, "shards_acknowledged": true, "index": index});
     Ok(EsResponse::json(200, &body, &req.headers))
 }
@@ -54,7 +49,7 @@ pub fn get(store: &Store, req: &EsRequest, index: &str) -> Handled {
         out.insert(
             h.name.clone(),
             json!({
-                "aliases": {}, "mappings": mapping(),
+                "aliases": {}, "mappings": index_mappings(store, &h),
                 "settings": settings(&h)
             }),
         );
@@ -85,15 +80,6 @@ fn settings(h: &IndexHandle) -> Value {
         "creation_date": h.creation_date().to_string(),
         "version": {"created": "8512000"},
     }})
-}
-
-/// `GET /{index}/_mapping`.
-pub fn get_mapping(store: &Store, req: &EsRequest, index: &str) -> Handled {
-    let mut out = Map::new();
-    for h in store.index_set().resolve(index)? {
-        out.insert(h.name.clone(), json!({ "mappings": mapping() }));
-    }
-    Ok(EsResponse::json(200, &Value::Object(out), &req.headers))
 }
 
 /// `[/{index}]/_refresh`: every write so far searchable; one shard per index refreshed, as ES counts them

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod data_streams;
 pub mod documents;
 pub mod indices;
+pub mod mapping;
 pub mod msearch;
 pub mod search;
 pub mod templates;

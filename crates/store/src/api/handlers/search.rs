@@ -5,7 +5,7 @@ use crate::api::handlers::Handled;
 use crate::api::params::{json_body, search_params};
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
-use crate::search::{count_query, SearchRequest};
+use crate::search::{count_query, SearchRequest, UrlQuery};
 use crate::Store;
 
 /// `_search` over `index` (`None`: all indices).
@@ -20,6 +20,12 @@ pub fn search(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
 pub fn count(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
     let body = json_body(&req.body)?;
     let query = count_query(&body)?;
-    let answer = crate::search::count(store.index_set(), index, query, req.param("q"))?;
+    let params = search_params(req);
+    let url = UrlQuery {
+        q: params.q.as_deref(),
+        df: params.df.as_deref(),
+        and: params.default_and,
+    };
+    let answer = crate::search::count(store.index_set(), index, query, url)?;
     Ok(EsResponse::json(200, &answer, &req.headers))
 }
