@@ -101,7 +101,9 @@ impl From<&QueryError> for EsError {
                 return EsError::all_shards_failed(es_error((400, "too_many_nested_clauses"), err))
             }
             QueryError::NestedTooDeep => ILLEGAL_ARGUMENT,
-            QueryError::QueryString { .. } => (400, "query_shard_exception"),
+            QueryError::QueryString { .. } | QueryError::Regex { .. } => {
+                (400, "query_shard_exception")
+            }
             QueryError::Tantivy(_) => INTERNAL,
             _ => PARSING,
         };

@@ -19,6 +19,8 @@ use crate::doc::schema::{
 use crate::query::date_math::parse_date_math;
 use crate::query::dsl::{obj, parse_msm, scalar_str, single_field, union, QueryBuilder, Q};
 use crate::query::error::QueryError;
+use crate::query::limits::MAX_CLAUSE_COUNT;
+use crate::query::text_attr::JsonWordsQuery;
 use crate::query::timestamp_filter::TimestampFilter;
 
 impl QueryBuilder<'_> {
@@ -178,7 +180,14 @@ impl QueryBuilder<'_> {
         opts: Option<&Map<String, Value>>,
         phrase: bool,
     ) -> Result<Q, QueryError> {
-        if resolve_field(field) != FieldRef::Message {
+        let resolved = resolve_field(field);
+        if let (FieldRef::Attr(path), Some(Value::String(s))) = (&resolved, Some(text)) {
+            // A string field is `text` in ES's dynamic mapping; its `.keyword` is exact.
+            if !field.ends_with(".keyword") {
+                return self.attr_words(path, s, opts, phrase, self.value_query(field, text)?);
+            }
+        }
+        if resolved != FieldRef::Message {
             return self.value_query(field, text);
         }
         let text = scalar_str(text).ok_or(QueryError::MatchNotScalar)?;
@@ -224,6 +233,57 @@ impl QueryBuilder<'_> {
             (false, Some(msm)) => BooleanQuery::with_minimum_required_clauses(clauses, msm.max(1)),
             _ => BooleanQuery::new(clauses),
         }))
+    }
+
+    /// `match` / `match_phrase` of `text` on the string field at `path` of `attrs`, analysed as ES
+    /// analyses a `text` field (`text_attr.rs`), or its exact value (`exact`).
+    fn attr_words(
+        &self,
+        path: &str,
+        text: &str,
+        opts: Option<&Map<String, Value>>,
+        phrase: bool,
+        exact: Q,
+    ) -> Result<Q, QueryError> {
+        let tokens: Vec<String> = self.tokens(text)?.into_iter().map(|(_, t)| t).collect();
+        if tokens.is_empty() {
+            return Ok(exact);
+        }
+        // Each token is a pass over the field's values: as many as a query may have clauses.
+        if tokens.len() > MAX_CLAUSE_COUNT {
+            return Err(QueryError::TooManyClauses {
+                max: MAX_CLAUSE_COUNT,
+            });
+        }
+        let words = |tokens: &[String]| -> Result<Q, QueryError> {
+            Ok(Box::new(JsonWordsQuery::words(
+                self.fields.attrs,
+                path,
+                tokens,
+            )?))
+        };
+        if phrase || tokens.len() == 1 {
+            return Ok(union(vec![exact, words(&tokens)?]));
+        }
+        let and = opts
+            .and_then(|m| m.get("operator"))
+            .and_then(Value::as_str)
+            .is_some_and(|o| o.eq_ignore_ascii_case("and"));
+        let occur = if and { Occur::Must } else { Occur::Should };
+        let clauses: Vec<(Occur, Q)> = tokens
+            .iter()
+            .map(|t| Ok((occur, words(std::slice::from_ref(t))?)))
+            .collect::<Result<_, QueryError>>()?;
+        let n = clauses.len();
+        let msm = opts
+            .and_then(|m| m.get("minimum_should_match"))
+            .map(|v| parse_msm(v, n))
+            .transpose()?;
+        let analysed: Q = Box::new(match (and, msm) {
+            (false, Some(msm)) => BooleanQuery::with_minimum_required_clauses(clauses, msm.max(1)),
+            _ => BooleanQuery::new(clauses),
+        });
+        Ok(union(vec![exact, analysed]))
     }
 
     pub(super) fn multi_match(&self, body: &Value) -> Result<Q, QueryError> {
