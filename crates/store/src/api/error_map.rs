@@ -65,7 +65,12 @@ fn stream_kind(err: &StreamError) -> (u16, &'static str) {
         | StreamError::TemplateInUse { .. }
         | StreamError::NoDataStreamTemplate { .. }
         | StreamError::IndexMatchesStreamTemplate { .. }
-        | StreamError::WriteIndexDelete { .. } => ILLEGAL_ARGUMENT,
+        | StreamError::WriteIndexDelete { .. }
+        | StreamError::AliasNoWriteIndex { .. } => ILLEGAL_ARGUMENT,
+        StreamError::AliasesMissing { .. } => (404, "aliases_not_found_exception"),
+        StreamError::AliasNameTaken { .. } => (400, "invalid_alias_name_exception"),
+        StreamError::IndexNameIsAlias { .. } => (400, "invalid_index_name_exception"),
+        StreamError::AliasSeveralWriteIndices { .. } => (500, "illegal_state_exception"),
         StreamError::StateFormat { .. }
         | StreamError::StateNotJson { .. }
         | StreamError::StateIo { .. } => INTERNAL,

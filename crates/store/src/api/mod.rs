@@ -39,8 +39,8 @@ pub use response::EsResponse;
 pub use server::{serve, serve_secured, ServeError, ServerHandle, MAX_BODY};
 
 use handlers::{
-    bulk, cat, cluster, data_streams, documents, indices, mapping, msearch, search, templates,
-    Handled,
+    aliases, bulk, cat, cluster, data_streams, documents, indices, mapping, msearch, search,
+    templates, Handled,
 };
 use routes::{route, Route};
 
@@ -88,6 +88,10 @@ fn dispatch(store: &Store, req: &EsRequest) -> Handled {
         Route::CreateDataStream { name } => data_streams::create(store, req, name),
         Route::DeleteDataStream { name } => data_streams::delete(store, req, name),
         Route::Rollover { name } => data_streams::rollover(store, req, name),
+        Route::UpdateAliases => aliases::update(store, req),
+        Route::PutAlias { index, name } => aliases::put(store, req, index, name),
+        Route::DeleteAlias { index, name } => aliases::delete(store, req, index, name),
+        Route::GetAliases { index, name } => aliases::get(store, req, index, name),
     }
 }
 

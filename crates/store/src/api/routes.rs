@@ -64,6 +64,17 @@ pub enum Route<'a> {
     CreateDataStream { name: &'a str },
     /// `DELETE /_data_stream/{name}`.
     DeleteDataStream { name: &'a str },
+    /// `POST /_aliases`.
+    UpdateAliases,
+    /// `PUT|POST /{index}/_alias/{name}` (or `_aliases`).
+    PutAlias { index: &'a str, name: &'a str },
+    /// `DELETE /{index}/_alias/{name}` (or `_aliases`).
+    DeleteAlias { index: &'a str, name: &'a str },
+    /// `GET|HEAD [/{index}]/_alias[/{name}]`.
+    GetAliases {
+        index: Option<&'a str>,
+        name: Option<&'a str>,
+    },
     /// `POST /{name}/_rollover`.
     Rollover { name: &'a str },
 }
@@ -100,6 +111,27 @@ pub fn route<'a>(method: &Method, segments: &'a [String]) -> Result<Route<'a>, E
         ["_data_stream", name] if m(Method::PUT) => Some(Route::CreateDataStream { name }),
         ["_data_stream", name] if m(Method::DELETE) => Some(Route::DeleteDataStream { name }),
         [name, "_rollover"] if m(Method::POST) => Some(Route::Rollover { name }),
+        ["_aliases"] if m(Method::POST) => Some(Route::UpdateAliases),
+        [index, "_alias" | "_aliases", name] if write => Some(Route::PutAlias { index, name }),
+        [index, "_alias" | "_aliases", name] if m(Method::DELETE) => {
+            Some(Route::DeleteAlias { index, name })
+        }
+        ["_alias"] if m(Method::GET) => Some(Route::GetAliases {
+            index: None,
+            name: None,
+        }),
+        ["_alias", name] if m(Method::GET) || m(Method::HEAD) => Some(Route::GetAliases {
+            index: None,
+            name: Some(name),
+        }),
+        [index, "_alias"] if m(Method::GET) => Some(Route::GetAliases {
+            index: Some(index),
+            name: None,
+        }),
+        [index, "_alias", name] if m(Method::GET) || m(Method::HEAD) => Some(Route::GetAliases {
+            index: Some(index),
+            name: Some(name),
+        }),
         ["_bulk"] if write => Some(Route::Bulk { index: None }),
         [index, "_bulk"] if write => Some(Route::Bulk { index: Some(index) }),
         ["_search"] if read => Some(Route::Search { index: None }),
@@ -280,6 +312,22 @@ mod tests {
                 "DELETE",
                 "/_data_stream/logs-a-b",
                 ok(r#"DeleteDataStream { name: "logs-a-b" }"#),
+            ),
+            ("POST", "/_aliases", ok("UpdateAliases")),
+            (
+                "PUT",
+                "/logs/_alias/current",
+                ok(r#"PutAlias { index: "logs", name: "current" }"#),
+            ),
+            (
+                "DELETE",
+                "/logs/_aliases/current",
+                ok(r#"DeleteAlias { index: "logs", name: "current" }"#),
+            ),
+            (
+                "HEAD",
+                "/_alias/current",
+                ok(r#"GetAliases { index: None, name: Some("current") }"#),
             ),
             (
                 "POST",

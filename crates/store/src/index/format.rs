@@ -6,6 +6,7 @@ use std::path::Path;
 
 use logpipe_fs::write_atomically;
 
+use crate::index::data_streams::new_uuid;
 use crate::index::error::FormatError;
 
 /// File in each index directory naming the on-disk format the index was written in.
@@ -46,20 +47,10 @@ pub struct Identity {
 impl Identity {
     /// A new identity for the index in `dir`, created now.
     fn new(dir: &Path) -> Identity {
-        use base64::Engine as _;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let seed = format!(
-            "{}|{}|{}",
-            dir.display(),
-            now.as_nanos(),
-            std::process::id()
-        );
-        let bits = xxhash_rust::xxh3::xxh3_128(seed.as_bytes());
+        let now = chrono::Utc::now();
         Identity {
-            uuid: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bits.to_be_bytes()),
-            creation_date: now.as_millis() as i64,
+            uuid: new_uuid(&dir.display().to_string(), now),
+            creation_date: now.timestamp_millis(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! (`common`), or sends tables of requests with their expected answers (`check`). Tests of the `logpipe store` process itself (kill -9, SIGTERM) are the root package's.
 
 mod aggs;
+mod aliases;
 mod api;
 mod bulk;
 mod cat;

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::api::handlers::aliases::{create_body_aliases, index_aliases};
 use crate::api::handlers::mapping::index_mappings;
 use crate::api::handlers::Handled;
 use crate::api::params::json_body;
@@ -11,14 +12,19 @@ use crate::api::response::EsResponse;
 use crate::index::IndexHandle;
 use crate::Store;
 
-/// `PUT /{index}`: the body's `mappings` are kept and reported (`_mapping`, `_field_caps`); its settings
+/// `PUT /{index}`: the body's `mappings` are kept and reported (`_mapping`, `_field_caps`), its `aliases`
+/// created; its settings
 /// must be JSON and are otherwise ignored. A name a data stream template matches is refused (as ES: such
 /// names are data streams).
 pub fn create(store: &Store, req: &EsRequest, index: &str) -> Handled {
     let body = json_body(&req.body)?;
     store.index_set().check_plain_index_name(index)?;
     let mappings = body.get("mappings").cloned().unwrap_or(Value::Null);
+    let aliases = create_body_aliases(index, &body)?;
     store.index_set().create_with_mappings(index, &mappings)?;
+    if !aliases.is_empty() {
+        store.index_set().update_aliases(&aliases)?;
+    }
     let body = json!({"acknowledged": true, "shards_acknowledged": true, "index": index});
     Ok(EsResponse::json(200, &body, &req.headers))
 }
@@ -49,7 +55,7 @@ pub fn get(store: &Store, req: &EsRequest, index: &str) -> Handled {
         out.insert(
             h.name.clone(),
             json!({
-                "aliases": {}, "mappings": index_mappings(store, &h),
+                "aliases": index_aliases(store, &h.name), "mappings": index_mappings(store, &h),
                 "settings": settings(&h)
             }),
         );

@@ -1,6 +1,7 @@
 //! One handler per API area: each reads its request model, calls the library layers and shapes the
 //! answer; a failure is returned as an [`crate::api::EsError`], rendered by [`crate::api::handle`].
 
+pub mod aliases;
 pub mod bulk;
 pub mod cat;
 pub mod cluster;
