@@ -210,6 +210,17 @@ impl IndexSet {
         self.resolve_with(expr, &groups)
     }
 
+    /// The parts of the comma list `expr` that name something (`ignore_unavailable`: a concrete name of
+    /// no index, data stream or alias is left out; patterns stay).
+    pub fn available_parts(&self, expr: &str) -> String {
+        expr.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .filter(|p| !matches!(self.resolve(p), Err(IndexError::NotFound { .. })))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// [`IndexSet::resolve`] with the data streams `streams` (name, backing indices) to expand.
     fn resolve_with(
         &self,

@@ -94,6 +94,9 @@ pub fn hit_fields(
     leaves("", source, &mut all);
     let mut out = Map::new();
     for spec in specs {
+        // A field named by two specs (in `docvalue_fields` and `fields`) shows the later one's values,
+        // once, as ES's fetch phases replace a hit's field.
+        let mut of_spec = Map::new();
         for (path, value) in &all {
             let keyword = format!("{path}.keyword");
             let name = if wildcard::matches(&spec.field, path) {
@@ -118,13 +121,14 @@ pub fn hit_fields(
                 },
                 _ => value.clone(),
             };
-            let entry = out
+            let entry = of_spec
                 .entry(name.clone())
                 .or_insert_with(|| Value::Array(Vec::new()));
             if let Value::Array(a) = entry {
                 a.push(shown);
             }
         }
+        out.extend(of_spec);
     }
     (!out.is_empty()).then_some(Value::Object(out))
 }
@@ -165,6 +169,18 @@ mod tests {
             Some(json!({"@timestamp": ["2026-11-22T01:00:00.000Z"]}))
         );
         assert!(parse_field_specs(Some(&json!([1])), "fields").is_err());
+        let twice = parse_field_specs(
+            Some(&json!(["@timestamp", {"field": "@timestamp", "format": "epoch_millis"}])),
+            "fields",
+        )?;
+        assert_eq!(
+            hit_fields(
+                &twice,
+                &json!({"@timestamp": "2026-11-22T01:00:00Z"}),
+                &is_timestamp
+            ),
+            Some(json!({"@timestamp": ["1795309200000"]}))
+        );
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ mod check;
 mod common;
 mod data_streams;
 mod documents;
+mod grafana;
 mod indices;
 mod layers;
 mod limits;

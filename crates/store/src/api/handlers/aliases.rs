@@ -109,9 +109,11 @@ fn actions(body: &Value) -> Result<Vec<AliasAction>, EsError> {
                     .into_iter()
                     .map(|index| AliasAction::RemoveIndex { index }),
             ),
-            other => return Err(EsError::parsing(format!(
+            other => {
+                return Err(EsError::parsing(format!(
                 "[aliases] unknown action [{other}], expected one of [add, remove, remove_index]"
-            ))),
+            )))
+            }
         }
     }
     Ok(out)

@@ -25,18 +25,10 @@ fn targets(
     let Some(expr) = index else {
         return Ok(set.all());
     };
-    if !matches!(req.param("ignore_unavailable"), Some("" | "true")) {
-        return set.resolve(expr);
+    if matches!(req.param("ignore_unavailable"), Some("" | "true")) {
+        return set.resolve(&set.available_parts(expr));
     }
-    let mut out = Vec::new();
-    for part in expr.split(',') {
-        match set.resolve(part) {
-            Ok(found) => out.extend(found),
-            Err(IndexError::NotFound { .. }) => {}
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(out)
+    set.resolve(expr)
 }
 
 /// `GET [/{index}]/_mapping`.

@@ -53,8 +53,15 @@ pub fn msearch_within(
     };
     let mut answers: Vec<u8> = b"{\"responses\":[".to_vec();
     let mut first = true;
-    for_each(&req.body, |index, search_body| {
-        let index = index.as_deref().or(path_index);
+    for_each(&req.body, |header, search_body| {
+        let named = header.index.as_deref().or(path_index);
+        let available = match named {
+            Some(expr) if header.ignore_unavailable => {
+                Some(store.index_set().available_parts(expr))
+            }
+            _ => None,
+        };
+        let index = available.as_deref().or(named);
         let answer = match one_search(store.index_set(), index, &search_body, &params) {
             Ok(mut answer) => {
                 answer["status"] = json!(200);
