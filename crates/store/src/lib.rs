@@ -13,11 +13,13 @@
 //!   the mapping of every typed error to a status and ES type, media types, the HTTP front (logpipe-http);
 //! - `index/`: indices on disk: the index set (auto-create, `a,b` / `app-*` / `_all`, delete), one
 //!   index's writer and commits, the translog, the refresher, search-idle indices, the on-disk format tag,
-//!   retention, index names; composable index templates and data streams (their metadata in versioned
-//!   files under `_state/`, rollover, retention of backing indices);
+//!   retention, index names; composable index templates, data streams and aliases (their metadata in
+//!   versioned files under `_state/`, rollover, retention of backing indices); each index's identity
+//!   (`index.uuid`) and the mapping `_mapping` / `_field_caps` report;
 //! - `bulk/`: `_bulk`: the NDJSON body read, actions run against their indices, the typed outcome;
-//! - `doc/`: the schema, a `_source` parsed into the document tantivy indexes, dates;
-//! - `query/`: the query DSL and Lucene syntax → tantivy queries, date math, `@timestamp` filters;
+//! - `doc/`: the schema, a `_source` parsed into the document tantivy indexes, dates (formats, time zones);
+//! - `query/`: the query DSL and Lucene syntax → tantivy queries, date math, `@timestamp` filters, words of
+//!   string fields found at query time;
 //! - `search/`: `_search` / `_count` / get: the request, the top-hits collector and sort, `_source`
 //!   filtering, highlighting, aggregations (with the fast `@timestamp` histogram);
 //! - `wildcard`: ES wildcard expressions (`app-*`, `host.*`), the one matcher;
