@@ -23,6 +23,25 @@ use crate::query::limits::MAX_CLAUSE_COUNT;
 use crate::query::text_attr::JsonWordsQuery;
 use crate::query::timestamp_filter::TimestampFilter;
 
+/// A `match` of several tokens, one query each: all of them with `operator: and`, else any (at least
+/// `minimum_should_match`).
+fn match_of_tokens(queries: Vec<Q>, opts: Option<&Map<String, Value>>) -> Result<Q, QueryError> {
+    let and = opts
+        .and_then(|m| m.get("operator"))
+        .and_then(Value::as_str)
+        .is_some_and(|o| o.eq_ignore_ascii_case("and"));
+    let occur = if and { Occur::Must } else { Occur::Should };
+    let clauses: Vec<(Occur, Q)> = queries.into_iter().map(|q| (occur, q)).collect();
+    let msm = opts
+        .and_then(|m| m.get("minimum_should_match"))
+        .map(|v| parse_msm(v, clauses.len()))
+        .transpose()?;
+    Ok(Box::new(match (and, msm) {
+        (false, Some(msm)) => BooleanQuery::with_minimum_required_clauses(clauses, msm.max(1)),
+        _ => BooleanQuery::new(clauses),
+    }))
+}
+
 impl QueryBuilder<'_> {
     fn attr_terms(&self, path: &str, v: &Value) -> Vec<Term> {
         let base = || Term::from_field_json_path(self.fields.attrs, path, true);
@@ -210,29 +229,11 @@ impl QueryBuilder<'_> {
             let terms = tokens.iter().map(|(p, t)| (*p, term(t))).collect();
             return Ok(Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)));
         }
-        let and = opts
-            .and_then(|m| m.get("operator"))
-            .and_then(Value::as_str)
-            .is_some_and(|o| o.eq_ignore_ascii_case("and"));
-        let occur = if and { Occur::Must } else { Occur::Should };
-        let clauses: Vec<(Occur, Q)> = tokens
+        let clauses = tokens
             .iter()
-            .map(|(_, t)| {
-                (
-                    occur,
-                    Box::new(TermQuery::new(term(t), IndexRecordOption::WithFreqs)) as Q,
-                )
-            })
-            .collect();
-        let n = clauses.len();
-        let msm = opts
-            .and_then(|m| m.get("minimum_should_match"))
-            .map(|v| parse_msm(v, n))
-            .transpose()?;
-        Ok(Box::new(match (and, msm) {
-            (false, Some(msm)) => BooleanQuery::with_minimum_required_clauses(clauses, msm.max(1)),
-            _ => BooleanQuery::new(clauses),
-        }))
+            .map(|(_, t)| Ok(Box::new(TermQuery::new(term(t), IndexRecordOption::WithFreqs)) as Q))
+            .collect::<Result<Vec<Q>, QueryError>>()?;
+        match_of_tokens(clauses, opts)
     }
 
     /// `match` / `match_phrase` of `text` on the string field at `path` of `attrs`, analysed as ES
@@ -265,25 +266,11 @@ impl QueryBuilder<'_> {
         if phrase || tokens.len() == 1 {
             return Ok(union(vec![exact, words(&tokens)?]));
         }
-        let and = opts
-            .and_then(|m| m.get("operator"))
-            .and_then(Value::as_str)
-            .is_some_and(|o| o.eq_ignore_ascii_case("and"));
-        let occur = if and { Occur::Must } else { Occur::Should };
-        let clauses: Vec<(Occur, Q)> = tokens
+        let clauses = tokens
             .iter()
-            .map(|t| Ok((occur, words(std::slice::from_ref(t))?)))
-            .collect::<Result<_, QueryError>>()?;
-        let n = clauses.len();
-        let msm = opts
-            .and_then(|m| m.get("minimum_should_match"))
-            .map(|v| parse_msm(v, n))
-            .transpose()?;
-        let analysed: Q = Box::new(match (and, msm) {
-            (false, Some(msm)) => BooleanQuery::with_minimum_required_clauses(clauses, msm.max(1)),
-            _ => BooleanQuery::new(clauses),
-        });
-        Ok(union(vec![exact, analysed]))
+            .map(|t| words(std::slice::from_ref(t)))
+            .collect::<Result<Vec<Q>, QueryError>>()?;
+        Ok(union(vec![exact, match_of_tokens(clauses, opts)?]))
     }
 
     pub(super) fn multi_match(&self, body: &Value) -> Result<Q, QueryError> {

@@ -19,7 +19,8 @@ pub enum SourceFilter {
     },
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+/// A string or an array of strings (other elements skipped); nothing for anything else.
+pub fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(a)) => a

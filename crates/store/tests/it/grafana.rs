@@ -45,58 +45,7 @@ fn logs_query(after: Option<Value>) -> Value {
 #[test]
 fn grafana_conversation() {
     let es = Es::start();
-    let docs = [
-        doc(
-            "a",
-            "2026-11-22T01:00:00.000Z",
-            "connection refused by upstream server",
-            "web-1",
-            "error",
-            10,
-        ),
-        doc(
-            "b",
-            "2026-11-22T01:30:00.000Z",
-            "GET /index.html 200",
-            "web-1",
-            "info",
-            20,
-        ),
-        doc(
-            "c",
-            "2026-11-22T02:10:00.000Z",
-            "upstream server timed out",
-            "web-2",
-            "warn",
-            30,
-        ),
-        doc(
-            "d",
-            "2026-11-22T02:20:00.000Z",
-            "server started on port 8080",
-            "db-1",
-            "info",
-            40,
-        ),
-        doc(
-            "e",
-            "2026-11-22T02:40:00.000Z",
-            "disk full on server",
-            "db-1",
-            "error",
-            50,
-        ),
-        doc(
-            "f",
-            "2026-11-22T04:51:21.123Z",
-            "refused connection",
-            "web-2",
-            "error",
-            60,
-        ),
-    ];
-    let lines: Vec<Value> = docs.iter().flat_map(|d| d.iter().cloned()).collect();
-    es.bulk("/logs-2026.11.22/_bulk?refresh=true", &lines);
+    es.bulk("/logs-2026.11.22/_bulk?refresh=true", &sample_lines());
 
     let metrics = json!({
         "size": 0,

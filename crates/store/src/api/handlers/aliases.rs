@@ -10,20 +10,8 @@ use crate::api::params::json_body;
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
 use crate::index::aliases::{AliasAction, AliasProps};
+use crate::search::source::strings;
 use crate::Store;
-
-/// A string or an array of strings (`index` / `indices`, `alias` / `aliases` of an action).
-fn names(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
 
 /// The alias properties of a body (`is_write_index`, `filter`, `routing`, ...).
 fn props(body: &Value) -> Result<AliasProps, EsError> {
@@ -62,10 +50,10 @@ fn actions(body: &Value) -> Result<Vec<AliasAction>, EsError> {
         let Some((kind, params)) = item.as_object().and_then(|m| m.iter().next()) else {
             return Err(EsError::parsing("[aliases] an action must be an object"));
         };
-        let mut indices = names(params.get("index"));
-        indices.extend(names(params.get("indices")));
-        let mut aliases = names(params.get("alias"));
-        aliases.extend(names(params.get("aliases")));
+        let mut indices = strings(params.get("index"));
+        indices.extend(strings(params.get("indices")));
+        let mut aliases = strings(params.get("alias"));
+        aliases.extend(strings(params.get("aliases")));
         if indices.is_empty() {
             return Err(EsError::illegal_argument(
                 "Validation Failed: 1: One of [index] or [indices] is required;",
