@@ -37,6 +37,9 @@ pub struct AliasProps {
 /// Alias name → index name → what the alias says of it.
 pub type Aliases = BTreeMap<String, BTreeMap<String, AliasProps>>;
 
+/// Index name → alias name → what the alias says of the index.
+pub type AliasesByIndex = BTreeMap<String, BTreeMap<String, AliasProps>>;
+
 /// One change of `POST /_aliases` (or of the single-alias APIs). `index` and `alias` may be patterns.
 #[derive(Debug, Clone)]
 pub enum AliasAction {
@@ -219,7 +222,7 @@ impl IndexSet {
         &self,
         index: Option<&str>,
         alias: Option<&str>,
-    ) -> Result<(BTreeMap<String, BTreeMap<String, AliasProps>>, Vec<String>), IndexError> {
+    ) -> Result<(AliasesByIndex, Vec<String>), IndexError> {
         let handles = match index {
             Some(expr) => self.resolve(expr)?,
             None => self.all(),
@@ -239,7 +242,7 @@ impl IndexSet {
                     .any(|p| *p == "_all" || wildcard::matches(p, name))
         };
         let meta = self.streams.meta.lock();
-        let mut out: BTreeMap<String, BTreeMap<String, AliasProps>> = BTreeMap::new();
+        let mut out = AliasesByIndex::new();
         for h in &handles {
             let entry = out.entry(h.name.clone()).or_default();
             for (a, members) in &meta.aliases {

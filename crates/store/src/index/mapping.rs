@@ -170,33 +170,6 @@ pub fn properties(fields: &FieldMappings) -> Value {
     Value::Object(root)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_as_es_dynamic_date_formats() {
-        assert!(looks_like_date("2026-11-22T01:00:00Z"));
-        assert!(looks_like_date("2026-11-22"));
-        assert!(looks_like_date("2026/11/22 01:00:00"));
-        assert!(!looks_like_date("20261122"));
-        assert!(!looks_like_date("web-1"));
-        assert!(!looks_like_date("2026-13-99"));
-    }
-
-    #[test]
-    fn explicit_properties_flatten_and_nest_back() {
-        let m = json!({"properties": {"host": {"properties": {"name": {"type": "keyword"}}},
-            "bytes": {"type": "long"}}});
-        let flat = explicit_mappings(&m);
-        assert_eq!(
-            flat.keys().cloned().collect::<Vec<_>>(),
-            ["bytes", "host.name"]
-        );
-        assert_eq!(properties(&flat), m["properties"]);
-    }
-}
-
 impl crate::index::IndexSet {
     /// The mapping of `index`: its dynamic mappings, overridden by the `mappings` of the template matching
     /// its name, overridden by those it was created with.
@@ -225,5 +198,32 @@ impl crate::index::IndexSet {
         let h = self.create(name)?;
         save_mappings(&h.dir, mappings)?;
         Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_as_es_dynamic_date_formats() {
+        assert!(looks_like_date("2026-11-22T01:00:00Z"));
+        assert!(looks_like_date("2026-11-22"));
+        assert!(looks_like_date("2026/11/22 01:00:00"));
+        assert!(!looks_like_date("20261122"));
+        assert!(!looks_like_date("web-1"));
+        assert!(!looks_like_date("2026-13-99"));
+    }
+
+    #[test]
+    fn explicit_properties_flatten_and_nest_back() {
+        let m = json!({"properties": {"host": {"properties": {"name": {"type": "keyword"}}},
+            "bytes": {"type": "long"}}});
+        let flat = explicit_mappings(&m);
+        assert_eq!(
+            flat.keys().cloned().collect::<Vec<_>>(),
+            ["bytes", "host.name"]
+        );
+        assert_eq!(properties(&flat), m["properties"]);
     }
 }
