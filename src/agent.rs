@@ -54,7 +54,6 @@ const APPLY_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Command-line arguments of `logpipe agent`.
 #[derive(clap::Args, Debug)]
-#[command(long_about = AGENT_HELP)]
 pub struct AgentArgs {
     /// Path of the agent's TOML configuration (see `logpipe agent --help` for every key).
     #[arg(long, short)]
@@ -77,110 +76,21 @@ pub struct AgentArgs {
     pub offline: bool,
 }
 
+/// The prose of `logpipe agent --help`; the keys of agent.toml follow it, generated from
+/// `config::reference` (`cli.rs`).
 pub const AGENT_HELP: &str = r#"Tail log files and ship every line to Kafka.
 
-Configuration keys (TOML; unknown keys are an error naming the key):
+The last good etcd config is cached in data_dir/etcd_config.json: with etcd down at start the agent runs on
+it and keeps retrying. A bad etcd value keeps the previous config; a bad entry keeps its previous version (by
+path); errors go to the log and the status key.
 
-  data_dir = "/var/lib/logpipe"      directory of checkpoints.json (required)
-  host_name = "web-1"                host.name of events (default: this machine's host name)
+Signals: SIGTERM / SIGINT stop (acknowledged offsets are saved); SIGHUP re-reads the file: a changed [kafka]
+section (or a changed CA, certificate, key or password file) rebuilds the producers without losing a line,
+changed [[collect]] entries apply at once (unchanged files keep their position), other keys need a restart;
+a bad file keeps the running config and says why in the log and the status key.
 
-  [kafka]
-  brokers = "127.0.0.1:9092"         bootstrap servers (required)
-  security_protocol = "plaintext"    plaintext | ssl | sasl_plaintext | sasl_ssl
-  acks = "all"                       all | 1 | 0 (idempotence is on with "all")
-  compression = "lz4"                none | gzip | snappy | lz4 | zstd
-  linger_ms = 5                      librdkafka linger.ms
-  batch_size = 1000000               librdkafka batch.size, bytes
-  [kafka.tls]                        with ssl / sasl_ssl (the same keys as [etcd.tls])
-  ca_file = "/etc/logpipe/ca.pem"    CAs of the brokers' certificates (default: the system's store)
-  cert_file = "client.pem"           client certificate (mutual TLS), with key_file = "client.key"
-  key_password_file = "key.pass"     passphrase of an encrypted key_file
-  verify_hostname = true             the broker's certificate must name the host connected to
-  [kafka.sasl]                       with sasl_ssl / sasl_plaintext
-  mechanism = "SCRAM-SHA-512"        PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 | OAUTHBEARER | GSSAPI
-  username = "logpipe"
-  password_file = "/etc/logpipe/kafka.pass"  first line is the password; or password_env = "VAR";
-                                     or password = "..." (warned about when others may read this file)
-  [kafka.options]                    any other librdkafka property, e.g. "socket.keepalive.enable" = "true";
-                                     repeating a property a typed key sets is an error naming both
-
-  [tail]
-  poll_interval = "1s"               stat open files and rescan globs this often (inotify fallback)
-  rotate_wait = "5s"                 keep a rotated or deleted file open this long after its last write
-  mmap_threshold = 16777216          backlogs this large (bytes) are read through mmap
-  checkpoint_interval = "1s"         how often acknowledged offsets are written
-
-  [pipeline]
-  batch_lines = 2048                 events per batch
-  batch_bytes = 1048576              bytes per batch
-  channel_batches = 8                batches in flight between tailer and producers (memory bound)
-  producers = 2                      producer threads
-
-  [[collect]]                        one per glob; several allowed
-  path = "/var/log/app/*.log"        glob (* ? [..] ** {a,b}), absolute
-  topic = "app_log"                  Kafka topic (required)
-  exclude = ["/var/log/app/debug*"]  globs to skip
-  codec = "json"                     json (ECS event) | raw (line bytes, metadata in headers)
-  fields = { env = "prod" }          static fields added to every event
-  max_line_bytes = 1048576           longer lines are truncated, marked log.flags=["truncated"]
-  start_at = "beginning"             beginning | end, for files present at first sight
-  follow_symlinks = false            tail files reached through symbolic links (off: links are skipped)
-  filters = [ { json = { source = "message" } }, { drop = { if = '[level] == "DEBUG"' } } ]
-                                     Logstash filters on each event (json codec only), in order: json,
-                                     date, dissect, grok, mutate, drop; failures tag the event
-                                     (_grokparsefailure, ...); README "Filters"
-  [collect.multiline]                join lines, e.g. Java stack traces
-  pattern = '^\s+at '
-  negate = false
-  match = "after"                    after | before
-  max_lines = 500
-  timeout = "5s"
-
-  status_interval = "2s"             refresh of the status key in etcd (top-level key)
-  status_ttl = "10s"                 lease of the status key: gone this long after the process died
-  metrics_listen = "127.0.0.1:9600"  Prometheus endpoint GET /metrics (or --metrics-listen)
-
-  [etcd]                             central config: collect entries from etcd, hot-reloaded
-  endpoints = ["http://127.0.0.1:2379"]
-  key = "/logpipe/collect/{hostname}"  value: JSON array of collect entries, e.g.
-                                     [{"path":"/var/log/s4.log","topic":"s4_log"}] (every [[collect]] key
-                                     accepted; topic required); added to the local [[collect]] entries
-  allow_paths = ["/var/log/**"]      required: files etcd may ask for. A glob is accepted when its literal
-                                     directory lies under an allowed D/** (or it is a literal path an allow
-                                     glob matches); no `..`. What a file resolves to must be inside too.
-  max_line_bytes = 4194304           the highest max_line_bytes an etcd entry may set
-  status_key = "/logpipe/status/agent/{hostname}"   JSON status on a lease ({hostname}, {ip} expand)
-  user = "..."  password = "..."     etcd authentication
-  tls_domain = "etcd.internal"       name expected in the server certificate
-  connect_timeout = "3s"
-  [etcd.tls]                         TLS (https:// endpoints): ca_file, cert_file, key_file as in
-                                     [kafka.tls]; the older flat [etcd] ca_file / cert_file / key_file
-                                     keys are still accepted as aliases
-  The last good etcd config is cached in data_dir/etcd_config.json: with etcd down at start the agent
-  runs on it and keeps retrying. A bad value keeps the previous config; a bad entry keeps its previous
-  version (by path); errors go to the log and the status key.
-
-  [host_metrics]                     CPU, load, memory, disk, network as ECS events (system.*)
-  interval = "10s"
-  topic = "metrics"
-  mount_points = ["/"]               default: every real file system
-
-  [migrate]                          moving over from Logstash / Filebeat: a file logpipe has no checkpoint
-                                     of, found when its entry is first scanned, starts where the old agent
-                                     stopped (same device and inode, file long enough, not created after the
-                                     old agent last saw it; otherwise per start_at, logged); the first clean
-                                     stop writes data_dir/migrated and [migrate] is not read again
-  logstash_sincedb = ["/var/lib/logstash/plugins/inputs/file/.sincedb_*"]   sincedb files (globs)
-  filebeat_registry = "/var/lib/filebeat/registry/filebeat"                  the registry directory
-
-Signals: SIGTERM / SIGINT stop (acknowledged offsets are saved); SIGHUP re-reads this file: a changed
-[kafka] section (or a changed CA, certificate, key or password file) rebuilds the producers without losing
-a line, changed [[collect]] entries apply at once (unchanged files keep their position), other keys need a
-restart; a bad file keeps the running config and says why in the log and the status key.
-
-`logpipe agent --check-config -c FILE` checks the file, each broker (TLS, SASL), the topics and etcd;
-with --offline, the file and the files it names only (what the systemd unit runs before start and reload).
-"#;
+`logpipe agent --check-config -c FILE` checks the file, each broker (TLS, SASL), the topics and etcd; with
+--offline, the file and the files it names only (what the systemd unit runs before start and reload)."#;
 
 /// Runs `logpipe agent` until SIGTERM / SIGINT; SIGHUP reloads the config file.
 pub fn run(args: AgentArgs) -> anyhow::Result<()> {
@@ -227,7 +137,7 @@ pub enum ReloadError {
     #[error("[kafka]: {0}")]
     Kafka(#[from] KafkaSetupError),
     #[error("collect paths: {0}")]
-    Allowlist(String),
+    Allowlist(crate::config::allow::AllowError),
     #[error(transparent)]
     Stopped(#[from] FileServerGone),
 }

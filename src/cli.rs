@@ -29,17 +29,20 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Tail log files and ship every line to Kafka.
-    #[command(long_about = crate::agent::AGENT_HELP)]
+    #[command(long_about = crate::agent::AGENT_HELP, after_long_help = config_keys("agent"))]
     Agent(crate::agent::AgentArgs),
     #[cfg(feature = "store")]
     /// Serve the embedded log store with its Elasticsearch-compatible API.
     Store(crate::store::StoreArgs),
     #[cfg(feature = "store")]
     /// Agent + embedded store in one process: no Kafka, etcd or Elasticsearch needed.
+    #[command(after_long_help = config_keys("standalone"))]
     Standalone(crate::standalone::StandaloneArgs),
     /// Consume Kafka and index into Elasticsearch (or logpipe's store) with `_bulk`.
+    #[command(long_about = crate::transfer::TRANSFER_HELP, after_long_help = config_keys("transfer"))]
     Transfer(crate::transfer::TransferArgs),
     /// Web console: search, live tail, collect config in etcd, fleet status, host metrics.
+    #[command(after_long_help = config_keys("console"))]
     Console(crate::console::ConsoleArgs),
     /// Convert another agent's configuration (Logstash pipelines) into logpipe's, listing what could not
     /// be carried over in IMPORT.md.
@@ -55,6 +58,17 @@ pub enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Print the configuration reference of every config file as Markdown (docs/CONFIG.md).
+    #[command(hide = true)]
+    ConfigReference,
+}
+
+/// The configuration section of `logpipe <command> --help` (`-h` stays short), generated from
+/// `config::reference`.
+fn config_keys(command: &str) -> String {
+    crate::config::reference::file(command)
+        .map(crate::config::reference::render::help)
+        .unwrap_or_default()
 }
 
 /// The command definition with the version filled in: `-V` prints the version and git revision, `--version`

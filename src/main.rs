@@ -27,6 +27,10 @@ fn main() {
             cli::completions(shell, &mut std::io::stdout());
             Ok(())
         }
+        Command::ConfigReference => {
+            print!("{}", logpipe::config::reference::render::markdown());
+            Ok(())
+        }
         Command::Man { dir: None } => cli::man_page(&mut std::io::stdout()).map_err(Into::into),
         Command::Man { dir: Some(dir) } => cli::man_pages(&dir)
             .map(|pages| {

@@ -59,6 +59,16 @@ pub struct StoreArgs {
     /// 8); writing to another one first commits and closes the least recently written writer.
     #[arg(long, value_name = "N")]
     pub max_open_writers: Option<usize>,
+    /// How many indices or data streams one `_bulk` may create (default 100); its items for further new
+    /// ones are answered 429 `es_rejected_execution_exception`, which clients (and `logpipe transfer`)
+    /// retry in a later request.
+    #[arg(long, value_name = "N")]
+    pub max_new_indices_per_request: Option<usize>,
+    /// Elasticsearch's `indices.breaker.request.limit`, in MiB (default 100): the `_source` one search
+    /// may gather for its hits, and the answers of one `_msearch`; past it the request fails with 429
+    /// `circuit_breaking_exception`.
+    #[arg(long, value_name = "MIB")]
+    pub request_breaker_mib: Option<usize>,
 }
 
 /// Why the store will not serve as asked.
@@ -95,6 +105,14 @@ impl StoreArgs {
                     mib.saturating_mul(1024 * 1024)
                 }),
             max_open_writers: self.max_open_writers.unwrap_or(defaults.max_open_writers),
+            max_new_indices_per_request: self
+                .max_new_indices_per_request
+                .unwrap_or(defaults.max_new_indices_per_request),
+            request_breaker_bytes: self
+                .request_breaker_mib
+                .map_or(defaults.request_breaker_bytes, |mib| {
+                    mib.saturating_mul(1024 * 1024)
+                }),
         }
     }
 }

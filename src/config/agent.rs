@@ -1,36 +1,7 @@
 //! The agent's TOML configuration (`logpipe agent --config agent.toml`).
 //!
-//! ```toml
-//! data_dir = "/var/lib/logpipe"          # checkpoints live here
-//! host_name = "web-1"                    # optional; defaults to the machine's host name
-//! [kafka]                                # see `config::kafka` for security_protocol, [kafka.tls], [kafka.sasl]
-//! brokers = "127.0.0.1:9092"
-//! acks = "all"                           # "all" | "1" | "0"
-//! compression = "lz4"                    # none | gzip | snappy | lz4 | zstd
-//! linger_ms = 5
-//! batch_size = 1000000                   # bytes per Kafka request batch (librdkafka batch.size)
-//! [kafka.options]                        # any other librdkafka property, passed as-is
-//! "socket.keepalive.enable" = "true"
-//! [tail]
-//! poll_interval = "1s"                   # fallback stat of open files when inotify is silent
-//! rotate_wait = "5s"                     # keep a rotated / deleted file open this long after its last byte
-//! mmap_threshold = 16777216              # backlogs at least this large are read through mmap
-//! [pipeline]
-//! batch_lines = 2048                     # lines per batch on the channel
-//! batch_bytes = 1048576                  # bytes per batch on the channel
-//! channel_batches = 8                    # bounded channel capacity, in batches
-//! producers = 2                          # producer threads
-//! [[collect]]
-//! path = "/var/log/app/*.log"
-//! topic = "app_log"
-//! [etcd]                                 # central config + status (see `crate::etcd`)
-//! endpoints = ["http://127.0.0.1:2379"]
-//! key = "/logpipe/collect/{hostname}"
-//! allow_paths = ["/var/log/**"]
-//! [host_metrics]                         # CPU / memory / disk / network events (see `crate::host_metrics`)
-//! interval = "10s"
-//! topic = "metrics"
-//! ```
+//! The keys, their types, defaults and help are in `AgentConfig::KEYS`, next to the structs: `--help` and
+//! docs/CONFIG.md are generated from them (`config::reference`).
 //!
 //! Memory in flight is bounded by `channel_batches × batch_bytes` on the channel plus librdkafka's own queue
 //! (`queue.buffering.max.kbytes`, settable through `[kafka.options]`).
@@ -38,7 +9,10 @@
 use super::collect::CollectEntry;
 use super::error::ConfigError;
 use super::kafka::KafkaConfig;
+use super::migrate::MigrateConfig;
+use super::reference::{ConfigFile, Key, Type};
 use super::{EtcdConfig, HostMetricsConfig};
+use super::{EtcdConnection, KafkaConnection};
 use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -91,6 +65,40 @@ pub struct AgentConfig {
     pub blackhole: bool,
 }
 
+impl AgentConfig {
+    /// The top-level keys of agent.toml.
+    pub const KEYS: &'static [Key] = &[
+        Key::required("data_dir", Type::Path, "\"/var/lib/logpipe\"", "directory of checkpoints.json and of the last good etcd config"),
+        Key::optional("host_name", Type::String, "\"web-1\"", "host.name of the events (absent: this machine's host name)"),
+        Key::defaulted("status_interval", Type::Duration, "\"2s\"", "refresh of the status key in etcd"),
+        Key::defaulted("status_ttl", Type::Duration, "\"10s\"", "lease of the status key: it is gone this long after the process died (at least 2s)"),
+        Key::optional("metrics_listen", Type::String, "\"127.0.0.1:9600\"", "host:port of the Prometheus endpoint GET /metrics (or --metrics-listen; absent: off)"),
+        Key::table("kafka", &[KafkaConnection::KEYS, KafkaConfig::PRODUCER_KEYS], "the brokers, how to reach them, and the producer's settings (required)"),
+        Key::table("tail", &[TailConfig::KEYS], "reading the files"),
+        Key::table("pipeline", &[PipelineConfig::KEYS], "batches and threads between the tailer and the producers; memory in flight is at most channel_batches × batch_bytes plus librdkafka's queue"),
+        Key::tables("collect", &[CollectEntry::KEYS], "one per glob of files to tail; as many as needed"),
+        Key::table("etcd", &[EtcdConnection::KEYS, EtcdConfig::AGENT_KEYS], "central config: collect entries from etcd, applied within a second, cached in data_dir (etcd down at start: the agent runs on the cache); a bad value or entry keeps its last good version; and the agent's status"),
+        Key::table("host_metrics", &[HostMetricsConfig::KEYS], "CPU, load, memory, disk and network events with ECS system.* names"),
+        Key::table("migrate", &[MigrateConfig::KEYS], "moving over from Logstash / Filebeat: a file logpipe has no checkpoint of starts where the old agent stopped (same device and inode, file long enough, not created after the old agent last saw it; otherwise per start_at, logged); the first clean stop writes data_dir/migrated and [migrate] is not read again"),
+    ];
+}
+
+/// agent.toml in the reference.
+pub const AGENT_FILE: ConfigFile = ConfigFile {
+    name: "agent.toml",
+    command: "agent",
+    keys: &[AgentConfig::KEYS],
+    minimal: r#"
+data_dir = "/var/lib/logpipe"
+[kafka]
+brokers = "127.0.0.1:9092"
+[[collect]]
+path = "/var/log/app/*.log"
+topic = "app_log"
+"#,
+    not_for_this_file: &[],
+};
+
 fn default_status_interval() -> Duration {
     Duration::from_secs(2)
 }
@@ -119,6 +127,36 @@ pub struct TailConfig {
         deserialize_with = "super::duration::deserialize"
     )]
     pub checkpoint_interval: Duration,
+}
+
+impl TailConfig {
+    /// The keys of `[tail]`.
+    pub const KEYS: &'static [Key] = &[
+        Key::defaulted(
+            "poll_interval",
+            Type::Duration,
+            "\"1s\"",
+            "stat open files and rescan the globs this often (the fallback when inotify is silent)",
+        ),
+        Key::defaulted(
+            "rotate_wait",
+            Type::Duration,
+            "\"5s\"",
+            "keep a rotated or deleted file open this long after its last write",
+        ),
+        Key::defaulted(
+            "mmap_threshold",
+            Type::Integer,
+            "16777216",
+            "backlogs of at least this many bytes are read through mmap (SIGBUS-safe)",
+        ),
+        Key::defaulted(
+            "checkpoint_interval",
+            Type::Duration,
+            "\"1s\"",
+            "how often acknowledged offsets are written to data_dir/checkpoints.json",
+        ),
+    ];
 }
 
 fn default_poll_interval() -> Duration {
@@ -159,6 +197,26 @@ pub struct PipelineConfig {
     pub producers: usize,
 }
 
+impl PipelineConfig {
+    /// The keys of `[pipeline]`.
+    pub const KEYS: &'static [Key] = &[
+        Key::defaulted("batch_lines", Type::Integer, "2048", "events per batch"),
+        Key::defaulted("batch_bytes", Type::Integer, "1048576", "bytes per batch"),
+        Key::defaulted(
+            "channel_batches",
+            Type::Integer,
+            "8",
+            "batches in flight between the tailer and the producers (the memory bound)",
+        ),
+        Key::defaulted(
+            "producers",
+            Type::Integer,
+            "2",
+            "producer threads (standalone: indexing threads)",
+        ),
+    ];
+}
+
 fn default_batch_lines() -> usize {
     2048
 }
@@ -185,7 +243,7 @@ impl Default for PipelineConfig {
 
 impl PipelineConfig {
     /// Errors name the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         for (key, value) in [
             ("pipeline.batch_lines", self.batch_lines),
             ("pipeline.batch_bytes", self.batch_bytes),
@@ -193,7 +251,7 @@ impl PipelineConfig {
             ("pipeline.producers", self.producers),
         ] {
             if value == 0 {
-                return Err(format!("{key}: must be at least 1"));
+                return Err(ConfigError::Invalid(format!("{key}: must be at least 1")));
             }
         }
         Ok(())

@@ -23,8 +23,35 @@
 //! Globs follow the rules of `config::path_glob`, the one glob engine: `*` stays within one path
 //! component, `**` spans any depth.
 
-use super::path_glob::{PathGlob, PathGlobSet};
+use super::path_glob::{GlobError, PathGlob, PathGlobSet};
 use std::path::{Component, Path, PathBuf};
+
+/// Why a glob or a file is not allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AllowError {
+    /// A glob that does not compile (an allow glob, or the entry's own).
+    #[error(transparent)]
+    Glob(#[from] GlobError),
+    /// An entry's glob could match files outside the list.
+    #[error("outside allow_paths {patterns:?}")]
+    EntryOutside { patterns: Vec<String> },
+    /// A listed path with a `..` component.
+    #[error("{} contains `..`", path.display())]
+    ParentDir { path: PathBuf },
+    /// A file whose listed path is outside the list.
+    #[error("{} is outside allow_paths {patterns:?}", path.display())]
+    FileOutside {
+        path: PathBuf,
+        patterns: Vec<String>,
+    },
+    /// A file the kernel resolved to a path outside the list (a symbolic link out of it).
+    #[error("{} resolves to {}, which is outside allow_paths {patterns:?}", path.display(), resolved.display())]
+    ResolvedOutside {
+        path: PathBuf,
+        resolved: PathBuf,
+        patterns: Vec<String>,
+    },
+}
 
 /// Compiled allow globs.
 #[derive(Debug, Clone)]
@@ -37,17 +64,17 @@ pub struct PathAllowlist {
 
 impl PathAllowlist {
     /// Compiles absolute globs; the error names the bad one.
-    pub fn new(patterns: &[String]) -> Result<PathAllowlist, String> {
+    pub fn new(patterns: &[String]) -> Result<PathAllowlist, AllowError> {
         let mut trees = Vec::new();
         for pattern in patterns {
-            let glob = PathGlob::absolute(pattern).map_err(|e| e.to_string())?;
+            let glob = PathGlob::absolute(pattern)?;
             if let Some(dir) = pattern.strip_suffix("/**") {
                 if glob.base_dir() == Path::new(if dir.is_empty() { "/" } else { dir }) {
                     trees.push(glob.base_dir().to_path_buf());
                 }
             }
         }
-        let set = PathGlobSet::new(patterns).map_err(|e| e.to_string())?;
+        let set = PathGlobSet::new(patterns)?;
         Ok(PathAllowlist {
             patterns: patterns.to_vec(),
             set,
@@ -61,15 +88,15 @@ impl PathAllowlist {
     }
 
     /// This list plus more globs (the local `[[collect]]` paths, for the file server's check).
-    pub fn with_extra(&self, extra: &[String]) -> Result<PathAllowlist, String> {
+    pub fn with_extra(&self, extra: &[String]) -> Result<PathAllowlist, AllowError> {
         let mut all = self.patterns.clone();
         all.extend(extra.iter().cloned());
         PathAllowlist::new(&all)
     }
 
     /// Whether a collect glob may be tailed (rule 1 of the module doc); the error says why not.
-    pub fn permits_entry(&self, pattern: &str) -> Result<(), String> {
-        let glob = PathGlob::absolute(pattern).map_err(|e| e.to_string())?;
+    pub fn permits_entry(&self, pattern: &str) -> Result<(), AllowError> {
+        let glob = PathGlob::absolute(pattern)?;
         if glob.is_literal() {
             return if self.set.is_match(Path::new(pattern)) {
                 Ok(())
@@ -93,29 +120,35 @@ impl PathAllowlist {
 
     /// Whether the file server may keep a file it opened as `requested` and the kernel resolved to
     /// `resolved` (rule 2 of the module doc): both must be inside, and `requested` must have no `..`.
-    pub fn permits_opened(&self, requested: &Path, resolved: &Path) -> Result<(), String> {
+    pub fn permits_opened(&self, requested: &Path, resolved: &Path) -> Result<(), AllowError> {
         if requested
             .components()
             .any(|c| matches!(c, Component::ParentDir))
         {
-            return Err(format!("{} contains `..`", requested.display()));
+            return Err(AllowError::ParentDir {
+                path: requested.to_path_buf(),
+            });
         }
         if !self.set.is_match(requested) {
-            return Err(format!("{} is {}", requested.display(), self.outside()));
+            return Err(AllowError::FileOutside {
+                path: requested.to_path_buf(),
+                patterns: self.patterns.clone(),
+            });
         }
         if !self.set.is_match(resolved) {
-            return Err(format!(
-                "{} resolves to {}, which is {}",
-                requested.display(),
-                resolved.display(),
-                self.outside()
-            ));
+            return Err(AllowError::ResolvedOutside {
+                path: requested.to_path_buf(),
+                resolved: resolved.to_path_buf(),
+                patterns: self.patterns.clone(),
+            });
         }
         Ok(())
     }
 
-    fn outside(&self) -> String {
-        format!("outside allow_paths {:?}", self.patterns)
+    fn outside(&self) -> AllowError {
+        AllowError::EntryOutside {
+            patterns: self.patterns.clone(),
+        }
     }
 }
 
@@ -172,6 +205,7 @@ mod tests {
         assert!(allow
             .permits_opened(inside, Path::new("/etc/shadow"))
             .unwrap_err()
+            .to_string()
             .contains("resolves to /etc/shadow"));
         assert!(allow
             .permits_opened(Path::new("/etc/x.log"), Path::new("/etc/x.log"))
@@ -179,6 +213,7 @@ mod tests {
         assert!(allow
             .permits_opened(Path::new("/var/log/../x"), Path::new("/var/x"))
             .unwrap_err()
+            .to_string()
             .contains(".."));
     }
 }

@@ -4,8 +4,10 @@
 //! etcd value `[{"path":"...","topic":"..."}]` of the original design, which must keep working as-is: only
 //! `path` is required by the struct, `topic` is required where the events go to Kafka.
 
+use super::error::ConfigError;
 use super::filters::FilterList;
 use super::path_glob::{PathGlob, PathGlobSet};
+use super::reference::{Key, Type};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -70,6 +72,17 @@ pub struct MultilineConfig {
     pub timeout: Duration,
 }
 
+impl MultilineConfig {
+    /// The keys of `[collect.multiline]`.
+    pub const KEYS: &'static [Key] = &[
+        Key::required("pattern", Type::String, "'^\\s+at '", "regular expression each line is tested against"),
+        Key::defaulted("negate", Type::Bool, "false", "lines that do NOT match are the continuation lines"),
+        Key::defaulted("match", Type::OneOf(&["after", "before"]), "\"after\"", "continuation lines join the line before them (after) or after them (before), as in Filebeat"),
+        Key::defaulted("max_lines", Type::Integer, "500", "most lines in one event; further lines start a new one"),
+        Key::defaulted("timeout", Type::Duration, "\"5s\"", "a pending event is sent after this long without a new line"),
+    ];
+}
+
 fn default_max_lines() -> usize {
     500
 }
@@ -120,6 +133,22 @@ pub struct CollectEntry {
     pub filters: FilterList,
 }
 
+impl CollectEntry {
+    /// The keys of a `[[collect]]` entry (and of an entry of the etcd value).
+    pub const KEYS: &'static [Key] = &[
+        Key::required("path", Type::Glob, "\"/var/log/app/*.log\"", "absolute glob of the files to tail: * ? [..] ** {a,b}"),
+        Key::optional("topic", Type::String, "\"app_log\"", "Kafka topic of the lines (required by the agent; in standalone it fills %{[topic]})"),
+        Key::optional("exclude", Type::List(&Type::Glob), "[\"/var/log/app/debug*\"]", "globs of files to skip although path matches them"),
+        Key::defaulted("codec", Type::OneOf(&["json", "raw"]), "\"json\"", "json: an ECS event per line; raw: the line's bytes, metadata in Kafka headers"),
+        Key::optional("fields", Type::Fields, "{ env = \"prod\" }", "static fields added to every event under `fields`"),
+        Key::defaulted("max_line_bytes", Type::Integer, "1048576", "longer lines are truncated and marked log.flags = [\"truncated\"] (16 to 67108864)"),
+        Key::defaulted("start_at", Type::OneOf(&["beginning", "end"]), "\"beginning\"", "where reading starts in files present at first sight"),
+        Key::defaulted("follow_symlinks", Type::Bool, "false", "tail files reached through symbolic links (off: links are skipped)"),
+        Key::optional("filters", Type::Filters, "[{ json = { source = \"message\" } }]", "Logstash filters run on each event, in order (json codec only): json, date, dissect, grok, mutate, drop; failures tag the event (README \"Filters\")"),
+        Key::table("multiline", &[MultilineConfig::KEYS], "join several lines into one event, e.g. Java stack traces"),
+    ];
+}
+
 fn default_max_line_bytes() -> usize {
     DEFAULT_MAX_LINE_BYTES
 }
@@ -151,70 +180,91 @@ impl CollectEntry {
 
     /// Checks what serde cannot: globs and the regex compile, sizes are sane, the topic is a legal Kafka name.
     /// `name` says where the entry came from (`collect[2]`), and every error starts with it.
-    pub fn validate(&self, name: &str, require_topic: bool) -> Result<(), String> {
+    pub fn validate(&self, name: &str, require_topic: bool) -> Result<(), ConfigError> {
         if self.path.trim().is_empty() {
-            return Err(format!("{name}.path: must not be empty"));
+            return Err(ConfigError::Invalid(format!(
+                "{name}.path: must not be empty"
+            )));
         }
-        PathGlob::absolute(&self.path).map_err(|e| format!("{name}.path: {e}"))?;
+        PathGlob::absolute(&self.path)
+            .map_err(|e| ConfigError::Invalid(format!("{name}.path: {e}")))?;
         for (i, pattern) in self.exclude.iter().enumerate() {
             PathGlobSet::new(std::slice::from_ref(pattern))
-                .map_err(|e| format!("{name}.exclude[{i}]: {e}"))?;
+                .map_err(|e| ConfigError::Invalid(format!("{name}.exclude[{i}]: {e}")))?;
         }
         match &self.topic {
-            Some(topic) => validate_topic(topic).map_err(|e| format!("{name}.topic: {e}"))?,
+            Some(topic) => validate_topic(topic)
+                .map_err(|e| ConfigError::Invalid(format!("{name}.topic: {e}")))?,
             None if require_topic => {
-                return Err(format!(
+                return Err(ConfigError::Invalid(format!(
                     "{name}.topic: missing (every entry needs a Kafka topic)"
-                ))
+                )))
             }
             None => {}
         }
         if self.max_line_bytes > MAX_LINE_BYTES_LIMIT {
-            return Err(format!(
+            return Err(ConfigError::Invalid(format!(
                 "{name}.max_line_bytes: {} is above the limit of {MAX_LINE_BYTES_LIMIT} (64 MiB)",
                 self.max_line_bytes
-            ));
+            )));
         }
         if self.max_line_bytes < 16 {
-            return Err(format!(
+            return Err(ConfigError::Invalid(format!(
                 "{name}.max_line_bytes: {} is too small (at least 16)",
                 self.max_line_bytes
-            ));
+            )));
         }
         if let Some(ml) = &self.multiline {
             regex::bytes::Regex::new(&ml.pattern).map_err(|e| {
-                format!("{name}.multiline.pattern: bad regex `{}`: {e}", ml.pattern)
+                ConfigError::Invalid(format!(
+                    "{name}.multiline.pattern: bad regex `{}`: {e}",
+                    ml.pattern
+                ))
             })?;
             if ml.max_lines == 0 {
-                return Err(format!("{name}.multiline.max_lines: must be at least 1"));
+                return Err(ConfigError::Invalid(format!(
+                    "{name}.multiline.max_lines: must be at least 1"
+                )));
             }
         }
         if !self.filters.is_empty() && self.codec == Codec::Raw {
-            return Err(format!(
+            return Err(ConfigError::Invalid(format!(
                 "{name}.filters: the raw codec ships each line's bytes untouched, so it cannot filter; use \
                  codec = \"json\" here, or filter in the transfer ([filters] in transfer.toml)"
-            ));
+            )));
         }
         self.filters.validate(&format!("{name}.filters"))?;
         Ok(())
     }
 }
 
+/// A name Kafka does not accept as a topic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TopicError {
+    #[error("`{0}` must have 1 to 249 characters")]
+    Length(String),
+    #[error("`{0}` is not a legal topic name")]
+    Dots(String),
+    #[error("`{topic}` contains `{bad}`; topic names use only a-z A-Z 0-9 . _ -")]
+    Character { topic: String, bad: char },
+}
+
 /// Kafka's rule for topic names: 1–249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`.
-pub fn validate_topic(topic: &str) -> Result<(), String> {
+pub fn validate_topic(topic: &str) -> Result<(), TopicError> {
     if topic.is_empty() || topic.len() > 249 {
-        return Err(format!("`{topic}` must have 1 to 249 characters"));
+        return Err(TopicError::Length(topic.to_string()));
     }
     if topic == "." || topic == ".." {
-        return Err(format!("`{topic}` is not a legal topic name"));
+        return Err(TopicError::Dots(topic.to_string()));
     }
     if let Some(bad) = topic
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
     {
-        return Err(format!(
-            "`{topic}` contains `{bad}`; topic names use only a-z A-Z 0-9 . _ -"
-        ));
+        return Err(TopicError::Character {
+            topic: topic.to_string(),
+            bad,
+        });
     }
     Ok(())
 }
@@ -241,11 +291,13 @@ mod tests {
         assert!(e
             .validate("collect[0]", true)
             .unwrap_err()
+            .to_string()
             .contains("collect[0].topic"));
         e.topic = Some("bad topic".into());
         assert!(e
             .validate("collect[0]", true)
             .unwrap_err()
+            .to_string()
             .contains("collect[0].topic"));
         e.topic = Some("ok_topic".into());
         e.multiline = Some(MultilineConfig {
@@ -258,11 +310,13 @@ mod tests {
         assert!(e
             .validate("collect[0]", true)
             .unwrap_err()
+            .to_string()
             .contains("multiline.pattern"));
         let relative = CollectEntry::for_path("logs/*.log");
         assert!(relative
             .validate("collect[1]", false)
             .unwrap_err()
+            .to_string()
             .contains("absolute"));
     }
 
@@ -274,13 +328,19 @@ mod tests {
                 {"path":"/var/log/c.log","topic":"c","filters":[{"dissect":{"mapping":{"message":"%{a} %{b}"}}}]}]"#,
         )
         .expect("entries");
-        let err = entries[0].validate("collect[0]", true).unwrap_err();
+        let err = entries[0]
+            .validate("collect[0]", true)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("collect[0].filters[2].grok.match: ")
                 && err.contains("COMBINEDAPACHELOGG"),
             "{err}"
         );
-        let err = entries[1].validate("collect[1]", true).unwrap_err();
+        let err = entries[1]
+            .validate("collect[1]", true)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("collect[1].filters: the raw codec"),
             "{err}"

@@ -3,24 +3,12 @@
 //! password_file / password_env, api_key, ssl_*) and `[etcd]` as every etcd client's (endpoints, user /
 //! password, `[etcd.tls]`). Flags override the file.
 //!
-//! ```toml
-//! listen = "0.0.0.0:5601"
-//! index = "logs-*"
-//! [elasticsearch]
-//! urls = ["https://es-1:9200"]
-//! user = "console_reader"
-//! password_file = "/etc/logpipe/console-es.pass"
-//! ssl_certificate_authorities = ["/etc/logpipe/es-ca.pem"]
-//! [etcd]
-//! endpoints = ["https://etcd-1:2379"]
-//! user = "console"
-//! password = "..."
-//! [etcd.tls]
-//! ca_file = "/etc/logpipe/etcd-ca.pem"
-//! ```
+//! The keys, their types, defaults and help are in `ConsoleConfig::KEYS`, next to the structs: `--help` and
+//! docs/CONFIG.md are generated from them (`config::reference`).
 
 use super::elasticsearch::ElasticsearchConfig;
 use super::error::ConfigError;
+use super::reference::{ConfigFile, Key, Type};
 use super::EtcdConnection;
 use anyhow::Context;
 use serde::Deserialize;
@@ -43,6 +31,39 @@ pub struct ConsoleConfig {
     #[serde(default)]
     pub etcd: Option<EtcdConnection>,
 }
+
+impl ConsoleConfig {
+    /// The top-level keys of console.toml.
+    pub const KEYS: &'static [Key] = &[
+        Key::optional("listen", Type::String, "\"0.0.0.0:5601\"", "address of the web console (or --listen)"),
+        Key::optional("index", Type::String, "\"logs-*\"", "index pattern Discover opens with"),
+        Key::table("elasticsearch", &[ElasticsearchConfig::CONNECTION_KEYS], "the search backend, with the transfer's connection keys (its writing keys are refused)"),
+        Key::table("etcd", &[EtcdConnection::KEYS], "etcd, for the Collect config and Fleet pages"),
+    ];
+}
+
+/// console.toml in the reference.
+pub const CONSOLE_FILE: ConfigFile = ConfigFile {
+    name: "console.toml",
+    command: "console",
+    keys: &[ConsoleConfig::KEYS],
+    minimal: r#"
+listen = "127.0.0.1:5601"
+"#,
+    not_for_this_file: &[
+        "elasticsearch.index",
+        "elasticsearch.codec",
+        "elasticsearch.action",
+        "elasticsearch.pipeline",
+        "elasticsearch.routing",
+        "elasticsearch.data_stream",
+        "elasticsearch.data_stream_type",
+        "elasticsearch.data_stream_dataset",
+        "elasticsearch.data_stream_namespace",
+        "elasticsearch.data_stream_auto_routing",
+        "elasticsearch.data_stream_sync_fields",
+    ],
+};
 
 impl ConsoleConfig {
     /// Reads and checks `path`; errors name the file and the key.

@@ -3,8 +3,17 @@
 use serde::{Deserialize, Deserializer};
 use std::time::Duration;
 
+/// A text that is not a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("`{0}` is not a duration (examples: 250ms, 5s, 2m, 1h)")]
+    NotADuration(String),
+    #[error("`{text}` has unknown unit `{unit}` (use ms, s, m or h)")]
+    UnknownUnit { text: String, unit: String },
+}
+
 /// Parses `"250ms"`, `"5s"`, `"2m"`, `"1h"` or `"1500"` (milliseconds).
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -12,16 +21,17 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     let (digits, unit) = text.split_at(split);
     let value: u64 = digits
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration (examples: 250ms, 5s, 2m, 1h)"))?;
+        .map_err(|_| DurationError::NotADuration(text.to_string()))?;
     let millis = match unit.trim() {
         "" | "ms" => value,
         "s" => value.saturating_mul(1000),
         "m" => value.saturating_mul(60_000),
         "h" => value.saturating_mul(3_600_000),
         other => {
-            return Err(format!(
-                "`{text}` has unknown unit `{other}` (use ms, s, m or h)"
-            ))
+            return Err(DurationError::UnknownUnit {
+                text: text.to_string(),
+                unit: other.to_string(),
+            })
         }
     };
     Ok(Duration::from_millis(millis))

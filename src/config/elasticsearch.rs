@@ -2,20 +2,12 @@
 //! elasticsearch output names the same way — TLS (`ssl_*`), where the password comes from, the bulk action,
 //! ingest pipeline, routing and data streams.
 //!
-//! ```toml
-//! [elasticsearch]
-//! urls = ["https://es-1:9200", "https://es-2:9200"]
-//! user = "logpipe_writer"
-//! password_file = "/etc/logpipe/es.pass"       # or password_env = "ES_PASSWORD", or password = "..."
-//! ssl_certificate_authorities = ["/etc/logpipe/es-ca.pem"]
-//! ssl_verification_mode = "full"               # full | certificate | none
-//! data_stream = true                           # writes `create` actions to logs-{dataset}-{namespace}
-//! data_stream_dataset = "%{[fields][app]}"     # sprintf, sanitised as Elasticsearch's reroute does
-//! pipeline = "%{[fields][pipeline]}"           # optional ingest pipeline
-//! ```
+//! The keys, their types, defaults and help are in `ElasticsearchConfig::CONNECTION_KEYS, WRITING_KEYS`, next to the structs: `--help` and
+//! docs/CONFIG.md are generated from them (`config::reference`).
 
 use super::duration;
 use super::error::ConfigError;
+use super::reference::{Key, Type};
 use super::transfer::TransferCodec;
 use super::Secret;
 use crate::indexer::destination::{BulkAction, DataStreamSettings, Destination, DATA_STREAM_TYPES};
@@ -101,6 +93,100 @@ pub struct ElasticsearchConfig {
     /// Take the name from the event's own `data_stream.*` fields when it has them (default true).
     #[serde(default)]
     pub data_stream_auto_routing: Option<bool>,
+}
+
+impl ElasticsearchConfig {
+    /// The keys of `[elasticsearch]` that say where the cluster is and how to log in (the transfer's and the
+    /// console's).
+    pub const CONNECTION_KEYS: &'static [Key] = &[
+        Key::optional(
+            "url",
+            Type::String,
+            "\"http://127.0.0.1:9200\"",
+            "base URL (give url or urls)",
+        ),
+        Key::optional(
+            "urls",
+            Type::List(&Type::String),
+            "[\"https://es-1:9200\", \"https://es-2:9200\"]",
+            "several base URLs, used round robin",
+        ),
+        Key::optional(
+            "user",
+            Type::String,
+            "\"logpipe_writer\"",
+            "basic auth user, with one of password_file, password_env, password",
+        ),
+        Key::optional(
+            "password_file",
+            Type::Path,
+            "\"/etc/logpipe/es.pass\"",
+            "file whose first line is the password of user",
+        ),
+        Key::optional(
+            "password_env",
+            Type::String,
+            "\"ES_PASSWORD\"",
+            "environment variable holding the password of user",
+        ),
+        Key::optional(
+            "password",
+            Type::Secret,
+            "\"...\"",
+            "the password itself (warned about when others may read this file)",
+        ),
+        Key::optional(
+            "api_key",
+            Type::Secret,
+            "\"base64(id:key)\"",
+            "an API key instead of user and password",
+        ),
+        Key::optional(
+            "ssl_certificate_authorities",
+            Type::List(&Type::Path),
+            "[\"/etc/logpipe/es-ca.pem\"]",
+            "PEM CAs to trust instead of the public roots",
+        ),
+        Key::optional(
+            "ssl_certificate",
+            Type::Path,
+            "\"/etc/logpipe/client.pem\"",
+            "PEM client certificate, with ssl_key",
+        ),
+        Key::optional(
+            "ssl_key",
+            Type::Path,
+            "\"/etc/logpipe/client.key\"",
+            "PEM private key of ssl_certificate",
+        ),
+        Key::defaulted(
+            "ssl_verification_mode",
+            Type::OneOf(&["full", "certificate", "none"]),
+            "\"full\"",
+            "full: chain and host name; certificate: the chain only; none: nothing (logged loudly)",
+        ),
+        Key::defaulted(
+            "request_timeout",
+            Type::Duration,
+            "\"60s\"",
+            "bound on one request",
+        ),
+    ];
+
+    /// The transfer's keys of `[elasticsearch]`: how messages become documents and where they are written.
+    pub const WRITING_KEYS: &'static [Key] = &[
+        Key::implied("index", Type::String, "\"%{[topic]}-%{+YYYY.MM.dd}\"", "Logstash sprintf of the index name: %{+date} from @timestamp (UTC; yyyy YYYY xxxx ww MM dd HH mm ss SSS), %{[a][b]} from the document, %{[topic]} the Kafka topic; a document the pattern cannot fill goes to the dead letter (not with data_stream)"),
+        Key::defaulted("codec", Type::OneOf(&["json", "raw"]), "\"json\"", "json: the message is the document (not JSON: {\"message\": ...} tagged _jsonparsefailure); raw: {\"message\": ...} plus the agent's raw-codec headers"),
+        Key::implied("action", Type::OneOf(&["index", "create"]), "\"index\"", "index: a replay overwrites; create: a replay's 409 counts as done (data streams: create only)"),
+        Key::optional("pipeline", Type::String, "\"%{[fields][pipeline]}\"", "ingest pipeline of each document (sprintf)"),
+        Key::optional("routing", Type::String, "\"%{[host][name]}\"", "shard routing of each document (sprintf)"),
+        Key::defaulted("data_stream", Type::Bool, "false", "write create actions to data streams {type}-{dataset}-{namespace} instead of index"),
+        Key::implied("data_stream_type", Type::OneOf(&["logs", "metrics", "synthetics", "traces"]), "\"logs\"", "type of the data stream"),
+        Key::implied("data_stream_dataset", Type::String, "\"generic\"", "dataset of the data stream (sprintf; sanitised as Elasticsearch's reroute processor does)"),
+        Key::implied("data_stream_namespace", Type::String, "\"default\"", "namespace of the data stream (sprintf, sanitised likewise)"),
+        Key::implied("data_stream_auto_routing", Type::Bool, "true", "take the name from the event's own data_stream.* fields when it has them"),
+        Key::implied("data_stream_sync_fields", Type::Bool, "true", "write data_stream.type/dataset/namespace into each document"),
+    ];
 }
 
 /// The index pattern when `[elasticsearch]` names none.

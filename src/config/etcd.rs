@@ -1,27 +1,15 @@
 //! `[etcd]`: the agent's section (`EtcdConfig`: where its collect entries and status live, which paths etcd may
 //! name) and the connection settings every etcd client of logpipe shares (`EtcdConnection`).
 //!
-//! ```toml
-//! [etcd]
-//! endpoints = ["http://127.0.0.1:2379"]
-//! key = "/logpipe/collect/{hostname}"          # {hostname} and {ip} are replaced
-//! allow_paths = ["/var/log/**"]                # required: the files etcd may ask this host to read
-//! status_key = "/logpipe/status/agent/{hostname}"
-//! user = "logpipe"                             # with password
-//! password = "secret"
-//! tls_domain = "etcd.internal"                 # name checked in the server certificate
-//! connect_timeout = "3s"
-//! [etcd.tls]                                   # TLS (https:// endpoints): the same keys as [kafka.tls]
-//! ca_file = "/etc/logpipe/etcd-ca.pem"
-//! cert_file = "/etc/logpipe/etcd-client.pem"    # client certificate, with key_file
-//! key_file = "/etc/logpipe/etcd-client.key"
-//! ```
+//! The keys, their types, defaults and help are in `EtcdConnection::KEYS, EtcdConfig::AGENT_KEYS`, next to the structs: `--help` and
+//! docs/CONFIG.md are generated from them (`config::reference`).
 //!
 //! The flat `ca_file`, `cert_file` and `key_file` keys of `[etcd]` (before `[etcd.tls]` existed) are still
 //! accepted as aliases of the `[etcd.tls]` keys; giving both is an error.
 
 use super::allow::PathAllowlist;
 use super::error::ConfigError;
+use super::reference::{Key, Type};
 use super::secret::Secret;
 use super::tls::TlsFiles;
 use serde::Deserialize;
@@ -76,6 +64,16 @@ pub struct EtcdConfig {
     pub connect_timeout: Duration,
 }
 
+impl EtcdConfig {
+    /// The agent's keys of `[etcd]`, besides `EtcdConnection::KEYS`.
+    pub const AGENT_KEYS: &'static [Key] = &[
+        Key::defaulted("key", Type::String, "\"/logpipe/collect/{hostname}\"", "key of this host's collect entries, a JSON array such as [{\"path\":\"/var/log/s4.log\",\"topic\":\"s4_log\"}] (every [[collect]] key accepted; topic required), added to the local [[collect]] entries; {hostname} and {ip} expand"),
+        Key::required("allow_paths", Type::List(&Type::Glob), "[\"/var/log/**\"]", "the files etcd may ask for (local only): a glob is accepted when its literal directory lies under an allowed D/** or an allow glob matches it; no `..`; what a file resolves to must be inside too"),
+        Key::defaulted("max_line_bytes", Type::Integer, "4194304", "the highest max_line_bytes an etcd entry may set"),
+        Key::defaulted("status_key", Type::String, "\"/logpipe/status/agent/{hostname}\"", "key of this agent's JSON status, on a lease ({hostname}, {ip} expand)"),
+    ];
+}
+
 fn default_key() -> String {
     "/logpipe/collect/{hostname}".into()
 }
@@ -102,7 +100,8 @@ impl EtcdConfig {
                     .into(),
             );
         }
-        PathAllowlist::new(&self.allow_paths).map_err(|e| format!("etcd.allow_paths: {e}"))?;
+        PathAllowlist::new(&self.allow_paths)
+            .map_err(|e| ConfigError::Invalid(format!("etcd.allow_paths: {e}")))?;
         for (name, key) in [
             ("etcd.key", &self.key),
             ("etcd.status_key", &self.status_key),
@@ -163,6 +162,21 @@ pub struct EtcdConnection {
         deserialize_with = "super::duration::deserialize"
     )]
     pub connect_timeout: Duration,
+}
+
+impl EtcdConnection {
+    /// The keys every `[etcd]` section takes.
+    pub const KEYS: &'static [Key] = &[
+        Key::required("endpoints", Type::List(&Type::String), "[\"http://127.0.0.1:2379\"]", "http:// or https:// URLs of etcd"),
+        Key::optional("user", Type::String, "\"logpipe\"", "etcd user, with password"),
+        Key::optional("password", Type::Secret, "\"...\"", "etcd password, with user (warned about when others may read this file)"),
+        Key::optional("tls_domain", Type::String, "\"etcd.internal\"", "name expected in etcd's certificate when it differs from the endpoint's host"),
+        Key::defaulted("connect_timeout", Type::Duration, "\"3s\"", "bound on connecting and on each request"),
+        Key::optional("ca_file", Type::Path, "\"/etc/logpipe/etcd-ca.pem\"", "older alias of [etcd.tls] ca_file (not with [etcd.tls])"),
+        Key::optional("cert_file", Type::Path, "\"/etc/logpipe/etcd-client.pem\"", "older alias of [etcd.tls] cert_file"),
+        Key::optional("key_file", Type::Path, "\"/etc/logpipe/etcd-client.key\"", "older alias of [etcd.tls] key_file"),
+        Key::table("tls", &[TlsFiles::KEYS], "TLS for https:// endpoints: the same keys as [kafka.tls] (etcd's client takes no key_password_file and always verifies the host name)"),
+    ];
 }
 
 impl EtcdConnection {

@@ -5,6 +5,7 @@
 //! server, the producers and the transfer's decoders take that same chain (`FilterList::chain`) instead of
 //! compiling the list again. Clones of a list share its compiled chain.
 
+use super::error::ConfigError;
 use logpipe_filter::{compile, FilterChain, FilterError, FilterSpec};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::sync::{Arc, OnceLock};
@@ -45,10 +46,13 @@ impl FilterList {
 
     /// Compiles the list; the error names the list (`name`, such as `collect[0].filters`), the filter's
     /// position, its kind and the key at fault: `collect[0].filters[2].grok.match: unknown pattern …`.
-    pub fn validate(&self, name: &str) -> Result<(), String> {
-        self.chain()
-            .map(|_| ())
-            .map_err(|e| format!("{name}[{}].{}.{}: {}", e.index, e.kind, e.key, e.reason))
+    pub fn validate(&self, name: &str) -> Result<(), ConfigError> {
+        self.chain().map(|_| ()).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "{name}[{}].{}.{}: {}",
+                e.index, e.kind, e.key, e.reason
+            ))
+        })
     }
 }
 
@@ -100,7 +104,10 @@ mod tests {
         let filters = list(
             r#"[{"json":{"source":"message"}},{"date":{"match":["ts","ISO8601"]}},{"grok":{"match":{"message":"%{NOPE}"}}}]"#,
         );
-        let err = filters.validate("collect[0].filters").unwrap_err();
+        let err = filters
+            .validate("collect[0].filters")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("collect[0].filters[2].grok.match: "),
             "{err}"

@@ -3,24 +3,14 @@
 //! consumers and its dead-letter producer; `KafkaConfig` is the agent's section (connection + producer keys),
 //! `config::transfer::TransferKafkaConfig` the transfer's (connection + group keys).
 //!
-//! ```toml
-//! [kafka]
-//! brokers = "kafka-1:9093,kafka-2:9093"
-//! security_protocol = "sasl_ssl"          # plaintext | ssl | sasl_plaintext | sasl_ssl
-//! [kafka.tls]                             # same keys as [etcd.tls] (see config::tls)
-//! ca_file = "/etc/logpipe/kafka-ca.pem"
-//! [kafka.sasl]
-//! mechanism = "SCRAM-SHA-512"             # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 | OAUTHBEARER | GSSAPI
-//! username = "logpipe"
-//! password_file = "/etc/logpipe/kafka.pass"   # or password_env = "KAFKA_PASSWORD", or password = "..."
-//! [kafka.options]                         # any other librdkafka property, passed as-is
-//! "socket.keepalive.enable" = "true"
-//! ```
+//! The keys, their types, defaults and help are in `KafkaConnection::KEYS, KafkaConfig::PRODUCER_KEYS, SaslConfig::KEYS`, next to the structs: `--help` and
+//! docs/CONFIG.md are generated from them (`config::reference`).
 //!
 //! Each typed key owns librdkafka properties (`KafkaConnection::owned_properties`); setting one of them in
 //! `[kafka.options]` as well is an error naming both, so there is never a question which one wins.
 
 use super::error::ConfigError;
+use super::reference::{Key, Type};
 use super::secret::Secret;
 use super::tls::TlsFiles;
 use serde::Deserialize;
@@ -174,6 +164,17 @@ impl SaslConfig {
             self.password.as_ref(),
         )
     }
+}
+
+impl SaslConfig {
+    /// The keys of `[kafka.sasl]`.
+    pub const KEYS: &'static [Key] = &[
+        Key::required("mechanism", Type::OneOf(&["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"]), "\"SCRAM-SHA-512\"", "SASL mechanism (OAUTHBEARER and GSSAPI take their settings from [kafka.options]; GSSAPI needs the kafka-gssapi build feature)"),
+        Key::optional("username", Type::String, "\"logpipe\"", "user name for PLAIN and SCRAM"),
+        Key::optional("password_file", Type::Path, "\"/etc/logpipe/kafka.pass\"", "file whose first line is the password, re-read at every SIGHUP (give one of password_file, password_env, password)"),
+        Key::optional("password_env", Type::String, "\"KAFKA_PASSWORD\"", "environment variable holding the password"),
+        Key::optional("password", Type::Secret, "\"...\"", "the password itself (warned about when others may read this file)"),
+    ];
 }
 
 /// `[kafka.options]`: librdkafka properties passed as-is. `Debug` hides the values of secret properties.
@@ -382,6 +383,17 @@ impl KafkaConnection {
     }
 }
 
+impl KafkaConnection {
+    /// The keys every `[kafka]` section takes (the agent's producers, the transfer's consumers).
+    pub const KEYS: &'static [Key] = &[
+        Key::required("brokers", Type::String, "\"127.0.0.1:9092\"", "bootstrap brokers, a comma-separated host:port list"),
+        Key::implied("security_protocol", Type::OneOf(&["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"]), "\"plaintext\"", "how to talk to the brokers"),
+        Key::table("tls", &[TlsFiles::KEYS], "TLS, with security_protocol ssl or sasl_ssl (the same keys as [etcd.tls])"),
+        Key::table("sasl", &[SaslConfig::KEYS], "SASL login, with security_protocol sasl_ssl or sasl_plaintext"),
+        Key::map("options", Type::String, "\"socket.keepalive.enable\" = \"true\"", "any other librdkafka property, passed as-is; repeating a property a typed key sets is an error naming both"),
+    ];
+}
+
 fn validate_sasl(sasl: &SaslConfig) -> Result<(), ConfigError> {
     let mechanism = sasl.mechanism.as_str();
     if sasl.mechanism.uses_password() {
@@ -542,6 +554,36 @@ impl KafkaConfig {
     pub fn has_inline_password(&self) -> bool {
         self.sasl.as_ref().is_some_and(|s| s.password.is_some())
     }
+}
+
+impl KafkaConfig {
+    /// The agent's producer keys of `[kafka]`, besides `KafkaConnection::KEYS`.
+    pub const PRODUCER_KEYS: &'static [Key] = &[
+        Key::implied(
+            "acks",
+            Type::OneOf(&["all", "1", "0"]),
+            "\"all\"",
+            "acknowledgements the producer waits for (the idempotent producer is on with all)",
+        ),
+        Key::implied(
+            "compression",
+            Type::OneOf(&["none", "gzip", "snappy", "lz4", "zstd"]),
+            "\"lz4\"",
+            "compression of produced batches",
+        ),
+        Key::implied(
+            "linger_ms",
+            Type::Integer,
+            "5",
+            "librdkafka linger.ms: how long a batch may wait to fill",
+        ),
+        Key::implied(
+            "batch_size",
+            Type::Integer,
+            "1000000",
+            "librdkafka batch.size: bytes per request batch",
+        ),
+    ];
 }
 
 #[cfg(test)]

@@ -1,14 +1,12 @@
 //! `[migrate]` of the agent: where the read positions of the agent logpipe replaces are, so that the first
 //! start continues where it stopped.
 //!
-//! ```toml
-//! [migrate]
-//! logstash_sincedb = ["/var/lib/logstash/plugins/inputs/file/.sincedb_*"]
-//! filebeat_registry = "/var/lib/filebeat/registry/filebeat"
-//! ```
+//! The keys, their types, defaults and help are in `MigrateConfig::KEYS`, next to the structs: `--help` and
+//! docs/CONFIG.md are generated from them (`config::reference`).
 
 use super::error::ConfigError;
 use super::path_glob::PathGlob;
+use super::reference::{Key, Type};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -22,6 +20,24 @@ pub struct MigrateConfig {
     /// Filebeat's registry directory (the one holding `log.json` and `active.dat`).
     #[serde(default)]
     pub filebeat_registry: Option<PathBuf>,
+}
+
+impl MigrateConfig {
+    /// The keys of `[migrate]`.
+    pub const KEYS: &'static [Key] = &[
+        Key::optional(
+            "logstash_sincedb",
+            Type::List(&Type::Glob),
+            "[\"/var/lib/logstash/plugins/inputs/file/.sincedb_*\"]",
+            "Logstash file-input sincedb files (absolute globs)",
+        ),
+        Key::optional(
+            "filebeat_registry",
+            Type::Path,
+            "\"/var/lib/filebeat/registry/filebeat\"",
+            "Filebeat's registry directory (holding log.json)",
+        ),
+    ];
 }
 
 impl MigrateConfig {

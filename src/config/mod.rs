@@ -4,6 +4,10 @@
 //! Every struct denies unknown keys, so a misspelt key is refused at start with an error naming it; semantic
 //! checks (globs compile, topic names are legal, sizes are positive) live in `validate` methods that return
 //! errors naming the offending key.
+//!
+//! Each struct has its documentation table beside it (`AgentConfig::KEYS`, `TlsFiles::KEYS`, ...):
+//! `reference` composes them per file, renders `--help` and docs/CONFIG.md from them, and its tests hold
+//! them to the serde types.
 
 pub mod agent;
 pub mod allow;
@@ -18,6 +22,7 @@ pub mod host_metrics;
 pub mod kafka;
 pub mod migrate;
 pub mod path_glob;
+pub mod reference;
 pub mod reload;
 pub mod secret;
 pub mod standalone;

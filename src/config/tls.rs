@@ -1,16 +1,11 @@
 //! `TlsFiles`: the TLS settings every TLS client of logpipe reads alike — `[kafka.tls]` (librdkafka, OpenSSL)
 //! and `[etcd.tls]` (etcd-client, rustls) take the same keys with the same meaning.
 //!
-//! ```toml
-//! [kafka.tls]                              # or [etcd.tls]
-//! ca_file = "/etc/logpipe/ca.pem"          # CAs that sign the server's certificate (default: the system's)
-//! cert_file = "/etc/logpipe/client.pem"    # client certificate for mutual TLS, with key_file
-//! key_file = "/etc/logpipe/client.key"
-//! key_password_file = "/etc/logpipe/client.key.pass"   # passphrase of an encrypted key_file
-//! verify_hostname = true                   # the server's certificate must name the host connected to
-//! ```
+//! The keys, their types, defaults and help are in `TlsFiles::KEYS`, next to the structs: `--help` and
+//! docs/CONFIG.md are generated from them (`config::reference`).
 
 use super::error::ConfigError;
+use super::reference::{Key, Type};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -50,6 +45,42 @@ impl Default for TlsFiles {
             verify_hostname: true,
         }
     }
+}
+
+impl TlsFiles {
+    /// The keys of `[kafka.tls]` and `[etcd.tls]`.
+    pub const KEYS: &'static [Key] = &[
+        Key::optional(
+            "ca_file",
+            Type::Path,
+            "\"/etc/logpipe/ca.pem\"",
+            "PEM CAs that may sign the server's certificate (absent: the system's store)",
+        ),
+        Key::optional(
+            "cert_file",
+            Type::Path,
+            "\"/etc/logpipe/client.pem\"",
+            "PEM client certificate for mutual TLS, with key_file",
+        ),
+        Key::optional(
+            "key_file",
+            Type::Path,
+            "\"/etc/logpipe/client.key\"",
+            "PEM private key of cert_file",
+        ),
+        Key::optional(
+            "key_password_file",
+            Type::Path,
+            "\"/etc/logpipe/client.key.pass\"",
+            "file whose first line is the passphrase of an encrypted key_file (Kafka only)",
+        ),
+        Key::defaulted(
+            "verify_hostname",
+            Type::Bool,
+            "true",
+            "the server's certificate must name the host connected to",
+        ),
+    ];
 }
 
 impl TlsFiles {

@@ -1,20 +1,7 @@
 //! The transfer's TOML configuration (`logpipe transfer --config transfer.toml`).
 //!
-//! ```toml
-//! [kafka]                               # security_protocol, [kafka.tls], [kafka.sasl]: see `config::kafka`
-//! brokers = "127.0.0.1:9092"
-//! group = "logpipe-transfer"
-//! topics = ["app_log", "^web_.*"]        # a leading ^ makes a regex (librdkafka)
-//! [elasticsearch]
-//! url = "http://127.0.0.1:9200"         # or urls = [...]
-//! index = "%{[topic]}-%{+YYYY.MM.dd}"
-//! codec = "json"                        # json | raw
-//! [dead_letter]                          # optional: data_dir/dead_letters.ndjson by default
-//! path = "/var/lib/logpipe/dead.ndjson" # or topic = "dead_letters"
-//! [filters]                              # optional: topic (or ^regex) → Logstash filters
-//! app_log = [ { json = { source = "message" } } ]
-//! "^web_.*" = [ { grok = { match = { message = "%{COMBINEDAPACHELOG}" } } } ]
-//! ```
+//! The keys, their types, defaults and help are in `TransferConfig::KEYS`, next to the structs: `--help` and
+//! docs/CONFIG.md are generated from them (`config::reference`).
 //!
 //! Every struct denies unknown keys, so a misspelt key is refused at start with an error naming it;
 //! `validate` checks values (non-empty lists, positive sizes, exactly one dead-letter destination, a
@@ -25,7 +12,9 @@ pub use super::elasticsearch::ElasticsearchConfig;
 use super::error::ConfigError;
 use super::filters::FilterList;
 use super::kafka::{KafkaConnection, LibrdkafkaOptions, SaslConfig, SecurityProtocol};
+use super::reference::{ConfigFile, Key, Type};
 use super::tls::TlsFiles;
+use super::EtcdConnection;
 use anyhow::Context;
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -57,6 +46,34 @@ pub struct TransferConfig {
     pub filters: IndexMap<String, FilterList>,
 }
 
+impl TransferConfig {
+    /// The top-level keys of transfer.toml.
+    pub const KEYS: &'static [Key] = &[
+        Key::defaulted("data_dir", Type::Path, "\"/var/lib/logpipe\"", "directory of the default dead-letter file"),
+        Key::table("kafka", &[KafkaConnection::KEYS, TransferKafkaConfig::KEYS], "the consumer group (required); the dead-letter topic's producer uses the same connection keys"),
+        Key::table("elasticsearch", &[ElasticsearchConfig::CONNECTION_KEYS, ElasticsearchConfig::WRITING_KEYS], "the _bulk destination (required); before consuming, GET / must answer Elasticsearch >= 7.10, OpenSearch 1-2 or logpipe's store"),
+        Key::table("pipeline", &[TransferPipelineConfig::KEYS], "batching, threads and retries"),
+        Key::table("dead_letter", &[DeadLetterConfig::KEYS], "where documents the index refuses go, with the reason: topic or path (absent: data_dir/dead_letters.ndjson)"),
+        Key::table("etcd", &[EtcdConnection::KEYS], "fleet status at /logpipe/status/transfer/{host}-{pid} on a lease, gone when the process dies"),
+        Key::map("filters", Type::Filters, "app_log = [{ json = { source = \"message\" } }]", "Logstash filters per topic, run on each decoded document: a topic name, or a regex when it starts with ^ (the first matching in file order); a dropped message is not indexed and its offset is committed"),
+    ];
+}
+
+/// transfer.toml in the reference.
+pub const TRANSFER_FILE: ConfigFile = ConfigFile {
+    name: "transfer.toml",
+    command: "transfer",
+    keys: &[TransferConfig::KEYS],
+    minimal: r#"
+[kafka]
+brokers = "127.0.0.1:9092"
+topics = ["app_log"]
+[elasticsearch]
+url = "http://127.0.0.1:9200"
+"#,
+    not_for_this_file: &[],
+};
+
 /// The Kafka consumer group.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +100,30 @@ pub struct TransferKafkaConfig {
     /// Any other librdkafka property, passed as-is (e.g. `"session.timeout.ms" = "6000"`).
     #[serde(default)]
     pub options: LibrdkafkaOptions,
+}
+
+impl TransferKafkaConfig {
+    /// The consumer keys of the transfer's `[kafka]`, besides `KafkaConnection::KEYS`.
+    pub const KEYS: &'static [Key] = &[
+        Key::defaulted(
+            "group",
+            Type::String,
+            "\"logpipe-transfer\"",
+            "consumer group; processes of one group share the partitions",
+        ),
+        Key::required(
+            "topics",
+            Type::List(&Type::String),
+            "[\"app_log\", \"^web_.*\"]",
+            "topics to consume; a leading ^ makes a regex",
+        ),
+        Key::defaulted(
+            "consumers",
+            Type::Integer,
+            "1",
+            "consumer threads in this process (each a group member)",
+        ),
+    ];
 }
 
 impl TransferKafkaConfig {
@@ -160,6 +201,22 @@ pub struct TransferPipelineConfig {
     pub status_interval: Duration,
 }
 
+impl TransferPipelineConfig {
+    /// The keys of the transfer's `[pipeline]`.
+    pub const KEYS: &'static [Key] = &[
+        Key::defaulted("bulk_docs", Type::Integer, "5000", "documents per _bulk request at most"),
+        Key::defaulted("bulk_bytes", Type::Integer, "5242880", "bytes per _bulk request at most (a bigger document goes alone)"),
+        Key::defaulted("flush_interval", Type::Duration, "\"1s\"", "a partial batch is sent after this long"),
+        Key::defaulted("indexers", Type::Integer, "2", "indexer threads"),
+        Key::defaulted("in_flight_batches", Type::Integer, "4", "batches in flight per consumer before its partitions are paused"),
+        Key::defaulted("max_document_bytes", Type::Integer, "10485760", "larger messages go to the dead letter"),
+        Key::defaulted("backoff_initial", Type::Duration, "\"100ms\"", "first retry delay of a 429, a 5xx or a connection error; it doubles up to backoff_max"),
+        Key::defaulted("backoff_max", Type::Duration, "\"30s\"", "longest retry delay"),
+        Key::defaulted("drain_timeout", Type::Duration, "\"10s\"", "SIGTERM and a partition revocation wait this long for batches in flight (uncommitted ones are read again)"),
+        Key::defaulted("status_interval", Type::Duration, "\"10s\"", "how often a status line is logged"),
+    ];
+}
+
 /// At most one of `topic` / `path`; neither means the default file in `data_dir`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -170,6 +227,24 @@ pub struct DeadLetterConfig {
     /// An NDJSON file, appended and fsynced.
     #[serde(default)]
     pub path: Option<PathBuf>,
+}
+
+impl DeadLetterConfig {
+    /// The keys of `[dead_letter]` (one of them at most).
+    pub const KEYS: &'static [Key] = &[
+        Key::optional(
+            "path",
+            Type::Path,
+            "\"/var/lib/logpipe/dead.ndjson\"",
+            "an NDJSON file, appended and fsynced",
+        ),
+        Key::optional(
+            "topic",
+            Type::String,
+            "\"logpipe_dead_letters\"",
+            "a Kafka topic on the same brokers",
+        ),
+    ];
 }
 
 /// Where dead letters go, once the defaults are applied.
@@ -325,7 +400,7 @@ impl TransferConfig {
                 format!("filters.\"{topic}\"")
             } else {
                 super::collect::validate_topic(topic)
-                    .map_err(|e| format!("filters.{topic}: {e}"))?;
+                    .map_err(|e| ConfigError::Invalid(format!("filters.{topic}: {e}")))?;
                 format!("filters.{topic}")
             };
             filters.validate(&name)?;

@@ -32,7 +32,7 @@ pub fn validate_entries(host: &str, entries: &[Value]) -> Result<Vec<CollectEntr
         match serde_json::from_value::<CollectEntry>(value.clone()) {
             Ok(entry) => {
                 if let Err(e) = entry.validate(&name, true) {
-                    errors.push(e);
+                    errors.push(e.to_string());
                 } else if !paths.insert(entry.path.clone()) {
                     errors.push(format!(
                         "{name}.path: `{}` appears twice (one entry per path)",

@@ -8,8 +8,45 @@
 //! doing, and never affects the other entries. A value that is not a JSON array at all is `Err`: the caller
 //! keeps its whole previous config. A deleted key means no etcd entries.
 
+use crate::config::allow::AllowError;
 use crate::config::CollectEntry;
+use crate::config::ConfigError;
 use crate::config::PathAllowlist;
+
+/// Why a value, or one entry of it, is not applied; each names the key (and the entry).
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// The whole value: the caller keeps its previous config.
+    #[error(
+        "{key}: the value is not a JSON array of collect entries ({source}); keeping the previous config"
+    )]
+    NotAnArray {
+        key: String,
+        source: serde_json::Error,
+    },
+    #[error("{name}: {source}")]
+    Malformed {
+        name: String,
+        source: serde_json::Error,
+    },
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
+    #[error("{name}.path: `{path}` {source}")]
+    NotAllowed {
+        name: String,
+        path: String,
+        source: AllowError,
+    },
+    #[error(
+        "{name}.max_line_bytes: {value} is above this host's ceiling of {ceiling} (etcd.max_line_bytes in \
+         the local config)"
+    )]
+    AboveCeiling {
+        name: String,
+        value: usize,
+        ceiling: usize,
+    },
+}
 
 /// The entries to apply and the problems found on the way.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,16 +61,18 @@ pub fn resolve(
     value: Option<&[u8]>,
     previous: &[CollectEntry],
     limits: &EntryLimits,
-) -> Result<Resolved, String> {
+) -> Result<Resolved, EntryError> {
     let Some(value) = value else {
         return Ok(Resolved {
             entries: Vec::new(),
             errors: Vec::new(),
         });
     };
-    let elements: Vec<serde_json::Value> = serde_json::from_slice(value).map_err(|e| {
-        format!("{key}: the value is not a JSON array of collect entries ({e}); keeping the previous config")
-    })?;
+    let elements: Vec<serde_json::Value> =
+        serde_json::from_slice(value).map_err(|source| EntryError::NotAnArray {
+            key: key.to_string(),
+            source,
+        })?;
     let mut entries = Vec::with_capacity(elements.len());
     let mut errors = Vec::new();
     for (i, element) in elements.into_iter().enumerate() {
@@ -77,17 +116,21 @@ pub struct EntryLimits {
 impl EntryLimits {
     /// Whether an entry from etcd may be applied: valid (topic required), inside the allowlist, and
     /// within the local ceilings. The error starts with `name`.
-    pub fn check(&self, name: &str, entry: &CollectEntry) -> Result<(), String> {
+    pub fn check(&self, name: &str, entry: &CollectEntry) -> Result<(), EntryError> {
         entry.validate(name, true)?;
         self.allow
             .permits_entry(&entry.path)
-            .map_err(|why| format!("{name}.path: `{}` {why}", entry.path))?;
+            .map_err(|source| EntryError::NotAllowed {
+                name: name.to_string(),
+                path: entry.path.clone(),
+                source,
+            })?;
         if entry.max_line_bytes > self.max_line_bytes {
-            return Err(format!(
-                "{name}.max_line_bytes: {} is above this host's ceiling of {} (etcd.max_line_bytes in the \
-                 local config)",
-                entry.max_line_bytes, self.max_line_bytes
-            ));
+            return Err(EntryError::AboveCeiling {
+                name: name.to_string(),
+                value: entry.max_line_bytes,
+                ceiling: self.max_line_bytes,
+            });
         }
         Ok(())
     }
@@ -97,9 +140,12 @@ fn check(
     name: &str,
     element: serde_json::Value,
     limits: &EntryLimits,
-) -> Result<CollectEntry, String> {
+) -> Result<CollectEntry, EntryError> {
     let entry: CollectEntry =
-        serde_json::from_value(element).map_err(|e| format!("{name}: {e}"))?;
+        serde_json::from_value(element).map_err(|source| EntryError::Malformed {
+            name: name.to_string(),
+            source,
+        })?;
     limits.check(name, &entry)?;
     Ok(entry)
 }
@@ -129,6 +175,7 @@ mod tests {
     fn malformed_value_is_an_error() {
         assert!(resolve("/k", Some(b"[{"), &[], &allow())
             .unwrap_err()
+            .to_string()
             .contains("/k"));
         assert!(resolve("/k", Some(b"{\"path\":\"/x\"}"), &[], &allow()).is_err());
     }

@@ -155,7 +155,7 @@ impl ConfigWatcher {
             Ok(resolved) => resolved,
             Err(error) => {
                 log::error!("etcd config revision {revision}: {error}");
-                self.state.rejected(revision, error);
+                self.state.rejected(revision, error.to_string());
                 return;
             }
         };

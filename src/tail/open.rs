@@ -29,8 +29,8 @@ pub enum OpenError {
     ThroughSymlink(PathBuf),
     #[error("it is not a regular file")]
     NotRegular,
-    #[error("{0}")]
-    Outside(String),
+    #[error(transparent)]
+    Outside(crate::config::allow::AllowError),
 }
 
 /// How a collect entry treats symbolic links.

@@ -39,7 +39,6 @@ use std::time::{Duration, Instant};
 
 /// Command-line arguments of `logpipe transfer`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = TRANSFER_HELP)]
 pub struct TransferArgs {
     /// Path of the transfer's TOML configuration (see `logpipe transfer --help` for every key).
     #[arg(long, short)]
@@ -55,86 +54,15 @@ pub struct TransferArgs {
     pub offline: bool,
 }
 
-const TRANSFER_HELP: &str = r#"Consume Kafka and index into Elasticsearch (or logpipe's store) with _bulk.
+/// The prose of `logpipe transfer --help`; the keys of transfer.toml follow it, generated from
+/// `config::reference` (`cli.rs`).
+pub const TRANSFER_HELP: &str = r#"Consume Kafka and index into Elasticsearch (or logpipe's store) with _bulk.
 
 At-least-once delivery with deterministic document ids: offsets are committed only after every document
 of a batch is indexed or dead-lettered, and a replay overwrites instead of duplicating.
 
-Configuration keys (TOML; unknown keys are an error naming the key):
-
-  [kafka]
-  brokers = "127.0.0.1:9092"         bootstrap servers (required)
-  security_protocol = "plaintext"    plaintext | ssl | sasl_plaintext | sasl_ssl
-  group = "logpipe-transfer"         consumer group; processes of one group share the partitions
-  topics = ["app_log", "^web_.*"]    topics; a leading ^ makes a regex (required)
-  consumers = 1                      consumer threads in this process (group members)
-  [kafka.tls]                        as the agent's: ca_file, cert_file, key_file, key_password_file,
-                                     verify_hostname (the same keys as [etcd.tls])
-  [kafka.sasl]                       as the agent's: mechanism (PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 |
-                                     OAUTHBEARER | GSSAPI), username, password_file | password_env | password
-  [kafka.options]                    any other librdkafka consumer property, e.g. "session.timeout.ms" =
-                                     "10000"; repeating a property a typed key sets is an error naming both
-
-  [elasticsearch]
-  url = "http://127.0.0.1:9200"      base URL; or urls = ["http://a:9200", "https://b:9200"] (round robin)
-  user = "elastic"                   basic auth, with password_file = "/etc/logpipe/es.pass" (first line),
-                                     password_env = "ES_PASSWORD" or password = "..." (one of them)
-  api_key = "base64(id:key)"         or an API key
-  ssl_certificate_authorities = ["/etc/logpipe/es-ca.pem"]   PEM CAs to trust instead of the public roots
-  ssl_certificate = "client.pem"     client certificate, with ssl_key = "client.key"
-  ssl_verification_mode = "full"     full | certificate (chain only, no host name) | none (warned about)
-  action = "index"                   index (a replay overwrites) | create (a replay's 409 counts as done)
-  pipeline = "%{[fields][pipeline]}" ingest pipeline per document (sprintf); routing = "..." likewise
-  data_stream = false                true: create actions to {type}-{dataset}-{namespace}, with
-                                     data_stream_type = "logs" (logs | metrics | synthetics | traces),
-                                     data_stream_dataset = "generic", data_stream_namespace = "default"
-                                     (sprintf; sanitised as Elasticsearch's reroute processor does), the
-                                     event's own data_stream.* fields first (data_stream_auto_routing = true)
-                                     and written into it (data_stream_sync_fields = true); not with index
-                                     Before consuming, GET / must answer Elasticsearch >= 7.10, OpenSearch 1-2
-                                     or logpipe's store; anything else stops the transfer with what it found.
-  index = "%{[topic]}-%{+YYYY.MM.dd}" (the default) Logstash sprintf: %{+date} from @timestamp (UTC; yyyy YYYY xxxx ww
-                                     MM dd HH mm ss SSS), %{[a][b]} / %{a} from the document, %{[topic]} the
-                                     Kafka topic; a document the pattern cannot fill goes to the dead letter
-  codec = "json"                     json: the message is the document (non-JSON → {"message": ...} tagged
-                                     _jsonparsefailure); raw: {"message": ...} plus the agent's raw headers
-  request_timeout = "60s"            one _bulk request
-
-  [pipeline]
-  bulk_docs = 5000                   documents per _bulk request at most
-  bulk_bytes = 5242880               bytes per _bulk request at most
-  flush_interval = "1s"              a partial batch is sent after this long
-  indexers = 2                       indexer threads
-  in_flight_batches = 4              batches in flight per consumer before its partitions are paused
-  max_document_bytes = 10485760      larger messages go to the dead letter
-  backoff_initial = "100ms"          retry delay of 429 / 5xx / connection errors, doubling up to
-  backoff_max = "30s"
-  drain_timeout = "10s"              SIGTERM and partition revocation wait this long for batches in flight
-  status_interval = "10s"            status line period
-
-  data_dir = "/var/lib/logpipe"      directory of the default dead-letter file (top-level key)
-
-  [dead_letter]                      optional: where refused documents go, with the reason (one of;
-                                     default: data_dir/dead_letters.ndjson):
-  path = "/var/lib/logpipe/dead.ndjson"   an NDJSON file (fsynced)
-  topic = "logpipe_dead_letters"     a Kafka topic on the same brokers
-
-  [filters]                          optional: Logstash filters per topic, run on each decoded document
-  app_log = [ { json = { source = "message" } } ]      a topic name, or "^regex" (the first matching
-  "^web_.*" = [ { grok = { match = { message = "%{COMBINEDAPACHELOG}" } } } ]   in file order); a drop
-                                     filter leaves the message unindexed (its offset is committed)
-
-  [etcd]                             optional: fleet status at /logpipe/status/transfer/{host}-{pid}
-  endpoints = ["http://127.0.0.1:2379"]   on a lease, refreshed every 2 s, gone when the process dies
-  user = "..."                       with password = "..."; tls_domain = "etcd.internal"
-  connect_timeout = "3s"
-  [etcd.tls]                         ca_file, cert_file, key_file as in [kafka.tls] (the older flat
-                                     [etcd] ca_file / cert_file / key_file keys are accepted as aliases)
-
-The dead-letter topic's producer uses the [kafka] connection settings (TLS, SASL) too.
 `logpipe transfer --check-config -c FILE` checks the file, each broker, the topics, the group,
-Elasticsearch and etcd, one line each, and exits 0 or 1.
-"#;
+Elasticsearch and etcd, one line each, and exits 0 or 1."#;
 
 /// Runs `logpipe transfer` until SIGTERM / SIGINT.
 pub fn run(args: TransferArgs) -> anyhow::Result<()> {
@@ -145,7 +73,21 @@ pub fn run(args: TransferArgs) -> anyhow::Result<()> {
     log::info!("{}", crate::kafka::features::summary());
     let stop = shutdown::on_signal()?;
     let mut service = ServiceManager::from_env();
-    let transfer = Transfer::start(&config, stop.clone())?;
+    // Waiting for Elasticsearch is part of the run, not of start-up: a transfer started while the cluster
+    // is down tells systemd it is up (and keeps pinging) instead of failing its start timeout in a loop.
+    let mut waiting = |why: &str| {
+        if !service.is_enabled() {
+            return;
+        }
+        service.ready(&format!(
+            "transfer: waiting for Elasticsearch to answer GET / before consuming: {why}"
+        ));
+        // Each attempt is bounded by request_timeout and the wait does nothing else that could hang.
+        if let Err(e) = service.start_watchdog(Liveness::check(|| true)) {
+            log::warn!("watchdog: {e}");
+        }
+    };
+    let transfer = Transfer::start(&config, stop.clone(), &mut waiting)?;
     let status = match &config.etcd {
         Some(connection) => Some(status::publish(connection.clone(), &config, &transfer)?),
         None => None,
@@ -182,8 +124,13 @@ pub fn run(args: TransferArgs) -> anyhow::Result<()> {
 }
 
 /// `GET /` until the cluster answers (logging why not, every attempt at first, then every tenth): a
-/// product the indexer does not write to is an error; so is a stop asked for meanwhile.
-fn check_product(target: &mut HttpBulkTarget, stop: &AtomicBool) -> anyhow::Result<()> {
+/// product the indexer does not write to is an error; so is a stop asked for meanwhile. `waiting` is
+/// told why once, when the first attempt fails.
+fn check_product(
+    target: &mut HttpBulkTarget,
+    stop: &AtomicBool,
+    waiting: &mut dyn FnMut(&str),
+) -> anyhow::Result<()> {
     let mut backoff =
         crate::indexer::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     loop {
@@ -196,6 +143,9 @@ fn check_product(target: &mut HttpBulkTarget, stop: &AtomicBool) -> anyhow::Resu
                 anyhow::bail!("elasticsearch {url}: {reason}")
             }
             Err(ProductCheckError::Unreachable(why)) => {
+                if backoff.attempts() == 0 {
+                    waiting(&why);
+                }
                 if backoff.attempts() < 3 || backoff.attempts() % 10 == 0 {
                     log::error!(
                         "elasticsearch: no usable answer to GET / (attempt {}); nothing is consumed \
@@ -221,12 +171,17 @@ pub struct Transfer {
 }
 
 impl Transfer {
-    /// Starts indexer and consumer threads; consumers stop when `stop` is set.
-    pub fn start(config: &TransferConfig, stop: Arc<AtomicBool>) -> anyhow::Result<Transfer> {
+    /// Starts indexer and consumer threads once Elasticsearch answers `GET /` (`waiting` is told why,
+    /// once, if it does not at first); consumers stop when `stop` is set.
+    pub fn start(
+        config: &TransferConfig,
+        stop: Arc<AtomicBool>,
+        waiting: &mut dyn FnMut(&str),
+    ) -> anyhow::Result<Transfer> {
         let es = &config.elasticsearch;
         let auth = es.auth()?;
         let mut target = HttpBulkTarget::new(&es.all_urls(), &auth, es.request_timeout, &es.tls())?;
-        check_product(&mut target, &stop)?;
+        check_product(&mut target, &stop, waiting)?;
         let destination = es.destination().map_err(anyhow::Error::msg)?;
         let dead_letters: Arc<dyn DeadLetterSink> = match config.dead_letter_destination() {
             DeadLetterDestination::Topic(topic) => {

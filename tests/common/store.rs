@@ -31,7 +31,18 @@ impl StoreProcess {
         StoreProcess::start_with(tempfile::tempdir().expect("tempdir"), data)
     }
 
+    /// A store listening on `port` (one a client was told of before the store started).
+    pub fn start_at(port: u16) -> StoreProcess {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        StoreProcess::start_with_port(dir, data, port)
+    }
+
     fn start_with(dir: tempfile::TempDir, data: PathBuf) -> StoreProcess {
+        StoreProcess::start_with_port(dir, data, free_port())
+    }
+
+    fn start_with_port(dir: tempfile::TempDir, data: PathBuf, port: u16) -> StoreProcess {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(20)))
@@ -40,7 +51,7 @@ impl StoreProcess {
         let mut store = StoreProcess {
             dir,
             data,
-            port: free_port(),
+            port,
             process: None,
             agent,
         };

@@ -181,51 +181,34 @@ fn bad_configs_are_refused_naming_the_key() {
     assert!(stderr.contains("/nonexistent/agent.toml"), "{stderr}");
 }
 
+/// `--help` of each role with a config file prints the reference its keys are checked against (the unit
+/// tests of `config::reference` hold the reference to the serde types, key by key, both ways).
 #[test]
-fn agent_help_documents_every_key() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logpipe"))
-        .args(["agent", "--help"])
-        .output()
-        .expect("run logpipe agent --help");
-    let help = String::from_utf8_lossy(&out.stdout);
-    for key in [
-        "data_dir",
-        "host_name",
-        "brokers",
-        "acks",
-        "compression",
-        "linger_ms",
-        "batch_size",
-        "[kafka.options]",
-        "poll_interval",
-        "rotate_wait",
-        "mmap_threshold",
-        "checkpoint_interval",
-        "batch_lines",
-        "batch_bytes",
-        "channel_batches",
-        "producers",
-        "path",
-        "topic",
-        "exclude",
-        "codec",
-        "fields",
-        "max_line_bytes",
-        "start_at",
-        "[collect.multiline]",
-        "pattern",
-        "negate",
-        "match",
-        "max_lines",
-        "timeout",
-        "[etcd]",
-        "allow_paths",
-    ] {
+fn help_of_each_role_prints_the_config_reference() {
+    for file in logpipe::config::reference::FILES {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_logpipe"))
+            .args([file.command, "--help"])
+            .output()
+            .expect("run logpipe --help");
+        assert!(out.status.success(), "{} --help", file.command);
+        let help = String::from_utf8_lossy(&out.stdout);
+        let reference = logpipe::config::reference::render::help(file);
         assert!(
-            help.contains(key),
-            "`logpipe agent --help` does not mention {key}"
+            help.contains(&reference),
+            "`logpipe {} --help` does not print the reference of {}:\n{help}",
+            file.command,
+            file.name
         );
     }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logpipe"))
+        .arg("config-reference")
+        .output()
+        .expect("run logpipe config-reference");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        logpipe::config::reference::render::markdown()
+    );
 }
 
 #[test]

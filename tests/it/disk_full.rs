@@ -336,3 +336,51 @@ fn store_refuses_writes_with_429_on_a_full_disk_and_recovers_by_itself() {
     store.restart();
     es.wait_count("full", count, PATIENCE);
 }
+
+/// A store started on a full disk cannot replay and commit the translog of an index it finds: the index
+/// stays closed (writes to it refused with the disk block, not created anew), and once space is back the
+/// store opens it by itself, without a restart, with every acknowledged write.
+#[test]
+fn store_started_on_a_full_disk_opens_its_indices_once_space_returns() {
+    let disk = Tmpfs::mount("64m");
+    let mut store = StoreProcess::start_on(disk.path().join("data"));
+    let es = store.es();
+    // Acknowledged (in the translog), not committed: the next start must replay them.
+    let (status, body) = es.request("POST", "/_bulk", Some(&bulk_body("before", 2000)));
+    assert_eq!(
+        (status, item_statuses(&body)),
+        (200, HashMap::from([(201, 2000)])),
+        "{body}"
+    );
+    store.kill9();
+    disk.fill(0);
+    store.restart();
+    let log = wait::until("the index left closed at start", PATIENCE, || {
+        let log = store.log();
+        log.contains("cannot open index").then_some(log)
+    });
+    assert!(
+        log.contains("tried again once the disk takes writes"),
+        "{log}"
+    );
+    let (status, body) = es.request("POST", "/_bulk", Some(&bulk_body("full", 10)));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(item_statuses(&body), HashMap::from([(429, 10)]), "{body}");
+
+    disk.free();
+    es.wait_count("full", 2000, PATIENCE);
+    let (status, body) = es.request("POST", "/_bulk?refresh=true", Some(&bulk_body("after", 10)));
+    assert_eq!(
+        (status, item_statuses(&body)),
+        (200, HashMap::from([(201, 10)])),
+        "{body}"
+    );
+    es.wait_count("full", 2010, PATIENCE);
+    assert!(
+        store
+            .log()
+            .contains("opened index [full], which could not be opened at start"),
+        "{}",
+        store.log()
+    );
+}

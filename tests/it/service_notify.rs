@@ -277,3 +277,49 @@ fn the_transfer_is_ready_once_subscribed_then_pings_while_its_consumers_poll() {
         transfer.log()
     );
 }
+
+/// A transfer started while Elasticsearch is down is up as far as systemd is concerned: READY=1 with a
+/// status saying what it waits for, then pings while it waits (no start timeout, no restart loop); once
+/// the cluster answers, READY=1 again with the consuming status.
+#[test]
+fn the_transfer_waiting_for_elasticsearch_is_ready_and_pings_then_consumes_once_it_answers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let notify = NotifySocket::bind(dir.path());
+    let es_port = free_port();
+    // No broker is needed to create the consumers; the point is the wait before them.
+    let config = crate::common::transfer::write_config(
+        dir.path(),
+        &format!("127.0.0.1:{}", free_port()),
+        r#"["notify_wait"]"#,
+        &format!("http://127.0.0.1:{es_port}"),
+        "",
+        "",
+    );
+    let mut transfer = Logpipe::start_with_env(
+        &["transfer", "--config", config.to_str().expect("utf-8")],
+        &dir.path().join("transfer.log"),
+        &notify.env(),
+    );
+    let waiting = notify.until_line(&transfer, "READY=1", |early| {
+        panic!("a message before READY=1: {early:?}")
+    });
+    assert!(
+        status_of(&waiting).contains("waiting for Elasticsearch"),
+        "{waiting:?}"
+    );
+    expect_pings(&notify, &transfer, 2);
+
+    let store = crate::common::store::StoreProcess::start_at(es_port);
+    let consuming = notify.until_line(&transfer, "READY=1", |_| {});
+    assert!(status_of(&consuming).contains("consuming"), "{consuming:?}");
+    expect_pings(&notify, &transfer, 2);
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(transfer.pid() as libc::pid_t, libc::SIGTERM) };
+    notify.until_line(&transfer, "STOPPING=1", |_| {});
+    assert!(
+        transfer.terminate_wait(PATIENCE).success(),
+        "{}",
+        transfer.log()
+    );
+    drop(store);
+}

@@ -23,6 +23,7 @@
 //! - `search/`: `_search` / `_count` / get: the request, the top-hits collector and sort, `_source`
 //!   filtering, highlighting, aggregations (with the fast `@timestamp` histogram);
 //! - `wildcard`: ES wildcard expressions (`app-*`, `host.*`), the one matcher;
+//! - `breaker`: ES's request circuit breaker, what one search or `_msearch` may gather into its answer;
 //! - `fuzzing` (feature `fuzzing`, and in tests): what the fuzz targets in `fuzz/` call; its tests replay
 //!   their seed corpus and every input a fuzzer found a fault with (`fuzz/regressions/`).
 //!
@@ -36,6 +37,7 @@
 //! store.
 
 pub mod api;
+mod breaker;
 mod bulk;
 mod doc;
 #[cfg(any(test, feature = "fuzzing"))]

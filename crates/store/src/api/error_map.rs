@@ -3,6 +3,7 @@
 //! about. This is the one place that decides statuses.
 
 use crate::api::error::EsError;
+use crate::breaker::DataTooLarge;
 use crate::bulk::{BulkError, ItemError};
 use crate::doc::DocumentError;
 use crate::index::{IndexError, StreamError};
@@ -32,6 +33,7 @@ impl From<&IndexError> for EsError {
             // ES names the index in the reason only, not as the error's `index`.
             IndexError::DiskBlocked { .. } => (429, "cluster_block_exception"),
             IndexError::TooManyShards { .. } => (400, "validation_exception"),
+            IndexError::TooManyNewIndices { .. } => (429, "es_rejected_execution_exception"),
             IndexError::DestructiveWildcard => ILLEGAL_ARGUMENT,
             IndexError::NotOpen { .. }
             | IndexError::TranslogAppend(_)
@@ -104,6 +106,9 @@ impl From<&QueryError> for EsError {
             }
             QueryError::TooManyClauses { .. } => {
                 return EsError::all_shards_failed(es_error((400, "too_many_nested_clauses"), err))
+            }
+            QueryError::TooManyTerms { .. } => {
+                return EsError::all_shards_failed(es_error(ILLEGAL_ARGUMENT, err))
             }
             QueryError::NestedTooDeep => ILLEGAL_ARGUMENT,
             QueryError::QueryString { .. } | QueryError::Regex { .. } => {
@@ -181,7 +186,20 @@ impl From<&SearchError> for EsError {
             SearchError::Aggregation(e) => e.into(),
             SearchError::Collect(e) => es_error((400, "search_phase_execution_exception"), e),
             SearchError::Tantivy(e) => es_error(INTERNAL, e),
+            SearchError::Breaker(e) => e.into(),
         }
+    }
+}
+
+impl From<&DataTooLarge> for EsError {
+    fn from(err: &DataTooLarge) -> EsError {
+        es_error((429, "circuit_breaking_exception"), err)
+    }
+}
+
+impl From<DataTooLarge> for EsError {
+    fn from(err: DataTooLarge) -> EsError {
+        EsError::from(&err)
     }
 }
 

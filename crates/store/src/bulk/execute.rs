@@ -100,6 +100,8 @@ pub fn bulk_with_pipeline(
         }
     }
 
+    let max_new = set.settings().max_new_indices_per_request;
+    let mut new_indices = 0;
     for (name, members) in groups {
         // A full disk refuses every write with ES's 429 block, which clients retry; what was acknowledged
         // before is in the translog.
@@ -107,6 +109,14 @@ pub fn bulk_with_pipeline(
             let err = Arc::new(IndexError::DiskBlocked { name: name.clone() });
             fail_unanswered(&ops, &members, &mut outcomes, &err, &name);
             continue;
+        }
+        if set.would_create(&name) {
+            if new_indices >= max_new {
+                let err = Arc::new(IndexError::TooManyNewIndices { max: max_new });
+                fail_unanswered(&ops, &members, &mut outcomes, &err, &name);
+                continue;
+            }
+            new_indices += 1;
         }
         let routed = route_group(set, &name, &ops, &members, &mut outcomes, &mut targets);
         let target = match routed {

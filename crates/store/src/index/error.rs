@@ -38,6 +38,12 @@ pub enum IndexError {
          [{open}]/[{max}] maximum normal shards open;"
     )]
     TooManyShards { open: usize, max: usize },
+    /// One request naming more new indices than `max_new_indices_per_request` (see `settings.rs`).
+    #[error(
+        "rejected execution: this request would create more than [{max}] new indices \
+         (max_new_indices_per_request); retry the rest in a later request"
+    )]
+    TooManyNewIndices { max: usize },
     /// Deleting by wildcard or `_all` while `action.destructive_requires_name` is on.
     #[error("Wildcard expressions or all indices are not allowed")]
     DestructiveWildcard,

@@ -94,7 +94,8 @@ pub(crate) fn spawn(set: Weak<IndexSet>, stop: Receiver<()>) -> std::io::Result<
 const RELEASE_EVERY_TICKS: u64 = 10;
 
 /// One look at every index: commit those due, unless the disk is full (then, every second, try to lift
-/// the block; see [`crate::index::disk_block`]).
+/// the block; see [`crate::index::disk_block`]); every second, try to open the indices that could not be
+/// opened at start.
 fn tick(set: &IndexSet, ticks: u64) {
     let block = set.disk_block();
     if !block.is_blocked() && block.under_flood_stage() {
@@ -105,6 +106,9 @@ fn tick(set: &IndexSet, ticks: u64) {
             set.try_release_disk_block();
         }
         return;
+    }
+    if ticks % RELEASE_EVERY_TICKS == 0 && set.has_unopened() {
+        set.open_unopened();
     }
     let idle_after = set.search_idle_after();
     for index in set.all() {

@@ -1,7 +1,11 @@
 //! The set of indices under one data directory ([`IndexSet`]): opening them at start, creating one on
 //! first write (ES auto-create), resolving index expressions (`a,b`, `app-*`, `_all`) and deleting.
 //!
-//! Invariants: the map holds exactly the indices whose directories exist and are not being deleted;
+//! An index that could not be opened at start (a full disk cannot commit its translog replay, say) is
+//! remembered and opened again once it can be: by the refresher every second while the disk takes writes,
+//! and by the first write to it.
+//!
+//! Invariants: the map holds exactly the opened indices whose directories exist and are not being deleted;
 //! creation and deletion are serialised; deleting an index removes it from the map first, then closes its
 //! writer, then removes the directory, so a write racing the delete retries on a fresh index.
 
@@ -43,6 +47,8 @@ pub struct IndexSet {
     pub(super) streams: Streams,
     /// Whether writes are refused because the disk is full.
     disk_block: DiskBlock,
+    /// Indices on disk that could not be opened at start, by name: tried again by [`IndexSet::open_unopened`].
+    unopened: Mutex<BTreeMap<String, PathBuf>>,
 }
 
 impl IndexSet {
@@ -59,6 +65,7 @@ impl IndexSet {
             Executor::single_thread()
         };
         let mut map = BTreeMap::new();
+        let mut unopened = BTreeMap::new();
         for entry in std::fs::read_dir(data_dir)? {
             let entry = entry?;
             let path = entry.path();
@@ -77,7 +84,13 @@ impl IndexSet {
                 Ok(h) => {
                     map.insert(name, Arc::new(h));
                 }
-                Err(err) => log::error!("store: cannot open index {}: {err}", path.display()),
+                Err(err) => {
+                    log::error!(
+                        "store: cannot open index {}: {err} (tried again once the disk takes writes)",
+                        path.display()
+                    );
+                    unopened.insert(name, path);
+                }
             }
         }
         Ok(IndexSet {
@@ -90,7 +103,42 @@ impl IndexSet {
             writers: OpenWriters::new(settings.max_open_writers),
             streams: Streams::open(data_dir)?,
             disk_block: DiskBlock::new(data_dir, Watermarks::default()),
+            unopened: Mutex::new(unopened),
         })
+    }
+
+    /// Whether some index on disk could not be opened at start and is still not open.
+    pub fn has_unopened(&self) -> bool {
+        !self.unopened.lock().is_empty()
+    }
+
+    /// Tries again to open each index that could not be opened at start; those that open join the set.
+    pub fn open_unopened(&self) {
+        let names: Vec<String> = self.unopened.lock().keys().cloned().collect();
+        for name in names {
+            if let Err(err) = self.open_later(&name) {
+                log::debug!("store: index [{name}] still cannot be opened: {err}");
+            }
+        }
+    }
+
+    /// Opens `name`, which could not be opened at start; `None` if it is not such an index.
+    fn open_later(&self, name: &str) -> Result<Option<Arc<IndexHandle>>, IndexError> {
+        let _admin = self.admin.lock();
+        let Some(dir) = self.unopened.lock().get(name).cloned() else {
+            return Ok(None);
+        };
+        let h = Arc::new(IndexHandle::open_or_create(
+            &dir,
+            name,
+            false,
+            &self.search_executor,
+            self.writer_config,
+        )?);
+        self.unopened.lock().remove(name);
+        self.map.write().insert(name.to_string(), h.clone());
+        log::info!("store: opened index [{name}], which could not be opened at start");
+        Ok(Some(h))
     }
 
     /// Whether writes are refused because the disk is full.
@@ -118,6 +166,17 @@ impl IndexSet {
         }
         self.disk_block.release();
         true
+    }
+
+    /// The limits the set was opened with.
+    pub fn settings(&self) -> &StoreSettings {
+        &self.settings
+    }
+
+    /// Whether writing to `name` would create an index: neither an index nor a data stream exists by
+    /// that name.
+    pub fn would_create(&self, name: &str) -> bool {
+        self.get(name).is_none() && !self.streams.meta.lock().streams.contains_key(name)
     }
 
     /// How long an index goes unsearched before it is search idle.
@@ -153,6 +212,19 @@ impl IndexSet {
             return Ok(h);
         }
         validate_index_name(name)?;
+        // An index that could not be opened at start is opened now if it can be (while the disk is
+        // full, the write is refused as every write is then).
+        match self.open_later(name) {
+            Ok(Some(h)) => return Ok(h),
+            Ok(None) => {}
+            Err(err) if self.disk_block.is_blocked() || self.disk_block.block_if_full(&err) => {
+                return Err(IndexError::DiskBlocked {
+                    name: name.to_string(),
+                })
+            }
+            // Answered below as before: why the index on disk is not open.
+            Err(err) => log::debug!("store: index [{name}] still cannot be opened: {err}"),
+        }
         let _admin = self.admin.lock();
         if let Some(h) = self.get(name) {
             return Ok(h);

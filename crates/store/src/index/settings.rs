@@ -4,7 +4,9 @@
 //! Invariant: the store's footprint is bounded by these, not by what clients send: at most
 //! `max_shards_per_node` indices (one shard each), at most `max_open_writers` tantivy writers open at
 //! once (the least recently written one is committed and closed to make room: `writers.rs`), each with
-//! an equal share of `indexing_buffer_bytes`, two indexing and two merge threads at most.
+//! an equal share of `indexing_buffer_bytes`, two indexing and two merge threads at most; at most
+//! `max_new_indices_per_request` indices created by one request; at most `request_breaker_bytes` of
+//! answer gathered by one search.
 
 use std::time::Duration;
 
@@ -30,6 +32,14 @@ pub struct StoreSettings {
     pub indexing_buffer_bytes: usize,
     /// How many indices may have a tantivy writer (and its threads) open at once.
     pub max_open_writers: usize,
+    /// How many indices (or data streams) one `_bulk` may create; its items for further new ones get a
+    /// 429 `es_rejected_execution_exception`, which clients retry. (ES has no such bound; it keeps one
+    /// request from creating hundreds of indices at once.)
+    pub max_new_indices_per_request: usize,
+    /// ES's `indices.breaker.request.limit`, in bytes: what one search may gather into its answer
+    /// (`_source` of its hits; for `_msearch`, the answers of all its searches) before it fails with a 429
+    /// `circuit_breaking_exception`.
+    pub request_breaker_bytes: usize,
 }
 
 impl Default for StoreSettings {
@@ -40,6 +50,8 @@ impl Default for StoreSettings {
             max_shards_per_node: 1000,
             indexing_buffer_bytes: 1024 * 1024 * 1024,
             max_open_writers: 8,
+            max_new_indices_per_request: 100,
+            request_breaker_bytes: 100 * 1024 * 1024,
         }
     }
 }

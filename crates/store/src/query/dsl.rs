@@ -8,6 +8,8 @@
 //! `minimum_should_match`), `constant_score`, `query_string`, `simple_query_string`. Anything else is a
 //! [`QueryError`], never a panic.
 
+use std::cell::Cell;
+
 use serde_json::{Map, Value};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser,
@@ -26,6 +28,8 @@ pub struct QueryBuilder<'a> {
     pub(super) fields: Fields,
     /// "Now" of date math, in epoch millis.
     pub(super) now_ms: i64,
+    /// Leaf clauses built so far, against ES's `indices.query.bool.max_clause_count` for the whole query.
+    clauses: Cell<usize>,
 }
 
 pub(super) type Q = Box<dyn Query>;
@@ -78,7 +82,16 @@ impl<'a> QueryBuilder<'a> {
             index,
             fields,
             now_ms,
+            clauses: Cell::new(0),
         }
+    }
+
+    /// Counts `n` more leaf clauses of the query being built: past ES's `max_clause_count` in all, the
+    /// query is refused before any more of it is built.
+    fn count_clauses(&self, n: usize) -> Result<(), QueryError> {
+        let total = self.clauses.get().saturating_add(n);
+        self.clauses.set(total);
+        limits::check_clause_count(total)
     }
 
     /// Translates an ES query object (`None` = `match_all`).
@@ -100,6 +113,12 @@ impl<'a> QueryBuilder<'a> {
             (None, _) => return Ok(Box::new(AllQuery)),
             _ => return Err(QueryError::SeveralTypes),
         };
+        if !matches!(
+            kind.as_str(),
+            "bool" | "constant_score" | "query_string" | "simple_query_string"
+        ) {
+            self.count_clauses(1)?;
+        }
         match kind.as_str() {
             "match_all" => Ok(Box::new(AllQuery)),
             "match_none" => Ok(Box::new(EmptyQuery)),
@@ -123,6 +142,7 @@ impl<'a> QueryBuilder<'a> {
                     query: "terms",
                     requirement: "query requires an array of values",
                 })?;
+                limits::check_terms_count(values.len())?;
                 Ok(union(
                     values
                         .iter()
@@ -136,6 +156,7 @@ impl<'a> QueryBuilder<'a> {
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default();
+                limits::check_terms_count(values.len())?;
                 Ok(union(
                     values
                         .iter()
@@ -298,7 +319,8 @@ impl<'a> QueryBuilder<'a> {
         if text.trim().is_empty() || text.trim() == "*" || text.trim() == "*:*" {
             return Ok(Box::new(AllQuery));
         }
-        limits::check_lucene(text)?;
+        let shape = limits::check_lucene(text)?;
+        self.count_clauses(shape.terms.max(1))?;
         let schema = self.index.schema();
         let mut defaults = Vec::new();
         // The same by name, for query_string when some cannot be the parser's (event.id, JSON paths).

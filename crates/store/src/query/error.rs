@@ -66,9 +66,16 @@ pub enum QueryError {
     /// Lucene syntax longer than `max` bytes (see `limits`).
     #[error("Failed to parse query [{query}]: it is longer than [{max}] bytes")]
     QueryTooLong { query: String, max: usize },
-    /// Lucene syntax with more terms than ES's `indices.query.bool.max_clause_count`.
+    /// A query (Lucene syntax, the DSL, or both) with more leaf clauses than ES's
+    /// `indices.query.bool.max_clause_count`.
     #[error("Query contains too many nested clauses; maxClauseCount is set to {max}")]
     TooManyClauses { max: usize },
+    /// A `terms` or `ids` query with more values than ES's `index.max_terms_count`.
+    #[error(
+        "The number of terms [{count}] used in the Terms Query request has exceeded the allowed maximum \
+         of [{max}]. This maximum can be set by changing the [index.max_terms_count] index level setting."
+    )]
+    TooManyTerms { count: usize, max: usize },
     /// DSL query objects nested deeper than ES's `indices.query.bool.max_nested_depth`.
     #[error(
         "The nested depth of the query exceeds the maximum nested depth for queries set in \

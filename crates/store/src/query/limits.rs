@@ -4,7 +4,11 @@
 //!   `indices.query.bool.max_nested_depth`, 30), checked while the query is built;
 //! - Lucene syntax (`query_string`, `q=`): at most [`MAX_QUERY_BYTES`], [`MAX_CLAUSE_COUNT`] terms (ES's
 //!   `indices.query.bool.max_clause_count`, 4096) and groups nested at most [`MAX_GROUP_DEPTH`] deep,
-//!   checked on the text by [`check_lucene`] before it is parsed.
+//!   checked on the text by [`check_lucene`] before it is parsed;
+//! - the whole query: at most [`MAX_CLAUSE_COUNT`] leaf clauses, the terms of every Lucene query in it
+//!   counted one by one ([`check_clause_count`], while the query is built), and at most
+//!   [`MAX_TERMS_COUNT`] values in one `terms` or `ids` query (ES's `index.max_terms_count`; such a query
+//!   is one clause, as ES makes it one term-set query).
 //!
 //! Why a group depth of its own: tantivy's query grammar (0.25) takes about twice as long per level of
 //! parentheses opening right after each other (`((a))`: 1 ms at depth 10, 0.2 s at 16, 31 s at 24) and
@@ -18,6 +22,8 @@ use crate::query::error::QueryError;
 pub const MAX_NESTED_DEPTH: usize = 30;
 /// ES's `indices.query.bool.max_clause_count`.
 pub const MAX_CLAUSE_COUNT: usize = 4096;
+/// ES's `index.max_terms_count`: values of one `terms` (or `ids`) query.
+pub const MAX_TERMS_COUNT: usize = 65_536;
 /// The deepest nesting of parentheses a Lucene query may have.
 pub const MAX_GROUP_DEPTH: usize = 10;
 /// The longest Lucene query, in bytes: [`MAX_CLAUSE_COUNT`] terms of 256 bytes each. (ES has no such
@@ -80,8 +86,8 @@ pub fn scan(text: &str) -> LuceneShape {
 }
 
 /// Refuses a Lucene query longer than [`MAX_QUERY_BYTES`], nested deeper than [`MAX_GROUP_DEPTH`] or
-/// with more than [`MAX_CLAUSE_COUNT`] terms, before it is parsed.
-pub fn check_lucene(text: &str) -> Result<(), QueryError> {
+/// with more than [`MAX_CLAUSE_COUNT`] terms, before it is parsed; its shape otherwise.
+pub fn check_lucene(text: &str) -> Result<LuceneShape, QueryError> {
     if text.len() > MAX_QUERY_BYTES {
         return Err(QueryError::QueryTooLong {
             query: quoted(text),
@@ -98,6 +104,27 @@ pub fn check_lucene(text: &str) -> Result<(), QueryError> {
         return Err(QueryError::GroupsTooDeep {
             query: quoted(text),
             max: MAX_GROUP_DEPTH,
+        });
+    }
+    Ok(shape)
+}
+
+/// Refuses a query of more than [`MAX_CLAUSE_COUNT`] leaf clauses in all (`total` so far).
+pub fn check_clause_count(total: usize) -> Result<(), QueryError> {
+    if total > MAX_CLAUSE_COUNT {
+        return Err(QueryError::TooManyClauses {
+            max: MAX_CLAUSE_COUNT,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a `terms` or `ids` query of more than [`MAX_TERMS_COUNT`] values.
+pub fn check_terms_count(values: usize) -> Result<(), QueryError> {
+    if values > MAX_TERMS_COUNT {
+        return Err(QueryError::TooManyTerms {
+            count: values,
+            max: MAX_TERMS_COUNT,
         });
     }
     Ok(())

@@ -26,6 +26,9 @@ pub enum SearchError {
     /// Reading documents or analysing text for highlighting failed.
     #[error(transparent)]
     Tantivy(#[from] tantivy::TantivyError),
+    /// The hits' `_source` would hold more than the request breaker allows.
+    #[error(transparent)]
+    Breaker(#[from] crate::breaker::DataTooLarge),
 }
 
 /// What is wrong with a search request (its body or its URL parameters), in Elasticsearch's words.

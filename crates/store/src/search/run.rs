@@ -12,6 +12,7 @@ use tantivy::query::Query;
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
+use crate::breaker::RequestBreaker;
 use crate::doc::date::now_millis;
 use crate::doc::schema::{F_MSG, F_TS};
 use crate::index::{IndexError, IndexHandle, IndexSet};
@@ -23,7 +24,7 @@ use crate::search::fields::{hit_fields, is_timestamp};
 use crate::search::highlight::highlight_text;
 use crate::search::request::SearchRequest;
 use crate::search::sort::{parse_after, SortKind, SortSpec, SortVal};
-use crate::search::source::{apply_source_filter, stored_source};
+use crate::search::source::{apply_source_filter, stored_source, stored_source_len};
 use crate::search::top_hits::{cmp_hits, Hit, SortCollector};
 
 /// Resolves the target indices of a search (`None` = all); missing concrete names are errors. Each is
@@ -176,6 +177,7 @@ pub fn search(
         .collect();
 
     let mut max_score: Option<f32> = None;
+    let mut breaker = RequestBreaker::new("<search_hits>", set.settings().request_breaker_bytes);
     let mut out_hits = Vec::with_capacity(page.len());
     for hit in &page {
         let ord = hit.index_ord as usize;
@@ -188,6 +190,7 @@ pub fn search(
             .and_then(|v| v.as_str())
             .unwrap_or_default()
             .to_string();
+        breaker.add(stored_source_len(&doc, &h.fields))?;
         let source = stored_source(&doc, &h.fields);
         let mut o = Map::new();
         o.insert("_index".into(), json!(h.name));

@@ -148,6 +148,17 @@ pub fn stored_source(doc: &TantivyDocument, fields: &Fields) -> Value {
     parsed.unwrap_or(Value::Null)
 }
 
+/// The length of the `_source` stored in `doc`, in bytes (0 without one).
+pub fn stored_source_len(doc: &TantivyDocument, fields: &Fields) -> usize {
+    doc.get_first(fields.source).map_or(0, |stored| {
+        stored
+            .as_str()
+            .map(str::len)
+            .or_else(|| stored.as_bytes().map(<[u8]>::len))
+            .unwrap_or(0)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -10,19 +10,24 @@ use std::path::{Path, PathBuf};
 /// Each layer and the layers it may use.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("wildcard", &[]),
+    ("breaker", &[]),
     ("doc", &[]),
     ("index", &["doc", "wildcard"]),
     ("query", &["doc"]),
     ("bulk", &["doc", "index"]),
-    ("search", &["doc", "index", "query", "wildcard"]),
+    ("search", &["doc", "index", "query", "wildcard", "breaker"]),
     (
         "api",
-        &["doc", "index", "query", "bulk", "search", "wildcard"],
+        &[
+            "doc", "index", "query", "bulk", "search", "wildcard", "breaker",
+        ],
     ),
     // The fuzz targets' entry points reach every layer, as a client does through the API.
     (
         "fuzzing",
-        &["api", "doc", "index", "query", "bulk", "search", "wildcard"],
+        &[
+            "api", "doc", "index", "query", "bulk", "search", "wildcard", "breaker",
+        ],
     ),
 ];
 

@@ -24,6 +24,12 @@ fn nested_bool(depth: usize) -> Value {
     q
 }
 
+/// A `bool` of `n` `should` clauses, each a `term` on `message`.
+fn should_terms(n: usize) -> Value {
+    let term = json!({"term": {"message": "server"}});
+    json!({"bool": {"should": vec![term; n]}})
+}
+
 /// The failed-search body ES answers a query no shard can run with: `search_phase_execution_exception`,
 /// its cause the root cause.
 fn all_shards_failed(cause_type: &str, reason: Option<&str>) -> Value {
@@ -96,6 +102,51 @@ fn nesting_and_clause_limits_as_elasticsearch_answers() {
                 .json(all_shards_failed(
                     "too_many_nested_clauses",
                     Some("Query contains too many nested clauses; maxClauseCount is set to 4096"),
+                )),
+            // max_clause_count counts the whole query: DSL leaves and the terms of every Lucene
+            // query in it. 4096 `term` clauses are one query, 4097 too many; two query_strings of
+            // 2048 terms each fit, of 2049 they do not.
+            case("POST", "/logs/_count")
+                .body(json!({"query": should_terms(4096)}).to_string())
+                .json(json!({"count": 4})),
+            case("POST", "/logs/_search")
+                .body(json!({"query": should_terms(4097)}).to_string())
+                .status(400)
+                .json(all_shards_failed(
+                    "too_many_nested_clauses",
+                    Some("Query contains too many nested clauses; maxClauseCount is set to 4096"),
+                )),
+            case("POST", "/logs/_count")
+                .body(
+                    json!({"query": {"bool": {"should": [
+                    {"query_string": {"query": or_terms(2048)}},
+                    {"query_string": {"query": or_terms(2048)}}]}}})
+                    .to_string(),
+                )
+                .json(json!({"count": 4})),
+            case("POST", "/logs/_count")
+                .body(
+                    json!({"query": {"bool": {"should": [
+                    {"query_string": {"query": or_terms(2049)}},
+                    {"query_string": {"query": or_terms(2049)}}]}}})
+                    .to_string(),
+                )
+                .status(400)
+                .json(all_shards_failed("too_many_nested_clauses", None)),
+            // A `terms` query is one clause of up to index.max_terms_count (65,536) values.
+            case("POST", "/logs/_count")
+                .body(json!({"query": {"terms": {"message": vec!["server"; 65_536]}}}).to_string())
+                .json(json!({"count": 4})),
+            case("POST", "/logs/_search")
+                .body(json!({"query": {"terms": {"message": vec!["server"; 65_537]}}}).to_string())
+                .status(400)
+                .json(all_shards_failed(
+                    "illegal_argument_exception",
+                    Some(
+                        "The number of terms [65537] used in the Terms Query request has exceeded \
+                          the allowed maximum of [65536]. This maximum can be set by changing the \
+                          [index.max_terms_count] index level setting.",
+                    ),
                 )),
             // The DSL: 30 levels of queries, not 31.
             case("POST", "/logs/_count")
@@ -254,5 +305,77 @@ fn index_count_and_open_writers_are_bounded() {
     assert_eq!(
         es.req("PUT", "/one-more", None).body["error"]["type"],
         "validation_exception"
+    );
+}
+
+/// One `_bulk` creates at most `max_new_indices_per_request` indices; its items for the next new ones
+/// get a 429 `es_rejected_execution_exception` (which clients retry), items for existing indices are
+/// written, and the same request sent again creates the rest.
+#[test]
+fn new_indices_per_request_are_bounded_and_the_rest_is_retried() {
+    let es = Es::start_with(StoreSettings {
+        max_new_indices_per_request: 3,
+        ..StoreSettings::default()
+    });
+    sample(&es);
+    let mut lines = vec![
+        json!({"index": {"_index": "logs", "_id": "old"}}),
+        json!({"message": "x"}),
+    ];
+    for i in 0..5 {
+        lines.push(json!({"index": {"_index": format!("new-{i}"), "_id": "1"}}));
+        lines.push(json!({"message": format!("doc {i}")}));
+    }
+    let statuses = |r: &Value| -> Vec<u64> {
+        r["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| i["index"]["status"].as_u64().unwrap_or(0))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let r = es.bulk("/_bulk", &lines);
+    assert_eq!(statuses(&r), [201, 201, 201, 201, 429, 429], "{r}");
+    assert_eq!(
+        r["items"][4]["index"]["error"]["type"], "es_rejected_execution_exception",
+        "{r}"
+    );
+    let r = es.bulk("/_bulk?refresh=true", &lines);
+    assert_eq!(statuses(&r), [200, 200, 200, 200, 201, 201], "{r}");
+    assert_eq!(es.req("GET", "/new-*/_count", None).body["count"], 5);
+}
+
+/// A search whose hits' `_source` would exceed the request breaker fails with ES's 429
+/// `circuit_breaking_exception` instead of gathering it; a smaller page of the same search is served, and
+/// `_msearch` answers are bounded by the same setting.
+#[test]
+fn the_request_breaker_bounds_what_a_search_gathers() {
+    let es = Es::start_with(StoreSettings {
+        request_breaker_bytes: 8 * 1024,
+        ..StoreSettings::default()
+    });
+    let mut lines = Vec::new();
+    for i in 0..20 {
+        lines.push(json!({"index": {"_index": "big", "_id": i.to_string()}}));
+        lines.push(json!({"message": format!("{i} {}", "x".repeat(1000))}));
+    }
+    let r = es.bulk("/_bulk?refresh=true", &lines);
+    assert_eq!(r["errors"], json!(false), "{r}");
+    check(
+        &es,
+        &[
+            case("GET", "/big/_search?size=5").json(json!({"hits": {"total": {"value": 20}}})),
+            case("GET", "/big/_search?size=20")
+                .status(429)
+                .json(json!({"status": 429, "error": {"type": "circuit_breaking_exception"}})),
+            case("POST", "/big/_msearch")
+                .body("{}\n{\"size\":5}\n{}\n{\"size\":5}\n")
+                .status(429)
+                .json(json!({"status": 429, "error": {"type": "circuit_breaking_exception"}})),
+            case("GET", "/big/_count").json(json!({"count": 20})),
+        ],
     );
 }

@@ -15,17 +15,16 @@ use crate::api::msearch_body::for_each;
 use crate::api::params::total_hits_as_int;
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
+use crate::breaker::RequestBreaker;
 use crate::index::IndexSet;
 use crate::search::{SearchParams, SearchRequest};
 use crate::Store;
 
-/// The largest `_msearch` answer, in bytes (ES's `http.max_content_length`, 100 MB, the other way). The
-/// answers are kept as JSON text, not trees, while the searches run, so this bounds the request's memory.
-pub const MAX_ANSWER_BYTES: usize = 100 * 1024 * 1024;
-
-/// `_msearch`; `path_index` is the index of the URL, if any.
+/// `_msearch`; `path_index` is the index of the URL, if any. Its answers are kept as JSON text, not
+/// trees, while the searches run, and bounded by the request breaker (`request_breaker_bytes`).
 pub fn msearch(store: &Store, req: &EsRequest, path_index: Option<&str>) -> Handled {
-    msearch_within(store, req, path_index, MAX_ANSWER_BYTES)
+    let limit = store.index_set().settings().request_breaker_bytes;
+    msearch_within(store, req, path_index, limit)
 }
 
 /// `_msearch` whose answer may be at most `limit` bytes. The body is checked whole first (a malformed
@@ -51,6 +50,7 @@ pub fn msearch_within(
         total_hits_as_int: total_hits_as_int(req),
         ..SearchParams::default()
     };
+    let mut breaker = RequestBreaker::new("<msearch_response>", limit);
     let mut answers: Vec<u8> = b"{\"responses\":[".to_vec();
     let mut first = true;
     for_each(&req.body, |header, search_body| {
@@ -74,38 +74,13 @@ pub fn msearch_within(
         }
         first = false;
         serde_json::to_writer(&mut answers, &answer).map_err(EsError::internal)?;
-        if answers.len() > limit {
-            return Err(EsError::new(
-                429,
-                "circuit_breaking_exception",
-                format!(
-                    "[request] Data too large, data for [<msearch_response>] would be [{}/{}], which \
-                     is larger than the limit of [{limit}/{}]",
-                    answers.len(),
-                    human_bytes(answers.len()),
-                    human_bytes(limit)
-                ),
-            ));
-        }
+        breaker.set(answers.len())?;
         Ok(())
     })?;
     answers.extend_from_slice(
         format!("],\"took\":{}}}", start.elapsed().as_millis() as u64).as_bytes(),
     );
     Ok(EsResponse::json_bytes(200, answers, &req.headers))
-}
-
-/// Bytes as ES writes them in breaker messages (`100mb`, `1.5gb`).
-fn human_bytes(n: usize) -> String {
-    const UNITS: [&str; 4] = ["b", "kb", "mb", "gb"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let text = format!("{value:.1}");
-    format!("{}{}", text.trim_end_matches(".0"), UNITS[unit])
 }
 
 fn one_search(
@@ -163,12 +138,5 @@ mod tests {
         assert!(msearch_within(&store, &req, None, 1024).is_err_and(|e| e.status == 400));
         store.close();
         Ok(())
-    }
-
-    #[test]
-    fn bytes_as_es_writes_them() {
-        assert_eq!(human_bytes(100 * 1024 * 1024), "100mb");
-        assert_eq!(human_bytes(1536), "1.5kb");
-        assert_eq!(human_bytes(12), "12b");
     }
 }
