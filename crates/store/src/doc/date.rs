@@ -140,7 +140,7 @@ impl DateZone {
     /// earlier, in a gap the instant the gap ends (as Java's `ZonedDateTime.ofLocal`).
     pub fn local_to_utc(&self, local_ms: i64) -> i64 {
         match self {
-            DateZone::Fixed(o) => local_ms - i64::from(o.local_minus_utc()) * 1000,
+            DateZone::Fixed(o) => local_ms.saturating_sub(i64::from(o.local_minus_utc()) * 1000),
             DateZone::Named(tz) => {
                 let Some(naive) = DateTime::from_timestamp_millis(local_ms).map(|d| d.naive_utc())
                 else {
@@ -150,9 +150,8 @@ impl DateZone {
                     Some(dt) => dt.timestamp_millis(),
                     None => {
                         // In a gap: the offset before it applies, which lands after the gap.
-                        let before =
-                            self.offset_ms(local_ms - self.offset_ms(local_ms) - 86_400_000);
-                        local_ms - before
+                        let before = self.offset_ms(local_ms.saturating_sub(86_400_000));
+                        local_ms.saturating_sub(before)
                     }
                 }
             }

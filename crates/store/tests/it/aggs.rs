@@ -273,6 +273,15 @@ fn date_histogram_time_zones_formats_and_meta() {
             case("POST", "/logs/_search")
                 .body(agg(json!({"field": "@timestamp", "fixed_interval": "1h", "time_zone": "Mars/Olympus"})))
                 .status(400),
+            // Bounds at the ends of time are too many buckets, not an overflow.
+            case("POST", "/dst/_search")
+                .body(agg(json!({"field": "@timestamp", "fixed_interval": "1d", "time_zone": "Europe/Berlin",
+                    "extended_bounds": {"min": -9.2e18, "max": 9.2e18}})))
+                .status(400),
+            case("POST", "/dst/_search")
+                .body(agg(json!({"field": "@timestamp", "fixed_interval": "1h", "time_zone": "+05:30",
+                    "extended_bounds": {"min": -9.2e18, "max": 9.2e18}})))
+                .status(400),
             // `meta` is echoed, also in sub-aggregations of every bucket.
             case("POST", "/logs/_search")
                 .body(json!({"size": 0, "aggs": {"levels": {"meta": {"panel": 2},

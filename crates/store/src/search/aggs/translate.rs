@@ -226,11 +226,19 @@ fn translate_date_histogram(
 /// Starts of the fixed-interval buckets covering `[lo, hi]` and the end of the last: `floor((t - offset) /
 /// interval) * interval + offset`, as tantivy's and ES's histograms place them.
 fn fixed_boundaries(lo: i64, hi: i64, interval: i64, offset: i64) -> Result<Vec<i64>, AggError> {
-    let first = (lo - offset).div_euclid(interval) * interval + offset;
-    let n = (hi - first) / interval + 2;
-    if n as u64 > MAX_BUCKETS {
-        return Err(AggError::TooManyBuckets { max: MAX_BUCKETS });
-    }
+    let too_many = AggError::TooManyBuckets { max: MAX_BUCKETS };
+    // Bounds come from the request: arithmetic that would overflow is too many buckets.
+    let first = lo
+        .checked_sub(offset)
+        .map(|l| l.div_euclid(interval))
+        .and_then(|b| b.checked_mul(interval))
+        .and_then(|s| s.checked_add(offset))
+        .ok_or(too_many)?;
+    let n = hi
+        .checked_sub(first)
+        .map(|span| span / interval + 2)
+        .filter(|&n| n as u64 <= MAX_BUCKETS)
+        .ok_or(AggError::TooManyBuckets { max: MAX_BUCKETS })?;
     Ok((0..n).map(|i| first + i * interval).collect())
 }
 
@@ -300,7 +308,7 @@ fn zone_span(
 /// differ. Offsets are sampled every 6 hours (zones change offset at most a few times a year), at most
 /// 100,000 times.
 fn single_residue(zone: DateZone, lo: i64, hi: i64, interval_ms: i64) -> Option<i64> {
-    let step = ((hi - lo) / 100_000).max(6 * 3_600_000);
+    let step = (hi.saturating_sub(lo) / 100_000).max(6 * 3_600_000);
     let residue = zone.offset_ms(lo).rem_euclid(interval_ms);
     let mut t = lo;
     while t < hi {
@@ -352,7 +360,10 @@ fn calendar_ranges(
     };
     let edges = if lo <= hi {
         // Computed on local times read as UTC, then turned into instants.
-        let (local_lo, local_hi) = (lo + zone.offset_ms(lo), hi + zone.offset_ms(hi));
+        let (local_lo, local_hi) = (
+            lo.saturating_add(zone.offset_ms(lo)),
+            hi.saturating_add(zone.offset_ms(hi)),
+        );
         let local = match step {
             Step::Months(months) => boundaries(local_lo, local_hi, months)?,
             Step::Fixed(interval, offset) => {
