@@ -13,11 +13,13 @@
 //!   the mapping of every typed error to a status and ES type, media types, the HTTP front (logpipe-http);
 //! - `index/`: indices on disk: the index set (auto-create, `a,b` / `app-*` / `_all`, delete), one
 //!   index's writer and commits, the translog, the refresher, search-idle indices, the on-disk format tag,
-//!   retention, index names; composable index templates and data streams (their metadata in versioned
-//!   files under `_state/`, rollover, retention of backing indices);
+//!   retention, index names; composable index templates, data streams and aliases (their metadata in
+//!   versioned files under `_state/`, rollover, retention of backing indices); each index's identity
+//!   (`index.uuid`) and the mapping `_mapping` / `_field_caps` report;
 //! - `bulk/`: `_bulk`: the NDJSON body read, actions run against their indices, the typed outcome;
-//! - `doc/`: the schema, a `_source` parsed into the document tantivy indexes, dates;
-//! - `query/`: the query DSL and Lucene syntax → tantivy queries, date math, `@timestamp` filters;
+//! - `doc/`: the schema, a `_source` parsed into the document tantivy indexes, dates (formats, time zones);
+//! - `query/`: the query DSL and Lucene syntax → tantivy queries, date math, `@timestamp` filters, words of
+//!   string fields found at query time;
 //! - `search/`: `_search` / `_count` / get: the request, the top-hits collector and sort, `_source`
 //!   filtering, highlighting, aggregations (with the fast `@timestamp` histogram);
 //! - `wildcard`: ES wildcard expressions (`app-*`, `host.*`), the one matcher;
@@ -173,13 +175,15 @@ impl Store {
         )
     }
 
-    /// `POST /{index}/_refresh`: makes every write so far to `index` (`None`: all indices) searchable.
-    pub fn refresh(&self, index: Option<&str>) -> Result<(), IndexError> {
+    /// `POST /{index}/_refresh`: makes every write so far to `index` (`None`: all indices) searchable;
+    /// returns how many indices it refreshed.
+    pub fn refresh(&self, index: Option<&str>) -> Result<usize, IndexError> {
         let handles = match index {
             Some(expr) => self.inner.set.resolve(expr)?,
             None => self.inner.set.all(),
         };
-        handles.iter().try_for_each(|h| h.refresh())
+        handles.iter().try_for_each(|h| h.refresh())?;
+        Ok(handles.len())
     }
 
     /// `_search` over `index` (a name, `a,b`, `app-*`; `None` = all indices) with an ES request body;
@@ -192,7 +196,7 @@ impl Store {
     /// `_count` over `index` with an ES request body (`{"query":..}` or `null`); returns ES's response.
     pub fn count(&self, index: Option<&str>, body: &Value) -> Result<Value, SearchError> {
         let query = count_query(body)?;
-        search::count(&self.inner.set, index, query, None)
+        search::count(&self.inner.set, index, query, search::UrlQuery::default())
     }
 
     /// How many indices have their tantivy writer open (at most `max_open_writers`).

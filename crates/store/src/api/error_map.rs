@@ -67,7 +67,12 @@ fn stream_kind(err: &StreamError) -> (u16, &'static str) {
         | StreamError::TemplateInUse { .. }
         | StreamError::NoDataStreamTemplate { .. }
         | StreamError::IndexMatchesStreamTemplate { .. }
-        | StreamError::WriteIndexDelete { .. } => ILLEGAL_ARGUMENT,
+        | StreamError::WriteIndexDelete { .. }
+        | StreamError::AliasNoWriteIndex { .. } => ILLEGAL_ARGUMENT,
+        StreamError::AliasesMissing { .. } => (404, "aliases_not_found_exception"),
+        StreamError::AliasNameTaken { .. } => (400, "invalid_alias_name_exception"),
+        StreamError::IndexNameIsAlias { .. } => (400, "invalid_index_name_exception"),
+        StreamError::AliasSeveralWriteIndices { .. } => (500, "illegal_state_exception"),
         StreamError::StateFormat { .. }
         | StreamError::StateNotJson { .. }
         | StreamError::StateIo { .. } => INTERNAL,
@@ -106,7 +111,9 @@ impl From<&QueryError> for EsError {
                 return EsError::all_shards_failed(es_error(ILLEGAL_ARGUMENT, err))
             }
             QueryError::NestedTooDeep => ILLEGAL_ARGUMENT,
-            QueryError::QueryString { .. } => (400, "query_shard_exception"),
+            QueryError::QueryString { .. } | QueryError::Regex { .. } => {
+                (400, "query_shard_exception")
+            }
             QueryError::Tantivy(_) => INTERNAL,
             _ => PARSING,
         };
@@ -156,7 +163,8 @@ impl From<&RequestError> for EsError {
             | RequestError::SearchAfterWithoutSort
             | RequestError::SortOnId
             | RequestError::SortOnText { .. }
-            | RequestError::SearchAfterLength { .. } => ILLEGAL_ARGUMENT,
+            | RequestError::SearchAfterLength { .. }
+            | RequestError::TotalHitsAsIntInaccurate { .. } => ILLEGAL_ARGUMENT,
             _ => PARSING,
         };
         es_error(kind, err)

@@ -39,7 +39,8 @@ pub use response::EsResponse;
 pub use server::{serve, serve_secured, ServeError, ServerHandle, MAX_BODY};
 
 use handlers::{
-    bulk, cat, cluster, data_streams, documents, indices, msearch, search, templates, Handled,
+    aliases, bulk, cat, cluster, data_streams, documents, indices, mapping, msearch, search,
+    templates, Handled,
 };
 use routes::{route, Route};
 
@@ -61,7 +62,8 @@ pub fn handle(store: &Store, req: EsRequest) -> EsResponse {
 fn dispatch(store: &Store, req: &EsRequest) -> Handled {
     match route(&req.method, &req.segments)? {
         Route::Root => cluster::root(req),
-        Route::ClusterHealth => cluster::health(store, req),
+        Route::ClusterHealth { index } => cluster::health(store, req, index),
+        Route::GetSettings { index } => indices::get_settings(store, req, index),
         Route::CatIndices { index } => cat::indices(store, req, index),
         Route::Bulk { index } => bulk::bulk(store, req, index),
         Route::Search { index } => search::search(store, req, index),
@@ -72,7 +74,8 @@ fn dispatch(store: &Store, req: &EsRequest) -> Handled {
         Route::DeleteIndex { index } => indices::delete(store, req, index),
         Route::IndexExists { index } => indices::exists(store, req, index),
         Route::GetIndex { index } => indices::get(store, req, index),
-        Route::GetMapping { index } => indices::get_mapping(store, req, index),
+        Route::GetMapping { index } => mapping::get_mapping(store, req, index),
+        Route::FieldCaps { index } => mapping::field_caps(store, req, index),
         Route::GetDoc { index, id } => documents::get(store, req, index, id),
         Route::PutDoc { index, id, create } => documents::put(store, req, index, Some(id), create),
         Route::PostDoc { index } => documents::put(store, req, index, None, false),
@@ -85,6 +88,10 @@ fn dispatch(store: &Store, req: &EsRequest) -> Handled {
         Route::CreateDataStream { name } => data_streams::create(store, req, name),
         Route::DeleteDataStream { name } => data_streams::delete(store, req, name),
         Route::Rollover { name } => data_streams::rollover(store, req, name),
+        Route::UpdateAliases => aliases::update(store, req),
+        Route::PutAlias { index, name } => aliases::put(store, req, index, name),
+        Route::DeleteAlias { index, name } => aliases::delete(store, req, index, name),
+        Route::GetAliases { index, name } => aliases::get(store, req, index, name),
     }
 }
 

@@ -1,18 +1,28 @@
 //! The request model of `_msearch`: an NDJSON body of a header line (`{"index": "app-*"}`,
 //! `{"index": ["a", "b"]}` or `{}`, which takes the index of the path) and a search body line per search.
-//! Header keys other than `index` (`preference`, `search_type`, `ignore_unavailable`, ...) change nothing on
-//! a store of one shard per index, and are accepted and ignored. A body that is not such NDJSON is an
+//! `ignore_unavailable: true` leaves out names of no index (Grafana names every daily index of its time
+//! range); other header keys (`preference`, `search_type`, ...) change nothing on a store of one shard per
+//! index, and are accepted and ignored. A body that is not such NDJSON is an
 //! [`EsError`] naming the line.
 
 use serde_json::Value;
 
 use crate::api::error::EsError;
 
-/// Calls `f` with each (index of the header, search body) pair of an `_msearch` body in turn, holding
-/// one search at a time; stops at the first error (a malformed line, or `f`'s own).
+/// The header of one search of an `_msearch`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    /// Its `index` (`None`: the index of the path).
+    pub index: Option<String>,
+    /// Its `ignore_unavailable`.
+    pub ignore_unavailable: bool,
+}
+
+/// Calls `f` with each (header, search body) pair of an `_msearch` body in turn, holding one search at a
+/// time; stops at the first error (a malformed line, or `f`'s own).
 pub fn for_each(
     body: &[u8],
-    mut f: impl FnMut(Option<String>, Value) -> Result<(), EsError>,
+    mut f: impl FnMut(Header, Value) -> Result<(), EsError>,
 ) -> Result<(), EsError> {
     let mut lines = body
         .split(|b| *b == b'\n')
@@ -27,6 +37,11 @@ pub fn for_each(
             ))
         })?;
         let index = header_index(&header, n + 1)?;
+        let ignore_unavailable = match header.get("ignore_unavailable") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s == "true",
+            _ => false,
+        };
         let Some((n, search_body)) = lines.next() else {
             return Err(EsError::parsing(format!(
                 "[_msearch] header on line [{}] has no search body after it",
@@ -40,7 +55,13 @@ pub fn for_each(
             ))
         })?;
         searches += 1;
-        f(index, search_body)?;
+        f(
+            Header {
+                index,
+                ignore_unavailable,
+            },
+            search_body,
+        )?;
     }
     if searches == 0 {
         return Err(EsError::illegal_argument(
@@ -80,8 +101,8 @@ mod tests {
     /// The (index of the header, search body) pairs of an `_msearch` body.
     fn parse(body: &[u8]) -> Result<Vec<(Option<String>, Value)>, EsError> {
         let mut searches = Vec::new();
-        for_each(body, |index, search_body| {
-            searches.push((index, search_body));
+        for_each(body, |header, search_body| {
+            searches.push((header.index, search_body));
             Ok(())
         })?;
         Ok(searches)

@@ -30,12 +30,26 @@ pub fn search_params(req: &EsRequest) -> SearchParams {
     let get = |name: &str| req.param(name).map(str::to_string);
     SearchParams {
         q: get("q"),
+        df: get("df"),
+        default_and: req
+            .param("default_operator")
+            .is_some_and(|o| o.eq_ignore_ascii_case("and")),
         size: get("size"),
         from: get("from"),
         sort: get("sort"),
         source: get("_source"),
         track_total_hits: get("track_total_hits"),
+        source_includes: get("_source_includes"),
+        source_excludes: get("_source_excludes"),
+        stored_fields: get("stored_fields"),
+        docvalue_fields: get("docvalue_fields"),
+        total_hits_as_int: total_hits_as_int(req),
     }
+}
+
+/// `?rest_total_hits_as_int` (present without a value, or `true`).
+pub fn total_hits_as_int(req: &EsRequest) -> bool {
+    matches!(req.param("rest_total_hits_as_int"), Some("" | "true"))
 }
 
 /// A JSON body; no body (or only whitespace) is JSON `null`.

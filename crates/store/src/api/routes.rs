@@ -10,8 +10,10 @@ use crate::api::error::EsError;
 pub enum Route<'a> {
     /// `GET|HEAD /`.
     Root,
-    /// `GET /_cluster/health[/..]`.
-    ClusterHealth,
+    /// `GET /_cluster/health[/{index}]`.
+    ClusterHealth { index: Option<&'a str> },
+    /// `GET [/{index}]/_settings`.
+    GetSettings { index: Option<&'a str> },
     /// `GET /_cat/indices[/{index}]`.
     CatIndices { index: Option<&'a str> },
     /// `POST|PUT [/{index}]/_bulk`.
@@ -32,9 +34,11 @@ pub enum Route<'a> {
     IndexExists { index: &'a str },
     /// `GET /{index}`.
     GetIndex { index: &'a str },
-    /// `GET /{index}/_mapping`.
-    GetMapping { index: &'a str },
-    /// `GET /{index}/_doc/{id}`.
+    /// `GET [/{index}]/_mapping`.
+    GetMapping { index: Option<&'a str> },
+    /// `GET|POST [/{index}]/_field_caps`.
+    FieldCaps { index: Option<&'a str> },
+    /// `GET|HEAD /{index}/_doc/{id}`.
     GetDoc { index: &'a str, id: &'a str },
     /// `PUT|POST /{index}/_doc/{id}` (`create`: false) and `/{index}/_create/{id}` (true).
     PutDoc {
@@ -60,6 +64,17 @@ pub enum Route<'a> {
     CreateDataStream { name: &'a str },
     /// `DELETE /_data_stream/{name}`.
     DeleteDataStream { name: &'a str },
+    /// `POST /_aliases`.
+    UpdateAliases,
+    /// `PUT|POST /{index}/_alias/{name}` (or `_aliases`).
+    PutAlias { index: &'a str, name: &'a str },
+    /// `DELETE /{index}/_alias/{name}` (or `_aliases`).
+    DeleteAlias { index: &'a str, name: &'a str },
+    /// `GET|HEAD [/{index}]/_alias[/{name}]`.
+    GetAliases {
+        index: Option<&'a str>,
+        name: Option<&'a str>,
+    },
     /// `POST /{name}/_rollover`.
     Rollover { name: &'a str },
 }
@@ -73,7 +88,12 @@ pub fn route<'a>(method: &Method, segments: &'a [String]) -> Result<Route<'a>, E
     let m = |expected: Method| *method == expected;
     let found = match s.as_slice() {
         [] if m(Method::GET) || m(Method::HEAD) => Some(Route::Root),
-        ["_cluster", "health", ..] if m(Method::GET) => Some(Route::ClusterHealth),
+        ["_cluster", "health"] if m(Method::GET) => Some(Route::ClusterHealth { index: None }),
+        ["_cluster", "health", index] if m(Method::GET) => {
+            Some(Route::ClusterHealth { index: Some(index) })
+        }
+        ["_settings"] if m(Method::GET) => Some(Route::GetSettings { index: None }),
+        [index, "_settings"] if m(Method::GET) => Some(Route::GetSettings { index: Some(index) }),
         ["_cat", "indices", rest @ ..] if m(Method::GET) => Some(Route::CatIndices {
             index: rest.first().copied(),
         }),
@@ -91,6 +111,27 @@ pub fn route<'a>(method: &Method, segments: &'a [String]) -> Result<Route<'a>, E
         ["_data_stream", name] if m(Method::PUT) => Some(Route::CreateDataStream { name }),
         ["_data_stream", name] if m(Method::DELETE) => Some(Route::DeleteDataStream { name }),
         [name, "_rollover"] if m(Method::POST) => Some(Route::Rollover { name }),
+        ["_aliases"] if m(Method::POST) => Some(Route::UpdateAliases),
+        [index, "_alias" | "_aliases", name] if write => Some(Route::PutAlias { index, name }),
+        [index, "_alias" | "_aliases", name] if m(Method::DELETE) => {
+            Some(Route::DeleteAlias { index, name })
+        }
+        ["_alias"] if m(Method::GET) => Some(Route::GetAliases {
+            index: None,
+            name: None,
+        }),
+        ["_alias", name] if m(Method::GET) || m(Method::HEAD) => Some(Route::GetAliases {
+            index: None,
+            name: Some(name),
+        }),
+        [index, "_alias"] if m(Method::GET) => Some(Route::GetAliases {
+            index: Some(index),
+            name: None,
+        }),
+        [index, "_alias", name] if m(Method::GET) || m(Method::HEAD) => Some(Route::GetAliases {
+            index: Some(index),
+            name: Some(name),
+        }),
         ["_bulk"] if write => Some(Route::Bulk { index: None }),
         [index, "_bulk"] if write => Some(Route::Bulk { index: Some(index) }),
         ["_search"] if read => Some(Route::Search { index: None }),
@@ -106,8 +147,13 @@ pub fn route<'a>(method: &Method, segments: &'a [String]) -> Result<Route<'a>, E
         // `HEAD /_x` names an API, not an index.
         [index] if m(Method::HEAD) && !index.starts_with('_') => Some(Route::IndexExists { index }),
         [index] if m(Method::GET) && !index.starts_with('_') => Some(Route::GetIndex { index }),
-        [index, "_mapping"] if m(Method::GET) => Some(Route::GetMapping { index }),
-        [index, "_doc", id] if m(Method::GET) => Some(Route::GetDoc { index, id }),
+        ["_mapping"] if m(Method::GET) => Some(Route::GetMapping { index: None }),
+        [index, "_mapping"] if m(Method::GET) => Some(Route::GetMapping { index: Some(index) }),
+        ["_field_caps"] if read => Some(Route::FieldCaps { index: None }),
+        [index, "_field_caps"] if read => Some(Route::FieldCaps { index: Some(index) }),
+        [index, "_doc", id] if m(Method::GET) || m(Method::HEAD) => {
+            Some(Route::GetDoc { index, id })
+        }
         [index, endpoint @ ("_doc" | "_create"), id] if write => Some(Route::PutDoc {
             index,
             id,
@@ -165,7 +211,16 @@ mod tests {
         let cases: &[(&str, &str, Routed)] = &[
             ("GET", "/", ok("Root")),
             ("HEAD", "/", ok("Root")),
-            ("GET", "/_cluster/health/logs", ok("ClusterHealth")),
+            (
+                "GET",
+                "/_cluster/health/logs",
+                ok(r#"ClusterHealth { index: Some("logs") }"#),
+            ),
+            (
+                "GET",
+                "/logs/_settings",
+                ok(r#"GetSettings { index: Some("logs") }"#),
+            ),
             ("GET", "/_cat/indices", ok("CatIndices { index: None }")),
             (
                 "GET",
@@ -198,10 +253,21 @@ mod tests {
             (
                 "GET",
                 "/logs/_mapping",
-                ok(r#"GetMapping { index: "logs" }"#),
+                ok(r#"GetMapping { index: Some("logs") }"#),
+            ),
+            ("GET", "/_mapping", ok("GetMapping { index: None }")),
+            (
+                "POST",
+                "/logs-*/_field_caps",
+                ok(r#"FieldCaps { index: Some("logs-*") }"#),
             ),
             (
                 "GET",
+                "/logs/_doc/1",
+                ok(r#"GetDoc { index: "logs", id: "1" }"#),
+            ),
+            (
+                "HEAD",
                 "/logs/_doc/1",
                 ok(r#"GetDoc { index: "logs", id: "1" }"#),
             ),
@@ -246,6 +312,22 @@ mod tests {
                 "DELETE",
                 "/_data_stream/logs-a-b",
                 ok(r#"DeleteDataStream { name: "logs-a-b" }"#),
+            ),
+            ("POST", "/_aliases", ok("UpdateAliases")),
+            (
+                "PUT",
+                "/logs/_alias/current",
+                ok(r#"PutAlias { index: "logs", name: "current" }"#),
+            ),
+            (
+                "DELETE",
+                "/logs/_aliases/current",
+                ok(r#"DeleteAlias { index: "logs", name: "current" }"#),
+            ),
+            (
+                "HEAD",
+                "/_alias/current",
+                ok(r#"GetAliases { index: None, name: Some("current") }"#),
             ),
             (
                 "POST",

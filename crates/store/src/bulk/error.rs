@@ -32,9 +32,6 @@ pub enum BulkError {
     /// An action whose parameters are not an object.
     #[error("Malformed action/metadata line [{line}], expected START_OBJECT after [{action}]")]
     ParamsNotAnObject { line: usize, action: String },
-    /// An action that needs a document line at the end of the body.
-    #[error("Malformed action/metadata line [{line}]: the [{action}] action has no document line")]
-    NoDocument { line: usize, action: &'static str },
 }
 
 /// Why one action of a `_bulk` failed.

@@ -1,6 +1,7 @@
 //! Reading a `_bulk` body: NDJSON action lines (`index`, `create`, `delete`, `update`) each followed by its
 //! document line (not `delete`). The usual action line is read without building a JSON tree; anything
-//! else goes to a general parser that also words the errors. A malformed action line fails the whole
+//! else goes to a general parser that also words the errors. A last action without its document line is
+//! dropped, as ES drops it. A malformed action line fails the whole
 //! request ([`BulkError`]): as in ES, the pairing of later lines can no longer be trusted.
 
 use std::borrow::Cow;
@@ -65,12 +66,8 @@ pub fn parse_ops(body: &[u8]) -> Result<Vec<Op<'_>>, BulkError> {
         } else {
             match lines.next() {
                 Some((_, l)) => Some(l),
-                None => {
-                    return Err(BulkError::NoDocument {
-                        line: lineno,
-                        action: action.name(),
-                    })
-                }
+                // As ES's parser: a last action without its document line is dropped, the rest runs.
+                None => break,
             }
         };
         ops.push(Op {
@@ -236,6 +233,17 @@ mod tests {
             ]
         );
         assert!(parse_ops(b"{\"index\":{},\"create\":{}}\n{}\n").is_err());
-        assert!(parse_ops(b"{\"index\":{}}\n").is_err());
+    }
+
+    /// As ES's `BulkRequestParser`: the document line of the last action missing, that action is dropped
+    /// and those before it run.
+    #[test]
+    fn a_last_action_without_its_document_is_dropped() {
+        let ops =
+            parse_ops(b"{\"index\":{\"_id\":\"1\"}}\n{\"a\":1}\n{\"index\":{\"_id\":\"2\"}}\n")
+                .unwrap_or_default();
+        let ids: Vec<Option<&str>> = ops.iter().map(|o| o.id.as_deref()).collect();
+        assert_eq!(ids, [Some("1")]);
+        assert!(parse_ops(b"{\"index\":{}}\n").is_ok_and(|ops| ops.is_empty()));
     }
 }

@@ -1,4 +1,5 @@
-//! Where the actions of a `_bulk` for one name go: a plain index (created on the first write), the write
+//! Where the actions of a `_bulk` for one name go: the write index of an alias, a plain index (created on
+//! the first write), the write
 //! index of a data stream (the data stream created on the first `create`, its other backing indices
 //! checked for the `_id` of each `create`), or a backing index named directly. The actions a data stream
 //! refuses fail here, with ES's errors: `index` and `delete` into a data stream, `create` and `index`
@@ -36,6 +37,13 @@ pub fn route_group(
     outcomes: &mut [Option<Outcome>],
     targets: &mut [Option<String>],
 ) -> Result<Option<GroupTarget>, IndexError> {
+    // An alias: its write index takes the writes (an alias without one fails them all).
+    if let Some(write) = set.alias_write_index(name)? {
+        for &i in members {
+            targets[i] = Some(write.clone());
+        }
+        return route_group(set, &write, ops, members, outcomes, targets);
+    }
     let mut refuse = |i: usize, error: ItemError| {
         outcomes[i] = Some(Outcome::Err {
             id: ops[i].id.clone(),

@@ -2,9 +2,13 @@
 //!
 //! [`parse_date`] accepts what ES's default `strict_date_optional_time||epoch_millis` accepts in practice
 //! (RFC 3339 with or without offset or fraction, date-only, space instead of `T`, epoch millis);
-//! [`format_millis`] writes ES's `2026-11-22T04:00:00.000Z`. Nothing here panics on input.
+//! [`format_millis`] writes ES's `2026-11-22T04:00:00.000Z`; [`format_date`] writes a date in a `format`
+//! (`epoch_millis`, ES's named ISO formats, or a Java pattern such as `yyyy-MM-dd HH:mm`) and a
+//! [`DateZone`] (an offset or a tz database name, ES's `time_zone`). Nothing here panics on input.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
 
 /// Milliseconds since the epoch, now.
 pub fn now_millis() -> i64 {
@@ -71,6 +75,202 @@ pub fn format_millis(ms: i64) -> String {
     }
 }
 
+/// A `time_zone` of ES: a fixed offset or a zone of the tz database (with its daylight saving time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateZone {
+    Fixed(FixedOffset),
+    Named(chrono_tz::Tz),
+}
+
+impl DateZone {
+    pub const UTC: DateZone = DateZone::Fixed(match FixedOffset::east_opt(0) {
+        Some(z) => z,
+        None => unreachable!(),
+    });
+
+    /// `UTC`, `Z`, `+01:00`, `-0530`, `+01`, or a tz database name (`Europe/Berlin`), as ES's `ZoneId`.
+    pub fn parse(text: &str) -> Option<DateZone> {
+        let t = text.trim();
+        if matches!(t, "UTC" | "Z" | "GMT" | "UT" | "Etc/UTC" | "utc") {
+            return Some(DateZone::UTC);
+        }
+        if let Some(sign) = t
+            .strip_prefix(['+', '-'])
+            .map(|_| if t.starts_with('-') { -1 } else { 1 })
+        {
+            let digits: String = t[1..].chars().filter(|c| *c != ':').collect();
+            if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            let (h, m) = digits.split_at(digits.len().min(2));
+            let h: i32 = h.parse().ok()?;
+            let m: i32 = if m.is_empty() { 0 } else { m.parse().ok()? };
+            if h > 18 || m > 59 {
+                return None;
+            }
+            return FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(DateZone::Fixed);
+        }
+        t.parse::<chrono_tz::Tz>().ok().map(DateZone::Named)
+    }
+
+    /// Whether this is UTC (no offset ever).
+    pub fn is_utc(&self) -> bool {
+        *self == DateZone::UTC
+    }
+
+    /// The zone's offset from UTC at the instant `ms`, in millis.
+    pub fn offset_ms(&self, ms: i64) -> i64 {
+        match self {
+            DateZone::Fixed(o) => i64::from(o.local_minus_utc()) * 1000,
+            DateZone::Named(tz) => match Utc.timestamp_millis_opt(ms).single() {
+                Some(utc) => {
+                    i64::from(
+                        tz.offset_from_utc_datetime(&utc.naive_utc())
+                            .fix()
+                            .local_minus_utc(),
+                    ) * 1000
+                }
+                None => 0,
+            },
+        }
+    }
+
+    /// The instant of the local time `local_ms` (millis since the epoch read as UTC): in an overlap the
+    /// earlier, in a gap the instant the gap ends (as Java's `ZonedDateTime.ofLocal`).
+    pub fn local_to_utc(&self, local_ms: i64) -> i64 {
+        match self {
+            DateZone::Fixed(o) => local_ms.saturating_sub(i64::from(o.local_minus_utc()) * 1000),
+            DateZone::Named(tz) => {
+                let Some(naive) = DateTime::from_timestamp_millis(local_ms).map(|d| d.naive_utc())
+                else {
+                    return local_ms;
+                };
+                match tz.from_local_datetime(&naive).earliest() {
+                    Some(dt) => dt.timestamp_millis(),
+                    None => {
+                        // In a gap: the offset before it applies, which lands after the gap.
+                        let before = self.offset_ms(local_ms.saturating_sub(86_400_000));
+                        local_ms.saturating_sub(before)
+                    }
+                }
+            }
+        }
+    }
+
+    fn fixed_at(&self, ms: i64) -> FixedOffset {
+        FixedOffset::east_opt((self.offset_ms(ms) / 1000) as i32).unwrap_or(Utc.fix())
+    }
+}
+
+/// `ms` written in `format` (ES's `format` of dates; `None`: `strict_date_optional_time`) in `zone`. A
+/// format of several (`a||b`) prints with the first; a Java pattern's letters this does not know are
+/// written as they are.
+pub fn format_date(ms: i64, format: Option<&str>, zone: DateZone) -> String {
+    let format = format.map(|f| f.split("||").next().unwrap_or(f).trim());
+    match format {
+        Some("epoch_millis") => return ms.to_string(),
+        Some("epoch_second") => return ms.div_euclid(1000).to_string(),
+        _ => {}
+    }
+    let Some(utc) = Utc.timestamp_millis_opt(ms).single() else {
+        return ms.to_string();
+    };
+    let local = utc.with_timezone(&zone.fixed_at(ms));
+    let iso = || {
+        let mut s = local.format("%Y-%m-%dT%H:%M:%S%.3f").to_string();
+        if zone.offset_ms(ms) == 0 {
+            s.push('Z');
+        } else {
+            s.push_str(&local.format("%:z").to_string());
+        }
+        s
+    };
+    let pattern = match format {
+        None => return iso(),
+        Some(f) => match f.strip_prefix("strict_").unwrap_or(f) {
+            "date_optional_time" | "date_time" | "date_optional_time_nanos" => return iso(),
+            "date" | "year_month_day" => "yyyy-MM-dd",
+            "date_hour_minute_second" => "yyyy-MM-dd'T'HH:mm:ss",
+            "date_hour_minute" => "yyyy-MM-dd'T'HH:mm",
+            "date_hour" => "yyyy-MM-dd'T'HH",
+            "hour_minute" => "HH:mm",
+            "hour_minute_second" => "HH:mm:ss",
+            "year_month" => "yyyy-MM",
+            "year" => "yyyy",
+            "basic_date" => "yyyyMMdd",
+            _ => f,
+        },
+    };
+    java_pattern(&local, pattern)
+}
+
+/// `dt` written in a Java `DateTimeFormatter` pattern (the letters ES users write; `'..'` quotes).
+fn java_pattern(dt: &DateTime<FixedOffset>, pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let run = chars[i..].iter().take_while(|&&d| d == c).count();
+        i += run;
+        let spec = match (c, run) {
+            ('\'', _) => {
+                // A quoted literal: up to the closing quote ('' is a quote).
+                let start = i - run + 1;
+                if run >= 2 {
+                    out.push('\'');
+                    i = start + 1;
+                    continue;
+                }
+                let end = chars[start..]
+                    .iter()
+                    .position(|&d| d == '\'')
+                    .map_or(chars.len(), |p| start + p);
+                out.extend(&chars[start..end]);
+                i = end + 1;
+                continue;
+            }
+            ('y' | 'u', 2) => "%y",
+            ('y' | 'u', _) => "%Y",
+            ('M', 1) => "%-m",
+            ('M', 2) => "%m",
+            ('M', 3) => "%b",
+            ('M', _) => "%B",
+            ('d', 1) => "%-d",
+            ('d', _) => "%d",
+            ('H', 1) => "%-H",
+            ('H', _) => "%H",
+            ('h', 1) => "%-I",
+            ('h', _) => "%I",
+            ('m', 1) => "%-M",
+            ('m', _) => "%M",
+            ('s', 1) => "%-S",
+            ('s', _) => "%S",
+            ('S', n) => {
+                let nanos = dt.timestamp_subsec_nanos();
+                let digits = format!("{nanos:09}");
+                out.push_str(&digits[..n.min(9)]);
+                continue;
+            }
+            ('a', _) => "%p",
+            ('E', 1..=3) => "%a",
+            ('E', _) => "%A",
+            ('D', _) => "%j",
+            ('Z', 1..=3) => "%z",
+            ('X' | 'x', _) if dt.offset().local_minus_utc() == 0 && c == 'X' => "Z",
+            ('X' | 'x', 1) => "%z",
+            ('X' | 'x' | 'Z', _) => "%:z",
+            (c, n) => {
+                out.extend(std::iter::repeat_n(c, n));
+                continue;
+            }
+        };
+        let _ = write!(out, "{}", dt.format(spec));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +288,63 @@ mod tests {
     #[test]
     fn formats_as_es() {
         assert_eq!(format_millis(1500), "1970-01-01T00:00:01.500Z");
+    }
+
+    /// ES's `format` and `time_zone` of dates (`key_as_string`, `docvalue_fields`).
+    #[test]
+    fn formats_in_zones_and_patterns() {
+        let berlin = DateZone::parse("Europe/Berlin").unwrap_or(DateZone::UTC);
+        // 2026-07-01T10:00:00Z: summer time (+02:00); 2026-01-01T10:00:00Z: winter (+01:00).
+        let summer = 1_782_900_000_000;
+        let winter = 1_767_261_600_000;
+        let cases: &[(i64, Option<&str>, DateZone, &str)] = &[
+            (summer, None, DateZone::UTC, "2026-07-01T10:00:00.000Z"),
+            (summer, None, berlin, "2026-07-01T12:00:00.000+02:00"),
+            (winter, None, berlin, "2026-01-01T11:00:00.000+01:00"),
+            (summer, Some("epoch_millis"), berlin, "1782900000000"),
+            (summer, Some("epoch_second"), berlin, "1782900000"),
+            (summer, Some("yyyy-MM-dd"), berlin, "2026-07-01"),
+            (
+                summer,
+                Some("yyyy-MM-dd HH:mm:ss.SSS||epoch_millis"),
+                DateZone::UTC,
+                "2026-07-01 10:00:00.000",
+            ),
+            (
+                summer,
+                Some("strict_date_optional_time"),
+                DateZone::UTC,
+                "2026-07-01T10:00:00.000Z",
+            ),
+            (summer, Some("dd/MMM/yyyy'T'HH"), berlin, "01/Jul/2026T12"),
+            (
+                summer,
+                None,
+                DateZone::parse("+05:30").unwrap_or(DateZone::UTC),
+                "2026-07-01T15:30:00.000+05:30",
+            ),
+        ];
+        for (ms, format, zone, expected) in cases {
+            assert_eq!(
+                &format_date(*ms, *format, *zone),
+                expected,
+                "{format:?} {zone:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn zones() {
+        assert_eq!(DateZone::parse("Z"), Some(DateZone::UTC));
+        assert!(DateZone::parse("+00:00").is_some_and(|z| z.is_utc()));
+        assert_eq!(DateZone::parse("Mars/Olympus"), None);
+        assert_eq!(DateZone::parse("+25:00"), None);
+        let berlin = DateZone::parse("Europe/Berlin").unwrap_or(DateZone::UTC);
+        // 2026-03-29 02:30 does not exist in Berlin (clocks jump 02:00 → 03:00): 03:30 CEST = 01:30Z.
+        let gap_local = 1_774_751_400_000; // 2026-03-29T02:30:00 read as UTC
+        assert_eq!(berlin.local_to_utc(gap_local), 1_774_747_800_000);
+        // 2026-10-25 02:30 happens twice: the earlier is CEST (00:30Z).
+        let overlap_local = 1_792_895_400_000; // 2026-10-25T02:30:00 read as UTC
+        assert_eq!(berlin.local_to_utc(overlap_local), 1_792_888_200_000);
     }
 }

@@ -8,8 +8,8 @@
 //!   document, so a term index on them cost a tenth of indexing CPU and served no query the column does not
 //!   (indices written before this still have one; nothing reads it);
 //! - `message`: full text with positions (match, match_phrase, highlighting);
-//! - `attrs`: a JSON field holding every other field of the document, raw-tokenized (keyword semantics) and
-//!   fast, with dots expanded so that `{"host":{"name":"h1"}}` and `{"host.name":"h1"}` index identically;
+//! - `attrs`: a JSON field holding every other field of the document, raw-tokenized (keyword semantics;
+//!   `match` finds words in it at query time, `query/text_attr.rs`) and fast, with dots expanded so that `{"host":{"name":"h1"}}` and `{"host.name":"h1"}` index identically;
 //!   numbers stay numbers;
 //! - `_source`: the original JSON text, stored only, returned verbatim (a bytes field in indices written
 //!   before format 4);

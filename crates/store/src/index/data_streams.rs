@@ -4,7 +4,7 @@
 //! the first `create` into a name whose template (`templates.rs`) has `data_stream`, or by
 //! `PUT _data_stream/{name}`; `POST {name}/_rollover` starts a new generation.
 //!
-//! [`StreamsMeta`] is the metadata: the templates and the data streams, each kept in a versioned file
+//! [`StreamsMeta`] is the metadata: the templates, the data streams and the aliases, each kept in a versioned file
 //! under `_state/` (`state_file.rs`), rewritten atomically on every change. [`Streams`] guards it; the
 //! operations that also create or delete indices are the index set's (`stream_ops.rs`).
 //!
@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
+use crate::index::aliases::Aliases;
 use crate::index::state_file::{read_state, state_path, write_state};
 use crate::index::stream_error::StreamError;
 use crate::index::templates::{builtin_logs_template, Templates};
@@ -29,6 +30,8 @@ use crate::index::templates::{builtin_logs_template, Templates};
 const TEMPLATES_FORMAT: u32 = 1;
 /// Format of `_state/data_streams.json`.
 const STREAMS_FORMAT: u32 = 1;
+/// Format of `_state/aliases.json`.
+const ALIASES_FORMAT: u32 = 1;
 
 /// One backing index of a data stream.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -84,8 +87,11 @@ pub fn new_uuid(name: &str, at: DateTime<Utc>) -> String {
 pub struct StreamsMeta {
     pub templates: Templates,
     pub streams: BTreeMap<String, DataStream>,
+    /// Index aliases (`aliases.rs`).
+    pub aliases: Aliases,
     templates_path: PathBuf,
     streams_path: PathBuf,
+    aliases_path: PathBuf,
 }
 
 impl StreamsMeta {
@@ -96,12 +102,16 @@ impl StreamsMeta {
         let streams_path = state_path(data_dir, "data_streams.json");
         let streams: BTreeMap<String, DataStream> =
             read_state(&streams_path, STREAMS_FORMAT)?.unwrap_or_default();
+        let aliases_path = state_path(data_dir, "aliases.json");
+        let aliases: Aliases = read_state(&aliases_path, ALIASES_FORMAT)?.unwrap_or_default();
         let meta = match read_state(&templates_path, TEMPLATES_FORMAT)? {
             Some(templates) => StreamsMeta {
                 templates,
                 streams,
+                aliases,
                 templates_path,
                 streams_path,
+                aliases_path,
             },
             None => {
                 let mut templates = Templates::new();
@@ -109,8 +119,10 @@ impl StreamsMeta {
                 let meta = StreamsMeta {
                     templates,
                     streams,
+                    aliases,
                     templates_path,
                     streams_path,
+                    aliases_path,
                 };
                 // A store that cannot write (a full disk) still opens: the template is in force, and
                 // written with the next change of templates.
@@ -131,6 +143,11 @@ impl StreamsMeta {
     /// Writes the data streams file.
     pub fn save_streams(&self) -> Result<(), StreamError> {
         write_state(&self.streams_path, STREAMS_FORMAT, &self.streams)
+    }
+
+    /// Writes the aliases file.
+    pub fn save_aliases(&self) -> Result<(), StreamError> {
+        write_state(&self.aliases_path, ALIASES_FORMAT, &self.aliases)
     }
 
     /// The data stream `index` is a backing index of.

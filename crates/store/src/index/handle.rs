@@ -30,7 +30,7 @@ use tantivy::{
 use crate::doc::log_document::LogDocument;
 use crate::doc::schema::{build_schema, Fields};
 use crate::index::error::IndexError;
-use crate::index::format::{check_format, write_format};
+use crate::index::format::{check_format, write_format, Identity};
 use crate::index::id_filter::{IdFilter, IdKey};
 use crate::index::search_activity::SearchActivity;
 use crate::index::settings::WriterConfig;
@@ -86,6 +86,8 @@ pub struct IndexHandle {
     pub activity: SearchActivity,
     /// What its writer is opened with.
     writer_config: WriterConfig,
+    /// ES's `index.uuid` and `index.creation_date`.
+    identity: Identity,
 }
 
 struct Committed {
@@ -113,14 +115,14 @@ impl IndexHandle {
         search_executor: &Executor,
         writer_config: WriterConfig,
     ) -> Result<IndexHandle, IndexError> {
-        let mut index = if create {
+        let (mut index, identity) = if create {
             std::fs::create_dir_all(dir)?;
             // The tag goes first: a crash before meta.json leaves a directory that is not an index yet.
-            write_format(dir)?;
-            Index::create_in_dir(dir, build_schema())?
+            let identity = write_format(dir)?;
+            (Index::create_in_dir(dir, build_schema())?, identity)
         } else {
-            check_format(dir)?;
-            Index::open_in_dir(dir)?
+            let identity = check_format(dir)?;
+            (Index::open_in_dir(dir)?, identity)
         };
         // Before the reader is built: searchers take the executor from the index they were made from.
         index.set_executor(search_executor.clone());
@@ -159,6 +161,7 @@ impl IndexHandle {
             deleted: AtomicBool::new(false),
             activity: SearchActivity::new(),
             writer_config,
+            identity,
         };
         if !recovery.generations.is_empty() {
             // The replay is one write; committing through it also deletes the replayed generations.
@@ -260,6 +263,16 @@ impl IndexHandle {
             }
         }
         Ok(applied)
+    }
+
+    /// ES's `index.uuid` of the index.
+    pub fn uuid(&self) -> &str {
+        &self.identity.uuid
+    }
+
+    /// ES's `index.creation_date` of the index (epoch millis).
+    pub fn creation_date(&self) -> i64 {
+        self.identity.creation_date
     }
 
     /// A searcher over committed documents.

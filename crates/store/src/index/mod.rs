@@ -5,7 +5,7 @@
 //!   `_all`), deletion; [`retention`]: deleting old daily indices; [`names`]: ES's rules for names;
 //! - [`handle`]: one open index and the write → durable (translog) → committed (searchable) protocol;
 //!   [`id_filter`]: the `_id` Bloom filter its writer keeps;
-//! - [`templates`]: composable index templates; [`data_streams`]: data streams and their metadata,
+//! - [`templates`]: composable index templates; [`aliases`]: index aliases; [`data_streams`]: data streams and their metadata,
 //!   kept in versioned files ([`state_file`]); [`stream_ops`]: what a write to a name goes to, the data
 //!   stream and template operations, retention of backing indices; [`stream_error`]: their errors;
 //! - [`translog`]: the write-ahead log of one index; [`format`]: the on-disk format tag;
@@ -19,12 +19,14 @@
 //! Architecture invariant: this layer knows nothing of HTTP or of Elasticsearch's error bodies; it
 //! reports typed errors, which the API layer turns into statuses and ES error types.
 
+pub mod aliases;
 pub mod data_streams;
 pub mod disk_block;
 pub mod error;
 pub mod format;
 pub mod handle;
 pub mod id_filter;
+pub mod mapping;
 pub mod names;
 pub mod refresher;
 pub mod retention;

@@ -24,6 +24,7 @@ use crate::index::format::check_format;
 use crate::index::handle::IndexHandle;
 use crate::index::names::validate_index_name;
 use crate::index::settings::{StoreSettings, WriterConfig};
+use crate::index::stream_error::StreamError;
 use crate::index::writers::OpenWriters;
 use crate::wildcard;
 
@@ -247,7 +248,7 @@ impl IndexSet {
             let name = name.to_string();
             return Err(match check_format(&dir) {
                 Err(source) => IndexError::Unopenable { name, source },
-                Ok(()) => IndexError::NotOpen { name },
+                Ok(_) => IndexError::NotOpen { name },
             });
         }
         let open = self.map.read().len();
@@ -270,6 +271,12 @@ impl IndexSet {
     /// Creates `name`; fails with [`IndexError::AlreadyExists`] if it exists.
     pub fn create(&self, name: &str) -> Result<Arc<IndexHandle>, IndexError> {
         validate_index_name(name)?;
+        if self.is_alias(name) {
+            return Err(StreamError::IndexNameIsAlias {
+                name: name.to_string(),
+            }
+            .into());
+        }
         if self.get(name).is_some() {
             return Err(IndexError::AlreadyExists {
                 name: name.to_string(),
@@ -279,11 +286,24 @@ impl IndexSet {
     }
 
     /// Resolves `a,b`, `app-*`, `_all`, `*` (only `*` is a wildcard, see [`wildcard`]); a data stream's
-    /// name (or a pattern matching it) stands for its backing indices, which a pattern not starting with
+    /// name (or a pattern matching it) stands for its backing indices, an alias's for its indices, which a pattern not starting with
     /// `.` does not match by their own names. A missing concrete name is
     /// [`IndexError::NotFound`]; a pattern matching nothing contributes nothing.
     pub fn resolve(&self, expr: &str) -> Result<Vec<Arc<IndexHandle>>, IndexError> {
-        self.resolve_with(expr, &self.stream_members())
+        let mut groups = self.stream_members();
+        groups.extend(self.alias_members());
+        self.resolve_with(expr, &groups)
+    }
+
+    /// The parts of the comma list `expr` that name something (`ignore_unavailable`: a concrete name of
+    /// no index, data stream or alias is left out; patterns stay).
+    pub fn available_parts(&self, expr: &str) -> String {
+        expr.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .filter(|p| !matches!(self.resolve(p), Err(IndexError::NotFound { .. })))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// [`IndexSet::resolve`] with the data streams `streams` (name, backing indices) to expand.
@@ -341,6 +361,7 @@ impl IndexSet {
         let handles = self.resolve_with(expr, &[])?;
         let names: Vec<String> = handles.iter().map(|h| h.name.clone()).collect();
         self.release_backing_indices(&names)?;
+        self.forget_in_aliases(&names)?;
         let _admin = self.admin.lock();
         let mut names = Vec::new();
         for h in handles {

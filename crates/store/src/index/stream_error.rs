@@ -1,4 +1,4 @@
-//! What can go wrong with index templates and data streams, as typed errors (wrapped in
+//! What can go wrong with index templates, data streams and aliases, as typed errors (wrapped in
 //! [`crate::index::IndexError::Stream`]); their statuses and ES types are chosen in `api/error_map.rs`.
 //! The reasons are worded as Elasticsearch words them.
 
@@ -66,6 +66,25 @@ pub enum StreamError {
     /// Deleting the write index of a data stream through the index API.
     #[error("index [{index}] is the write index for data stream [{stream}] and cannot be deleted")]
     WriteIndexDelete { index: String, stream: String },
+    /// A write to an alias with several indices and none of them its write index.
+    #[error(
+        "no write index is defined for alias [{alias}]. The write index may be explicitly disabled using \
+         is_write_index=false or the alias points to multiple indices without one being designated as a \
+         write index"
+    )]
+    AliasNoWriteIndex { alias: String },
+    /// Aliases asked for that do not exist.
+    #[error("aliases {} missing", java_list(aliases))]
+    AliasesMissing { aliases: Vec<String> },
+    /// An alias named as an index or data stream is.
+    #[error("Invalid alias name [{alias}]: an index or data stream exists with the same name as the alias")]
+    AliasNameTaken { alias: String },
+    /// An index named as an alias is.
+    #[error("Invalid index name [{name}], already exists as alias")]
+    IndexNameIsAlias { name: String },
+    /// An alias given two write indices.
+    #[error("alias [{alias}] has more than one write index [{}]", indices.join(","))]
+    AliasSeveralWriteIndices { alias: String, indices: Vec<String> },
     /// A metadata file of a format this build does not read.
     #[error(
         "{} is metadata format {found}, this logpipe reads format {readable}",
@@ -102,6 +121,8 @@ impl StreamError {
             | StreamError::DataStreamExists { name }
             | StreamError::IndexMatchesStreamTemplate { name, .. } => Some(name),
             StreamError::WriteIndexDelete { index, .. } => Some(index),
+            StreamError::AliasNameTaken { alias } => Some(alias),
+            StreamError::IndexNameIsAlias { name } => Some(name),
             _ => None,
         }
     }

@@ -46,6 +46,28 @@ fn indices_of_another_format_are_not_opened() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An index's identity (ES's `index.uuid`, `index.creation_date`) is written with its tag and kept across
+/// reopening; an index tagged before identities existed gets one when opened, kept from then on.
+#[test]
+fn an_index_keeps_its_identity() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let uuid = |dir: &Path| -> anyhow::Result<(String, i64)> {
+        let set = IndexSet::open(dir, &Default::default())?;
+        let h = set.get_or_create("app")?;
+        let id = (h.uuid().to_string(), h.creation_date());
+        set.close_all();
+        Ok(id)
+    };
+    let first = uuid(dir.path())?;
+    assert_eq!(first.0.len(), 22);
+    assert_eq!(uuid(dir.path())?, first);
+    std::fs::write(dir.path().join("app").join(FORMAT_FILE), format_tag())?;
+    let given = uuid(dir.path())?;
+    assert_ne!(given.0, first.0);
+    assert_eq!(uuid(dir.path())?, given);
+    Ok(())
+}
+
 /// Index `app` under `data_dir`, tagged format 3, with today's schema except field `name`, which `add`
 /// adds as an older format had it.
 fn format_3_index(

@@ -13,6 +13,9 @@ pub enum QueryError {
     /// The query object holds more than one query type.
     #[error("[query] malformed query, expected a single query type")]
     SeveralTypes,
+    /// A word search of a text field whose expression cannot be built (too large an automaton).
+    #[error("failed to build the word search [{pattern}]: {reason}")]
+    Regex { pattern: String, reason: String },
     /// A query type this store does not know.
     #[error("unknown query [{name}]")]
     UnknownQuery { name: String },

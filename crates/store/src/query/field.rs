@@ -19,7 +19,28 @@ use crate::doc::schema::{
 use crate::query::date_math::parse_date_math;
 use crate::query::dsl::{obj, parse_msm, scalar_str, single_field, union, QueryBuilder, Q};
 use crate::query::error::QueryError;
+use crate::query::limits::MAX_CLAUSE_COUNT;
+use crate::query::text_attr::JsonWordsQuery;
 use crate::query::timestamp_filter::TimestampFilter;
+
+/// A `match` of several tokens, one query each: all of them with `operator: and`, else any (at least
+/// `minimum_should_match`).
+fn match_of_tokens(queries: Vec<Q>, opts: Option<&Map<String, Value>>) -> Result<Q, QueryError> {
+    let and = opts
+        .and_then(|m| m.get("operator"))
+        .and_then(Value::as_str)
+        .is_some_and(|o| o.eq_ignore_ascii_case("and"));
+    let occur = if and { Occur::Must } else { Occur::Should };
+    let clauses: Vec<(Occur, Q)> = queries.into_iter().map(|q| (occur, q)).collect();
+    let msm = opts
+        .and_then(|m| m.get("minimum_should_match"))
+        .map(|v| parse_msm(v, clauses.len()))
+        .transpose()?;
+    Ok(Box::new(match (and, msm) {
+        (false, Some(msm)) => BooleanQuery::with_minimum_required_clauses(clauses, msm.max(1)),
+        _ => BooleanQuery::new(clauses),
+    }))
+}
 
 impl QueryBuilder<'_> {
     fn attr_terms(&self, path: &str, v: &Value) -> Vec<Term> {
@@ -178,7 +199,14 @@ impl QueryBuilder<'_> {
         opts: Option<&Map<String, Value>>,
         phrase: bool,
     ) -> Result<Q, QueryError> {
-        if resolve_field(field) != FieldRef::Message {
+        let resolved = resolve_field(field);
+        if let (FieldRef::Attr(path), Some(Value::String(s))) = (&resolved, Some(text)) {
+            // A string field is `text` in ES's dynamic mapping; its `.keyword` is exact.
+            if !field.ends_with(".keyword") {
+                return self.attr_words(path, s, opts, phrase, self.value_query(field, text)?);
+            }
+        }
+        if resolved != FieldRef::Message {
             return self.value_query(field, text);
         }
         let text = scalar_str(text).ok_or(QueryError::MatchNotScalar)?;
@@ -201,29 +229,48 @@ impl QueryBuilder<'_> {
             let terms = tokens.iter().map(|(p, t)| (*p, term(t))).collect();
             return Ok(Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)));
         }
-        let and = opts
-            .and_then(|m| m.get("operator"))
-            .and_then(Value::as_str)
-            .is_some_and(|o| o.eq_ignore_ascii_case("and"));
-        let occur = if and { Occur::Must } else { Occur::Should };
-        let clauses: Vec<(Occur, Q)> = tokens
+        let clauses = tokens
             .iter()
-            .map(|(_, t)| {
-                (
-                    occur,
-                    Box::new(TermQuery::new(term(t), IndexRecordOption::WithFreqs)) as Q,
-                )
-            })
-            .collect();
-        let n = clauses.len();
-        let msm = opts
-            .and_then(|m| m.get("minimum_should_match"))
-            .map(|v| parse_msm(v, n))
-            .transpose()?;
-        Ok(Box::new(match (and, msm) {
-            (false, Some(msm)) => BooleanQuery::with_minimum_required_clauses(clauses, msm.max(1)),
-            _ => BooleanQuery::new(clauses),
-        }))
+            .map(|(_, t)| Ok(Box::new(TermQuery::new(term(t), IndexRecordOption::WithFreqs)) as Q))
+            .collect::<Result<Vec<Q>, QueryError>>()?;
+        match_of_tokens(clauses, opts)
+    }
+
+    /// `match` / `match_phrase` of `text` on the string field at `path` of `attrs`, analysed as ES
+    /// analyses a `text` field (`text_attr.rs`), or its exact value (`exact`).
+    fn attr_words(
+        &self,
+        path: &str,
+        text: &str,
+        opts: Option<&Map<String, Value>>,
+        phrase: bool,
+        exact: Q,
+    ) -> Result<Q, QueryError> {
+        let tokens: Vec<String> = self.tokens(text)?.into_iter().map(|(_, t)| t).collect();
+        if tokens.is_empty() {
+            return Ok(exact);
+        }
+        // Each token is a pass over the field's values: as many as a query may have clauses.
+        if tokens.len() > MAX_CLAUSE_COUNT {
+            return Err(QueryError::TooManyClauses {
+                max: MAX_CLAUSE_COUNT,
+            });
+        }
+        let words = |tokens: &[String]| -> Result<Q, QueryError> {
+            Ok(Box::new(JsonWordsQuery::words(
+                self.fields.attrs,
+                path,
+                tokens,
+            )?))
+        };
+        if phrase || tokens.len() == 1 {
+            return Ok(union(vec![exact, words(&tokens)?]));
+        }
+        let clauses = tokens
+            .iter()
+            .map(|t| words(std::slice::from_ref(t)))
+            .collect::<Result<Vec<Q>, QueryError>>()?;
+        Ok(union(vec![exact, match_of_tokens(clauses, opts)?]))
     }
 
     pub(super) fn multi_match(&self, body: &Value) -> Result<Q, QueryError> {

@@ -18,6 +18,7 @@ pub mod field;
 pub mod limits;
 pub mod query_string;
 pub mod stamp_reader;
+pub mod text_attr;
 pub mod timestamp_filter;
 
 pub use dsl::QueryBuilder;

@@ -68,6 +68,14 @@ pub enum RequestError {
          can be set by changing the [index.max_result_window] index level setting."
     )]
     ResultWindow { window: usize, max: usize },
+    /// `rest_total_hits_as_int=true` with a `track_total_hits` cap.
+    #[error(
+        "[rest_total_hits_as_int] cannot be used if the tracking of total hits is not accurate, got {got}"
+    )]
+    TotalHitsAsIntInaccurate { got: u64 },
+    /// A `docvalue_fields` / `fields` entry that is neither a name nor `{"field": .., "format": ..}`.
+    #[error("[{key}] entries must be a field name or an object with a [field], found [{found}]")]
+    FieldsEntry { key: &'static str, found: String },
     /// `search_after` without a sort.
     #[error("Sort must contain at least one field when search_after is used")]
     SearchAfterWithoutSort,

@@ -4,7 +4,7 @@
 //! - [`run`]: running it and shaping ES's response; [`get`]: one document by `_id`;
 //! - [`top_hits`]: the collector of the best hits by the sort ([`sort`]); [`block_collector`]: one pass
 //!   feeding count, top hits and aggregations a block at a time; [`aggs`]: aggregations;
-//! - [`source`]: `_source` of hits and its filtering; [`highlight`]: highlighting of `message`;
+//! - [`source`]: `_source` of hits and its filtering; [`fields`]: `docvalue_fields` / `fields` of hits; [`highlight`]: highlighting of `message`;
 //! - [`error`]: what can go wrong ([`SearchError`], [`RequestError`]).
 //!
 //! Architecture invariant: this layer answers searches as data (JSON values, typed errors); it knows
@@ -13,6 +13,7 @@
 pub mod aggs;
 pub mod block_collector;
 pub mod error;
+pub mod fields;
 pub mod get;
 pub mod highlight;
 pub mod request;
@@ -24,4 +25,4 @@ pub mod top_hits;
 pub use error::{RequestError, SearchError};
 pub use get::get_source;
 pub use request::{count_query, SearchParams, SearchRequest};
-pub use run::{count, search};
+pub use run::{count, search, UrlQuery};

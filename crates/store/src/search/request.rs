@@ -5,9 +5,10 @@
 use serde_json::{json, Map, Value};
 
 use crate::search::error::RequestError;
+use crate::search::fields::{parse_field_specs, FieldSpec};
 use crate::search::highlight::{parse_highlight, Highlight};
 use crate::search::sort::{parse_sort, SortSpec};
-use crate::search::source::{parse_source_filter, SourceFilter};
+use crate::search::source::{parse_source_filter, url_source_filter, SourceFilter};
 
 /// ES's `index.max_result_window`.
 pub const MAX_RESULT_WINDOW: usize = 10_000;
@@ -18,8 +19,12 @@ const DEFAULT_TRACK_TOTAL: u64 = 10_000;
 /// They take precedence over the body's keys of the same meaning.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchParams {
-    /// `q`: a Lucene query on `message`, instead of the body's `query`.
+    /// `q`: a Lucene query on `message` (or `df`), instead of the body's `query`.
     pub q: Option<String>,
+    /// `df`: the field of `q`'s terms that name none (`message` when absent).
+    pub df: Option<String>,
+    /// `default_operator=AND`: every term of `q` must match.
+    pub default_and: bool,
     /// `size`.
     pub size: Option<String>,
     /// `from`.
@@ -30,6 +35,16 @@ pub struct SearchParams {
     pub source: Option<String>,
     /// `track_total_hits`: `true`, `false` or a number.
     pub track_total_hits: Option<String>,
+    /// `_source_includes`: comma-separated patterns.
+    pub source_includes: Option<String>,
+    /// `_source_excludes`: comma-separated patterns.
+    pub source_excludes: Option<String>,
+    /// `stored_fields`: comma-separated names (`_none_`: no metadata either).
+    pub stored_fields: Option<String>,
+    /// `docvalue_fields`: comma-separated names or patterns.
+    pub docvalue_fields: Option<String>,
+    /// `rest_total_hits_as_int=true`: `hits.total` is a number, counted exactly.
+    pub total_hits_as_int: bool,
 }
 
 /// A `_search` request, checked: its body (borrowed) and URL parameters merged.
@@ -38,6 +53,10 @@ pub struct SearchRequest<'a> {
     pub query: Option<&'a Value>,
     /// `q=` (replaces `query`).
     pub q: Option<String>,
+    /// `df=` of `q`.
+    pub df: Option<String>,
+    /// `default_operator=AND` of `q`.
+    pub default_and: bool,
     pub size: usize,
     pub from: usize,
     /// `None`: by score.
@@ -48,6 +67,18 @@ pub struct SearchRequest<'a> {
     pub track_total: Option<u64>,
     pub highlight: Option<Highlight>,
     pub aggs: Option<&'a Value>,
+    /// `hits.total` as a number (`rest_total_hits_as_int`).
+    pub total_as_int: bool,
+    /// `stored_fields: _none_`: hits without `_id`.
+    pub no_metadata: bool,
+    /// `docvalue_fields` and `fields`: values shown under each hit's `fields`.
+    pub fields: Vec<FieldSpec>,
+    /// `version: true`: each hit's `_version`.
+    pub version: bool,
+    /// `seq_no_primary_term: true`: each hit's `_seq_no` and `_primary_term`.
+    pub seq_no_primary_term: bool,
+    /// `profile: true`: an (empty) profile of each shard.
+    pub profile: bool,
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -74,6 +105,11 @@ const KNOWN_KEYS: &[&str] = &[
     "runtime_mappings",
     "script_fields",
     "post_filter",
+    "profile",
+    "indices_boost",
+    "stats",
+    "pit",
+    "collapse",
 ];
 
 /// `size` or `from`: the URL parameter if given, else the body's value, else `default`.
@@ -156,7 +192,7 @@ fn parse_request<'a>(
             .collect();
         sort = parse_sort(Some(&Value::Array(items)))?;
     }
-    let track_total = match params
+    let mut track_total = match params
         .track_total_hits
         .as_ref()
         .map(|s| Value::String(s.clone()))
@@ -174,15 +210,48 @@ fn parse_request<'a>(
         },
         Some(_) => return Err(RequestError::TrackTotalHits),
     };
-    let source = match &params.source {
-        Some(s) if s == "false" => SourceFilter::None,
-        Some(s) if s == "true" => SourceFilter::All,
-        Some(s) => SourceFilter::Filter {
-            includes: s.split(',').map(str::to_string).collect(),
-            excludes: Vec::new(),
-        },
-        None => parse_source_filter(m.get("_source")),
+    if params.total_hits_as_int {
+        // As ES's `RestSearchAction.checkRestTotalHits`: an exact count, or none at all.
+        let given = params.track_total_hits.is_some() || m.contains_key("track_total_hits");
+        match track_total {
+            _ if !given => track_total = Some(u64::MAX),
+            None | Some(u64::MAX) => {}
+            Some(got) => return Err(RequestError::TotalHitsAsIntInaccurate { got }),
+        }
+    }
+    let split = |s: &str| -> Vec<String> { s.split(',').map(str::to_string).collect() };
+    // As ES's `FetchSourceContext.parseFromRestRequest`: any URL parameter replaces the body's `_source`.
+    let url_source = url_source_filter(
+        params.source.as_deref(),
+        params.source_includes.as_deref(),
+        params.source_excludes.as_deref(),
+    );
+    let url_given = url_source.is_some();
+    let mut source = url_source.unwrap_or_else(|| parse_source_filter(m.get("_source")));
+    // `stored_fields` fetches no `_source` unless it is asked for (ES's fetch phase).
+    let stored_fields: Option<Vec<String>> = match (&params.stored_fields, m.get("stored_fields")) {
+        (Some(s), _) => Some(split(s)),
+        (None, Some(Value::String(s))) => Some(vec![s.clone()]),
+        (None, Some(Value::Array(a))) => Some(
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
+        _ => None,
     };
+    let no_metadata = stored_fields
+        .as_ref()
+        .is_some_and(|f| f.iter().any(|f| f == "_none_"));
+    if stored_fields.is_some() && !url_given && !m.contains_key("_source") {
+        source = SourceFilter::None;
+    }
+    let mut fields = parse_field_specs(m.get("docvalue_fields"), "docvalue_fields")?;
+    fields.extend(parse_field_specs(m.get("fields"), "fields")?);
+    if let Some(s) = &params.docvalue_fields {
+        fields.extend(split(s).into_iter().map(FieldSpec::named));
+    }
+    let flag = |key: &str| m.get(key).and_then(Value::as_bool).unwrap_or(false);
     let aggs = m.get("aggs").or_else(|| m.get("aggregations"));
     let after = m.get("search_after");
     if after.is_some() && from > 0 {
@@ -210,6 +279,14 @@ fn parse_request<'a>(
         highlight: parse_highlight(m.get("highlight")),
         aggs,
         q: params.q.clone(),
+        df: params.df.clone(),
+        default_and: params.default_and,
+        total_as_int: params.total_hits_as_int,
+        no_metadata,
+        fields,
+        version: flag("version"),
+        seq_no_primary_term: flag("seq_no_primary_term"),
+        profile: flag("profile"),
     })
 }
 

@@ -20,6 +20,7 @@ use crate::query::{QueryBuilder, QueryError};
 use crate::search::aggs::{finish_aggs, AggRequest};
 use crate::search::block_collector::CountTopAggs;
 use crate::search::error::SearchError;
+use crate::search::fields::{hit_fields, is_timestamp};
 use crate::search::highlight::highlight_text;
 use crate::search::request::SearchRequest;
 use crate::search::sort::{parse_after, SortKind, SortSpec, SortVal};
@@ -45,15 +46,23 @@ fn targets(set: &IndexSet, expr: Option<&str>) -> Result<Vec<Arc<IndexHandle>>, 
     Ok(handles)
 }
 
+/// A `q=` query with its `df=` (`message` when `None`) and whether `default_operator` is `AND`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UrlQuery<'a> {
+    pub q: Option<&'a str>,
+    pub df: Option<&'a str>,
+    pub and: bool,
+}
+
 fn build_query(
     handle: &IndexHandle,
     req_query: Option<&Value>,
-    q: Option<&str>,
+    url: UrlQuery<'_>,
     now: i64,
 ) -> Result<Box<dyn Query>, QueryError> {
     let qb = QueryBuilder::new(&handle.index, handle.fields, now);
-    match q {
-        Some(q) => qb.parse_lucene(q, &[F_MSG.to_string()], false),
+    match url.q {
+        Some(q) => qb.parse_lucene(q, &[url.df.unwrap_or(F_MSG).to_string()], url.and),
         None => qb.build(req_query),
     }
 }
@@ -121,7 +130,12 @@ pub fn search(
     let mut agg_parts = Vec::new();
     for (ord, h) in handles.iter().enumerate() {
         let searcher = h.searcher();
-        let query = build_query(h, req.query, req.q.as_deref(), now)?;
+        let url = UrlQuery {
+            q: req.q.as_deref(),
+            df: req.df.as_deref(),
+            and: req.default_and,
+        };
+        let query = build_query(h, req.query, url, now)?;
         let top = (k > 0).then(|| SortCollector {
             specs: specs.clone(),
             k,
@@ -180,7 +194,16 @@ pub fn search(
         let source = stored_source(&doc, &h.fields);
         let mut o = Map::new();
         o.insert("_index".into(), json!(h.name));
-        o.insert("_id".into(), json!(id));
+        if !req.no_metadata {
+            o.insert("_id".into(), json!(id));
+        }
+        if req.version {
+            o.insert("_version".into(), json!(1));
+        }
+        if req.seq_no_primary_term {
+            o.insert("_seq_no".into(), json!(0));
+            o.insert("_primary_term".into(), json!(1));
+        }
         if sorted_by_field {
             o.insert("_score".into(), Value::Null);
         } else {
@@ -195,6 +218,9 @@ pub fn search(
                 o.insert("highlight".into(), json!({ "message": frags }));
             }
         }
+        if let Some(fields) = hit_fields(&req.fields, &source, &is_timestamp) {
+            o.insert("fields".into(), fields);
+        }
         if let Some(src) = apply_source_filter(&req.source, source) {
             o.insert("_source".into(), src);
         }
@@ -208,7 +234,11 @@ pub fn search(
     }
 
     let mut hits_obj = Map::new();
-    if let Some(cap) = req.track_total {
+    if req.total_as_int {
+        // ES writes -1 when the total is not tracked.
+        let total = req.track_total.map_or(json!(-1), |_| json!(total));
+        hits_obj.insert("total".into(), total);
+    } else if let Some(cap) = req.track_total {
         let (value, relation) = if total > cap {
             (cap, "gte")
         } else {
@@ -234,7 +264,29 @@ pub fn search(
     if let Some(aggs) = &aggs {
         resp["aggregations"] = finish_aggs(aggs, agg_parts)?;
     }
+    if req.profile {
+        resp["profile"] = profile(&handles);
+    }
     Ok(resp)
+}
+
+/// ES's `profile` section: one shard per index, with no timings (the store does not measure them).
+fn profile(handles: &[Arc<IndexHandle>]) -> Value {
+    let shards: Vec<Value> = handles
+        .iter()
+        .map(|h| {
+            json!({
+                "id": format!("[logpipe][{}][0]", h.name),
+                "node_id": "logpipe",
+                "shard_id": 0,
+                "index": h.name,
+                "cluster": "(local)",
+                "searches": [{"query": [], "rewrite_time": 0, "collector": []}],
+                "aggregations": []
+            })
+        })
+        .collect();
+    json!({ "shards": shards })
 }
 
 /// Counts the documents `query` (or the Lucene query `q`, which takes precedence) matches in the indices
@@ -243,7 +295,7 @@ pub fn count(
     set: &IndexSet,
     expr: Option<&str>,
     query: Option<&Value>,
-    q: Option<&str>,
+    q: UrlQuery<'_>,
 ) -> Result<Value, SearchError> {
     let handles = targets(set, expr)?;
     let now = now_millis();

@@ -115,32 +115,32 @@ pub fn cmp_val(spec: &SortSpec, x: &SortVal, y: &SortVal) -> Ordering {
     }
 }
 
-/// The sort of a request (`None`: by score): a field name, `{field: order}`, `{field: {order, missing}}`,
-/// or an array of them.
+/// The sort of a request (`None`: by score): a field name, `{field: order}`, `{field: {order, missing}}`
+/// (an object may name several fields), or an array of them.
 pub fn parse_sort(v: Option<&Value>) -> Result<Option<Vec<SortSpec>>, RequestError> {
     let Some(v) = v else { return Ok(None) };
     let items: Vec<&Value> = match v {
         Value::Array(a) => a.iter().collect(),
         other => vec![other],
     };
-    let mut specs = Vec::new();
+    // An object may hold several keys (`{"@timestamp": "desc", "_doc": "desc"}`, as Grafana sends it),
+    // each a key of the sort; they are taken in name order (JSON objects here do not keep theirs).
+    let mut keys: Vec<(&str, Option<&Value>)> = Vec::new();
     for item in items {
-        let (field, opts): (&str, Option<&Value>) = match item {
-            Value::String(s) => (s.as_str(), None),
-            Value::Object(m) if m.len() == 1 => {
-                let Some((k, v)) = m.iter().next() else {
-                    return Err(RequestError::MalformedSort {
-                        sort: item.to_string(),
-                    });
-                };
-                (k.as_str(), Some(v))
+        match item {
+            Value::String(s) => keys.push((s.as_str(), None)),
+            Value::Object(m) if !m.is_empty() => {
+                keys.extend(m.iter().map(|(k, v)| (k.as_str(), Some(v))));
             }
             _ => {
                 return Err(RequestError::MalformedSort {
                     sort: item.to_string(),
                 })
             }
-        };
+        }
+    }
+    let mut specs = Vec::new();
+    for (field, opts) in keys {
         let (order, missing) = match opts {
             None => (None, None),
             Some(Value::String(o)) => (Some(o.as_str()), None),

@@ -19,7 +19,8 @@ pub enum SourceFilter {
     },
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+/// A string or an array of strings (other elements skipped); nothing for anything else.
+pub fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(a)) => a
@@ -46,6 +47,37 @@ pub fn parse_source_filter(v: Option<&Value>) -> SourceFilter {
             excludes: Vec::new(),
         },
     }
+}
+
+/// The filter of the URL parameters `_source` (`true`, `false` or patterns), `_source_includes` and
+/// `_source_excludes` (comma-separated patterns), as ES's `FetchSourceContext.parseFromRestRequest`; `None`
+/// when none is given.
+pub fn url_source_filter(
+    source: Option<&str>,
+    includes: Option<&str>,
+    excludes: Option<&str>,
+) -> Option<SourceFilter> {
+    if source.is_none() && includes.is_none() && excludes.is_none() {
+        return None;
+    }
+    let split = |s: &str| -> Vec<String> { s.split(',').map(str::to_string).collect() };
+    let (fetch, mut incl) = match source {
+        None | Some("true") => (true, Vec::new()),
+        Some("false") => (false, Vec::new()),
+        Some(s) => (true, split(s)),
+    };
+    if let Some(s) = includes {
+        incl = split(s);
+    }
+    let excl = excludes.map(split).unwrap_or_default();
+    Some(match (fetch, incl.is_empty() && excl.is_empty()) {
+        (false, _) => SourceFilter::None,
+        (true, true) => SourceFilter::All,
+        (true, false) => SourceFilter::Filter {
+            includes: incl,
+            excludes: excl,
+        },
+    })
 }
 
 fn may_match_below(pattern: &str, path: &str) -> bool {

@@ -202,3 +202,93 @@ fn calendar_month_quarter_and_year_histograms() {
     );
     assert_eq!(r["aggregations"]["months"]["buckets"], json!([]));
 }
+
+/// `date_histogram` with `time_zone` (ES's reference: buckets are floors of local time, keys the UTC
+/// instant of the local start, `key_as_string` in the zone or in `format`), across a daylight saving
+/// time change, with Grafana's `"min_doc_count": "0"` and `format: epoch_millis`, and `meta` echoed.
+#[test]
+fn date_histogram_time_zones_formats_and_meta() {
+    use crate::check::{case, check};
+    let es = Es::start();
+    sample(&es);
+    let dst: Vec<serde_json::Value> = [
+        "2026-03-28T12:00:00Z",
+        "2026-03-29T12:00:00Z",
+        "2026-03-30T12:00:00Z",
+    ]
+    .iter()
+    .flat_map(|t| {
+        [
+            json!({"index": {}}),
+            json!({"@timestamp": t, "message": "m"}),
+        ]
+    })
+    .collect();
+    es.bulk("/dst/_bulk?refresh=true", &dst);
+    let agg =
+        |h: serde_json::Value| json!({"size": 0, "aggs": {"h": {"date_histogram": h}}}).to_string();
+    let buckets = |b: serde_json::Value| json!({"aggregations": {"h": {"buckets": b}}});
+    check(
+        &es,
+        &[
+            // Whole-hour zone, hourly buckets: UTC hours, written in the zone.
+            case("POST", "/logs/_search")
+                .body(agg(json!({"field": "@timestamp", "fixed_interval": "1h", "time_zone": "Europe/Berlin"})))
+                .json(buckets(json!([
+                    {"key": 1795309200000_i64, "key_as_string": "2026-11-22T02:00:00.000+01:00", "doc_count": 2},
+                    {"key": 1795312800000_i64, "key_as_string": "2026-11-22T03:00:00.000+01:00", "doc_count": 3},
+                    {"key": 1795316400000_i64, "doc_count": 0},
+                    {"key": 1795320000000_i64, "key_as_string": "2026-11-22T05:00:00.000+01:00", "doc_count": 1}]))),
+            // Grafana's histogram: epoch_millis keys, min_doc_count as a string, extended bounds.
+            case("POST", "/logs/_search")
+                .body(agg(json!({"field": "@timestamp", "fixed_interval": "1h", "time_zone": "Europe/Berlin",
+                    "min_doc_count": "0", "format": "epoch_millis",
+                    "extended_bounds": {"min": 1795305600000_i64, "max": 1795323600000_i64}})))
+                .json(buckets(json!([
+                    {"key": 1795305600000_i64, "key_as_string": "1795305600000", "doc_count": 0},
+                    {"key": 1795309200000_i64, "key_as_string": "1795309200000", "doc_count": 2},
+                    {"key": 1795312800000_i64, "doc_count": 3},
+                    {"key": 1795316400000_i64, "doc_count": 0},
+                    {"key": 1795320000000_i64, "doc_count": 1},
+                    {"key": 1795323600000_i64, "key_as_string": "1795323600000", "doc_count": 0}]))),
+            // A half-hour zone: hourly buckets start at half past in UTC.
+            case("POST", "/logs/_search")
+                .body(agg(json!({"field": "@timestamp", "fixed_interval": "1h", "time_zone": "+05:30", "min_doc_count": 1})))
+                .json(buckets(json!([
+                    {"key": 1795307400000_i64, "key_as_string": "2026-11-22T06:00:00.000+05:30", "doc_count": 1},
+                    {"key": 1795311000000_i64, "doc_count": 3},
+                    {"key": 1795314600000_i64, "doc_count": 1},
+                    {"key": 1795321800000_i64, "doc_count": 1}]))),
+            // Days in Berlin: local midnights, one of them after the change to summer time.
+            case("POST", "/dst/_search")
+                .body(agg(json!({"field": "@timestamp", "calendar_interval": "day", "time_zone": "Europe/Berlin"})))
+                .json(buckets(json!([
+                    {"key": 1774652400000_i64, "key_as_string": "2026-03-28T00:00:00.000+01:00", "doc_count": 1},
+                    {"key": 1774738800000_i64, "key_as_string": "2026-03-29T00:00:00.000+01:00", "doc_count": 1},
+                    {"key": 1774821600000_i64, "key_as_string": "2026-03-30T00:00:00.000+02:00", "doc_count": 1}]))),
+            case("POST", "/dst/_search")
+                .body(agg(json!({"field": "@timestamp", "calendar_interval": "month", "time_zone": "Europe/Berlin",
+                    "format": "yyyy-MM"})))
+                .json(buckets(json!([{"key_as_string": "2026-03", "doc_count": 3}]))),
+            case("POST", "/logs/_search")
+                .body(agg(json!({"field": "@timestamp", "fixed_interval": "1h", "time_zone": "Mars/Olympus"})))
+                .status(400),
+            // Bounds at the ends of time are too many buckets, not an overflow.
+            case("POST", "/dst/_search")
+                .body(agg(json!({"field": "@timestamp", "fixed_interval": "1d", "time_zone": "Europe/Berlin",
+                    "extended_bounds": {"min": -9.2e18, "max": 9.2e18}})))
+                .status(400),
+            case("POST", "/dst/_search")
+                .body(agg(json!({"field": "@timestamp", "fixed_interval": "1h", "time_zone": "+05:30",
+                    "extended_bounds": {"min": -9.2e18, "max": 9.2e18}})))
+                .status(400),
+            // `meta` is echoed, also in sub-aggregations of every bucket.
+            case("POST", "/logs/_search")
+                .body(json!({"size": 0, "aggs": {"levels": {"meta": {"panel": 2},
+                    "terms": {"field": "log.level", "size": 1},
+                    "aggs": {"per_day": {"meta": {"x": "y"}, "date_histogram": {"field": "@timestamp", "fixed_interval": "1d"}}}}}}).to_string())
+                .json(json!({"aggregations": {"levels": {"meta": {"panel": 2}, "buckets": [
+                    {"key": "error", "per_day": {"meta": {"x": "y"}}}]}}})),
+        ],
+    );
+}

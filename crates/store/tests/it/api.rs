@@ -174,7 +174,7 @@ fn errors_and_url_decoding_as_elasticsearch_answers() {
             case("POST", "/logs/_search").body(r#"{"query": {"query_string": {"query": "message:(x"}}}"#)
                 .status(400).json(error("query_shard_exception")),
             case("POST", "/logs/_search")
-                .body(r#"{"aggs": {"h": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h", "time_zone": "Europe/Berlin"}}}}"#)
+                .body(r#"{"aggs": {"h": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h", "time_zone": "Mars/Olympus"}}}}"#)
                 .status(400).json(error("illegal_argument_exception")),
             case("POST", "/logs/_count").body(r#"{"size": 1}"#).status(400).json(json!({"error": {
                 "type": "parsing_exception", "reason": "request does not support [size]"}})),

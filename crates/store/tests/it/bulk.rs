@@ -138,3 +138,21 @@ fn in_process_api_and_concurrent_bulks_share_commits() {
     es.store.refresh(Some("conc")).expect("refresh");
     assert_eq!(es.req("GET", "/conc/_count", None).body["count"], 2000);
 }
+
+/// As ES's bulk parser: an action at the end of the body without its document line is dropped, and the
+/// actions before it run.
+#[test]
+fn a_last_action_without_its_document_line_is_dropped() {
+    let es = Es::start();
+    let body = "{\"index\":{\"_index\":\"t\",\"_id\":\"1\"}}\n{\"message\":\"one\"}\n{\"index\":{\"_index\":\"t\",\"_id\":\"2\"}}\n";
+    let r = es.req("POST", "/_bulk?refresh=true", Some(body));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["errors"], json!(false), "{}", r.body);
+    assert_eq!(
+        r.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.body
+    );
+    assert_eq!(es.req("GET", "/t/_count", None).body["count"], json!(1));
+}

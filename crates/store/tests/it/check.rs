@@ -30,6 +30,7 @@ pub struct Case {
     status: u16,
     content_type: Option<&'static str>,
     expect: Option<Expect>,
+    absent: Vec<&'static str>,
 }
 
 /// A request: `target` is the path and query as sent on the request line.
@@ -42,6 +43,7 @@ pub fn case(method: &'static str, target: impl Into<String>) -> Case {
         status: 200,
         content_type: None,
         expect: None,
+        absent: Vec::new(),
     }
 }
 
@@ -73,6 +75,12 @@ impl Case {
     /// JSON the answer's body must contain.
     pub fn json(mut self, expected: Value) -> Case {
         self.expect = Some(Expect::Json(expected));
+        self
+    }
+
+    /// A JSON pointer (`/hits/hits/0/_source`) the answer's body must not have.
+    pub fn absent(mut self, pointer: &'static str) -> Case {
+        self.absent.push(pointer);
         self
     }
 
@@ -180,6 +188,14 @@ pub fn check(es: &Es, cases: &[Case]) {
                 wrong.push(format!("body is not {expected:?}"))
             }
             _ => {}
+        }
+        if !c.absent.is_empty() {
+            let actual: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+            for pointer in &c.absent {
+                if actual.pointer(pointer).is_some() {
+                    wrong.push(format!("body has {pointer}"));
+                }
+            }
         }
         if !wrong.is_empty() {
             failures.push(format!(

@@ -154,7 +154,8 @@ pub fn doc(id: &str, ts: &str, msg: &str, host: &str, level: &str, offset: i64) 
     ]
 }
 
-pub fn sample(es: &Es) {
+/// The `_bulk` lines of the sample documents: `a` … `e` nested, `f` with dotted keys.
+pub fn sample_lines() -> Vec<Value> {
     let docs = [
         doc(
             "a",
@@ -201,7 +202,12 @@ pub fn sample(es: &Es) {
     // A document with dotted keys must behave like the nested ones.
     lines.push(json!({"index": {"_id": "f"}}));
     lines.push(json!({"@timestamp": "2026-11-22T04:51:21.123Z", "message": "refused connection", "host.name": "web-2", "log.level": "error", "log.offset": 60}));
-    let r = es.bulk("/logs/_bulk?refresh=true", &lines);
+    lines
+}
+
+/// The sample documents in index `logs`, searchable.
+pub fn sample(es: &Es) {
+    let r = es.bulk("/logs/_bulk?refresh=true", &sample_lines());
     assert_eq!(r["errors"], json!(false), "{r}");
 }
 

@@ -134,3 +134,53 @@ fn retention_deletes_old_daily_indices_only() {
     assert_eq!(names, expected);
     assert!(!es._dir.path().join(&old).exists());
 }
+
+/// Index and cluster information as ES's reference documents it: `_refresh` counts one shard per index,
+/// `GET /{index}` and `_settings` show `index.uuid` and `index.creation_date`, `_cluster/health` with
+/// `level=indices` lists each index, and `_cat/indices` shows the same uuid.
+#[test]
+fn index_information_as_es_reference() {
+    use crate::check::{case, check};
+    let es = Es::start();
+    sample(&es);
+    es.bulk(
+        "/other/_bulk?refresh=true",
+        &[json!({"index": {}}), json!({"message": "x"})],
+    );
+    let info = es.req("GET", "/logs", None).body;
+    let uuid = info["logs"]["settings"]["index"]["uuid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(uuid.len(), 22, "{info}");
+    assert_ne!(uuid, "logs");
+    let created: i64 = info["logs"]["settings"]["index"]["creation_date"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    assert!(created > 1_700_000_000_000, "{info}");
+    let cat = es
+        .req("GET", "/_cat/indices/logs?format=json&h=index,uuid", None)
+        .body;
+    assert_eq!(cat, json!([{"index": "logs", "uuid": uuid}]));
+    check(
+        &es,
+        &[
+            case("POST", "/_refresh").json(json!({"_shards": {"total": 2, "successful": 2, "failed": 0}})),
+            case("POST", "/logs/_refresh").json(json!({"_shards": {"total": 1, "successful": 1, "failed": 0}})),
+            case("GET", "/logs/_settings").json(json!({"logs": {"settings": {"index": {
+                "number_of_shards": "1", "number_of_replicas": "0", "provided_name": "logs", "uuid": uuid.clone()}}}})),
+            case("GET", "/_settings").json(json!({"logs": {}, "other": {}})),
+            case("GET", "/_cluster/health?level=indices").json(json!({"status": "green",
+                "active_primary_shards": 2,
+                "indices": {"logs": {"status": "green", "number_of_shards": 1, "active_shards": 1},
+                    "other": {"status": "green"}}})),
+            case("GET", "/_cluster/health/logs").json(json!({"active_primary_shards": 1}))
+                .absent("/indices"),
+            case("GET", "/_cluster/health?level=bogus").status(400)
+                .json(json!({"error": {"type": "illegal_argument_exception"}})),
+            case("GET", "/nothere/_settings").status(404)
+                .json(json!({"error": {"type": "index_not_found_exception"}})),
+        ],
+    );
+}

@@ -4,15 +4,19 @@
 //! (`common`), or sends tables of requests with their expected answers (`check`). Tests of the `logpipe store` process itself (kill -9, SIGTERM) are the root package's.
 
 mod aggs;
+mod aliases;
 mod api;
 mod bulk;
 mod cat;
 mod check;
 mod common;
 mod data_streams;
+mod documents;
+mod grafana;
 mod indices;
 mod layers;
 mod limits;
+mod mapping;
 mod msearch;
 mod query;
 mod search;

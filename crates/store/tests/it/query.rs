@@ -31,7 +31,37 @@ fn query_types() {
         ids(json!({"term": {"host.name": {"value": "web-2"}}})),
         ["c", "f"]
     );
-    assert_eq!(ids(json!({"match": {"host.name": "web-2"}})), ["c", "f"]);
+    // `match` analyses a string field (`text` in ES's dynamic mapping): `web-2` is `web` OR `2`; its
+    // `.keyword` is exact; `match_phrase` wants the words in order.
+    assert_eq!(
+        ids(json!({"match": {"host.name": "web-2"}})),
+        ["a", "b", "c", "f"]
+    );
+    assert_eq!(
+        ids(json!({"match": {"host.name": {"query": "web-2", "operator": "and"}}})),
+        ["c", "f"]
+    );
+    assert_eq!(
+        ids(json!({"match": {"host.name.keyword": "web-2"}})),
+        ["c", "f"]
+    );
+    assert_eq!(
+        ids(json!({"match": {"log.level": "ERROR"}})),
+        ["a", "e", "f"]
+    );
+    assert_eq!(
+        ids(json!({"match": {"log.file.path": "web"}})),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        ids(json!({"match_phrase": {"log.file.path": "log web"}})),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        ids(json!({"match_phrase": {"log.file.path": "web log"}})),
+        Vec::<String>::new()
+    );
+    assert_eq!(ids(json!({"match": {"log.offset": 20}})), ["b"]);
     assert_eq!(
         ids(json!({"term": {"host.name.keyword": "web-1"}})),
         ["a", "b"]
@@ -186,8 +216,13 @@ fn query_types() {
         ids(json!({"constant_score": {"filter": {"term": {"host.name": "db-1"}}}})),
         ["d", "e"]
     );
+    // `host.name` is text: `web-1` is `web` OR `1`, which every host name holds (as in ES).
     assert_eq!(
         ids(json!({"multi_match": {"query": "web-1", "fields": ["host.name", "message"]}})),
+        ["a", "b", "c", "d", "e", "f"]
+    );
+    assert_eq!(
+        ids(json!({"multi_match": {"query": "web-1", "fields": ["host.name.keyword", "message"]}})),
         ["a", "b"]
     );
     // URI search and count with a query.

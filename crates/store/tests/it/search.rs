@@ -1,5 +1,6 @@
 //! Hits: sort, paging, `_source`, highlight, totals.
 
+use crate::check::{case, check};
 use crate::common::*;
 use serde_json::{json, Value};
 
@@ -187,4 +188,68 @@ fn keyword_sort_pages_across_segments_and_indices() {
     let r = es.search("kw-*", json!({"size": 3, "sort": [{"host.name": "desc"}]}));
     let top: Vec<Value> = hits(&r).iter().map(|h| h["sort"][0].clone()).collect();
     assert_eq!(top, [json!("z-host"), json!("z-host"), json!("m-host")]);
+}
+
+/// URL parameters and body keys of `_search` that shape hits, as ES's reference documents them (search
+/// API: `rest_total_hits_as_int`, `_source`, `_source_includes`, `_source_excludes`, `stored_fields`,
+/// `docvalue_fields`; request body: `fields`, `version`, `seq_no_primary_term`, `profile`).
+#[test]
+fn hit_shaping_parameters_as_es_reference() {
+    let es = Es::start();
+    sample(&es);
+    let one = r#"{"query": {"ids": {"values": ["a"]}}}"#;
+    let hit = |h: serde_json::Value| json!({"hits": {"hits": [h]}});
+    check(
+        &es,
+        &[
+            // `rest_total_hits_as_int`: the total as a number, counted exactly (past 10,000 too).
+            case("GET", "/logs/_search?rest_total_hits_as_int=true&size=0")
+                .json(json!({"hits": {"total": 6}})),
+            case("GET", "/logs/_search?rest_total_hits_as_int&track_total_hits=false&size=0")
+                .json(json!({"hits": {"total": -1}})),
+            case("GET", "/logs/_search?rest_total_hits_as_int=true&track_total_hits=3")
+                .status(400)
+                .json(json!({"error": {"type": "illegal_argument_exception", "reason":
+                    "[rest_total_hits_as_int] cannot be used if the tracking of total hits is not accurate, got 3"}})),
+            case("GET", "/logs/_search?size=0").json(json!({"hits": {"total": {"value": 6, "relation": "eq"}}})),
+            // `_source` in the URL replaces the body's.
+            case("POST", "/logs/_search?_source=false").body(one)
+                .json(hit(json!({"_id": "a", "_index": "logs"})))
+                .absent("/hits/hits/0/_source"),
+            case("POST", "/logs/_search?_source=host.name").body(one)
+                .json(hit(json!({"_source": {"host": {"name": "web-1"}}}))),
+            case("POST", "/logs/_search?_source_includes=log.*&_source_excludes=log.file")
+                .body(r#"{"query": {"ids": {"values": ["a"]}}, "_source": false}"#)
+                .json(hit(json!({"_source": {"log": {"level": "error", "offset": 10}}}))),
+            case("POST", "/logs/_search?_source_excludes=log,event,message,@timestamp").body(one)
+                .json(hit(json!({"_source": {"host": {"name": "web-1"}}}))),
+            // `stored_fields` drops `_source` unless it is asked for; `_none_` drops `_id` too.
+            case("POST", "/logs/_search?stored_fields=host.name").body(one)
+                .json(hit(json!({"_id": "a"})))
+                .absent("/hits/hits/0/_source"),
+            case("POST", "/logs/_search")
+                .body(r#"{"query": {"ids": {"values": ["a"]}}, "stored_fields": "_none_"}"#)
+                .json(hit(json!({"_index": "logs"})))
+                .absent("/hits/hits/0/_source")
+                .absent("/hits/hits/0/_id"),
+            case("POST", "/logs/_search?stored_fields=x&_source=host.name").body(one)
+                .json(hit(json!({"_source": {"host": {"name": "web-1"}}}))),
+            // `docvalue_fields` (and the `fields` API): values in arrays, dates in their format.
+            case("POST", "/logs/_search?docvalue_fields=log.level").body(one)
+                .json(hit(json!({"fields": {"log.level": ["error"]}}))),
+            case("POST", "/logs/_search")
+                .body(r#"{"query": {"ids": {"values": ["a"]}}, "_source": false,
+                    "docvalue_fields": [{"field": "@timestamp", "format": "epoch_millis"}, "host.name.keyword"],
+                    "fields": ["log.o*"]}"#)
+                .json(hit(json!({"fields": {"@timestamp": ["1795309200000"],
+                    "host.name.keyword": ["web-1"], "log.offset": [10]}}))),
+            case("POST", "/logs/_search")
+                .body(r#"{"query": {"ids": {"values": ["a"]}}, "fields": ["@timestamp"], "version": true, "seq_no_primary_term": true}"#)
+                .json(hit(json!({"fields": {"@timestamp": ["2026-11-22T01:00:00.000Z"]},
+                    "_version": 1, "_primary_term": 1}))),
+            // `profile: true` is taken; each shard is listed.
+            case("POST", "/logs/_search").body(r#"{"profile": true, "size": 0}"#)
+                .json(json!({"profile": {"shards": [{"index": "logs", "shard_id": 0}]}})),
+        ],
+    );
 }

@@ -60,7 +60,7 @@ pub fn indices(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
                 Cell::Text("green".into()),
                 Cell::Text("open".into()),
                 Cell::Text(h.name.clone()),
-                Cell::Text(h.name.clone()),
+                Cell::Text(h.uuid().to_string()),
                 Cell::Number(1),
                 Cell::Number(0),
                 Cell::Number(h.doc_count()),

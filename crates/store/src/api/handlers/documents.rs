@@ -11,15 +11,31 @@ use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
 use crate::index::refresher::Refresh;
 use crate::search::get_source;
+use crate::search::source::{apply_source_filter, url_source_filter, SourceFilter};
 use crate::Store;
 
-/// `GET /{index}/_doc/{id}`: 200 with the source, or 404 with `found: false`.
+/// `GET|HEAD /{index}/_doc/{id}`: 200 with the source, or 404 with `found: false`. The URL parameters
+/// `_source`, `_source_includes`, `_source_excludes` filter the source; `stored_fields` drops it unless
+/// `_source` is asked for too.
 pub fn get(store: &Store, req: &EsRequest, index: &str, id: &str) -> Handled {
+    let filter = url_source_filter(
+        req.param("_source"),
+        req.param("_source_includes"),
+        req.param("_source_excludes"),
+    );
+    let filter = match filter {
+        Some(f) => f,
+        None if req.param("stored_fields").is_some() => SourceFilter::None,
+        None => SourceFilter::All,
+    };
     let (status, body) = match get_source(store.index_set(), index, id)? {
-        Some((holder, source)) => (
-            200,
-            json!({"_index": holder, "_id": id, "_version": 1, "_seq_no": 0, "_primary_term": 1, "found": true, "_source": source}),
-        ),
+        Some((holder, source)) => {
+            let mut body = json!({"_index": holder, "_id": id, "_version": 1, "_seq_no": 0, "_primary_term": 1, "found": true});
+            if let Some(source) = apply_source_filter(&filter, source) {
+                body["_source"] = source;
+            }
+            (200, body)
+        }
         None => (404, json!({"_index": index, "_id": id, "found": false})),
     };
     Ok(EsResponse::json(status, &body, &req.headers))

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use crate::api::error::EsError;
 use crate::api::handlers::Handled;
 use crate::api::msearch_body::for_each;
+use crate::api::params::total_hits_as_int;
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
 use crate::breaker::RequestBreaker;
@@ -45,12 +46,22 @@ pub fn msearch_within(
             )));
         }
     }
-    let params = SearchParams::default();
+    let params = SearchParams {
+        total_hits_as_int: total_hits_as_int(req),
+        ..SearchParams::default()
+    };
     let mut breaker = RequestBreaker::new("<msearch_response>", limit);
     let mut answers: Vec<u8> = b"{\"responses\":[".to_vec();
     let mut first = true;
-    for_each(&req.body, |index, search_body| {
-        let index = index.as_deref().or(path_index);
+    for_each(&req.body, |header, search_body| {
+        let named = header.index.as_deref().or(path_index);
+        let available = match named {
+            Some(expr) if header.ignore_unavailable => {
+                Some(store.index_set().available_parts(expr))
+            }
+            _ => None,
+        };
+        let index = available.as_deref().or(named);
         let answer = match one_search(store.index_set(), index, &search_body, &params) {
             Ok(mut answer) => {
                 answer["status"] = json!(200);

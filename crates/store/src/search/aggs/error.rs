@@ -41,8 +41,8 @@ pub enum AggError {
     /// A bound holds date math that has no value.
     #[error(transparent)]
     DateMath(#[from] DateMathError),
-    /// A `date_histogram` time zone other than UTC.
-    #[error("[date_histogram] [{name}]: only UTC time_zone is supported, got {time_zone}")]
+    /// A `date_histogram` `time_zone` that is neither an offset nor a tz database name.
+    #[error("[{name}] failed to parse field [time_zone]: Unknown time-zone ID: {time_zone}")]
     TimeZone { name: String, time_zone: String },
     /// A `date_histogram` without an interval.
     #[error("Invalid interval specified, must be non-null and non-empty for [{name}]")]

@@ -20,6 +20,7 @@ use tantivy::aggregation::{AggregationLimitsGuard, DistributedAggregationCollect
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
+use crate::doc::date::DateZone;
 use crate::search::block_collector::StampedSegmentCollector;
 
 use crate::search::aggs::time_histogram::{Counts, TimeHistogram, TimeHistogramSegment};
@@ -52,6 +53,21 @@ pub struct AggRequest {
     histograms: Vec<(String, TimeHistogram)>,
 }
 
+/// How a date histogram's keys are written (`key_as_string`): its `time_zone` (UTC when absent or not a
+/// zone, which translation has refused already) and `format`.
+pub(super) fn display(params: Option<&Value>) -> (DateZone, Option<String>) {
+    let zone = params
+        .and_then(|p| p.get("time_zone"))
+        .and_then(Value::as_str)
+        .and_then(DateZone::parse)
+        .unwrap_or(DateZone::UTC);
+    let format = params
+        .and_then(|p| p.get("format"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    (zone, format)
+}
+
 pub(super) fn limits() -> AggregationLimitsGuard {
     AggregationLimitsGuard::new(Some(512 * 1024 * 1024), Some(65_000))
 }
@@ -70,7 +86,11 @@ impl AggRequest {
                 .and_then(Value::as_object)
                 .and_then(TimeHistogram::from_params);
             match fast {
-                Some(h) => {
+                Some(mut h) => {
+                    let es_params = es.get(name).and_then(|b| b.get("date_histogram"));
+                    let (zone, format) = display(es_params);
+                    h.zone = zone;
+                    h.format = format;
                     histograms.push((name.clone(), h));
                     false
                 }

@@ -6,19 +6,19 @@
 use serde_json::{json, Map, Value};
 use tantivy::aggregation::intermediate_agg_result::IntermediateAggregationResults;
 
-use crate::doc::date::{format_millis, now_millis};
+use crate::doc::date::{format_date, format_millis, now_millis};
 use crate::doc::schema::{resolve_field, FieldRef};
-use crate::search::aggs::calendar_interval::months_per_bucket;
 use crate::search::aggs::error::AggError;
 use crate::search::aggs::time_histogram::{Counts, TimeHistogram};
 use crate::search::aggs::translate::{agg_type, bounds};
-use crate::search::aggs::{limits, AggRequest, AggsFruit};
+use crate::search::aggs::{display, limits, AggRequest, AggsFruit};
 
 /// Turns the range buckets of a month-based calendar histogram back into date-histogram buckets: drops the
 /// open-ended ranges tantivy adds, keys by the bucket start, and trims empty buckets at both ends outside
 /// `extended_bounds` (ES returns buckets from the first to the last one holding documents).
 fn calendar_buckets(params: &Value, res: &mut Value) {
     let now_ms = now_millis();
+    let (zone, format) = display(Some(params));
     let p = params.as_object().cloned().unwrap_or_default();
     let (ext_min, ext_max) = bounds(&p, "extended_bounds", now_ms).unwrap_or((None, None));
     let min_doc_count = p.get("min_doc_count").and_then(Value::as_u64).unwrap_or(0);
@@ -43,7 +43,7 @@ fn calendar_buckets(params: &Value, res: &mut Value) {
             }
         }
         b["key"] = json!(start);
-        b["key_as_string"] = json!(format_millis(start));
+        b["key_as_string"] = json!(format_date(start, format.as_deref(), zone));
         out.push(b);
     }
     let count = |b: &Value| b["doc_count"].as_u64().unwrap_or(0);
@@ -103,7 +103,33 @@ pub fn finish_aggs(req: &AggRequest, parts: Vec<AggsFruit>) -> Result<Value, Agg
     for ((name, h), counts) in req.histograms.iter().zip(&histograms) {
         v[name.as_str()] = h.render(counts)?;
     }
+    echo_meta(&req.es, &mut v);
     Ok(v)
+}
+
+/// Copies each aggregation's `meta` into its result, in every bucket of the aggregations above it, as ES
+/// echoes it.
+fn echo_meta(es: &Map<String, Value>, results: &mut Value) {
+    for (name, body) in es {
+        let Some(res) = results.get_mut(name.as_str()) else {
+            continue;
+        };
+        if let Some(meta) = body.get("meta") {
+            res["meta"] = meta.clone();
+        }
+        let Some(sub) = body
+            .get("aggs")
+            .or_else(|| body.get("aggregations"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        match res.get_mut("buckets") {
+            Some(Value::Array(a)) => a.iter_mut().for_each(|b| echo_meta(sub, b)),
+            Some(Value::Object(o)) => o.values_mut().for_each(|b| echo_meta(sub, b)),
+            _ => {}
+        }
+    }
 }
 
 fn fix_results(es: &Map<String, Value>, results: &mut Value) {
@@ -128,17 +154,13 @@ fn fix_results(es: &Map<String, Value>, results: &mut Value) {
             == Some(FieldRef::Timestamp);
         match kind.as_str() {
             "date_histogram" | "histogram" | "terms" | "range" => {
-                let calendar_months = params
-                    .get("calendar_interval")
-                    .or_else(|| params.get("interval"))
-                    .and_then(Value::as_str)
-                    .and_then(months_per_bucket);
-                if kind == "date_histogram"
-                    && params.get("fixed_interval").is_none()
-                    && calendar_months.is_some()
-                {
+                // Month-based and time-zone histograms were computed as ranges.
+                let as_ranges = matches!(res.get("buckets"), Some(Value::Array(a))
+                    if a.first().is_some_and(|b| b.get("to").is_some()));
+                if kind == "date_histogram" && as_ranges {
                     calendar_buckets(&params, res);
                 }
+                let (zone, format) = display(Some(&params));
                 if kind == "terms" && params.get("order").is_none() {
                     // ES orders equal counts by key, ascending.
                     if let Some(Value::Array(a)) = res.get_mut("buckets") {
@@ -162,7 +184,13 @@ fn fix_results(es: &Map<String, Value>, results: &mut Value) {
                     _ => Vec::new(),
                 };
                 for b in buckets {
-                    if kind == "date_histogram" || (kind == "terms" && is_ts) {
+                    if kind == "date_histogram" {
+                        if let Some(key) = b.get("key").and_then(Value::as_f64) {
+                            b["key"] = json!(key as i64);
+                            b["key_as_string"] =
+                                json!(format_date(key as i64, format.as_deref(), zone));
+                        }
+                    } else if kind == "terms" && is_ts {
                         if let Some(key) = b.get("key").and_then(Value::as_f64) {
                             b["key"] = json!(key as i64);
                             b["key_as_string"] = json!(format_millis(key as i64));

@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
-use crate::doc::date::format_millis;
+use crate::doc::date::{format_date, DateZone};
 use crate::doc::schema::{tantivy_name, F_TS};
 use crate::query::stamp_reader::StampReader;
 use crate::search::aggs::error::AggError;
@@ -36,13 +36,16 @@ pub struct TimeHistogram {
     interval_ms: i64,
     offset_ms: i64,
     min_doc_count: u64,
+    /// How `key_as_string` is written: ES's `time_zone` and `format` of the request.
+    pub zone: DateZone,
+    pub format: Option<String>,
 }
 
 /// Bucket start (millis) → documents.
 pub type Counts = BTreeMap<i64, u64>;
 
 /// tantivy's duration syntax: digits and a unit (`ms`, `s`, `m`, `h`, `d` or their long names).
-fn duration_ms(s: &str) -> Option<i64> {
+pub(super) fn duration_ms(s: &str) -> Option<i64> {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     let (number, unit) = s.split_at(digits);
     let unit_ms = match unit {
@@ -83,6 +86,8 @@ impl TimeHistogram {
             interval_ms,
             offset_ms,
             min_doc_count,
+            zone: DateZone::UTC,
+            format: None,
         })
     }
 
@@ -115,7 +120,8 @@ impl TimeHistogram {
             if buckets.len() as u64 >= MAX_BUCKETS {
                 return Err(AggError::TooManyBuckets { max: MAX_BUCKETS });
             }
-            buckets.push(json!({"key": key, "key_as_string": format_millis(key), "doc_count": n}));
+            let shown = format_date(key, self.format.as_deref(), self.zone);
+            buckets.push(json!({"key": key, "key_as_string": shown, "doc_count": n}));
             Ok(())
         };
         if self.min_doc_count > 0 {

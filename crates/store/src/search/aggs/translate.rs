@@ -1,15 +1,19 @@
 //! ES aggregation request → tantivy's dialect: field names renamed to the schema's (`host.name` →
 //! `attrs.host.name`), `calendar_interval` / `interval` of fixed length turned into `fixed_interval`,
 //! month, quarter and year buckets on `@timestamp` turned into a `range` aggregation over calendar
-//! boundaries ([`super::calendar_interval`]), date math in `extended_bounds` / `hard_bounds` evaluated,
+//! boundaries ([`super::calendar_interval`]), `time_zone` histograms turned into UTC ones with an offset
+//! where the zone's offsets allow it and into ranges over local bucket boundaries where daylight saving
+//! time makes bucket lengths vary, date math in `extended_bounds` / `hard_bounds` evaluated,
 //! and what tantivy cannot do refused with an [`AggError`].
 
 use serde_json::{json, Map, Value};
 
+use crate::doc::date::DateZone;
 use crate::doc::schema::tantivy_name;
 use crate::query::date_math::parse_date_math;
 use crate::search::aggs::calendar_interval::{boundaries, months_per_bucket};
 use crate::search::aggs::error::AggError;
+use crate::search::aggs::time_histogram::{duration_ms, MAX_BUCKETS};
 use crate::search::aggs::{TimestampSpan, BUCKET_AGGS, METRIC_AGGS};
 
 pub(super) fn agg_type(name: &str, body: &Map<String, Value>) -> Result<(String, Value), AggError> {
@@ -106,16 +110,23 @@ fn translate_date_histogram(
 ) -> Result<bool, AggError> {
     p.remove("format");
     p.remove("order");
-    if let Some(tz) = p.remove("time_zone") {
-        if !matches!(
-            tz.as_str(),
-            Some("UTC" | "Z" | "+00:00" | "Etc/UTC" | "GMT")
-        ) {
-            return Err(AggError::TimeZone {
+    let zone = match p.remove("time_zone") {
+        None => DateZone::UTC,
+        Some(tz) => tz
+            .as_str()
+            .and_then(DateZone::parse)
+            .ok_or_else(|| AggError::TimeZone {
                 name: name.to_string(),
                 time_zone: tz.to_string(),
-            });
-        }
+            })?,
+    };
+    // ES takes numbers in strings (Grafana's data source sends `"min_doc_count": "0"`).
+    if let Some(Value::String(n)) = p.get("min_doc_count") {
+        let n: u64 = n.trim().parse().map_err(|_| AggError::ParamType {
+            param: "min_doc_count".to_string(),
+            requirement: "a number",
+        })?;
+        p.insert("min_doc_count".into(), json!(n));
     }
     let calendar = p.remove("calendar_interval");
     let legacy = p.remove("interval");
@@ -145,7 +156,7 @@ fn translate_date_histogram(
                 "second" | "1s" => "1s".to_string(),
                 c if months_per_bucket(c).is_some() => {
                     let months = months_per_bucket(c).unwrap_or(1);
-                    calendar_ranges(name, p, months, now_ms, span)?;
+                    calendar_ranges(name, p, Step::Months(months), zone, now_ms, span)?;
                     return Ok(true);
                 }
                 // Legacy `interval` accepted any fixed interval too.
@@ -158,6 +169,43 @@ fn translate_date_histogram(
             })
         }
     };
+    if !zone.is_utc() {
+        let interval_ms =
+            duration_ms(&interval)
+                .filter(|&i| i > 0)
+                .ok_or_else(|| AggError::ParamType {
+                    param: "fixed_interval".to_string(),
+                    requirement: "a duration such as 30s, 5m, 1h or 1d",
+                })?;
+        let offset_ms = match p.get("offset").and_then(Value::as_str) {
+            None => 0,
+            Some(s) => signed_duration_ms(s).ok_or_else(|| AggError::ParamType {
+                param: "offset".to_string(),
+                requirement: "a duration such as -1h or +4d",
+            })?,
+        };
+        let (lo, hi) = zone_span(p, now_ms, span)?;
+        // Buckets are floors of local time. Where every offset the zone has over the span leaves the
+        // same remainder of the interval, they are UTC buckets shifted by it; otherwise their lengths
+        // vary (daylight saving time) and they become ranges.
+        match single_residue(zone, lo, hi, interval_ms) {
+            Some(r) => {
+                p.insert("offset".into(), json!(format!("{}ms", offset_ms - r)));
+            }
+            None => {
+                p.insert("offset".into(), json!(format!("{offset_ms}ms")));
+                calendar_ranges(
+                    name,
+                    p,
+                    Step::Fixed(interval_ms, offset_ms),
+                    zone,
+                    now_ms,
+                    span,
+                )?;
+                return Ok(true);
+            }
+        }
+    }
     p.insert("fixed_interval".into(), json!(interval));
     for key in ["extended_bounds", "hard_bounds"] {
         if !matches!(p.get(key), Some(Value::Object(_))) {
@@ -173,6 +221,25 @@ fn translate_date_histogram(
         p.insert(key.into(), Value::Object(nb));
     }
     Ok(false)
+}
+
+/// Starts of the fixed-interval buckets covering `[lo, hi]` and the end of the last: `floor((t - offset) /
+/// interval) * interval + offset`, as tantivy's and ES's histograms place them.
+fn fixed_boundaries(lo: i64, hi: i64, interval: i64, offset: i64) -> Result<Vec<i64>, AggError> {
+    let too_many = AggError::TooManyBuckets { max: MAX_BUCKETS };
+    // Bounds come from the request: arithmetic that would overflow is too many buckets.
+    let first = lo
+        .checked_sub(offset)
+        .map(|l| l.div_euclid(interval))
+        .and_then(|b| b.checked_mul(interval))
+        .and_then(|s| s.checked_add(offset))
+        .ok_or(too_many)?;
+    let n = hi
+        .checked_sub(first)
+        .map(|span| span / interval + 2)
+        .filter(|&n| n as u64 <= MAX_BUCKETS)
+        .ok_or(AggError::TooManyBuckets { max: MAX_BUCKETS })?;
+    Ok((0..n).map(|i| first + i * interval).collect())
 }
 
 /// Reads `min` / `max` of a date histogram's `extended_bounds` / `hard_bounds` as millis (numbers, dates or
@@ -201,13 +268,68 @@ pub(super) fn bounds(
     Ok((read("min", false)?, read("max", true)?))
 }
 
-/// Rewrites a month/quarter/year `date_histogram` on `@timestamp` into a `range` aggregation whose ranges
-/// are the calendar buckets covering the data and `extended_bounds`, clipped to `hard_bounds`. Each range's
-/// key is its start in millis; `fix_results` turns the buckets back into date-histogram buckets.
+/// The length of the buckets a histogram turned into ranges has, in the local time of its zone.
+#[derive(Clone, Copy)]
+enum Step {
+    /// Calendar months (1, 3 or 12).
+    Months(u32),
+    /// A fixed interval and offset, in millis.
+    Fixed(i64, i64),
+}
+
+/// `-1h`, `+4d`, `30m` in millis.
+fn signed_duration_ms(s: &str) -> Option<i64> {
+    match s.strip_prefix('-') {
+        Some(rest) => duration_ms(rest).map(|ms| -ms),
+        None => duration_ms(s.strip_prefix('+').unwrap_or(s)),
+    }
+}
+
+/// The instants a time-zone histogram covers: the data and `extended_bounds` (now when neither has any).
+fn zone_span(
+    p: &Map<String, Value>,
+    now_ms: i64,
+    span: TimestampSpan,
+) -> Result<(i64, i64), AggError> {
+    let (ext_min, ext_max) = bounds(p, "extended_bounds", now_ms)?;
+    let data = span();
+    let lo = [data.map(|d| d.0), ext_min.map(|v| v as i64)]
+        .into_iter()
+        .flatten()
+        .min();
+    let hi = [data.map(|d| d.1), ext_max.map(|v| v as i64)]
+        .into_iter()
+        .flatten()
+        .max();
+    Ok((lo.unwrap_or(now_ms), hi.unwrap_or(now_ms)))
+}
+
+/// The one remainder modulo `interval_ms` of every offset `zone` has in `[lo, hi]`, or `None` when they
+/// differ. Offsets are sampled every 6 hours (zones change offset at most a few times a year), at most
+/// 100,000 times.
+fn single_residue(zone: DateZone, lo: i64, hi: i64, interval_ms: i64) -> Option<i64> {
+    let step = (hi.saturating_sub(lo) / 100_000).max(6 * 3_600_000);
+    let residue = zone.offset_ms(lo).rem_euclid(interval_ms);
+    let mut t = lo;
+    while t < hi {
+        t = t.saturating_add(step).min(hi);
+        if zone.offset_ms(t).rem_euclid(interval_ms) != residue {
+            return None;
+        }
+    }
+    Some(residue)
+}
+
+/// Rewrites a `date_histogram` on `@timestamp` whose buckets vary in length — months, quarters and years,
+/// or a fixed interval in a zone with daylight saving time — into a `range` aggregation whose ranges are
+/// the buckets (in the local time of `zone`) covering the data and `extended_bounds`, clipped to
+/// `hard_bounds`. Each range's key is its start in millis; `fix_results` turns the buckets back into
+/// date-histogram buckets.
 fn calendar_ranges(
     name: &str,
     p: &mut Map<String, Value>,
-    months: u32,
+    step: Step,
+    zone: DateZone,
     now_ms: i64,
     span: TimestampSpan,
 ) -> Result<(), AggError> {
@@ -216,7 +338,7 @@ fn calendar_ranges(
             name: name.to_string(),
         });
     }
-    if p.contains_key("offset") {
+    if matches!(step, Step::Months(_)) && p.contains_key("offset") {
         return Err(AggError::CalendarOffset {
             name: name.to_string(),
         });
@@ -237,7 +359,20 @@ fn calendar_ranges(
         _ => (0, 0),
     };
     let edges = if lo <= hi {
-        boundaries(lo, hi, months)?
+        // Computed on local times read as UTC, then turned into instants.
+        let (local_lo, local_hi) = (
+            lo.saturating_add(zone.offset_ms(lo)),
+            hi.saturating_add(zone.offset_ms(hi)),
+        );
+        let local = match step {
+            Step::Months(months) => boundaries(local_lo, local_hi, months)?,
+            Step::Fixed(interval, offset) => {
+                fixed_boundaries(local_lo, local_hi, interval, offset)?
+            }
+        };
+        let mut edges: Vec<i64> = local.into_iter().map(|l| zone.local_to_utc(l)).collect();
+        edges.dedup();
+        edges
     } else {
         vec![0, 1]
     };
