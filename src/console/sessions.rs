@@ -37,10 +37,15 @@ pub struct Sessions {
     by_id: Mutex<HashMap<String, Session>>,
 }
 
+/// The system gave no random numbers for a session's id or CSRF token.
+#[derive(Debug, thiserror::Error)]
+#[error("no random numbers: {0}")]
+pub struct NoRandomness(getrandom::Error);
+
 /// 32 random bytes, URL-safe base64.
-fn random_token() -> anyhow::Result<String> {
+fn random_token() -> Result<String, NoRandomness> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random numbers: {e}"))?;
+    getrandom::fill(&mut bytes).map_err(NoRandomness)?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -78,7 +83,7 @@ pub fn session_id(cookie_header: Option<&str>, tls: bool) -> Option<String> {
 
 impl Sessions {
     /// Starts a session; its id (for the cookie) and the session.
-    pub fn create(&self, user: &str, role: Role) -> anyhow::Result<(String, Session)> {
+    pub fn create(&self, user: &str, role: Role) -> Result<(String, Session), NoRandomness> {
         let id = random_token()?;
         let now = Instant::now();
         let session = Session {

@@ -80,23 +80,38 @@ pub struct Users {
     token: Option<String>,
 }
 
+/// Why the users cannot be read, or a password cannot be hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum UsersError {
+    #[error(
+        "--users-file and --users-roles-file go together (users_file / users_roles_file in the config \
+         file)"
+    )]
+    Unpaired,
+    #[error(transparent)]
+    File(#[from] logpipe_passwd::FileError),
+    #[error("reading the password from standard input: {0}")]
+    Stdin(#[from] std::io::Error),
+    #[error("no password on standard input")]
+    NoPassword,
+    #[error("hashing the password: {0}")]
+    Hash(#[from] bcrypt::BcryptError),
+}
+
 impl Users {
     /// `users_file` and `roles_file` go together; `token` is the `--auth-token-file` token.
     pub fn load(
         users_file: Option<&Path>,
         roles_file: Option<&Path>,
         token: Option<String>,
-    ) -> anyhow::Result<Users> {
+    ) -> Result<Users, UsersError> {
         let (passwords, roles) = match (users_file, roles_file) {
             (Some(users), Some(roles)) => (
                 Some(PasswordFile::load(users)?),
                 Some(Mutex::new(Watched::load(roles, parse_roles)?)),
             ),
             (None, None) => (None, None),
-            _ => anyhow::bail!(
-                "--users-file and --users-roles-file go together (users_file / users_roles_file in \
-                 the config file)"
-            ),
+            _ => return Err(UsersError::Unpaired),
         };
         Ok(Users {
             passwords,
@@ -172,7 +187,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// `logpipe console hash-password [USER]`: a bcrypt hash of the password on standard input (its first
 /// line), as a line of the users file when a user is named.
-pub fn hash_password(user: Option<&str>) -> anyhow::Result<String> {
+pub fn hash_password(user: Option<&str>) -> Result<String, UsersError> {
     use std::io::{BufRead, IsTerminal};
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
@@ -182,7 +197,7 @@ pub fn hash_password(user: Option<&str>) -> anyhow::Result<String> {
     stdin.lock().read_line(&mut line)?;
     let password = line.trim_end_matches(['\r', '\n']);
     if password.is_empty() {
-        anyhow::bail!("no password on standard input");
+        return Err(UsersError::NoPassword);
     }
     let hash = bcrypt::hash(password, bcrypt::DEFAULT_COST)?;
     Ok(match user {

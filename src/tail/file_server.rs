@@ -1062,9 +1062,11 @@ impl FileServer {
             .files
             .iter()
             .filter(|(_, f)| {
+                // The size as it is now, not as last read: a file not read since (its uid not yet on
+                // disk, say) may have grown before it was deleted, and closing it would lose those bytes.
                 f.gone_since.is_some_and(|t| t.elapsed() >= wait)
                     && f.last_data_at.elapsed() >= wait
-                    && f.framer.read_offset() >= f.size
+                    && f.framer.read_offset() >= f.file.metadata().map_or(f.size, |m| m.len())
             })
             .map(|(k, _)| *k)
             .collect();
