@@ -13,6 +13,8 @@ pub mod config;
 pub mod console;
 pub mod etcd;
 pub mod event;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod host;
 pub mod host_metrics;
 pub mod import;

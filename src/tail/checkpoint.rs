@@ -32,7 +32,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Version tag of the on-disk format.
 pub const FORMAT_VERSION: u32 = 1;
-const FILE_NAME: &str = "checkpoints.json";
+pub const FILE_NAME: &str = "checkpoints.json";
 /// Checkpoints of files not seen for this long are dropped.
 const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 

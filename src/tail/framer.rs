@@ -1,9 +1,12 @@
 //! Line framing: bytes in, complete lines out, never an unbounded buffer.
 //!
-//! Bytes arrive in chunks at known file offsets. Lines end at `\n` (a trailing `\r` is dropped); the bytes of an
-//! unfinished line are carried to the next chunk, at most `max_line_bytes` of them: a longer line is emitted
-//! cut to `max_line_bytes` with the `TRUNCATED` flag, and its remaining bytes up to the next newline are
-//! skipped. NUL bytes are removed from a line (flag `NUL_REMOVED`). Empty lines are skipped, as Filebeat does.
+//! Bytes arrive in chunks at known file offsets. Lines end at `\n` (a trailing `\r` is dropped, and is not
+//! counted in the line's length); the bytes of an unfinished line are carried to the next chunk, at most
+//! `max_line_bytes + 1` of them (the last may be the `\r` of a `\r\n`): a longer line is emitted cut to
+//! `max_line_bytes` with the `TRUNCATED` flag, and its remaining bytes up to the next newline are skipped.
+//! NUL bytes are removed from a line (flag `NUL_REMOVED`). Empty lines are skipped, as Filebeat does. The
+//! lines, their offsets and flags do not depend on where the chunks split the bytes (the `framer` fuzz target,
+//! `src/fuzzing/framing.rs`, checks this against the framing of the whole input at once).
 //!
 //! `position()` is the offset of the first byte that has not yet become part of an emitted or skipped line —
 //! where reading must resume after a restart. While a long line is being skipped the position stays at that
@@ -67,24 +70,23 @@ impl LineFramer {
     /// Feeds `data`, which starts at file offset `self.read_offset()`.
     pub fn feed(&mut self, data: &[u8], sink: &mut impl LineSink) {
         let base = self.fed_until;
+        // The carry holds at most `max_line_bytes + 1` bytes: a line of exactly `max_line_bytes` may still
+        // end in `\r\n`, so one byte more must be seen before it is known to be too long.
+        let keep = self.max_line_bytes.saturating_add(1);
         let mut pos = 0usize;
         for nl in memchr::memchr_iter(b'\n', data) {
             let piece = &data[pos..nl];
             if self.skipping {
                 self.skipping = false;
             } else if self.carry.is_empty() {
-                self.emit(base + pos as u64, piece, 0, sink);
+                self.emit(base + pos as u64, piece, piece.len(), piece.last(), sink);
             } else {
-                let room = self.max_line_bytes.saturating_sub(self.carry.len());
+                let len = self.carry.len() + piece.len();
+                let last = piece.last().or(self.carry.last()).copied();
                 let mut line = std::mem::take(&mut self.carry);
-                let cut = piece.len() > room;
+                let room = keep.saturating_sub(line.len());
                 line.extend_from_slice(&piece[..piece.len().min(room)]);
-                self.emit(
-                    self.line_start,
-                    &line,
-                    if cut { flags::TRUNCATED } else { 0 },
-                    sink,
-                );
+                self.emit(self.line_start, &line, len, last.as_ref(), sink);
                 line.clear();
                 self.carry = line;
             }
@@ -96,11 +98,13 @@ impl LineFramer {
             if self.carry.is_empty() {
                 self.line_start = base + pos as u64;
             }
-            let room = self.max_line_bytes.saturating_sub(self.carry.len());
+            let room = keep.saturating_sub(self.carry.len());
             if rest.len() > room {
+                // Longer than `max_line_bytes` whatever ends it: emit it cut now, skip to its newline.
                 let mut line = std::mem::take(&mut self.carry);
                 line.extend_from_slice(&rest[..room]);
-                self.emit(self.line_start, &line, flags::TRUNCATED, sink);
+                let len = line.len();
+                self.emit(self.line_start, &line, len, None, sink);
                 line.clear();
                 self.carry = line;
                 self.skipping = true;
@@ -111,12 +115,23 @@ impl LineFramer {
         self.fed_until = base + data.len() as u64;
     }
 
-    fn emit(&mut self, offset: u64, line: &[u8], mut line_flags: u8, sink: &mut impl LineSink) {
-        let mut line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.len() > self.max_line_bytes {
-            line = &line[..self.max_line_bytes];
-            line_flags |= flags::TRUNCATED;
-        }
+    /// Emits a line of `len` bytes before its newline (or, unfinished, so far), of which `head` holds at
+    /// least the first `max_line_bytes + 1`; `last` is its last byte when the line is complete (a final `\r`
+    /// is not part of the line).
+    fn emit(
+        &mut self,
+        offset: u64,
+        head: &[u8],
+        len: usize,
+        last: Option<&u8>,
+        sink: &mut impl LineSink,
+    ) {
+        let len = if last == Some(&b'\r') { len - 1 } else { len };
+        let (line, line_flags) = if len > self.max_line_bytes {
+            (&head[..self.max_line_bytes], flags::TRUNCATED)
+        } else {
+            (&head[..len], 0)
+        };
         if memchr::memchr(0, line).is_some() {
             self.scratch.clear();
             self.scratch
@@ -195,6 +210,28 @@ mod tests {
                 (0, b"ab".to_vec(), flags::NUL_REMOVED),
                 (8, b"c".to_vec(), 0)
             ]
+        );
+    }
+
+    /// Found by the `framer` fuzz target: a `\r\n` line of exactly `max_line_bytes` was flagged truncated
+    /// when a read ended inside it, and kept whole when it did not.
+    #[test]
+    fn crlf_line_of_max_bytes_is_whole_however_read() {
+        let whole: &[u8] = b"0123456789abcdef\r\nnext\n";
+        let expected = vec![
+            (0, b"0123456789abcdef".to_vec(), 0),
+            (18, b"next".to_vec(), 0),
+        ];
+        for split in 0..=whole.len() {
+            let (lines, pos) = frame(&[&whole[..split], &whole[split..]], 16);
+            assert_eq!(lines, expected, "split at {split}");
+            assert_eq!(pos, whole.len() as u64);
+        }
+        let (lines, _) = frame(&[b"0123456789abcdef\r", b"x\n"], 16);
+        assert_eq!(
+            lines,
+            vec![(0, b"0123456789abcdef".to_vec(), flags::TRUNCATED)],
+            "a \\r inside the line counts"
         );
     }
 

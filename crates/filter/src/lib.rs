@@ -45,6 +45,8 @@ pub mod event;
 pub mod field_ref;
 pub mod fields;
 mod filters;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod joda;
 pub mod regex;
 pub mod spec;

@@ -6,7 +6,9 @@
 //! - [`lucene`]: Lucene syntax (`q=`, `query_string`) checked, rewritten and built into a query;
 //! - [`search_body`]: a `_search` body read into a request, its query and aggregations built;
 //! - [`bulk_body`]: a `_bulk` body read into actions, each document converted as it would be indexed;
-//! - [`request`]: a request line and body routed and, for reads, answered by a store.
+//! - [`request`]: a request line and body routed and, for reads, answered by a store;
+//! - [`date_math`]: an ES date-math expression (`now-15m/d`, `2026-11-22||+1M/M`) evaluated rounding down
+//!   and up.
 //!
 //! The tests below run every input of `fuzz/corpus/<target>/` (the seeds) and `fuzz/regressions/<target>/`
 //! (each input a fuzzer found a fault with, kept once fixed) through its target, so `cargo test` replays
@@ -21,6 +23,7 @@ use crate::api::{handle, EsRequest};
 use crate::bulk::request::parse_ops;
 use crate::doc::log_document::LogDocument;
 use crate::doc::schema::{build_schema, Fields, F_MSG};
+use crate::query::date_math::parse_date_math;
 use crate::query::QueryBuilder;
 use crate::search::aggs::AggRequest;
 use crate::search::{SearchParams, SearchRequest};
@@ -152,40 +155,32 @@ pub fn request_input(input: &[u8]) {
     request(method, target, body);
 }
 
+/// `now` of [`date_math`]: 2026-11-22T04:51:21.123Z. The store's clock is not input; the anchors of
+/// `date||` expressions reach every date the store represents.
+const DATE_MATH_NOW_MS: i64 = 1_795_323_081_123;
+
+/// Evaluates `expr` as a range bound is evaluated, rounding down (`gte`, `lt`) and up (`gt`, `lte`).
+/// When both are values, rounding up never gives an earlier instant than rounding down (it moves to the
+/// last millisecond of the unit instead of the first, and the arithmetic after it is monotonic). Only one
+/// may be an error: rounding up can step past the last representable date.
+pub fn date_math(expr: &str) {
+    let down = parse_date_math(expr, DATE_MATH_NOW_MS, false);
+    let up = parse_date_math(expr, DATE_MATH_NOW_MS, true);
+    if let (Ok(down), Ok(up)) = (down, up) {
+        assert!(
+            down <= up,
+            "{expr:?}: rounded up {up} < rounded down {down}"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
-    /// Every input of `fuzz/<dir>/<target>/`.
-    fn inputs(dir: &str, target: &str) -> Vec<(String, Vec<u8>)> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz")
-            .join(dir)
-            .join(target);
-        let Ok(entries) = std::fs::read_dir(&path) else {
-            return Vec::new();
-        };
-        let mut found: Vec<(String, Vec<u8>)> = entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let bytes = std::fs::read(e.path()).ok()?;
-                Some((e.path().display().to_string(), bytes))
-            })
-            .collect();
-        found.sort();
-        found
-    }
-
-    fn replay(target: &str, run: impl Fn(&[u8])) {
-        let mut seen = 0;
-        for dir in ["corpus", "regressions"] {
-            for (name, bytes) in inputs(dir, target) {
-                eprintln!("{name}");
-                run(&bytes);
-                seen += 1;
-            }
-        }
-        assert!(seen > 0, "no seed for {target}");
+    fn replay(target: &str, run: impl FnMut(&[u8])) {
+        let fuzz_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+        logpipe_fuzz_inputs::replay(&fuzz_dir, target, run);
     }
 
     #[test]
@@ -210,5 +205,22 @@ mod tests {
     #[test]
     fn request_inputs() {
         replay("request", super::request_input);
+    }
+
+    #[test]
+    fn date_math_inputs() {
+        replay("date_math", |b| {
+            if let Ok(text) = std::str::from_utf8(b) {
+                super::date_math(text);
+            }
+        });
+    }
+
+    #[test]
+    fn date_math_now_is_the_documented_instant() {
+        assert_eq!(
+            crate::doc::date::parse_date("2026-11-22T04:51:21.123Z"),
+            Some(super::DATE_MATH_NOW_MS)
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! of [`crate::doc::date`], where rounding goes down, or up to the last millisecond of the unit when
 //! `round_up` (ES does this for `gt` and `lte`). Nothing here panics on input.
 
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 
 use crate::doc::date::parse_date;
 
@@ -108,7 +108,7 @@ fn truncate(dt: DateTime<Utc>, unit: u8) -> Option<DateTime<Utc>> {
     match unit {
         b'y' => day(NaiveDate::from_ymd_opt(d.year(), 1, 1)?),
         b'M' => day(NaiveDate::from_ymd_opt(d.year(), d.month(), 1)?),
-        b'w' => day(d - Duration::days(i64::from(d.weekday().num_days_from_monday()))),
+        b'w' => day(d.checked_sub_days(Days::new(u64::from(d.weekday().num_days_from_monday())))?),
         b'd' => day(d),
         b'h' | b'H' => Utc
             .timestamp_opt(dt.timestamp() - dt.timestamp().rem_euclid(3600), 0)
@@ -145,5 +145,17 @@ mod tests {
             Ok(parse_date("2026-12-01").unwrap_or_default())
         );
         assert!(parse_date_math("now-x", now, false).is_err());
+    }
+
+    /// Found while fuzzing (`date_math` target): rounding to the week a date in the first days chrono
+    /// represents (year -262143, not a Monday) stepped before its first day and panicked.
+    #[test]
+    fn rounding_before_the_first_date_is_an_error() {
+        let expr = "-8334601228800000||/w";
+        assert!(matches!(
+            parse_date_math(expr, 0, false),
+            Err(DateMathError::Math { .. })
+        ));
+        assert!(parse_date_math(expr, 0, true).is_err());
     }
 }
