@@ -26,7 +26,32 @@ type Q = Box<dyn Query>;
 /// Parses `rewritten` (the output of [`rewrite_field_names`] for the user's `text`) with `parser`;
 /// `exists(name)` answers `name:*`, where `name` is the tantivy name. `and`: the default operator is AND.
 /// `defaults`: the default fields besides the parser's own.
+///
+/// tantivy's query grammar (0.25) panics on some inputs (`- *`: "Exist query without a field isn't
+/// allowed"); such a panic is this query's parse error, caught here, not a failed request.
 pub fn build(
+    parser: &QueryParser,
+    text: &str,
+    rewritten: &str,
+    and: bool,
+    defaults: DefaultFields,
+    exists: &dyn Fn(&str) -> Result<Q, QueryError>,
+) -> Result<Q, QueryError> {
+    let run = || build_unguarded(parser, text, rewritten, and, defaults, exists);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the query parser failed".to_string());
+        Err(QueryError::QueryString {
+            query: text.to_string(),
+            reason: why,
+        })
+    })
+}
+
+fn build_unguarded(
     parser: &QueryParser,
     text: &str,
     rewritten: &str,
