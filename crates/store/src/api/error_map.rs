@@ -111,9 +111,10 @@ impl From<&QueryError> for EsError {
                 return EsError::all_shards_failed(es_error(ILLEGAL_ARGUMENT, err))
             }
             QueryError::NestedTooDeep => ILLEGAL_ARGUMENT,
-            QueryError::QueryString { .. } | QueryError::Regex { .. } => {
-                (400, "query_shard_exception")
-            }
+            QueryError::QueryString { .. }
+            | QueryError::UnbalancedGroups { .. }
+            | QueryError::ControlCharInField { .. }
+            | QueryError::Regex { .. } => (400, "query_shard_exception"),
             QueryError::Tantivy(_) => INTERNAL,
             _ => PARSING,
         };
