@@ -7,6 +7,7 @@
 //!   and has authentication on (the console and the agent each log in as their own etcd user); the change
 //!   carries its audit record and the agent applies it.
 
+use crate::common::agent::etcd_blackhole_config;
 use crate::common::browser::{require_browser, run_script};
 use crate::common::console::{self, users_files};
 use crate::common::es::EsClient;
@@ -126,21 +127,11 @@ fn login_over_https_sets_a_secure_host_prefixed_session_cookie() {
 const ROOT: &str = "root:root-secret";
 const HOST: &str = "tls-host";
 
-/// `[etcd]` of a config logging in as `user` over mutual TLS with the PKI's client certificate, with the
-/// keys `more` (lines).
-fn etcd_section(etcd: &Etcd, pki: &Pki, user: &str, more: &str) -> String {
+/// The `[etcd]` lines of a client logging in as `user` (password `{user}-secret`) over mutual TLS with the
+/// PKI's client certificate: `user`, `password` and an `[etcd.tls]` table, so they end the section.
+fn etcd_login(pki: &Pki, user: &str) -> String {
     format!(
-        r#"[etcd]
-endpoints = ["{endpoint}"]
-user = "{user}"
-password = "{user}-secret"
-{more}
-[etcd.tls]
-ca_file = "{ca}"
-cert_file = "{cert}"
-key_file = "{key}"
-"#,
-        endpoint = etcd.endpoint(),
+        "user = \"{user}\"\npassword = \"{user}-secret\"\n[etcd.tls]\nca_file = \"{ca}\"\ncert_file = \"{cert}\"\nkey_file = \"{key}\"\n",
         ca = pki.ca.display(),
         cert = pki.client_cert.display(),
         key = pki.client_key.display(),
@@ -228,28 +219,15 @@ fn collect_edited_in_the_browser_reaches_an_etcd_with_tls_client_certificates_an
     );
 
     // An agent (no Kafka: --blackhole) configured from that etcd as the user `agent`.
-    let agent_config = root.join("agent.toml");
-    let allow = format!(
-        "allow_paths = [\"{}/**\"]\nconnect_timeout = \"2s\"",
-        root.display()
+    let agent_config = etcd_blackhole_config(
+        &root,
+        &etcd.endpoint(),
+        HOST,
+        "tls",
+        &etcd_login(&pki, "agent"),
     );
-    std::fs::write(
-        &agent_config,
-        format!(
-            "data_dir = \"{data}\"\nhost_name = \"{HOST}\"\nstatus_interval = \"300ms\"\nstatus_ttl = \"3s\"\n\
-             [kafka]\nbrokers = \"127.0.0.1:1\"\n[tail]\npoll_interval = \"250ms\"\n{etcd}",
-            data = root.join("data").display(),
-            etcd = etcd_section(&etcd, &pki, "agent", &allow),
-        ),
-    )
-    .expect("agent.toml");
     let agent = Logpipe::start(
-        &[
-            "agent",
-            "--config",
-            &agent_config.to_string_lossy(),
-            "--blackhole",
-        ],
+        &["agent", "--config", &agent_config, "--blackhole"],
         &root.join("agent.log"),
     );
 
@@ -259,8 +237,9 @@ fn collect_edited_in_the_browser_reaches_an_etcd_with_tls_client_certificates_an
     std::fs::write(
         &console_config,
         format!(
-            "users_file = \"{users}\"\nusers_roles_file = \"{roles}\"\n{}",
-            etcd_section(&etcd, &pki, "console", "")
+            "users_file = \"{users}\"\nusers_roles_file = \"{roles}\"\n[etcd]\nendpoints = [\"{}\"]\n{}",
+            etcd.endpoint(),
+            etcd_login(&pki, "console")
         ),
     )
     .expect("console.toml");
