@@ -108,6 +108,43 @@ fn discover_in_the_browser_over_a_store_served_https_with_a_user() {
     let search = SecuredSearch::start(dir.path());
     let console = console::start_with(&["--config", &search.config_arg()]);
     search.browse(&console.url);
+
+    // A wrong password, or a CA that did not sign the store's certificate: the console serves, and its
+    // answers say what failed (not a "bad query": the user's input is not at fault).
+    let text = std::fs::read_to_string(&search.config).expect("console.toml");
+    for (name, wrong, expected) in [
+        (
+            "wrong-password.toml",
+            text.replace("reader-secret", "not-the-secret"),
+            (
+                "backend_auth",
+                "refused the console's credentials (401: unable to authenticate user [reader]",
+            ),
+        ),
+        (
+            "wrong-ca.toml",
+            text.replace(
+                &*search.pki.ca.to_string_lossy(),
+                &search.pki.other_ca.to_string_lossy(),
+            ),
+            ("backend_unreachable", "certificate"),
+        ),
+    ] {
+        let config = dir.path().join(name);
+        std::fs::write(&config, wrong).expect("console.toml");
+        let refused = console::start_with(&["--config", &config.to_string_lossy()]);
+        let (cookie, _) = refused.login("vic");
+        let answer = refused.send("GET", "/api/indices", &[("Cookie", &cookie)], None);
+        let (kind, words) = expected;
+        assert_eq!(
+            (answer.status, answer.body["error"]["kind"].as_str()),
+            (502, Some(kind)),
+            "{name}: {}",
+            answer.body
+        );
+        let message = answer.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(words), "{name}: {message}");
+    }
 }
 
 #[test]
