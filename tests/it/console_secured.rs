@@ -331,6 +331,25 @@ fn collect_edited_in_the_browser_reaches_an_etcd_with_tls_client_certificates_an
         "{audit}"
     );
 
+    // A console whose etcd password is wrong serves, and says etcd refused it.
+    let wrong = root.join("console-wrong.toml");
+    let text = std::fs::read_to_string(&console_config).expect("console.toml");
+    std::fs::write(&wrong, text.replace("console-secret", "not-the-secret")).expect("write");
+    let refused = console::start(
+        "http://127.0.0.1:9",
+        &["--config", &wrong.to_string_lossy()],
+    );
+    let (cookie, _) = refused.login("ann");
+    let answer = refused.send("GET", "/api/collect", &[("Cookie", &cookie)], None);
+    assert_eq!(
+        (answer.status, answer.body["error"]["kind"].as_str()),
+        (503, Some("etcd_unavailable")),
+        "{}",
+        answer.body
+    );
+    let message = answer.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("authentication failed"), "{message}");
+
     // The agent applied it: its status (read as root) lists the added file.
     let status_key = format!("/logpipe/status/agent/{HOST}");
     wait::until("the agent tails the added file", PATIENCE, || {
