@@ -1,11 +1,12 @@
 //! Issue 27 in a secured fleet, on real processes and in the browser (chromium + playwright-core):
 //! - Discover as a named user, against logpipe's store served over HTTPS with a private CA and a users file
-//!   (as an Elasticsearch 8 is), the console reading both from its `--config console.toml`;
+//!   (as an Elasticsearch 8 is), the console reading both from its `--config console.toml`; with a wrong
+//!   password or CA the console serves and names what failed (not a "bad query");
 //! - the same, with the console itself served over HTTPS: the session cookie is `Secure` and named
 //!   `__Host-logpipe_session`;
 //! - Collect config edited on the page reaching an etcd that serves TLS only, requires client certificates
 //!   and has authentication on (the console and the agent each log in as their own etcd user); the change
-//!   carries its audit record and the agent applies it.
+//!   carries its audit record and the agent applies it; a wrong etcd password is named by the API.
 
 use crate::common::agent::etcd_blackhole_config;
 use crate::common::browser::{require_browser, run_script};
