@@ -1,9 +1,11 @@
 // A named user on `logpipe console` whose search backend is secured (HTTPS with a private CA and a user):
 // every page needs a login; the session cookie is HttpOnly and SameSite=Strict, and — when the console
 // itself is served over HTTPS — Secure and named with the `__Host-` prefix (host-only, Path=/), plain
-// `logpipe_session` without Secure otherwise; Discover then shows the documents of the backend.
+// `logpipe_session` without Secure otherwise; Discover then shows the documents of the backend — or, with
+// REFUSED set, the error of a backend that refuses the console's credentials (not a "Bad query").
 // Env: CONSOLE_URL, LOGIN_USER, LOGIN_PASSWORD, ROLE (the user's), INDEX (a pattern), MESSAGE (a message of
-// a document in it); SERVER_CERT (the console's certificate, trusted by its public key) with https.
+// a document in it) or REFUSED (words of the error); SERVER_CERT (the console's certificate, trusted by its
+// public key) with https.
 import {assert, env, main, newPage, shot, trustCertificate} from './lib.mjs';
 
 const url = env('CONSOLE_URL');
@@ -11,7 +13,8 @@ const user = env('LOGIN_USER');
 const password = env('LOGIN_PASSWORD');
 const role = env('ROLE');
 const index = env('INDEX');
-const message = env('MESSAGE');
+const refused = process.env.REFUSED;
+const message = refused ? null : env('MESSAGE');
 const https = url.startsWith('https://');
 const shots = https ? 'secured-https' : 'secured';
 
@@ -44,6 +47,13 @@ await main(async (browser, problems) => {
 
   // Discover over the secured backend.
   await page.goto(`${url}/#/discover?index=${encodeURIComponent(index)}`);
+  if (refused) {
+    await page.locator('#status .msg-error', {hasText: refused}).waitFor({timeout: 15000});
+    const text = await page.locator('#status').innerText();
+    assert(!text.includes('Bad query'), `not a bad query: ${text}`);
+    await shot(page, `${shots}-refused`);
+    return;
+  }
   await page.locator('#rows tr.hit', {hasText: message}).first().waitFor({timeout: 15000});
   assert(await page.inputValue('#index') === index, `Discover shows ${index}: ${await page.inputValue('#index')}`);
   await shot(page, `${shots}-discover`);

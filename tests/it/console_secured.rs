@@ -82,8 +82,13 @@ ssl_certificate_authorities = ["{ca}"]
         self.config.to_string_lossy().into_owned()
     }
 
-    /// Runs `secured.mjs` against the console at `url` as `vic`.
-    fn browse(&self, url: &str) {
+    /// Runs `secured.mjs` against the console at `url` as `vic`: Discover shows the document, or with
+    /// `refused`, an error with those words.
+    fn browse(&self, url: &str, refused: Option<&str>) {
+        let shown = match refused {
+            Some(words) => ("REFUSED", words.to_string()),
+            None => ("MESSAGE", MESSAGE.to_string()),
+        };
         run_script(
             "secured.mjs",
             &[
@@ -92,7 +97,7 @@ ssl_certificate_authorities = ["{ca}"]
                 ("LOGIN_PASSWORD", "vic-password".to_string()),
                 ("ROLE", "viewer".to_string()),
                 ("INDEX", "secure_app-*".to_string()),
-                ("MESSAGE", MESSAGE.to_string()),
+                shown,
                 (
                     "SERVER_CERT",
                     self.pki.server_cert.to_string_lossy().into_owned(),
@@ -108,7 +113,7 @@ fn discover_in_the_browser_over_a_store_served_https_with_a_user() {
     let dir = tempfile::tempdir().expect("tempdir");
     let search = SecuredSearch::start(dir.path());
     let console = console::start_with(&["--config", &search.config_arg()]);
-    search.browse(&console.url);
+    search.browse(&console.url, None);
 
     // A wrong password, or a CA that did not sign the store's certificate: the console serves, and its
     // answers say what failed (not a "bad query": the user's input is not at fault).
@@ -145,6 +150,12 @@ fn discover_in_the_browser_over_a_store_served_https_with_a_user() {
         );
         let message = answer.body["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(words), "{name}: {message}");
+        if kind == "backend_auth" {
+            search.browse(
+                &refused.url,
+                Some("The search backend refused the console's credentials"),
+            );
+        }
     }
 }
 
@@ -159,7 +170,7 @@ fn login_over_https_sets_a_secure_host_prefixed_session_cookie() {
         &["--config", &search.config_arg()],
     );
     assert!(console.url.starts_with("https://"), "{}", console.url);
-    search.browse(&console.url);
+    search.browse(&console.url, None);
 }
 
 const ROOT: &str = "root:root-secret";
