@@ -3,7 +3,8 @@
 //! Every response is JSON. Errors are `{"error": {"kind", "message", "details"}}` with a status that says
 //! whose fault it is: 400 `bad_request` (our validation) or `bad_query` (the backend refused the query),
 //! 401 `unauthorized` / 403 `forbidden` (writes), 404, 409 `conflict` (etcd compare-and-swap lost),
-//! 502 `backend_unreachable`, 503 `etcd_unavailable` / `etcd_not_configured`.
+//! 502 `backend_unreachable` / `backend_auth` (the backend refused the console's own credentials: 401 or
+//! 403 from it), 503 `etcd_unavailable` / `etcd_not_configured`.
 //!
 //! 401 `login_required` (named users are configured and the caller has no session), 403 `csrf` /
 //! `cross_site` (see `guard`), 429 `too_many_attempts` (login), 404, 409 `conflict` (etcd
@@ -102,6 +103,31 @@ fn bad_request(message: impl Into<String>) -> Reply {
 fn backend_error(e: BackendError) -> Reply {
     match e {
         BackendError::Unreachable(_) => fail(502, "backend_unreachable", e.to_string(), Vec::new()),
+        // The console's own credentials, not the user's query: no "bad query" for these.
+        BackendError::Rejected {
+            status: 401,
+            ref reason,
+        } => fail(
+            502,
+            "backend_auth",
+            format!(
+                "the search backend refused the console's credentials (401: {reason}): check user / \
+                 password / api_key of [elasticsearch] in the console's config file"
+            ),
+            Vec::new(),
+        ),
+        BackendError::Rejected {
+            status: 403,
+            ref reason,
+        } => fail(
+            502,
+            "backend_auth",
+            format!(
+                "the search backend does not allow the console's user this (403: {reason}): grant \
+                 it read on these indices"
+            ),
+            Vec::new(),
+        ),
         BackendError::Rejected { status, ref reason } if status < 500 => {
             fail(400, "bad_query", reason.clone(), Vec::new())
         }
@@ -690,6 +716,32 @@ fn patterns(names: &[String], first: Option<&str>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backend_refusing_the_consoles_credentials_is_not_a_bad_query() {
+        let reply = |status| {
+            backend_error(BackendError::Rejected {
+                status,
+                reason: "nope".into(),
+            })
+        };
+        for status in [401, 403] {
+            let r = reply(status);
+            assert_eq!(
+                (r.status, &r.body["error"]["kind"]),
+                (502, &json!("backend_auth"))
+            );
+            let message = r.body["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(&format!("({status}: nope)")), "{message}");
+        }
+        assert!(reply(401).body.to_string().contains("[elasticsearch]"));
+        let r = reply(400);
+        assert_eq!(
+            (r.status, &r.body["error"]["kind"]),
+            (400, &json!("bad_query"))
+        );
+        assert_eq!(reply(503).body["error"]["kind"], "backend_error");
+    }
 
     #[test]
     fn patterns_group_daily_indices() {
