@@ -17,7 +17,7 @@
 //! the audit trail (`audit`), shown by `GET /api/collect/{host}/history`.
 
 use super::audit;
-use super::backend::{BackendError, SearchBackend};
+use super::backend::{BackendError, SearchBackend, SearchTargets};
 use super::collect;
 use super::etcd_gateway::{EtcdError, EtcdGateway};
 use super::guard::Caller;
@@ -391,12 +391,14 @@ impl ApiState {
     }
 
     fn indices(&self) -> Result<Reply, Reply> {
-        let names = self.backend.indices().map_err(backend_error)?;
+        let targets = self.backend.targets().map_err(backend_error)?;
         let newest = self.newest_family();
         let first = self.default_index.as_deref().or(newest.as_deref());
         Ok(ok(json!({
-            "indices": names,
-            "patterns": patterns(&names, first),
+            "indices": targets.indices,
+            "data_streams": targets.data_streams,
+            "aliases": targets.aliases,
+            "patterns": patterns(&targets, first),
             "newest": newest,
         })))
     }
@@ -407,7 +409,10 @@ impl ApiState {
         let newest = json!({"size": 1, "sort": [{"@timestamp": "desc"}], "_source": false});
         let response = self.backend.search("*", &newest).ok()?;
         let index = response["hits"]["hits"][0]["_index"].as_str()?;
-        (!index.starts_with('.')).then(|| family(index))
+        match backing_data_stream(index) {
+            Some(stream) => Some(stream.to_string()),
+            None => (!index.starts_with('.')).then(|| family(index)),
+        }
     }
 
     fn search(&self, body: &[u8]) -> Result<Reply, Reply> {
@@ -695,20 +700,38 @@ fn family(name: &str) -> String {
     }
 }
 
-/// Index patterns to offer: `first` (the configured default or the newest family), `prefix-*` for each
-/// daily family, then every index.
-fn patterns(names: &[String], first: Option<&str>) -> Vec<String> {
+/// The data stream a backing index belongs to: `logs-app` for `.ds-logs-app-2026.12.04-000001` (ES 8's
+/// naming, and the store's).
+fn backing_data_stream(index: &str) -> Option<&str> {
+    let rest = index.strip_prefix(".ds-")?;
+    let (rest, generation) = rest.rsplit_once('-')?;
+    let (stream, date) = rest.rsplit_once('-')?;
+    let digits = |s: &str, dots: bool| {
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || (dots && c == '.'))
+    };
+    (digits(generation, false) && digits(date, true) && !stream.is_empty()).then_some(stream)
+}
+
+/// Index patterns to offer: `first` (the configured default or the newest family), the data streams,
+/// the aliases, `prefix-*` for each daily family, then every index.
+fn patterns(targets: &SearchTargets, first: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = first.map(str::to_string).into_iter().collect();
-    for name in names {
+    let mut offer = |name: String| {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    };
+    for name in targets.data_streams.iter().chain(&targets.aliases) {
+        offer(name.clone());
+    }
+    for name in &targets.indices {
         let family = family(name);
-        if !out.contains(&family) && validate_index(&family).is_ok() {
-            out.push(family);
+        if validate_index(&family).is_ok() {
+            offer(family);
         }
     }
-    for name in names {
-        if !out.contains(name) {
-            out.push(name.clone());
-        }
+    for name in &targets.indices {
+        offer(name.clone());
     }
     out
 }
@@ -744,12 +767,46 @@ mod tests {
     }
 
     #[test]
+    fn patterns_offer_data_streams_and_aliases_before_daily_families() {
+        let targets = SearchTargets {
+            indices: vec!["logpipe-2026.11.21".into(), "web".into()],
+            data_streams: vec!["logs-app-default".into()],
+            aliases: vec!["all-logs".into()],
+        };
+        assert_eq!(
+            patterns(&targets, Some("logs-app-default")),
+            vec![
+                "logs-app-default",
+                "all-logs",
+                "logpipe-*",
+                "web",
+                "logpipe-2026.11.21"
+            ]
+        );
+        assert_eq!(
+            backing_data_stream(".ds-logs-app-default-2026.12.04-000001"),
+            Some("logs-app-default")
+        );
+        for not_backing in [
+            ".ds-x",
+            ".ds--2026.12.04-000001",
+            ".kibana_1",
+            "logs-2026.12.04",
+        ] {
+            assert_eq!(backing_data_stream(not_backing), None, "{not_backing}");
+        }
+    }
+
+    #[test]
     fn patterns_group_daily_indices() {
-        let names = vec![
-            "logpipe-2026.11.21".to_string(),
-            "logpipe-2026.11.22".to_string(),
-            "other".to_string(),
-        ];
+        let names = SearchTargets {
+            indices: vec![
+                "logpipe-2026.11.21".to_string(),
+                "logpipe-2026.11.22".to_string(),
+                "other".to_string(),
+            ],
+            ..SearchTargets::default()
+        };
         assert_eq!(
             patterns(&names, Some("logpipe-*")),
             vec![
