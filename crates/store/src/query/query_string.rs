@@ -390,37 +390,65 @@ pub fn rewrite_field_names(q: &str) -> String {
         out.push(c);
         i += 1;
     }
-    attach_operators_to_match_all(&out)
+    guard_match_all(&out)
 }
 
-/// `- *` → `-*`: Lucene reads an operator across spaces, and tantivy's grammar panics on it ("Exist query
-/// without a field isn't allowed"). Quoted and escaped text is left alone, as is a `-` inside a word.
-fn attach_operators_to_match_all(q: &str) -> String {
+/// Keeps tantivy's grammar (0.25) off its panic on a `*` that follows whitespace where a leaf begins
+/// ("Exist query without a field isn't allowed"): `- *` (an operator, then spaces) becomes `-*`, as Lucene
+/// reads an operator across spaces; any other such `*` outside a range becomes `(*)`, the same match-all
+/// as a group, which the grammar takes wherever a leaf may begin (after `-01`, a negative number, a `-` is
+/// an operator too). Quoted and escaped text is left alone.
+fn guard_match_all(q: &str) -> String {
     let chars: Vec<char> = q.chars().collect();
     let mut out = String::with_capacity(q.len());
     let mut i = 0;
     let mut in_quote = false;
+    let mut in_range = false;
     while i < chars.len() {
         let c = chars[i];
-        out.push(c);
         if c == '\\' {
+            out.push(c);
             if let Some(&n) = chars.get(i + 1) {
                 out.push(n);
             }
             i += 2;
             continue;
         }
-        if c == '"' {
-            in_quote = !in_quote;
+        match c {
+            '"' => in_quote = !in_quote,
+            '[' | '{' if !in_quote => in_range = true,
+            ']' | '}' if !in_quote => in_range = false,
+            _ => {}
         }
-        i = if !in_quote && matches!(c, '+' | '-') && operator_before_match_all(&chars, i) {
-            next_non_space(&chars, i + 1)
+        let free = !in_quote && !in_range;
+        if free && matches!(c, '+' | '-') && operator_before_match_all(&chars, i) {
+            // The `*` comes right after: an operand, not a group.
+            out.push(c);
+            out.push('*');
+            i = next_non_space(&chars, i + 1) + 1;
+            continue;
+        }
+        if free && c == '*' && spaced_match_all(&chars, i) {
+            out.push_str("(*)");
         } else {
-            i + 1
-        };
+            out.push(c);
+        }
+        i += 1;
     }
     out
 }
+
+/// Whether the `*` at `i` follows grammar whitespace and ends there (whitespace, a character that ends a
+/// word, or the end follows): where tantivy's grammar reads it as an exists query without a field.
+fn spaced_match_all(chars: &[char], i: usize) -> bool {
+    let after = chars.get(i + 1);
+    i > 0
+        && is_grammar_space(chars[i - 1])
+        && after.is_none_or(|&c| c.is_whitespace() || ENDS_A_WORD.contains(&c))
+}
+
+/// The characters that end a word in tantivy's grammar (its `ESCAPE_IN_WORD`).
+const ENDS_A_WORD: &[char] = &['^', '`', ':', '{', '}', '"', '\'', '[', ']', '(', ')', '\\'];
 
 /// The whitespace of tantivy's grammar (nom's `multispace`).
 fn is_grammar_space(c: char) -> bool {
@@ -597,10 +625,18 @@ mod tests {
         assert_eq!(rewrite_field_names("- *"), "-*");
         assert_eq!(rewrite_field_names("a OR +  \t*"), "a OR +*");
         assert_eq!(rewrite_field_names("(- * b)"), "(-* b)");
-        // Not an operator: inside a word, a phrase, or escaped.
-        assert_eq!(rewrite_field_names("a- *"), "a- *");
+        // Not an operator: inside a word, a phrase, or escaped (the `*` then is a group of its own).
+        assert_eq!(rewrite_field_names("a- *"), "a- (*)");
         assert_eq!(rewrite_field_names("\"- *\""), "\"- *\"");
-        assert_eq!(rewrite_field_names("\\- *"), "\\- *");
+        assert_eq!(rewrite_field_names("\\- *"), "\\- (*)");
+        // A spaced `*` elsewhere is a group; in a range it is a bound.
+        assert_eq!(rewrite_field_names("h:-01- *]"), "attrs.h:-01- (*)]");
+        assert_eq!(rewrite_field_names("a *"), "a (*)");
+        assert_eq!(
+            rewrite_field_names("message:[1 TO *] OR {* TO 2}"),
+            "message:[1 TO *] OR {* TO 2}"
+        );
+        assert_eq!(rewrite_field_names("a *b"), "a *b");
     }
 
     #[test]
