@@ -12,7 +12,9 @@ use crate::doc::date::DateZone;
 use crate::doc::schema::tantivy_name;
 use crate::query::date_math::parse_date_math;
 use crate::search::aggs::calendar_interval::{boundaries, months_per_bucket};
+use crate::search::aggs::date_range;
 use crate::search::aggs::error::AggError;
+use crate::search::aggs::filter_buckets::FILTER_AGGS;
 use crate::search::aggs::time_histogram::{duration_ms, MAX_BUCKETS};
 use crate::search::aggs::{TimestampSpan, BUCKET_AGGS, METRIC_AGGS};
 
@@ -61,6 +63,10 @@ pub(super) fn translate_all(
                     tantivy_kind = "range".into();
                 }
             }
+            "date_range" => {
+                date_range::translate(name, &mut params, now_ms)?;
+                tantivy_kind = "range".into();
+            }
             "terms" => {
                 for k in [
                     "execution_hint",
@@ -73,6 +79,22 @@ pub(super) fn translate_all(
             }
             k if BUCKET_AGGS.contains(&k) || METRIC_AGGS.contains(&k) => {
                 params.remove("format");
+            }
+            "top_hits" => {
+                // Computed after the search (`super::top_hits`), not by tantivy.
+                if body.contains_key("aggs") || body.contains_key("aggregations") {
+                    return Err(AggError::SubAggregations {
+                        kind,
+                        name: name.clone(),
+                    });
+                }
+                continue;
+            }
+            k if FILTER_AGGS.contains(&k) => {
+                return Err(AggError::NestedFilter {
+                    kind,
+                    name: name.clone(),
+                })
             }
             other => {
                 return Err(AggError::UnknownType {
@@ -91,10 +113,10 @@ pub(super) fn translate_all(
                 });
             }
             let sub = sub.as_object().ok_or(AggError::NotAnObject)?;
-            t.insert(
-                "aggs".into(),
-                Value::Object(translate_all(sub, now_ms, span)?),
-            );
+            let sub = translate_all(sub, now_ms, span)?;
+            if !sub.is_empty() {
+                t.insert("aggs".into(), Value::Object(sub));
+            }
         }
         out.insert(name.clone(), Value::Object(t));
     }
