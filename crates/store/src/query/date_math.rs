@@ -123,12 +123,13 @@ pub fn parse_date_math_in(
         return Ok(instant);
     }
     let local = instant.saturating_add(zone.offset_ms(instant));
-    let local = parse_date_math(&format!("{local}||{ops}"), now_ms, round_up).map_err(|e| match e {
-        DateMathError::Math { .. } => DateMathError::Math {
-            expr: expr.to_string(),
-        },
-        other => other,
-    })?;
+    let local =
+        parse_date_math(&format!("{local}||{ops}"), now_ms, round_up).map_err(|e| match e {
+            DateMathError::Math { .. } => DateMathError::Math {
+                expr: expr.to_string(),
+            },
+            other => other,
+        })?;
     Ok(zone.local_to_utc(local))
 }
 

@@ -349,11 +349,13 @@ fn date_range_buckets() {
                 .json(json!({"aggregations": {"r": {"buckets": [{"doc_count": 6}]}}})),
             // Under a terms bucket, with `meta`.
             case("POST", "/logs/_search")
-                .body(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name", "size": 1},
+                .body(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name"},
                     "aggs": {"r": {"meta": {"m": 1}, "date_range": {"field": "@timestamp",
                         "ranges": [{"to": "2026-11-22T02:30:00Z"}]}}}}}}).to_string())
-                .json(json!({"aggregations": {"hosts": {"buckets": [{"key": "db-1", "r": {"meta": {"m": 1},
-                    "buckets": [{"key": "*-2026-11-22T02:30:00.000Z", "doc_count": 1}]}}]}}})),
+                .json(json!({"aggregations": {"hosts": {"buckets": [
+                    {"key": "db-1", "r": {"meta": {"m": 1}, "buckets": [{"key": "*-2026-11-22T02:30:00.000Z", "doc_count": 1}]}},
+                    {"key": "web-1", "r": {"buckets": [{"doc_count": 2}]}},
+                    {"key": "web-2", "r": {"buckets": [{"doc_count": 1}]}}]}}})),
             case("POST", "/logs/_search")
                 .body(agg(json!({"date_range": {"field": "@timestamp", "ranges": [
                     {"to": "2026-11-22T03:00:00Z"}, {"from": "2026-11-22T02:00:00Z"}]}})))
@@ -469,9 +471,7 @@ fn top_hits_per_bucket() {
     let es = Es::start();
     sample(&es);
     let search = |body: serde_json::Value| case("POST", "/logs/_search").body(body.to_string());
-    let hit = |id: &str, msg: &str, sort: serde_json::Value| {
-        json!({"_index": "logs", "_id": id, "_score": null, "_source": {"message": msg}, "sort": sort})
-    };
+    let hit = |id: &str, msg: &str, sort: serde_json::Value| json!({"_index": "logs", "_id": id, "_score": null, "_source": {"message": msg}, "sort": sort});
     check(
         &es,
         &[

@@ -36,7 +36,12 @@ fn zone(name: &str, p: &Map<String, Value>) -> Result<DateZone, AggError> {
     }
 }
 
-fn bound(v: Option<&Value>, key: &str, now_ms: i64, zone: DateZone) -> Result<Option<i64>, AggError> {
+fn bound(
+    v: Option<&Value>,
+    key: &str,
+    now_ms: i64,
+    zone: DateZone,
+) -> Result<Option<i64>, AggError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => Ok(n.as_f64().map(|f| f as i64)),
@@ -74,10 +79,19 @@ fn ranges(name: &str, p: &Map<String, Value>, now_ms: i64) -> Result<Vec<Bounds>
 }
 
 /// Turns a `date_range`'s parameters into those of tantivy's `range` (in place).
-pub(super) fn translate(name: &str, p: &mut Map<String, Value>, now_ms: i64) -> Result<(), AggError> {
+pub(super) fn translate(
+    name: &str,
+    p: &mut Map<String, Value>,
+    now_ms: i64,
+) -> Result<(), AggError> {
     let bounds = ranges(name, p, now_ms)?;
     let mut order: Vec<usize> = (0..bounds.len()).collect();
-    order.sort_by_key(|&i| (bounds[i].from.unwrap_or(i64::MIN), bounds[i].to.unwrap_or(i64::MAX)));
+    order.sort_by_key(|&i| {
+        (
+            bounds[i].from.unwrap_or(i64::MIN),
+            bounds[i].to.unwrap_or(i64::MAX),
+        )
+    });
     for w in order.windows(2) {
         let (a, b) = (&bounds[w[0]], &bounds[w[1]]);
         if a.to.unwrap_or(i64::MAX) > b.from.unwrap_or(i64::MIN) {
@@ -117,7 +131,12 @@ pub(super) fn translate(name: &str, p: &mut Map<String, Value>, now_ms: i64) -> 
 
 /// Rewrites tantivy's `range` result `res` into ES's `date_range` answer for the request `params`;
 /// `fix_sub` finishes each bucket's sub-aggregations.
-pub(super) fn render(params: &Value, res: &mut Value, now_ms: i64, fix_sub: &mut dyn FnMut(&mut Value)) {
+pub(super) fn render(
+    params: &Value,
+    res: &mut Value,
+    now_ms: i64,
+    fix_sub: &mut dyn FnMut(&mut Value),
+) {
     let (zone, format) = display(Some(params));
     let p = params.as_object().cloned().unwrap_or_default();
     let bounds = ranges("", &p, now_ms).unwrap_or_default();
@@ -147,7 +166,9 @@ pub(super) fn render(params: &Value, res: &mut Value, now_ms: i64, fix_sub: &mut
         let Some(range) = bounds.get(i) else {
             continue;
         };
-        let from_s = range.from.map(|ms| format_date(ms, format.as_deref(), zone));
+        let from_s = range
+            .from
+            .map(|ms| format_date(ms, format.as_deref(), zone));
         let to_s = range.to.map(|ms| format_date(ms, format.as_deref(), zone));
         let key = keys.get(i).cloned().flatten().unwrap_or_else(|| {
             format!(
@@ -168,7 +189,10 @@ pub(super) fn render(params: &Value, res: &mut Value, now_ms: i64, fix_sub: &mut
             o.insert("to".into(), json!(ms as f64));
             o.insert("to_as_string".into(), json!(s));
         }
-        o.insert("doc_count".into(), b.get("doc_count").cloned().unwrap_or(json!(0)));
+        o.insert(
+            "doc_count".into(),
+            b.get("doc_count").cloned().unwrap_or(json!(0)),
+        );
         let mut sub = Value::Object(Map::new());
         if let Value::Object(fields) = b {
             for (k, v) in fields {

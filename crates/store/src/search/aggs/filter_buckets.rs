@@ -16,7 +16,9 @@ use tantivy::{DateTime, DocId, DocSet, Score, Searcher, SegmentReader};
 use crate::doc::schema::Fields;
 use crate::query::QueryBuilder;
 use crate::search::aggs::error::AggError;
-use crate::search::aggs::{finish_aggs, AggRequest, AggsCollector, AggsFruit, AggsSegment, TimestampSpan};
+use crate::search::aggs::{
+    finish_aggs, AggRequest, AggsCollector, AggsFruit, AggsSegment, SegmentFruit, TimestampSpan,
+};
 use crate::search::block_collector::StampedSegmentCollector;
 use tantivy::collector::{Collector, SegmentCollector};
 
@@ -138,13 +140,13 @@ impl FilterAgg {
             "filters" => filters_param(p)?,
             "filter" => (Shape::Single, vec![params.clone()], false),
             _ => {
-                let field = p
-                    .get("field")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| AggError::ParamType {
-                        param: "field".to_string(),
-                        requirement: "a field name",
-                    })?;
+                let field =
+                    p.get("field")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| AggError::ParamType {
+                            param: "field".to_string(),
+                            requirement: "a field name",
+                        })?;
                 (Shape::Single, vec![missing_query(field)], false)
             }
         };
@@ -165,7 +167,12 @@ impl FilterAgg {
     }
 
     /// A collector over one index: each bucket's query built against it.
-    pub fn collector(&self, searcher: &Searcher, fields: Fields, now_ms: i64) -> Result<FilterCollector, AggError> {
+    pub fn collector(
+        &self,
+        searcher: &Searcher,
+        fields: Fields,
+        now_ms: i64,
+    ) -> Result<FilterCollector, AggError> {
         let mut weights = Vec::with_capacity(self.queries.len());
         for q in &self.queries {
             // A builder per query: ES's clause limit counts each filter on its own.
@@ -271,10 +278,17 @@ pub struct FilterSegment {
 }
 
 /// What one segment's buckets yield: counts and each bucket's sub-aggregation results.
-pub type SegmentFruit = (Vec<u64>, Vec<<AggsSegment as SegmentCollector>::Fruit>);
+pub struct FilterSegmentFruit {
+    counts: Vec<u64>,
+    subs: Vec<SegmentFruit>,
+}
 
 impl FilterCollector {
-    pub(super) fn for_segment(&self, ord: u32, reader: &SegmentReader) -> tantivy::Result<FilterSegment> {
+    pub(super) fn for_segment(
+        &self,
+        ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<FilterSegment> {
         let scorers = self
             .weights
             .iter()
@@ -300,11 +314,14 @@ impl FilterCollector {
         self.subs.iter().any(Collector::requires_scoring)
     }
 
-    pub(super) fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<FilterFruit> {
+    pub(super) fn merge_fruits(
+        &self,
+        fruits: Vec<FilterSegmentFruit>,
+    ) -> tantivy::Result<FilterFruit> {
         let n = self.weights.len() + usize::from(self.other);
         let mut counts = vec![0u64; n];
         let mut per_bucket: Vec<Vec<_>> = (0..self.subs.len()).map(|_| Vec::new()).collect();
-        for (c, subs) in fruits {
+        for FilterSegmentFruit { counts: c, subs } in fruits {
             for (into, c) in counts.iter_mut().zip(c) {
                 *into += c;
             }
@@ -358,8 +375,10 @@ impl FilterSegment {
     /// Routes a block; `stamps`, when given, are its documents' `@timestamp`s.
     pub(super) fn collect_block(&mut self, docs: &[DocId], stamps: Option<&[Option<DateTime>]>) {
         let mut counts = std::mem::take(&mut self.counts);
-        let (mut bucket_docs, mut bucket_stamps) =
-            (std::mem::take(&mut self.docs), std::mem::take(&mut self.stamps));
+        let (mut bucket_docs, mut bucket_stamps) = (
+            std::mem::take(&mut self.docs),
+            std::mem::take(&mut self.stamps),
+        );
         let with_subs = !self.subs.is_empty();
         for (j, &doc) in docs.iter().enumerate() {
             self.route(doc, |i| {
@@ -377,7 +396,9 @@ impl FilterSegment {
                 continue;
             }
             match stamps {
-                Some(_) if sub.wants_stamps() => sub.collect_stamped(&bucket_docs[i], &bucket_stamps[i]),
+                Some(_) if sub.wants_stamps() => {
+                    sub.collect_stamped(&bucket_docs[i], &bucket_stamps[i])
+                }
                 _ => sub.collect_block(&bucket_docs[i]),
             }
             bucket_docs[i].clear();
@@ -388,10 +409,14 @@ impl FilterSegment {
         self.stamps = bucket_stamps;
     }
 
-    pub(super) fn harvest(self) -> SegmentFruit {
-        (
-            self.counts,
-            self.subs.into_iter().map(SegmentCollector::harvest).collect(),
-        )
+    pub(super) fn harvest(self) -> FilterSegmentFruit {
+        FilterSegmentFruit {
+            counts: self.counts,
+            subs: self
+                .subs
+                .into_iter()
+                .map(SegmentCollector::harvest)
+                .collect(),
+        }
     }
 }

@@ -27,15 +27,23 @@ use crate::doc::date::DateZone;
 use crate::doc::schema::Fields;
 use crate::search::block_collector::StampedSegmentCollector;
 
+use crate::search::aggs::filter_buckets::{
+    FilterAgg, FilterCollector, FilterFruit, FilterSegment, FILTER_AGGS,
+};
 use crate::search::aggs::time_histogram::{Counts, TimeHistogram, TimeHistogramSegment};
-use crate::search::aggs::filter_buckets::{FilterAgg, FilterCollector, FilterFruit, FilterSegment, FILTER_AGGS};
 use crate::search::aggs::translate::{agg_type, translate_all};
 
 /// The smallest and largest `@timestamp` (millis) of the searched indices, computed only when a month-based
 /// calendar histogram needs it; `None` when they hold no document.
 pub type TimestampSpan<'a> = &'a mut dyn FnMut() -> Option<(i64, i64)>;
 
-pub(super) const BUCKET_AGGS: &[&str] = &["date_histogram", "histogram", "terms", "range", "date_range"];
+pub(super) const BUCKET_AGGS: &[&str] = &[
+    "date_histogram",
+    "histogram",
+    "terms",
+    "range",
+    "date_range",
+];
 pub(super) const METRIC_AGGS: &[&str] = &[
     "min",
     "max",
@@ -139,7 +147,11 @@ impl AggRequest {
 
     /// A collector over the index `searcher` reads (with its `fields`) producing mergeable intermediate
     /// results; fails when a bucket's query does not build against it.
-    pub fn collector(&self, searcher: &Searcher, fields: Fields) -> Result<AggsCollector, AggError> {
+    pub fn collector(
+        &self,
+        searcher: &Searcher,
+        fields: Fields,
+    ) -> Result<AggsCollector, AggError> {
         Ok(AggsCollector {
             tantivy: self
                 .tantivy
@@ -218,7 +230,12 @@ impl Collector for AggsCollector {
         let mut tantivy_parts = Vec::new();
         let mut histograms: Vec<Counts> = vec![Counts::new(); self.histograms.len()];
         let mut filter_parts: Vec<Vec<_>> = self.filters.iter().map(|_| Vec::new()).collect();
-        for (t, hs, fs) in fruits {
+        for SegmentFruit {
+            tantivy: t,
+            histograms: hs,
+            filters: fs,
+        } in fruits
+        {
             tantivy_parts.extend(t);
             for (into, h) in histograms.iter_mut().zip(hs) {
                 TimeHistogram::merge(into, h);
@@ -262,12 +279,16 @@ impl StampedSegmentCollector for AggsSegment {
     }
 }
 
-impl SegmentCollector for AggsSegment {
-    type Fruit = (
+/// What one segment yields: tantivy's intermediate results, the histograms' counts and the filter buckets'.
+pub struct SegmentFruit {
+    tantivy:
         Option<<<DistributedAggregationCollector as Collector>::Child as SegmentCollector>::Fruit>,
-        Vec<Counts>,
-        Vec<filter_buckets::SegmentFruit>,
-    );
+    histograms: Vec<Counts>,
+    filters: Vec<filter_buckets::FilterSegmentFruit>,
+}
+
+impl SegmentCollector for AggsSegment {
+    type Fruit = SegmentFruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
         if let Some(t) = &mut self.tantivy {
@@ -294,14 +315,19 @@ impl SegmentCollector for AggsSegment {
     }
 
     fn harvest(self) -> Self::Fruit {
-        (
-            self.tantivy.map(SegmentCollector::harvest),
-            self.histograms
+        SegmentFruit {
+            tantivy: self.tantivy.map(SegmentCollector::harvest),
+            histograms: self
+                .histograms
                 .into_iter()
                 .map(SegmentCollector::harvest)
                 .collect(),
-            self.filters.into_iter().map(FilterSegment::harvest).collect(),
-        )
+            filters: self
+                .filters
+                .into_iter()
+                .map(FilterSegment::harvest)
+                .collect(),
+        }
     }
 }
 
@@ -371,7 +397,10 @@ mod tests {
             0,
             &mut span,
         )?;
-        let fruit = searcher.search(&tantivy::query::EmptyQuery, &req.collector(&searcher, fields)?)?;
+        let fruit = searcher.search(
+            &tantivy::query::EmptyQuery,
+            &req.collector(&searcher, fields)?,
+        )?;
         let v = finish_aggs(&req, vec![fruit]).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         assert_eq!(v, json!({"h": {"buckets": []}}));
         Ok(())

@@ -45,9 +45,8 @@ fn sub_aggs(body: &Value) -> Option<&Map<String, Value>> {
 
 /// Whether any aggregation of `es`, at any depth, is a `top_hits`.
 pub fn has_top_hits(es: &Map<String, Value>) -> bool {
-    es.values().any(|body| {
-        body.get("top_hits").is_some() || sub_aggs(body).is_some_and(has_top_hits)
-    })
+    es.values()
+        .any(|body| body.get("top_hits").is_some() || sub_aggs(body).is_some_and(has_top_hits))
 }
 
 /// Fills in the answers of every `top_hits` of `req` in the rendered aggregations `out`.
@@ -198,7 +197,10 @@ fn bucket_condition(
                     .or_else(|| Some(none_of(named.values()))),
                 (Value::Object(named), None, Some(_)) => {
                     let k = bucket.get("key")?.as_str()?;
-                    named.get(k).cloned().or_else(|| Some(none_of(named.values())))
+                    named
+                        .get(k)
+                        .cloned()
+                        .or_else(|| Some(none_of(named.values())))
                 }
                 (Value::Array(anonymous), _, Some(i)) => anonymous
                     .get(i)
@@ -275,7 +277,8 @@ fn top_hits(
         let query: Box<dyn Query> = if conditions.is_empty() {
             ix.query.box_clone()
         } else {
-            let narrow = QueryBuilder::new(ix.searcher.index(), ix.fields, now_ms).build(Some(&narrowing))?;
+            let narrow = QueryBuilder::new(ix.searcher.index(), ix.fields, now_ms)
+                .build(Some(&narrowing))?;
             Box::new(BooleanQuery::new(vec![
                 (Occur::Must, ix.query.box_clone()),
                 (Occur::Must, Box::new(ConstScoreQuery::new(narrow, 0.0))),
