@@ -13,6 +13,7 @@ use crate::doc::schema::F_TS;
 use crate::query::date_math::parse_date_math_in;
 use crate::search::aggs::display;
 use crate::search::aggs::error::AggError;
+use crate::search::aggs::translate::{into_range, time_zone};
 
 /// Starts the key of a range the request asked for: the marker, then the range's position in the request.
 const MARKER: char = '\u{1}';
@@ -21,19 +22,6 @@ const MARKER: char = '\u{1}';
 struct Bounds {
     from: Option<i64>,
     to: Option<i64>,
-}
-
-fn zone(name: &str, p: &Map<String, Value>) -> Result<DateZone, AggError> {
-    match p.get("time_zone") {
-        None => Ok(DateZone::UTC),
-        Some(tz) => tz
-            .as_str()
-            .and_then(DateZone::parse)
-            .ok_or_else(|| AggError::TimeZone {
-                name: name.to_string(),
-                time_zone: tz.to_string(),
-            }),
-    }
 }
 
 fn bound(
@@ -55,7 +43,7 @@ fn bound(
 
 /// The ranges of `p` in millis, in request order.
 fn ranges(name: &str, p: &Map<String, Value>, now_ms: i64) -> Result<Vec<Bounds>, AggError> {
-    let zone = zone(name, p)?;
+    let zone = time_zone(name, p)?;
     let list = p
         .get("ranges")
         .and_then(Value::as_array)
@@ -121,11 +109,7 @@ pub(super) fn translate(
             Value::Object(r)
         })
         .collect();
-    let field = p.get("field").cloned().unwrap_or(Value::Null);
-    p.clear();
-    p.insert("field".into(), field);
-    p.insert("ranges".into(), Value::Array(tantivy_ranges));
-    p.insert("keyed".into(), json!(false));
+    into_range(p, tantivy_ranges);
     Ok(())
 }
 

@@ -162,7 +162,12 @@ fn bucket_condition(
             };
             // The `missing` value's bucket also holds the documents without the field.
             match params.get("missing") {
-                Some(m) if m == key || m.as_str().is_some_and(|s| key.to_string() == s) => {
+                Some(m)
+                    if m == key
+                        || m.as_str().and_then(|s| s.trim().parse::<f64>().ok())
+                            == key.as_f64()
+                            && key.is_number() =>
+                {
                     Some(json!({"bool": {"should": [term, missing_query(field)]}}))
                 }
                 _ => Some(term),

@@ -123,6 +123,20 @@ pub(super) fn translate_all(
     Ok(out)
 }
 
+/// The `time_zone` of aggregation `name` (UTC when absent); an error when it is not a zone.
+pub(super) fn time_zone(name: &str, p: &Map<String, Value>) -> Result<DateZone, AggError> {
+    match p.get("time_zone") {
+        None => Ok(DateZone::UTC),
+        Some(tz) => tz
+            .as_str()
+            .and_then(DateZone::parse)
+            .ok_or_else(|| AggError::TimeZone {
+                name: name.to_string(),
+                time_zone: tz.to_string(),
+            }),
+    }
+}
+
 /// Translates `p` in place; returns true when it became a `range` aggregation (month-based calendar interval).
 fn translate_date_histogram(
     name: &str,
@@ -132,16 +146,8 @@ fn translate_date_histogram(
 ) -> Result<bool, AggError> {
     p.remove("format");
     p.remove("order");
-    let zone = match p.remove("time_zone") {
-        None => DateZone::UTC,
-        Some(tz) => tz
-            .as_str()
-            .and_then(DateZone::parse)
-            .ok_or_else(|| AggError::TimeZone {
-                name: name.to_string(),
-                time_zone: tz.to_string(),
-            })?,
-    };
+    let zone = time_zone(name, p)?;
+    p.remove("time_zone");
     // ES takes numbers in strings (Grafana's data source sends `"min_doc_count": "0"`).
     if let Some(Value::String(n)) = p.get("min_doc_count") {
         let n: u64 = n.trim().parse().map_err(|_| AggError::ParamType {
@@ -405,10 +411,16 @@ fn calendar_ranges(
             json!({"key": w[0].to_string(), "from": w[0] as f64 * 1e6, "to": w[1] as f64 * 1e6})
         })
         .collect();
+    into_range(p, ranges);
+    Ok(())
+}
+
+/// Replaces the parameters `p` of an aggregation computed as tantivy's `range` by its field and `ranges`
+/// (answered as an array, which the rendering turns back into the ES shape).
+pub(super) fn into_range(p: &mut Map<String, Value>, ranges: Vec<Value>) {
     let field = p.get("field").cloned().unwrap_or(Value::Null);
     p.clear();
     p.insert("field".into(), field);
     p.insert("ranges".into(), Value::Array(ranges));
     p.insert("keyed".into(), json!(false));
-    Ok(())
 }
