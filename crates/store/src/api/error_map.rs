@@ -136,7 +136,6 @@ impl From<&AggError> for EsError {
             | AggError::NoInterval { .. }
             | AggError::CalendarField { .. }
             | AggError::CalendarOffset { .. }
-            | AggError::OverlappingRanges { .. }
             | AggError::NestedFilter { .. }
             | AggError::TopHitsWindow { .. }
             | AggError::Calendar(_) => ILLEGAL_ARGUMENT,

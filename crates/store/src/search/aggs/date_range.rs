@@ -66,13 +66,14 @@ fn ranges(name: &str, p: &Map<String, Value>, now_ms: i64) -> Result<Vec<Bounds>
         .collect()
 }
 
-/// Turns a `date_range`'s parameters into those of tantivy's `range` (in place).
-pub(super) fn translate(
-    name: &str,
-    p: &mut Map<String, Value>,
-    now_ms: i64,
-) -> Result<(), AggError> {
-    let bounds = ranges(name, p, now_ms)?;
+/// The name of the hidden tantivy aggregation computing group `g` (≥ 1) of aggregation `name`'s ranges.
+pub(super) fn group_name(name: &str, g: usize) -> String {
+    format!("{name}{MARKER}{g}")
+}
+
+/// Splits the ranges into groups of disjoint ones (tantivy's `range` refuses overlapping ranges; ES allows
+/// them): positions of `bounds`, each group sorted.
+fn disjoint_groups(bounds: &[Bounds]) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..bounds.len()).collect();
     order.sort_by_key(|&i| {
         (
@@ -80,24 +81,39 @@ pub(super) fn translate(
             bounds[i].to.unwrap_or(i64::MAX),
         )
     });
-    for w in order.windows(2) {
-        let (a, b) = (&bounds[w[0]], &bounds[w[1]]);
-        if a.to.unwrap_or(i64::MAX) > b.from.unwrap_or(i64::MIN) {
-            return Err(AggError::OverlappingRanges {
-                name: name.to_string(),
-            });
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        let from = bounds[i].from.unwrap_or(i64::MIN);
+        let fits = |g: &Vec<usize>| {
+            g.last()
+                .is_none_or(|&last| bounds[last].to.unwrap_or(i64::MAX) <= from)
+        };
+        match groups.iter_mut().find(|g| fits(g)) {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
         }
     }
+    groups
+}
+
+/// Turns a `date_range`'s parameters into those of tantivy's `range` (in place); when ranges overlap,
+/// returns the parameters of the further `range` aggregations ([`group_name`] 1, 2, …) computing the rest.
+pub(super) fn translate(
+    name: &str,
+    p: &mut Map<String, Value>,
+    now_ms: i64,
+) -> Result<Vec<Map<String, Value>>, AggError> {
+    let bounds = ranges(name, p, now_ms)?;
+    let groups = disjoint_groups(&bounds);
     // `@timestamp` holds nanoseconds; other date fields are compared as the millis they hold.
     let scale = if p.get("field").and_then(Value::as_str) == Some(F_TS) {
         1e6
     } else {
         1.0
     };
-    let tantivy_ranges: Vec<Value> = bounds
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
+    let tantivy_range = |i: usize| {
+        let b = &bounds[i];
+        {
             let mut r = Map::new();
             r.insert("key".into(), json!(format!("{MARKER}{i}")));
             if let Some(from) = b.from {
@@ -107,14 +123,23 @@ pub(super) fn translate(
                 r.insert("to".into(), json!(to as f64 * scale));
             }
             Value::Object(r)
+        }
+    };
+    let mut params: Vec<Map<String, Value>> = groups
+        .iter()
+        .map(|g| {
+            let mut q = p.clone();
+            into_range(&mut q, g.iter().map(|&i| tantivy_range(i)).collect());
+            q
         })
         .collect();
-    into_range(p, tantivy_ranges);
-    Ok(())
+    *p = params.remove(0);
+    Ok(params)
 }
 
 /// Rewrites tantivy's `range` result `res` into ES's `date_range` answer for the request `params`;
 /// `fix_sub` finishes each bucket's sub-aggregations.
+/// Buckets of the further groups ([`translate`]) are appended to `res` by the caller first.
 pub(super) fn render(
     params: &Value,
     res: &mut Value,

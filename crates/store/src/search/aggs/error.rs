@@ -63,9 +63,6 @@ pub enum AggError {
     /// Calendar buckets cannot be laid out over the data.
     #[error(transparent)]
     Calendar(#[from] CalendarError),
-    /// A `date_range` whose ranges overlap (tantivy's range aggregation needs them disjoint).
-    #[error("[date_range] [{name}]: overlapping ranges are not supported")]
-    OverlappingRanges { name: String },
     /// A parameter the aggregation does not take.
     #[error("[{kind}] unknown field [{param}]")]
     UnknownParam { kind: &'static str, param: String },

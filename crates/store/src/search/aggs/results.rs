@@ -148,9 +148,26 @@ fn fix_results(es: &Map<String, Value>, results: &mut Value, now_ms: i64) {
         let Ok((kind, params)) = agg_type(name, body) else {
             continue;
         };
+        // Overlapping date ranges were computed in groups of disjoint ones: their buckets, together.
+        let mut group_buckets = Vec::new();
+        if kind == "date_range" {
+            if let Some(o) = results.as_object_mut() {
+                for g in 1.. {
+                    let Some(mut group) = o.remove(&date_range::group_name(name, g)) else {
+                        break;
+                    };
+                    if let Some(Value::Array(b)) = group.get_mut("buckets") {
+                        group_buckets.append(b);
+                    }
+                }
+            }
+        }
         let Some(res) = results.get_mut(name) else {
             continue;
         };
+        if let Some(Value::Array(b)) = res.get_mut("buckets") {
+            b.append(&mut group_buckets);
+        }
         let sub = body
             .get("aggs")
             .or_else(|| body.get("aggregations"))

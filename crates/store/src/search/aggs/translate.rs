@@ -57,6 +57,7 @@ pub(super) fn translate_all(
             params.insert("field".into(), json!(tantivy_name(f)));
         }
         let mut tantivy_kind = kind.clone();
+        let mut groups = Vec::new();
         match kind.as_str() {
             "date_histogram" => {
                 if translate_date_histogram(name, &mut params, now_ms, span)? {
@@ -64,7 +65,7 @@ pub(super) fn translate_all(
                 }
             }
             "date_range" => {
-                date_range::translate(name, &mut params, now_ms)?;
+                groups = date_range::translate(name, &mut params, now_ms)?;
                 tantivy_kind = "range".into();
             }
             "terms" => {
@@ -117,6 +118,11 @@ pub(super) fn translate_all(
             if !sub.is_empty() {
                 t.insert("aggs".into(), Value::Object(sub));
             }
+        }
+        for (g, params) in groups.into_iter().enumerate() {
+            let mut group = t.clone();
+            group.insert("range".into(), Value::Object(params));
+            out.insert(date_range::group_name(name, g + 1), Value::Object(group));
         }
         out.insert(name.clone(), Value::Object(t));
     }
