@@ -16,6 +16,7 @@ use tantivy::{DateTime, DocId, DocSet, Score, Searcher, SegmentReader};
 use crate::doc::schema::Fields;
 use crate::query::QueryBuilder;
 use crate::search::aggs::error::AggError;
+use crate::search::aggs::time_histogram::MAX_BUCKETS;
 use crate::search::aggs::{
     finish_aggs, AggRequest, AggsCollector, AggsFruit, AggsSegment, SegmentFruit, TimestampSpan,
 };
@@ -154,12 +155,23 @@ impl FilterAgg {
             Some(s) => Some(AggRequest::parse(s, now_ms, span)?),
             None => None,
         };
-        Ok(FilterAgg {
+        let agg = FilterAgg {
             shape,
             queries,
             other,
             sub,
-        })
+        };
+        // Every bucket collects its sub-aggregations on its own: nested filters multiply.
+        if agg.collectors() > MAX_BUCKETS {
+            return Err(AggError::TooManyBuckets { max: MAX_BUCKETS });
+        }
+        Ok(agg)
+    }
+
+    /// The buckets collected for this aggregation, its sub-aggregations' included.
+    pub(super) fn collectors(&self) -> u64 {
+        let per_bucket = self.sub.as_ref().map_or(0, AggRequest::filter_collectors);
+        (self.buckets() as u64).saturating_mul(per_bucket.saturating_add(1))
     }
 
     fn buckets(&self) -> usize {

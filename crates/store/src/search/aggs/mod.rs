@@ -85,6 +85,13 @@ pub(super) fn display(params: Option<&Value>) -> (DateZone, Option<String>) {
     (zone, format)
 }
 
+/// The buckets `filters` collect, nested ones included.
+fn filter_collectors(filters: &[(String, FilterAgg)]) -> u64 {
+    filters
+        .iter()
+        .fold(0u64, |n, (_, f)| n.saturating_add(f.collectors()))
+}
+
 pub(super) fn limits() -> AggregationLimitsGuard {
     AggregationLimitsGuard::new(Some(512 * 1024 * 1024), Some(65_000))
 }
@@ -106,6 +113,11 @@ impl AggRequest {
                 }
             }
             rest.insert(name.clone(), body.clone());
+        }
+        if filter_collectors(&filters) > time_histogram::MAX_BUCKETS {
+            return Err(AggError::TooManyBuckets {
+                max: time_histogram::MAX_BUCKETS,
+            });
         }
         let mut translated = translate_all(&rest, now_ms, span)?;
         let mut histograms = Vec::new();
@@ -143,6 +155,11 @@ impl AggRequest {
             filters,
             now_ms,
         })
+    }
+
+    /// The filter buckets collected by this request, nested ones included.
+    pub(super) fn filter_collectors(&self) -> u64 {
+        filter_collectors(&self.filters)
     }
 
     /// A collector over the index `searcher` reads (with its `fields`) producing mergeable intermediate
