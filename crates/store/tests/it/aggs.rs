@@ -529,6 +529,13 @@ fn top_hits_per_bucket() {
                 .json(json!({"aggregations": {"hosts": {"buckets": [{"key": "web-1", "best": {"hits": {"total": {"value": 1},
                     "hits": [{"_id": "a", "_source": {"message": "connection refused by upstream server"}}]}}}]}}}))
                 .absent("/aggregations/hosts/buckets/0/best/hits/hits/0/sort"),
+            // Kibana Lens' "last value": `fields` without `_source`.
+            search(json!({"size": 0, "query": {"term": {"host.name": "db-1"}}, "aggs": {"hosts": {"terms": {"field": "host.name"},
+                "aggs": {"last": {"top_hits": {"size": 1, "_source": false, "sort": [{"@timestamp": {"order": "desc"}}],
+                    "fields": [{"field": "log.offset"}, {"field": "@timestamp", "format": "epoch_millis"}]}}}}}}))
+                .json(json!({"aggregations": {"hosts": {"buckets": [{"key": "db-1", "last": {"hits": {"hits": [
+                    {"_id": "e", "fields": {"log.offset": [50], "@timestamp": ["1795315200000"]}}]}}}]}}}))
+                .absent("/aggregations/hosts/buckets/0/last/hits/hits/0/_source"),
             search(json!({"size": 0, "aggs": {"t": {"top_hits": {"size": 101}}}}))
                 .status(400)
                 .json(json!({"error": {"type": "illegal_argument_exception"}})),

@@ -1,4 +1,4 @@
-//! The `top_hits` aggregation (`size`, `from`, `sort`, `_source`), as ES 8 answers it: each bucket's best
+//! The `top_hits` aggregation (`size`, `from`, `sort`, `_source`, `fields` / `docvalue_fields`), as ES 8 answers it: each bucket's best
 //! hits in the `hits` shape of a search. tantivy's own `top_hits` returns fast-field values only, not the
 //! document, so it is computed after the aggregations: for each bucket holding a `top_hits` the search's
 //! query is narrowed to the bucket (the conditions of the buckets above it, written as ES queries and built
@@ -22,6 +22,7 @@ use crate::search::aggs::filter_buckets::missing_query;
 use crate::search::aggs::time_histogram::duration_ms;
 use crate::search::aggs::translate::agg_type;
 use crate::search::aggs::{display, AggRequest};
+use crate::search::fields::{hit_fields, is_timestamp, parse_field_specs};
 use crate::search::sort::{parse_sort, SortKind, SortSpec, SortVal};
 use crate::search::source::{apply_source_filter, parse_source_filter, stored_source};
 use crate::search::top_hits::{cmp_hits, Hit, SortCollector};
@@ -275,6 +276,9 @@ fn top_hits(
         }]
     }));
     let source = parse_source_filter(params.get("_source"));
+    // Kibana's "last value" asks for `fields` with `_source: false`.
+    let mut field_specs = parse_field_specs(params.get("docvalue_fields"), "docvalue_fields")?;
+    field_specs.extend(parse_field_specs(params.get("fields"), "fields")?);
     let narrowing = json!({"bool": {"filter": conditions}});
     let mut total = 0u64;
     let mut hits: Vec<Hit> = Vec::new();
@@ -327,7 +331,11 @@ fn top_hits(
             max_score = Some(max_score.map_or(hit.score, |m: f32| m.max(hit.score)));
             o.insert("_score".into(), json!(hit.score));
         }
-        if let Some(src) = apply_source_filter(&source, stored_source(&doc, &ix.fields)) {
+        let stored = stored_source(&doc, &ix.fields);
+        if let Some(fields) = hit_fields(&field_specs, &stored, &is_timestamp) {
+            o.insert("fields".into(), fields);
+        }
+        if let Some(src) = apply_source_filter(&source, stored) {
             o.insert("_source".into(), src);
         }
         if sorted_by_field {
