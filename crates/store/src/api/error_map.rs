@@ -137,6 +137,7 @@ impl From<&AggError> for EsError {
             | AggError::CalendarField { .. }
             | AggError::CalendarOffset { .. }
             | AggError::NestedFilter { .. }
+            | AggError::EmptyFilters
             | AggError::TopHitsWindow { .. }
             | AggError::Calendar(_) => ILLEGAL_ARGUMENT,
             AggError::TooManyBuckets { .. } => (400, "too_many_buckets_exception"),

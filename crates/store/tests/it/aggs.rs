@@ -435,6 +435,9 @@ fn filters_and_filter_buckets() {
                 .status(400),
             search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": "x"}}}}))
                 .status(400),
+            search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": {}}}}}))
+                .status(400)
+                .json(json!({"error": {"type": "illegal_argument_exception", "reason": "[filters] cannot be empty."}})),
             // Nested filters multiply their buckets: past ES's bucket limit it is a 400, not a huge allocation.
             search(json!({"size": 0, "aggs": {"a": {"filters": {"filters": vec![json!({"match_all": {}}); 300]},
                 "aggs": {"b": {"filters": {"filters": vec![json!({"match_all": {}}); 300]}}}}}}))

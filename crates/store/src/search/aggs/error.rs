@@ -66,6 +66,9 @@ pub enum AggError {
     /// A parameter the aggregation does not take.
     #[error("[{kind}] unknown field [{param}]")]
     UnknownParam { kind: &'static str, param: String },
+    /// A `filters` aggregation without filters.
+    #[error("[filters] cannot be empty.")]
+    EmptyFilters,
     /// `filters`, `filter` or `missing` under a bucket the store computes with tantivy.
     #[error(
         "[{kind}] [{name}]: supported at the top level and under filters, filter and missing only"

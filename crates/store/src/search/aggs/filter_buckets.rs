@@ -138,7 +138,13 @@ impl FilterAgg {
         };
         let p = params.as_object().ok_or_else(not_object)?;
         let (shape, queries, other) = match kind {
-            "filters" => filters_param(p)?,
+            "filters" => {
+                let (shape, queries, other) = filters_param(p)?;
+                if queries.is_empty() {
+                    return Err(AggError::EmptyFilters);
+                }
+                (shape, queries, other)
+            }
             "filter" => (Shape::Single, vec![params.clone()], false),
             _ => {
                 let field =
