@@ -448,7 +448,8 @@ fn filters_and_filter_buckets() {
 }
 
 /// The `missing` aggregation and `terms`' `missing` parameter: documents without the field (`f` has no
-/// `log.file.path`) counted in a bucket of their own, or under the given key among the terms.
+/// `log.file.path`) counted in a bucket of their own, or under the given key among the terms; and terms
+/// tied in count cut at `size` by key.
 #[test]
 fn missing_buckets() {
     use crate::check::{case, check};
@@ -471,6 +472,12 @@ fn missing_buckets() {
                     {"key": "/var/log/web-2.log", "doc_count": 1},
                     {"key": "none", "doc_count": 1}]}}})),
             search(json!({"size": 0, "aggs": {"m": {"missing": {}}}})).status(400),
+            // Ties in count at the cut are broken by key, as ES breaks them, and the rest is counted.
+            search(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name", "size": 1},
+                "aggs": {"levels": {"terms": {"field": "log.level", "size": "1"}}}}}}))
+                .json(json!({"aggregations": {"hosts": {"sum_other_doc_count": 4, "buckets": [
+                    {"key": "db-1", "doc_count": 2, "levels": {"sum_other_doc_count": 1,
+                        "buckets": [{"key": "error", "doc_count": 1}]}}]}}})),
         ],
     );
 }

@@ -12,7 +12,7 @@ use crate::search::aggs::date_range;
 use crate::search::aggs::error::AggError;
 use crate::search::aggs::filter_buckets::FilterFruit;
 use crate::search::aggs::time_histogram::{Counts, TimeHistogram};
-use crate::search::aggs::translate::{agg_type, bounds};
+use crate::search::aggs::translate::{agg_type, bounds, terms_size};
 use crate::search::aggs::{display, limits, AggRequest, AggsFruit};
 
 /// Turns the range buckets of a month-based calendar histogram back into date-histogram buckets: drops the
@@ -206,6 +206,20 @@ fn fix_results(es: &Map<String, Value>, results: &mut Value, now_ms: i64) {
                                 }
                             })
                         });
+                        // Cut to the requested size (more was asked of tantivy, see `translate`).
+                        let size = params
+                            .as_object()
+                            .map_or(10, terms_size)
+                            .try_into()
+                            .unwrap_or(usize::MAX);
+                        if a.len() > size {
+                            let cut: u64 = a
+                                .drain(size..)
+                                .map(|b| b["doc_count"].as_u64().unwrap_or(0))
+                                .sum();
+                            let other = res["sum_other_doc_count"].as_u64().unwrap_or(0);
+                            res["sum_other_doc_count"] = json!(other + cut);
+                        }
                     }
                 }
                 let buckets: Vec<&mut Value> = match res.get_mut("buckets") {

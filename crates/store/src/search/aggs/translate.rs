@@ -77,6 +77,12 @@ pub(super) fn translate_all(
                 ] {
                     params.remove(k);
                 }
+                if params.get("order").is_none() {
+                    // ES breaks ties in count by key; tantivy cuts at `size` whatever the key. Asked for
+                    // more, the answer is sorted and cut to `size` afterwards (`results`).
+                    let size = terms_size(&params);
+                    params.insert("size".into(), json!(size.saturating_add(TIE_MARGIN)));
+                }
             }
             k if BUCKET_AGGS.contains(&k) || METRIC_AGGS.contains(&k) => {
                 params.remove("format");
@@ -127,6 +133,19 @@ pub(super) fn translate_all(
         out.insert(name.clone(), Value::Object(t));
     }
     Ok(out)
+}
+
+/// The terms beyond `size` asked of tantivy so that ties in count at the cut are broken by key as ES
+/// breaks them (exact unless more than this many terms tie at the cut).
+const TIE_MARGIN: u64 = 100;
+
+/// A `terms` aggregation's `size` (10 unless given; numbers in strings as ES takes them).
+pub(super) fn terms_size(p: &Map<String, Value>) -> u64 {
+    match p.get("size") {
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(10),
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(10),
+        _ => 10,
+    }
 }
 
 /// The `time_zone` of aggregation `name` (UTC when absent); an error when it is not a zone.
