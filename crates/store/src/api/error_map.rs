@@ -131,10 +131,15 @@ impl From<QueryError> for EsError {
 impl From<&AggError> for EsError {
     fn from(err: &AggError) -> EsError {
         let kind = match err {
+            AggError::Query(q) => return EsError::from(q),
+            AggError::Request(r) => return EsError::from(r),
             AggError::TimeZone { .. }
             | AggError::NoInterval { .. }
             | AggError::CalendarField { .. }
             | AggError::CalendarOffset { .. }
+            | AggError::NestedFilter { .. }
+            | AggError::EmptyFilters
+            | AggError::TopHitsWindow { .. }
             | AggError::Calendar(_) => ILLEGAL_ARGUMENT,
             AggError::TooManyBuckets { .. } => (400, "too_many_buckets_exception"),
             AggError::Execution(_) => (400, "aggregation_execution_exception"),
