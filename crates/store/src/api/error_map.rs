@@ -101,7 +101,9 @@ impl From<&QueryError> for EsError {
     fn from(err: &QueryError) -> EsError {
         let kind = match err {
             // A query no shard could run: ES fails the search phase with the shard's error as cause.
-            QueryError::GroupsTooDeep { .. } | QueryError::QueryTooLong { .. } => {
+            QueryError::GroupsTooDeep { .. }
+            | QueryError::GroupsTooComplex { .. }
+            | QueryError::QueryTooLong { .. } => {
                 return EsError::all_shards_failed(es_error((400, "query_shard_exception"), err))
             }
             QueryError::TooManyClauses { .. } => {

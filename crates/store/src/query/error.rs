@@ -63,6 +63,12 @@ pub enum QueryError {
         "Failed to parse query [{query}]: parentheses are nested more than [{max}] levels deep"
     )]
     GroupsTooDeep { query: String, max: usize },
+    /// Lucene syntax whose groups would cost tantivy's grammar too much to parse (see `limits`).
+    #[error(
+        "Failed to parse query [{query}]: too many nested groups (each level of parentheses doubles \
+         what a group costs)"
+    )]
+    GroupsTooComplex { query: String },
     /// Lucene syntax with a `(` left unclosed or a `)` never opened (see `limits`).
     #[error("Failed to parse query [{query}]: its parentheses do not balance")]
     UnbalancedGroups { query: String },
