@@ -303,6 +303,11 @@ impl IndexSet {
                 .rev()
                 .map(|b| b.index_name.clone())
                 .collect(),
+            None if self.is_closed(name) => {
+                return Err(IndexError::Closed {
+                    name: name.to_string(),
+                })
+            }
             None => {
                 return Err(IndexError::NotFound {
                     name: name.to_string(),

@@ -1,5 +1,5 @@
 //! Index APIs: `PUT /{index}`, `DELETE /{index}`, `HEAD /{index}`, `GET /{index}`,
-//! `GET [/{index}]/_settings`, `[/{index}]/_refresh`.
+//! `GET [/{index}]/_settings`, `[/{index}]/_refresh`, `POST /{index}/_close`, `POST /{index}/_open`.
 
 use serde_json::{json, Map, Value};
 
@@ -9,7 +9,7 @@ use crate::api::handlers::Handled;
 use crate::api::params::json_body;
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
-use crate::index::IndexHandle;
+use crate::index::{IndexError, IndexHandle};
 use crate::Store;
 
 /// `PUT /{index}`: the body's `mappings` are kept and reported (`_mapping`, `_field_caps`), its `aliases`
@@ -39,10 +39,11 @@ pub fn delete(store: &Store, req: &EsRequest, index: &str) -> Handled {
     ))
 }
 
-/// `HEAD /{index}`: 200 when the expression resolves to at least one index, else 404.
+/// `HEAD /{index}`: 200 when the expression resolves to at least one index (a closed one too), else 404.
 pub fn exists(store: &Store, req: &EsRequest, index: &str) -> Handled {
     let status = match store.index_set().resolve(index) {
         Ok(h) if !h.is_empty() => 200,
+        Err(IndexError::Closed { .. }) => 200,
         _ => 404,
     };
     Ok(EsResponse::json(status, &Value::Null, &req.headers))
@@ -93,5 +94,23 @@ fn settings(h: &IndexHandle) -> Value {
 pub fn refresh(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
     let n = store.refresh(index)?;
     let body = json!({"_shards": {"total": n, "successful": n, "failed": 0}});
+    Ok(EsResponse::json(200, &body, &req.headers))
+}
+
+/// `POST /{index}/_close`: ES 8's answer names each index closed.
+pub fn close(store: &Store, req: &EsRequest, index: &str) -> Handled {
+    let names = store.index_set().close_indices(index)?;
+    let indices: Map<String, Value> = names
+        .into_iter()
+        .map(|n| (n, json!({"closed": true})))
+        .collect();
+    let body = json!({"acknowledged": true, "shards_acknowledged": true, "indices": indices});
+    Ok(EsResponse::json(200, &body, &req.headers))
+}
+
+/// `POST /{index}/_open`.
+pub fn open(store: &Store, req: &EsRequest, index: &str) -> Handled {
+    store.index_set().open_indices(index)?;
+    let body = json!({"acknowledged": true, "shards_acknowledged": true});
     Ok(EsResponse::json(200, &body, &req.headers))
 }
