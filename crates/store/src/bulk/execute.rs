@@ -377,6 +377,8 @@ fn write(
                             )));
                         }
                         state.log.delete(&p.id);
+                        // The tombstone's key joins the filter, which a lookup asks first.
+                        state.ids.insert(key);
                         state.pending.insert(key, Current::Deleted(version));
                         Outcome::Ok {
                             id: std::mem::take(&mut p.id),

@@ -39,6 +39,7 @@ fn a_translog_replay_gives_back_the_same_sequence_numbers_and_versions() -> anyh
                 "{\"delete\":{\"_id\":\"b\"}}\n",
                 "{\"delete\":{\"_id\":\"nothing\"}}\n",
                 "{\"index\":{}}\n{\"n\":1}\n",
+                "{\"index\":{\"_id\":\"nothing\"}}\n{\"n\":1}\n",
             ),
         )?;
         assert_eq!(
@@ -50,14 +51,22 @@ fn a_translog_replay_gives_back_the_same_sequence_numbers_and_versions() -> anyh
                 Some(("deleted", 3, 2)),
                 Some(("not_found", 4, 1)),
                 Some(("created", 5, 1)),
+                // A delete's tombstone counts until the next commit, found or not.
+                Some(("created", 6, 2)),
             ]
         );
         // Dropped without a commit, as by kill -9: only the translog has the writes.
     }
     {
         let set = IndexSet::open(dir.path(), &Default::default())?;
-        let r = write(&set, "{\"index\":{\"_id\":\"a\"}}\n{\"n\":3}\n")?;
-        assert_eq!(outcomes(&r), [Some(("updated", 6, 3))]);
+        let r = write(
+            &set,
+            "{\"index\":{\"_id\":\"a\"}}\n{\"n\":3}\n{\"index\":{\"_id\":\"nothing\"}}\n{}\n",
+        )?;
+        assert_eq!(
+            outcomes(&r),
+            [Some(("updated", 7, 3)), Some(("updated", 8, 3))]
+        );
         set.close_all();
     }
     let set = IndexSet::open(dir.path(), &Default::default())?;
@@ -67,7 +76,7 @@ fn a_translog_replay_gives_back_the_same_sequence_numbers_and_versions() -> anyh
     )?;
     assert_eq!(
         outcomes(&r),
-        [Some(("updated", 7, 4)), Some(("created", 8, 1))]
+        [Some(("updated", 9, 4)), Some(("created", 10, 1))]
     );
     Ok(())
 }

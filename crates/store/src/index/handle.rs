@@ -60,7 +60,8 @@ pub struct WriterState {
     /// The tantivy writer.
     pub writer: IndexWriter<LogDocument>,
     /// `_id` (as its [`IdKey`]) → what it holds ([`Current::Live`] or the tombstone
-    /// [`Current::Deleted`]), for ids touched since the last commit.
+    /// [`Current::Deleted`]), for ids touched since the last commit. Every key here is in `ids` too, so a
+    /// lookup may ask the filter first and a replay (whose filter is rebuilt) finds what the write found.
     pub pending: HashMap<IdKey, Current, rustc_hash::FxBuildHasher>,
     /// The `_seq_no` the next logged operation takes.
     pub next_seq_no: u64,
@@ -304,6 +305,7 @@ impl IndexHandle {
                             .writer
                             .delete_term(Term::from_field_text(self.fields.id, id));
                         let v = DocVersion { seq_no, version };
+                        state.ids.insert(key);
                         state.pending.insert(key, Current::Deleted(v));
                     }
                 }
