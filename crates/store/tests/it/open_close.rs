@@ -37,6 +37,8 @@ fn while_closed() -> Vec<Case> {
         case("GET", "/*/_count").json(json!({"count": 1})),
         case("GET", "/logs,other/_count?ignore_unavailable=true").json(json!({"count": 1})),
         case("HEAD", "/logs").text(""),
+        case("GET", "/logs").json(json!({"logs": {"settings": {"index": {
+            "provided_name": "logs", "verified_before_close": "true"}}}})),
         case("PUT", "/logs")
             .status(400)
             .json(json!({"error": {"type": "resource_already_exists_exception"}})),
