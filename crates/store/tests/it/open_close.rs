@@ -53,14 +53,20 @@ fn while_closed() -> Vec<Case> {
     ]
 }
 
-#[test]
-fn a_closed_index_refuses_reads_and_writes_until_opened() {
+/// A store with the sample documents in `logs` and one in `other`.
+fn logs_and_other() -> Es {
     let es = Es::start();
     sample(&es);
     es.bulk(
         "/other/_bulk?refresh=true",
         &[json!({"index": {"_id": "o"}}), json!({"message": "open"})],
     );
+    es
+}
+
+#[test]
+fn a_closed_index_refuses_reads_and_writes_until_opened() {
+    let es = logs_and_other();
     let mut cases = vec![
         case("POST", "/logs/_close").json(json!({"acknowledged": true,
             "shards_acknowledged": true, "indices": {"logs": {"closed": true}}})),
@@ -97,12 +103,7 @@ fn a_closed_index_refuses_reads_and_writes_until_opened() {
 
 #[test]
 fn a_closed_index_stays_closed_across_a_restart() {
-    let es = Es::start();
-    sample(&es);
-    es.bulk(
-        "/other/_bulk?refresh=true",
-        &[json!({"index": {"_id": "o"}}), json!({"message": "open"})],
-    );
+    let es = logs_and_other();
     // Written without a refresh: closing commits it.
     es.bulk(
         "/logs/_bulk",
