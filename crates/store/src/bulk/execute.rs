@@ -25,7 +25,7 @@ use crate::doc::schema::Fields;
 use crate::doc::DocumentError;
 use crate::index::id_filter::IdKey;
 use crate::index::refresher::Refresh;
-use crate::index::versions::{Current, DocVersion, PRIMARY_TERM};
+use crate::index::versions::{Current, DocVersion, VersionLookup, PRIMARY_TERM};
 use crate::index::{IndexError, IndexHandle, IndexSet};
 
 /// A document ready to write.
@@ -319,12 +319,14 @@ fn write(
             // The chunk goes to tantivy as one batch: one hand-over to an indexing thread instead of one
             // per document, with the same order (deletes before the adds that replace them).
             let mut batch: Vec<UserOperation<LogDocument>> = Vec::with_capacity(prepared.len() + 8);
+            // Each segment's version columns are opened once for the chunk.
+            let mut lookup = VersionLookup::new(searcher);
             for (i, p) in prepared.iter_mut() {
                 let action = ops[*i].action;
                 let key = IdKey::of(&p.id);
                 // Generated `_id`s are new: no lookup.
                 let current = if p.explicit_id {
-                    match handle.current(state, searcher, &p.id, key) {
+                    match handle.current(state, &mut lookup, &p.id, key) {
                         Ok(current) => current,
                         Err(error) => {
                             let error = ItemError::Index {

@@ -34,7 +34,7 @@ use crate::index::id_filter::{IdFilter, IdKey};
 use crate::index::search_activity::SearchActivity;
 use crate::index::settings::WriterConfig;
 use crate::index::translog::{GenerationContents, LogBatch, LoggedOp, Translog};
-use crate::index::versions::{committed_version, max_stored_seq_no, Current, DocVersion};
+use crate::index::versions::{max_stored_seq_no, Current, DocVersion, VersionLookup};
 
 /// Commit payload: the first translog generation whose operations are not in the commit, and the highest
 /// `_seq_no` in it (-1: none; absent in commits of builds before sequence numbers).
@@ -267,6 +267,7 @@ impl IndexHandle {
     fn replay(&self, state: &mut WriterState, generations: &[PathBuf]) -> Result<u64, IndexError> {
         let mut applied = 0;
         let searcher = self.reader.searcher();
+        let mut lookup = VersionLookup::new(&searcher);
         for path in generations {
             let contents = GenerationContents::read(path)?;
             if let Some(why) = &contents.torn_tail {
@@ -276,7 +277,7 @@ impl IndexHandle {
                 match op {
                     LoggedOp::Index { id, source } => {
                         let key = IdKey::of(id);
-                        let version = self.current(state, &searcher, id, key)?.next_version();
+                        let version = self.current(state, &mut lookup, id, key)?.next_version();
                         let seq_no = state.take_seq_no();
                         state
                             .writer
@@ -299,7 +300,7 @@ impl IndexHandle {
                     }
                     LoggedOp::Delete { id } => {
                         let key = IdKey::of(id);
-                        let version = self.current(state, &searcher, id, key)?.next_version();
+                        let version = self.current(state, &mut lookup, id, key)?.next_version();
                         let seq_no = state.take_seq_no();
                         state
                             .writer
@@ -462,16 +463,18 @@ impl IndexHandle {
 
     /// Whether a live document with this `_id` exists in the committed segments.
     pub fn committed_exists(&self, searcher: &Searcher, id: &str) -> Result<bool, IndexError> {
-        Ok(committed_version(searcher, &self.fields, id)?.is_some())
+        Ok(VersionLookup::new(searcher)
+            .committed(&self.fields, id)?
+            .is_some())
     }
 
     /// What `id` (whose filter key is `key`) holds for a write under the writer lock: the writes since
-    /// the last commit (`pending`), else the committed segments of `searcher`. The `_id` filter answers
+    /// the last commit (`pending`), else the committed segments (`lookup`). The `_id` filter answers
     /// most new `_id`s without a lookup.
     pub fn current(
         &self,
         state: &WriterState,
-        searcher: &Searcher,
+        lookup: &mut VersionLookup<'_>,
         id: &str,
         key: IdKey,
     ) -> Result<Current, IndexError> {
@@ -481,7 +484,9 @@ impl IndexHandle {
         if let Some(current) = state.pending.get(&key) {
             return Ok(*current);
         }
-        Ok(committed_version(searcher, &self.fields, id)?.map_or(Current::Missing, Current::Live))
+        Ok(lookup
+            .committed(&self.fields, id)?
+            .map_or(Current::Missing, Current::Live))
     }
 
     /// Number of live documents.

@@ -105,27 +105,50 @@ impl VersionColumns {
     }
 }
 
-/// The live document `id` in the committed segments of `searcher`: its sequence number and version.
-pub fn committed_version(
-    searcher: &Searcher,
-    fields: &Fields,
-    id: &str,
-) -> Result<Option<DocVersion>, IndexError> {
-    let term = Term::from_field_text(fields.id, id);
-    for seg in searcher.segment_readers() {
-        let inv = seg.inverted_index(fields.id)?;
-        if let Some(mut postings) = inv.read_postings(&term, IndexRecordOption::Basic)? {
-            let alive = seg.alive_bitset();
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                if alive.is_none_or(|bits| bits.is_alive(doc)) {
-                    return Ok(Some(VersionColumns::of(seg, fields).get(doc)));
-                }
-                doc = postings.advance();
-            }
+/// Finds live documents by `_id` in the committed segments of one searcher, opening each segment's
+/// version columns once (a write looks up a chunk of `_id`s with one).
+pub struct VersionLookup<'s> {
+    searcher: &'s Searcher,
+    columns: Vec<Option<VersionColumns>>,
+}
+
+impl<'s> VersionLookup<'s> {
+    /// Lookups in the segments of `searcher`.
+    pub fn new(searcher: &'s Searcher) -> VersionLookup<'s> {
+        VersionLookup {
+            searcher,
+            columns: searcher.segment_readers().iter().map(|_| None).collect(),
         }
     }
-    Ok(None)
+
+    /// The live document `id`: its sequence number and version.
+    pub fn committed(
+        &mut self,
+        fields: &Fields,
+        id: &str,
+    ) -> Result<Option<DocVersion>, IndexError> {
+        let term = Term::from_field_text(fields.id, id);
+        for (ord, seg) in self.searcher.segment_readers().iter().enumerate() {
+            let inv = seg.inverted_index(fields.id)?;
+            if let Some(mut postings) = inv.read_postings(&term, IndexRecordOption::Basic)? {
+                let alive = seg.alive_bitset();
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if alive.is_none_or(|bits| bits.is_alive(doc)) {
+                        let columns = match self.columns.get_mut(ord) {
+                            Some(slot) => {
+                                slot.get_or_insert_with(|| VersionColumns::of(seg, fields))
+                            }
+                            None => return Ok(Some(VersionColumns::of(seg, fields).get(doc))),
+                        };
+                        return Ok(Some(columns.get(doc)));
+                    }
+                    doc = postings.advance();
+                }
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// The highest sequence number stored in the committed segments (`None`: no document has one), for an
