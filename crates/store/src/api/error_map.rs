@@ -69,6 +69,7 @@ fn stream_kind(err: &StreamError) -> (u16, &'static str) {
         | StreamError::NoDataStreamTemplate { .. }
         | StreamError::IndexMatchesStreamTemplate { .. }
         | StreamError::WriteIndexDelete { .. }
+        | StreamError::WriteIndexClose { .. }
         | StreamError::AliasNoWriteIndex { .. } => ILLEGAL_ARGUMENT,
         StreamError::AliasesMissing { .. } => (404, "aliases_not_found_exception"),
         StreamError::AliasNameTaken { .. } => (400, "invalid_alias_name_exception"),

@@ -19,6 +19,7 @@ use crate::index::error::IndexError;
 use crate::index::format::{check_format, Identity};
 use crate::index::handle::IndexHandle;
 use crate::index::set::{names_by_pattern, IndexSet};
+use crate::index::stream_error::StreamError;
 use crate::wildcard;
 
 /// The file whose presence in an index directory keeps the index closed.
@@ -97,9 +98,10 @@ impl IndexSet {
             .join(",")
     }
 
-    /// `POST /{expr}/_close`: closes the open indices `expr` resolves to (an alias: its indices) and
-    /// returns every index named, those already closed included. Wildcards and `_all` need
-    /// `destructive_requires_name` off, as in ES 8.
+    /// `POST /{expr}/_close`: closes the open indices `expr` resolves to (an alias: its indices; a data
+    /// stream: its backing indices) and returns every index named, those already closed included. Wildcards
+    /// and `_all` need `destructive_requires_name` off, and a data stream's write index is not closed, as
+    /// in ES 8.
     pub fn close_indices(&self, expr: &str) -> Result<Vec<String>, IndexError> {
         if self.settings().destructive_requires_name && names_by_pattern(expr) {
             return Err(IndexError::DestructiveWildcard);
@@ -111,6 +113,11 @@ impl IndexSet {
         } else {
             self.resolve(&open_part)?
         };
+        let names_open: Vec<&str> = handles.iter().map(|h| h.name.as_str()).collect();
+        let writing = self.stream_write_indices(&names_open);
+        if !writing.is_empty() {
+            return Err(StreamError::WriteIndexClose { indices: writing }.into());
+        }
         let _admin = self.admin.lock();
         for h in handles {
             self.close_one(&h)?;

@@ -333,6 +333,20 @@ impl IndexSet {
 
     /// Refuses deleting a data stream's write index through the index API, and forgets the other backing
     /// indices among `names` (they are about to be deleted).
+    /// Those of `names` that are the write index of a data stream (which cannot be closed).
+    pub(super) fn stream_write_indices(&self, names: &[&str]) -> Vec<String> {
+        let meta = self.streams.meta.lock();
+        names
+            .iter()
+            .filter(|name| {
+                meta.stream_of_backing(name)
+                    .and_then(|s| s.write_index())
+                    .is_some_and(|w| w.index_name == **name)
+            })
+            .map(|name| name.to_string())
+            .collect()
+    }
+
     pub(super) fn release_backing_indices(&self, names: &[String]) -> Result<(), IndexError> {
         let mut meta = self.streams.meta.lock();
         for name in names {

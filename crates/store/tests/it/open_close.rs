@@ -5,6 +5,7 @@
 
 use crate::check::{case, check, Case};
 use crate::common::*;
+use crate::data_streams::{backing, create};
 use serde_json::json;
 
 fn closed() -> serde_json::Value {
@@ -121,6 +122,30 @@ fn a_closed_index_stays_closed_across_a_restart() {
             case("POST", "/logs/_open").json(json!({"acknowledged": true})),
             case("GET", "/logs/_count").json(json!({"count": 7})),
             case("GET", "/logs/_doc/g").json(json!({"_source": {"message": "late"}})),
+        ],
+    );
+}
+
+#[test]
+fn a_data_stream_write_index_is_not_closed() {
+    let es = Es::start();
+    let write_index = backing("logs-app-default", 1);
+    let refused = json!({"error": {"type": "illegal_argument_exception",
+        "reason": format!("cannot close the following data stream write indices [{write_index}]")},
+        "status": 400});
+    check(
+        &es,
+        &[
+            case("POST", "/logs-app-default/_bulk?refresh=true")
+                .body(create("a"))
+                .json(json!({"errors": false})),
+            case("POST", "/logs-app-default/_close")
+                .status(400)
+                .json(refused.clone()),
+            case("POST", format!("/{write_index}/_close"))
+                .status(400)
+                .json(refused),
+            case("GET", "/logs-app-default/_count").json(json!({"count": 1})),
         ],
     );
 }
