@@ -34,6 +34,15 @@ impl ListenTlsArgs {
                 }),
         })
     }
+
+    /// `https` when these options serve HTTPS, else `http` (for the addresses a role reports).
+    pub fn scheme(&self) -> &'static str {
+        if self.settings().is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
 }
 
 /// Whether every address `listen` (`host:port`) stands for is a loopback address; `Err` when it does not

@@ -155,11 +155,7 @@ pub fn run(args: StoreArgs) -> anyhow::Result<()> {
         let store = store.clone();
         std::thread::spawn(move || retention_loop(store, days, stopped))
     });
-    let scheme = if args.tls.settings().is_some() {
-        "https"
-    } else {
-        "http"
-    };
+    let scheme = args.tls.scheme();
     let server = serve_secured(
         store.clone(),
         &args.listen,

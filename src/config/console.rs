@@ -138,4 +138,45 @@ endpoints = ["http://127.0.0.1:2379"]
         let e = bad.validate().unwrap_err().to_string();
         assert!(e.contains("elasticsearch.index"), "{e}");
     }
+
+    /// The packaged example (pkg/debian/etc/console.toml) is valid as shipped, and its commented keys
+    /// (`# key = ...`, `# [table]`) are keys of this file: uncommented (a key already set in its table
+    /// stays, and `api_key`, the alternative to user / password, stays commented), it is valid too.
+    #[test]
+    fn the_packaged_example_and_its_commented_keys_are_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pkg/debian/etc/console.toml");
+        ConsoleConfig::load(&path).expect("the example as shipped");
+        let text = std::fs::read_to_string(&path).expect("read the example");
+        let key_line = regex::Regex::new(r"^(?:# )?(\[[a-z.]+\]|[a-z_]+ = .*)$").expect("regex");
+        let (mut uncommented, mut table) = (String::new(), String::new());
+        let mut seen = std::collections::HashSet::new();
+        for line in text.lines() {
+            let Some(found) = key_line.captures(line) else {
+                continue;
+            };
+            // A trailing comment is set off by two spaces.
+            let entry = found[1].split("  ").next().unwrap_or_default().trim();
+            if entry.starts_with('[') {
+                table = entry.to_string();
+            } else {
+                let name = entry.split(" = ").next().unwrap_or_default();
+                if name == "api_key" || !seen.insert(format!("{table}{name}")) {
+                    continue;
+                }
+            }
+            uncommented.push_str(entry);
+            uncommented.push('\n');
+        }
+        let config: ConsoleConfig =
+            toml::from_str(&uncommented).unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+        config.validate().expect("valid uncommented");
+        assert!(
+            config.users_file.is_some() && config.index.is_some(),
+            "{config:?}"
+        );
+        let etcd = config.etcd.expect("[etcd]");
+        assert!(etcd.user.is_some() && etcd.tls.is_some_and(|t| t.cert_file.is_some()));
+        let es = config.elasticsearch.expect("[elasticsearch]");
+        assert!(es.user.is_some() && es.password_file.is_some());
+    }
 }

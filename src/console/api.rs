@@ -3,7 +3,8 @@
 //! Every response is JSON. Errors are `{"error": {"kind", "message", "details"}}` with a status that says
 //! whose fault it is: 400 `bad_request` (our validation) or `bad_query` (the backend refused the query),
 //! 401 `unauthorized` / 403 `forbidden` (writes), 404, 409 `conflict` (etcd compare-and-swap lost),
-//! 502 `backend_unreachable`, 503 `etcd_unavailable` / `etcd_not_configured`.
+//! 502 `backend_unreachable` / `backend_auth` (the backend refused the console's own credentials: 401 or
+//! 403 from it), 503 `etcd_unavailable` / `etcd_not_configured`.
 //!
 //! 401 `login_required` (named users are configured and the caller has no session), 403 `csrf` /
 //! `cross_site` (see `guard`), 429 `too_many_attempts` (login), 404, 409 `conflict` (etcd
@@ -16,7 +17,7 @@
 //! the audit trail (`audit`), shown by `GET /api/collect/{host}/history`.
 
 use super::audit;
-use super::backend::{BackendError, SearchBackend};
+use super::backend::{BackendError, SearchBackend, SearchTargets};
 use super::collect;
 use super::etcd_gateway::{EtcdError, EtcdGateway};
 use super::guard::Caller;
@@ -102,6 +103,31 @@ fn bad_request(message: impl Into<String>) -> Reply {
 fn backend_error(e: BackendError) -> Reply {
     match e {
         BackendError::Unreachable(_) => fail(502, "backend_unreachable", e.to_string(), Vec::new()),
+        // The console's own credentials, not the user's query: no "bad query" for these.
+        BackendError::Rejected {
+            status: 401,
+            ref reason,
+        } => fail(
+            502,
+            "backend_auth",
+            format!(
+                "the search backend refused the console's credentials (401: {reason}): check user / \
+                 password / api_key of [elasticsearch] in the console's config file"
+            ),
+            Vec::new(),
+        ),
+        BackendError::Rejected {
+            status: 403,
+            ref reason,
+        } => fail(
+            502,
+            "backend_auth",
+            format!(
+                "the search backend does not allow the console's user this (403: {reason}): grant \
+                 it read on these indices"
+            ),
+            Vec::new(),
+        ),
         BackendError::Rejected { status, ref reason } if status < 500 => {
             fail(400, "bad_query", reason.clone(), Vec::new())
         }
@@ -365,12 +391,14 @@ impl ApiState {
     }
 
     fn indices(&self) -> Result<Reply, Reply> {
-        let names = self.backend.indices().map_err(backend_error)?;
+        let targets = self.backend.targets().map_err(backend_error)?;
         let newest = self.newest_family();
         let first = self.default_index.as_deref().or(newest.as_deref());
         Ok(ok(json!({
-            "indices": names,
-            "patterns": patterns(&names, first),
+            "indices": targets.indices,
+            "data_streams": targets.data_streams,
+            "aliases": targets.aliases,
+            "patterns": patterns(&targets, first),
             "newest": newest,
         })))
     }
@@ -381,7 +409,10 @@ impl ApiState {
         let newest = json!({"size": 1, "sort": [{"@timestamp": "desc"}], "_source": false});
         let response = self.backend.search("*", &newest).ok()?;
         let index = response["hits"]["hits"][0]["_index"].as_str()?;
-        (!index.starts_with('.')).then(|| family(index))
+        match backing_data_stream(index) {
+            Some(stream) => Some(stream.to_string()),
+            None => (!index.starts_with('.')).then(|| family(index)),
+        }
     }
 
     fn search(&self, body: &[u8]) -> Result<Reply, Reply> {
@@ -669,20 +700,38 @@ fn family(name: &str) -> String {
     }
 }
 
-/// Index patterns to offer: `first` (the configured default or the newest family), `prefix-*` for each
-/// daily family, then every index.
-fn patterns(names: &[String], first: Option<&str>) -> Vec<String> {
+/// The data stream a backing index belongs to: `logs-app` for `.ds-logs-app-2026.12.04-000001` (ES 8's
+/// naming, and the store's).
+fn backing_data_stream(index: &str) -> Option<&str> {
+    let rest = index.strip_prefix(".ds-")?;
+    let (rest, generation) = rest.rsplit_once('-')?;
+    let (stream, date) = rest.rsplit_once('-')?;
+    let digits = |s: &str, dots: bool| {
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || (dots && c == '.'))
+    };
+    (digits(generation, false) && digits(date, true) && !stream.is_empty()).then_some(stream)
+}
+
+/// Index patterns to offer: `first` (the configured default or the newest family), the data streams,
+/// the aliases, `prefix-*` for each daily family, then every index.
+fn patterns(targets: &SearchTargets, first: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = first.map(str::to_string).into_iter().collect();
-    for name in names {
+    let mut offer = |name: String| {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    };
+    for name in targets.data_streams.iter().chain(&targets.aliases) {
+        offer(name.clone());
+    }
+    for name in &targets.indices {
         let family = family(name);
-        if !out.contains(&family) && validate_index(&family).is_ok() {
-            out.push(family);
+        if validate_index(&family).is_ok() {
+            offer(family);
         }
     }
-    for name in names {
-        if !out.contains(name) {
-            out.push(name.clone());
-        }
+    for name in &targets.indices {
+        offer(name.clone());
     }
     out
 }
@@ -692,12 +741,72 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_backend_refusing_the_consoles_credentials_is_not_a_bad_query() {
+        let reply = |status| {
+            backend_error(BackendError::Rejected {
+                status,
+                reason: "nope".into(),
+            })
+        };
+        for status in [401, 403] {
+            let r = reply(status);
+            assert_eq!(
+                (r.status, &r.body["error"]["kind"]),
+                (502, &json!("backend_auth"))
+            );
+            let message = r.body["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(&format!("({status}: nope)")), "{message}");
+        }
+        assert!(reply(401).body.to_string().contains("[elasticsearch]"));
+        let r = reply(400);
+        assert_eq!(
+            (r.status, &r.body["error"]["kind"]),
+            (400, &json!("bad_query"))
+        );
+        assert_eq!(reply(503).body["error"]["kind"], "backend_error");
+    }
+
+    #[test]
+    fn patterns_offer_data_streams_and_aliases_before_daily_families() {
+        let targets = SearchTargets {
+            indices: vec!["logpipe-2026.11.21".into(), "web".into()],
+            data_streams: vec!["logs-app-default".into()],
+            aliases: vec!["all-logs".into()],
+        };
+        assert_eq!(
+            patterns(&targets, Some("logs-app-default")),
+            vec![
+                "logs-app-default",
+                "all-logs",
+                "logpipe-*",
+                "web",
+                "logpipe-2026.11.21"
+            ]
+        );
+        assert_eq!(
+            backing_data_stream(".ds-logs-app-default-2026.12.04-000001"),
+            Some("logs-app-default")
+        );
+        for not_backing in [
+            ".ds-x",
+            ".ds--2026.12.04-000001",
+            ".kibana_1",
+            "logs-2026.12.04",
+        ] {
+            assert_eq!(backing_data_stream(not_backing), None, "{not_backing}");
+        }
+    }
+
+    #[test]
     fn patterns_group_daily_indices() {
-        let names = vec![
-            "logpipe-2026.11.21".to_string(),
-            "logpipe-2026.11.22".to_string(),
-            "other".to_string(),
-        ];
+        let names = SearchTargets {
+            indices: vec![
+                "logpipe-2026.11.21".to_string(),
+                "logpipe-2026.11.22".to_string(),
+                "other".to_string(),
+            ],
+            ..SearchTargets::default()
+        };
         assert_eq!(
             patterns(&names, Some("logpipe-*")),
             vec![

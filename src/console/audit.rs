@@ -47,8 +47,7 @@ pub fn write(
         });
     }
     let before: Value = match &current {
-        Some(kv) => serde_json::from_slice(&kv.value)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&kv.value).into_owned())),
+        Some(kv) => recorded_entries(&kv.value),
         None => Value::Null,
     };
     let now = chrono::Utc::now();
@@ -116,6 +115,20 @@ fn pretty(value: &Value) -> String {
     }
 }
 
+/// A value from etcd as a record's `before`: entries the agent reads are written as the console writes
+/// `after` (every key, in its order), so the diff shows what changed and not how the value was typed (a
+/// hand-written `[{"path":"/a","topic":"t"}]` differs from a saved one in the defaults it leaves out).
+/// Anything else (not entries, not JSON) is kept as it is.
+fn recorded_entries(raw: &[u8]) -> Value {
+    if let Ok(entries) = serde_json::from_slice::<Vec<CollectEntry>>(raw) {
+        if let Ok(value) = serde_json::to_value(entries) {
+            return value;
+        }
+    }
+    serde_json::from_slice(raw)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(raw).into_owned()))
+}
+
 /// A line diff of two values as pretty JSON: `[{"op": "equal" | "delete" | "insert", "line"}]`.
 pub fn diff(before: &Value, after: &Value) -> Value {
     let (old, new) = (pretty(before), pretty(after));
@@ -136,6 +149,26 @@ pub fn diff(before: &Value, after: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hand_written_before_is_recorded_as_the_console_writes_entries() {
+        let typed = br#"[{"topic":"t","path":"/var/log/a.log"}]"#;
+        let entries: Vec<CollectEntry> = serde_json::from_slice(typed).expect("entries");
+        let after = serde_json::to_value(&entries).expect("value");
+        let before = recorded_entries(typed);
+        assert_eq!(before, after);
+        let d = diff(&before, &after);
+        assert!(
+            d.as_array()
+                .expect("lines")
+                .iter()
+                .all(|l| l["op"] == "equal"),
+            "{d}"
+        );
+        // Not entries: kept as they are.
+        assert_eq!(recorded_entries(br#"{"x":1}"#), json!({"x": 1}));
+        assert_eq!(recorded_entries(b"not json"), json!("not json"));
+    }
 
     #[test]
     fn diff_marks_changed_lines() {

@@ -34,8 +34,31 @@ impl std::fmt::Display for BackendError {
 pub trait SearchBackend: Send + Sync {
     /// `POST /{index}/_search` with `body`.
     fn search(&self, index: &str, body: &Value) -> Result<Value, BackendError>;
-    /// Names of the indices (`_cat/indices`), hidden ones (`.`-prefixed) left out.
-    fn indices(&self) -> Result<Vec<String>, BackendError>;
+    /// What a search can name: indices (`_cat/indices`, hidden `.`-prefixed ones such as the backing
+    /// indices of data streams left out), data streams (`_data_stream`) and aliases (`_alias`). Only the
+    /// indices are required: a user allowed to search but not to read index metadata (`view_index_metadata`)
+    /// still gets its indices.
+    fn targets(&self) -> Result<SearchTargets, BackendError>;
+}
+
+/// The names a search can target, each list sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchTargets {
+    pub indices: Vec<String>,
+    pub data_streams: Vec<String>,
+    pub aliases: Vec<String>,
+}
+
+impl SearchTargets {
+    /// Sorts every list, leaving out hidden (`.`-prefixed) names.
+    pub fn visible(mut self) -> SearchTargets {
+        for names in [&mut self.indices, &mut self.data_streams, &mut self.aliases] {
+            names.retain(|n| !n.starts_with('.'));
+            names.sort();
+            names.dedup();
+        }
+        self
+    }
 }
 
 /// The ES error body's most useful text: `error.root_cause[0].reason`, else `error.reason`, else the body.
@@ -129,28 +152,57 @@ impl SearchBackend for HttpBackend {
         HttpBackend::read(response)
     }
 
-    fn indices(&self) -> Result<Vec<String>, BackendError> {
-        let response = self
-            .authorize(
-                self.agent
-                    .get(&format!("{}/_cat/indices?format=json&h=index", self.url)),
-            )
-            .call()
-            .map_err(|e| BackendError::Unreachable(e.to_string()))?;
-        let body = HttpBackend::read(response)?;
-        let mut names: Vec<String> = body
+    fn targets(&self) -> Result<SearchTargets, BackendError> {
+        let rows = self.get("_cat/indices?format=json&h=index")?;
+        let indices = rows
             .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .filter_map(|row| row["index"].as_str())
-                    .filter(|name| !name.starts_with('.'))
-                    .map(str::to_string)
-                    .collect()
+            .map(|rows| names_at(rows, "index"))
+            .unwrap_or_default();
+        // Optional: a read-only user may lack the privilege to list these.
+        let data_streams = self
+            .get("_data_stream")
+            .ok()
+            .and_then(|body| body["data_streams"].as_array().map(|s| names_at(s, "name")))
+            .unwrap_or_default();
+        let aliases = self
+            .get("_alias")
+            .ok()
+            .and_then(|body| {
+                body.as_object().map(|by_index| {
+                    by_index
+                        .values()
+                        .filter_map(|index| index["aliases"].as_object())
+                        .flat_map(|aliases| aliases.keys().cloned())
+                        .collect()
+                })
             })
             .unwrap_or_default();
-        names.sort();
-        Ok(names)
+        Ok(SearchTargets {
+            indices,
+            data_streams,
+            aliases,
+        }
+        .visible())
     }
+}
+
+impl HttpBackend {
+    /// `GET /{path}`, its JSON body.
+    fn get(&self, path: &str) -> Result<Value, BackendError> {
+        let response = self
+            .authorize(self.agent.get(&format!("{}/{path}", self.url)))
+            .call()
+            .map_err(|e| BackendError::Unreachable(e.to_string()))?;
+        HttpBackend::read(response)
+    }
+}
+
+/// The string `key` of each object in `rows`.
+fn names_at(rows: &[Value], key: &str) -> Vec<String> {
+    rows.iter()
+        .filter_map(|row| row[key].as_str())
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]

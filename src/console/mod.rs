@@ -281,6 +281,7 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
     };
     let signals = shutdown::StopSignals::catch()?;
     let mut service = ServiceManager::from_env();
+    let scheme = args.tls.scheme();
     let console = Console::start(ConsoleSettings {
         listen: args
             .listen
@@ -298,7 +299,10 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
         tls: args.tls.settings(),
     })?;
     service.start_watchdog(Liveness::server(console.liveness_probe()))?;
-    service.ready(&format!("console: serving on http://{}/", console.addr()));
+    service.ready(&format!(
+        "console: serving on {scheme}://{}/",
+        console.addr()
+    ));
     signals.wait();
     log::info!("console: shutting down");
     service.stopping();

@@ -306,12 +306,11 @@ pub fn validate_identifier(value: &str) -> Result<(), DestinationError> {
     if value.len() > 100 {
         return Err(DestinationError::IdentifierTooLong(value.to_string()));
     }
-    if let Some(character) = value.chars().find(|c| {
-        matches!(
-            c,
-            '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ',' | '#' | ':'
-        )
-    }) {
+    // Part of an index name (`logs-{dataset}-{namespace}`): none of the characters an index name refuses.
+    if let Some(character) = value
+        .chars()
+        .find(|c| logpipe_index_name::FORBIDDEN_CHARACTERS.contains(c))
+    {
         return Err(DestinationError::IdentifierCharacter {
             value: value.to_string(),
             character,

@@ -28,16 +28,12 @@ pub enum IndexNameError {
         pattern: String,
         source: SprintfError,
     },
-    #[error("index name `{0}` is not allowed")]
-    Reserved(String),
-    #[error("index name of {} bytes is longer than 255", .0.len())]
-    TooLong(String),
-    #[error("index name `{0}` must not start with -, _ or +")]
-    BadStart(String),
-    #[error(
-        "index name `{name}` contains `{character}` (must be lowercase, without \\ / * ? \" < > | space , # :)"
-    )]
-    BadCharacter { name: String, character: char },
+    /// The filled name breaks one of Elasticsearch's rules for index names.
+    #[error("index name `{name}` {rule}")]
+    Invalid {
+        name: String,
+        rule: logpipe_index_name::IndexNameRule,
+    },
 }
 
 /// A parsed index-name pattern.
@@ -104,35 +100,18 @@ impl IndexPattern {
     }
 }
 
-/// Elasticsearch's rules for index names.
+/// Elasticsearch's rules for index names (`logpipe-index-name`).
 pub fn validate_index_name(name: &str) -> Result<(), IndexNameError> {
-    if name.is_empty() || name == "." || name == ".." {
-        return Err(IndexNameError::Reserved(name.to_string()));
-    }
-    if name.len() > 255 {
-        return Err(IndexNameError::TooLong(name.to_string()));
-    }
-    if name.starts_with(['-', '_', '+']) {
-        return Err(IndexNameError::BadStart(name.to_string()));
-    }
-    if let Some(character) = name.chars().find(|c| {
-        c.is_uppercase()
-            || matches!(
-                c,
-                '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ',' | '#' | ':'
-            )
-    }) {
-        return Err(IndexNameError::BadCharacter {
-            name: name.to_string(),
-            character,
-        });
-    }
-    Ok(())
+    logpipe_index_name::check(name).map_err(|rule| IndexNameError::Invalid {
+        name: name.to_string(),
+        rule,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use logpipe_index_name::IndexNameRule;
     use serde_json::json;
 
     fn fill(
@@ -225,7 +204,10 @@ mod tests {
         assert!(err.contains("lowercase"), "{err}");
         assert!(matches!(
             fill("%{Upper}", &doc(), None),
-            Err(IndexNameError::BadCharacter { character: 'A', .. })
+            Err(IndexNameError::Invalid {
+                rule: IndexNameRule::Uppercase('A'),
+                ..
+            })
         ));
         assert!(matches!(
             fill("%{[missing]}", &doc(), None),
@@ -236,7 +218,7 @@ mod tests {
         assert_eq!(IndexPattern::parse(""), Err(IndexNameError::EmptyPattern));
         assert!(matches!(
             validate_index_name(&"a".repeat(256)),
-            Err(IndexNameError::TooLong(name)) if name.len() == 256
+            Err(IndexNameError::Invalid { name, rule: IndexNameRule::TooLong }) if name.len() == 256
         ));
     }
 }

@@ -1,6 +1,6 @@
 //! The console's search backend in `logpipe standalone`: the store of this process, without a socket.
 
-use crate::console::backend::{error_reason, BackendError, SearchBackend};
+use crate::console::backend::{error_reason, BackendError, SearchBackend, SearchTargets};
 use logpipe_store::{EsError, Store};
 use serde_json::Value;
 
@@ -27,10 +27,12 @@ impl SearchBackend for StoreBackend {
         })
     }
 
-    fn indices(&self) -> Result<Vec<String>, BackendError> {
-        let mut names = self.store.index_names();
-        names.retain(|n| !n.starts_with('.'));
-        names.sort();
-        Ok(names)
+    fn targets(&self) -> Result<SearchTargets, BackendError> {
+        Ok(SearchTargets {
+            indices: self.store.index_names(),
+            data_streams: self.store.data_stream_names(),
+            aliases: self.store.alias_names(),
+        }
+        .visible())
     }
 }

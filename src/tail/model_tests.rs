@@ -846,6 +846,95 @@ fn a_held_back_file_rewritten_meanwhile_starts_a_new_generation() {
     harness.finish().expect("one uid per generation");
 }
 
+/// A file server on `logs/*.log` (checkpoints in `data`) whose ring holds one batch, each line a batch of
+/// its own, so a second line blocks it in `ship` until the test takes the first. Runs on its own thread.
+struct BlockedServer {
+    receivers: Vec<BatchReceiver>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BlockedServer {
+    fn start(logs: &Path, data: &Path) -> BlockedServer {
+        let checkpointer = Arc::new(Checkpointer::open(data).expect("checkpoints"));
+        let (sender, receivers) = ring::channel(1, 1);
+        let (_commands, command_rx) = crossbeam_channel::unbounded();
+        let stop = Arc::new(AtomicBool::new(false));
+        let config = FileServerConfig {
+            host: "blocked-host".into(),
+            poll_interval: Duration::from_millis(50),
+            rotate_wait: Duration::ZERO,
+            mmap_threshold: u64::MAX,
+            batch_lines: 1,
+            batch_bytes: 1 << 20,
+            default_topic: "logs".into(),
+            old_positions: None,
+        };
+        let server = FileServer::new(
+            config,
+            vec![CollectEntry::for_path(&format!("{}/*.log", logs.display()))],
+            checkpointer,
+            sender,
+            command_rx,
+            stop.clone(),
+            Arc::new(TailStats::default()),
+        );
+        let thread = Some(std::thread::spawn(move || server.run()));
+        BlockedServer {
+            receivers,
+            stop,
+            thread,
+        }
+    }
+
+    /// Waits (up to 10 s) until `check` holds.
+    fn wait_for(what: &str, check: &dyn Fn() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !check() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until the lane is full: the server is (or is about to be) blocked on its next batch.
+    fn wait_until_full(&self) {
+        Self::wait_for("the lane to fill", &|| self.receivers[0].depth() == 1);
+    }
+
+    /// Takes and acknowledges lines until `n` arrived (or 10 s passed), returning them.
+    fn take(&self, n: usize) -> Vec<String> {
+        let mut lines = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while lines.len() < n && std::time::Instant::now() < deadline {
+            if let Ok(batch) = self.receivers[0].recv_timeout(Duration::from_millis(100)) {
+                for line in &batch.lines {
+                    lines.push(String::from_utf8_lossy(batch.line(line)).into_owned());
+                }
+                batch.ack.delivered_all();
+            }
+        }
+        lines
+    }
+
+    fn stop(mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.join().expect("file server thread");
+        }
+    }
+}
+
+/// Waits until the checkpoint file in `data` names `path`: the file server opened it.
+fn wait_until_checkpointed(data: &Path, path: &Path) {
+    let text = path.to_string_lossy().into_owned();
+    BlockedServer::wait_for(&format!("{text} to be opened"), &|| {
+        fs::read_to_string(data.join("checkpoints.json")).is_ok_and(|t| t.contains(&text))
+    });
+}
+
 /// Found by `perf/chaos`: while a lane was full (the broker stopped) the file server sat in `send` and
 /// looked for no new file, so a file rotated in and deleted during the outage was never opened, and its lines
 /// were lost although it was deleted with the agent running. Now the globs are scanned while `ship` waits.
@@ -855,64 +944,52 @@ fn files_appearing_while_the_output_is_blocked_are_opened_and_read() {
     let logs = root.path().join("logs");
     let data = root.path().join("data");
     fs::create_dir_all(&logs).expect("mkdir");
-    let checkpointer = Arc::new(Checkpointer::open(&data).expect("checkpoints"));
-    // One batch fits in the ring; every line is a batch of its own.
-    let (sender, receivers) = ring::channel(1, 1);
-    let (_commands, command_rx) = crossbeam_channel::unbounded();
-    let stop = Arc::new(AtomicBool::new(false));
-    let config = FileServerConfig {
-        host: "blocked-host".into(),
-        poll_interval: Duration::from_millis(50),
-        rotate_wait: Duration::ZERO,
-        mmap_threshold: u64::MAX,
-        batch_lines: 1,
-        batch_bytes: 1 << 20,
-        default_topic: "logs".into(),
-        old_positions: None,
-    };
-    let server = FileServer::new(
-        config,
-        vec![CollectEntry::for_path(&format!("{}/*.log", logs.display()))],
-        checkpointer,
-        sender,
-        command_rx,
-        stop.clone(),
-        Arc::new(TailStats::default()),
-    );
     fs::write(logs.join("a.log"), "a0\na1\na2\n").expect("write a");
-    let thread = std::thread::spawn(move || server.run());
-    let wait_for = |what: &str, check: &dyn Fn() -> bool| {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !check() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out waiting for {what}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    wait_for("the lane to fill", &|| receivers[0].depth() == 1);
+    let server = BlockedServer::start(&logs, &data);
+    server.wait_until_full();
     let b = logs.join("b.log");
     fs::write(&b, "b0\nb1\n").expect("write b");
-    let b_text = b.to_string_lossy().into_owned();
-    wait_for("b.log to be opened while the output is blocked", &|| {
-        fs::read_to_string(data.join("checkpoints.json")).is_ok_and(|t| t.contains(&b_text))
-    });
+    wait_until_checkpointed(&data, &b);
     fs::remove_file(&b).expect("delete b with unread lines");
-    let mut lines = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while lines.len() < 5 && std::time::Instant::now() < deadline {
-        if let Ok(batch) = receivers[0].recv_timeout(Duration::from_millis(100)) {
-            for line in &batch.lines {
-                lines.push(String::from_utf8_lossy(batch.line(line)).into_owned());
-            }
-            batch.ack.delivered_all();
-        }
-    }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    thread.join().expect("file server thread");
+    let mut lines = server.take(5);
+    server.stop();
     lines.sort();
     assert_eq!(lines, ["a0", "a1", "a2", "b0", "b1"]);
+}
+
+/// Found by the 30-minute chaos soak (23 lines lost): a file read to its end, then written to and deleted
+/// while the server was blocked on another file's batch, was closed at the end of that pass as "drained":
+/// the scan during the block had marked it gone, but the pass read only the files dirty when it began, and
+/// the close compared the read offset with the size of the last read. Now the close compares it with the
+/// file's size as it is.
+#[test]
+fn a_file_grown_and_deleted_while_the_output_is_blocked_is_read_before_it_is_closed() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let logs = root.path().join("logs");
+    let data = root.path().join("data");
+    fs::create_dir_all(&logs).expect("mkdir");
+    let (a, b) = (logs.join("a.log"), logs.join("b.log"));
+    fs::write(&a, "a0\n").expect("write a");
+    fs::write(&b, "b0\n").expect("write b");
+    let server = BlockedServer::start(&logs, &data);
+    let mut lines = server.take(2);
+    // Both read to their end. Now a's next two lines block the server on the second.
+    let append = |path: &Path, text: &str| {
+        let mut f = OpenOptions::new().append(true).open(path).expect("open");
+        f.write_all(text.as_bytes()).expect("append");
+    };
+    append(&a, "a1\na2\n");
+    server.wait_until_full();
+    append(&b, "b1\n");
+    fs::remove_file(&b).expect("delete b with an unread line");
+    // c.log is opened by the scan the blocked server makes, the same scan that marks b gone.
+    let c = logs.join("c.log");
+    fs::write(&c, "c0\n").expect("write c");
+    wait_until_checkpointed(&data, &c);
+    lines.extend(server.take(4));
+    server.stop();
+    lines.sort();
+    assert_eq!(lines, ["a0", "a1", "a2", "b0", "b1", "c0"]);
 }
 
 fn cases() -> u32 {

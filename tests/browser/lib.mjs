@@ -1,7 +1,8 @@
 // Shared helpers of the browser tests: headless Debian chromium driven by playwright-core (from
 // console/node_modules), artifacts (screenshots) under tests/artifacts/, and a small assert.
 import {createRequire} from 'node:module';
-import {existsSync, mkdirSync, mkdtempSync} from 'node:fs';
+import {createHash, X509Certificate} from 'node:crypto';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 
@@ -17,7 +18,15 @@ export function env(name) {
   return value;
 }
 
-export async function launch() {
+// Chromium's flag trusting one server certificate (a test CA's, served over HTTPS) by its public key:
+// the page is then a secure context, as it is behind a certificate the system trusts, and no other
+// certificate error is ignored.
+export function trustCertificate(pemFile) {
+  const spki = new X509Certificate(readFileSync(pemFile)).publicKey.export({type: 'spki', format: 'der'});
+  return `--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`;
+}
+
+export async function launch(extraArgs = []) {
   if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: run .ci/setup`);
   mkdirSync(ARTIFACTS, {recursive: true});
   const profile = mkdtempSync(join(tmpdir(), 'logpipe-chromium-'));
@@ -27,7 +36,7 @@ export async function launch() {
     headless: true,
     viewport: {width: 1400, height: 900},
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
 
@@ -51,11 +60,11 @@ export function assert(cond, what) {
   if (!cond) throw new Error(`assertion failed: ${what}`);
 }
 
-export async function main(fn) {
+export async function main(fn, extraArgs = []) {
   const problems = [];
   let browser;
   try {
-    browser = await launch();
+    browser = await launch(extraArgs);
     await fn(browser, problems);
     if (problems.length) throw new Error(`browser problems:\n${problems.join('\n')}`);
     console.log('ok');

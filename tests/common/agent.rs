@@ -128,3 +128,35 @@ pub fn wait_checkpointed(data_dir: &Path, file: &Path) {
             .then_some(())
     });
 }
+
+/// An agent config named `name` (`ROOT/agent-NAME.toml`, data in `ROOT/data-NAME`) for `--blackhole` (its
+/// `[kafka]` names a port nobody listens on) of the host `host`, configured from the etcd at `endpoint`
+/// with `etcd_lines` last in `[etcd]` (credentials, a CA, or an `[etcd.tls]` table), which may ask for any
+/// file under `root`; its status key is refreshed every 300 ms. Returns the config's path.
+pub fn etcd_blackhole_config(
+    root: &Path,
+    endpoint: &str,
+    host: &str,
+    name: &str,
+    etcd_lines: &str,
+) -> String {
+    let config = root.join(format!("agent-{name}.toml"));
+    let text = format!(
+        r#"data_dir = "{data}"
+host_name = "{host}"
+status_interval = "300ms"
+status_ttl = "3s"
+[kafka]
+brokers = "127.0.0.1:1"
+[etcd]
+endpoints = ["{endpoint}"]
+allow_paths = ["{root}/**"]
+connect_timeout = "1s"
+{etcd_lines}
+"#,
+        data = root.join(format!("data-{name}")).display(),
+        root = root.display(),
+    );
+    fs::write(&config, text).expect("write config");
+    config.to_string_lossy().into_owned()
+}

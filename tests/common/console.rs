@@ -22,8 +22,24 @@ pub fn start(search: &str, extra: &[&str]) -> Console {
 
 /// `logpipe console --listen FREE_PORT ARGS...` (no `--search`: from a `--config` file, or the default).
 pub fn start_with(extra: &[&str]) -> Console {
+    let port = free_port();
+    start_serving(port, extra, format!("http://127.0.0.1:{port}"))
+}
+
+/// As [`start_with`], served over HTTPS with `--tls-cert cert --tls-key key`; `url` is
+/// `https://localhost:PORT` (the name the tests' certificates carry). `agent` knows no private CA: use a
+/// browser that trusts the certificate, or `EsClient::secured`.
+pub fn start_https(cert: &std::path::Path, key: &std::path::Path, extra: &[&str]) -> Console {
+    let (cert, key) = (cert.to_string_lossy(), key.to_string_lossy());
+    let mut args = vec!["--tls-cert", &cert, "--tls-key", &key];
+    args.extend_from_slice(extra);
+    let port = free_port();
+    start_serving(port, &args, format!("https://localhost:{port}"))
+}
+
+fn start_serving(port: u16, extra: &[&str], url: String) -> Console {
     let dir = tempfile::tempdir().expect("tempdir");
-    let listen = format!("127.0.0.1:{}", free_port());
+    let listen = format!("127.0.0.1:{port}");
     let mut args = vec!["console", "--listen", &listen];
     args.extend_from_slice(extra);
     let process = Logpipe::start(&args, &dir.path().join("console.log"));
@@ -31,7 +47,7 @@ pub fn start_with(extra: &[&str]) -> Console {
     Console {
         _process: process,
         _dir: dir,
-        url: format!("http://{listen}"),
+        url,
         agent: ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(20)))
@@ -55,8 +71,7 @@ pub fn users_files(dir: &std::path::Path, roles: &[(&str, &str)]) -> (String, St
     let mut users_text = String::new();
     let mut roles_text = String::new();
     for (name, role) in roles {
-        let hash = bcrypt::hash(format!("{name}-password"), 4).expect("hash");
-        users_text.push_str(&format!("{name}:{hash}\n"));
+        users_text.push_str(&super::store::users_line(name, &format!("{name}-password")));
         roles_text.push_str(&format!("{role}:{name}\n"));
     }
     std::fs::write(&users, users_text).expect("users file");

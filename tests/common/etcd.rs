@@ -12,6 +12,9 @@ pub struct Etcd {
     peer_port: u16,
     data_dir: tempfile::TempDir,
     tls: Option<ServerTls>,
+    /// With TLS: every client must present a certificate signed by the CA (`--client-cert-auth`); this one
+    /// (certificate, key) is `etcdctl`'s.
+    client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// Certificate files for an etcd serving `https://` (see [`ServerTls::generate`]).
@@ -95,15 +98,24 @@ fn etcd_bin() -> String {
 impl Etcd {
     /// Starts etcd and waits until its client port accepts connections.
     pub fn start() -> Etcd {
-        Etcd::start_with(None)
+        Etcd::start_with(None, None)
     }
 
     /// Starts etcd serving clients over TLS only (`https://`).
     pub fn start_tls(tls: ServerTls) -> Etcd {
-        Etcd::start_with(Some(tls))
+        Etcd::start_with(Some(tls), None)
     }
 
-    fn start_with(tls: Option<ServerTls>) -> Etcd {
+    /// Starts etcd serving clients over TLS only, each with a certificate signed by `tls.ca_file`
+    /// (`--client-cert-auth`); `etcdctl` presents `cert` / `key`.
+    pub fn start_mutual_tls(tls: ServerTls, cert: &std::path::Path, key: &std::path::Path) -> Etcd {
+        Etcd::start_with(Some(tls), Some((cert.to_path_buf(), key.to_path_buf())))
+    }
+
+    fn start_with(
+        tls: Option<ServerTls>,
+        client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    ) -> Etcd {
         let data_dir = tempfile::tempdir().expect("tempdir");
         let mut etcd = Etcd {
             child: None,
@@ -111,6 +123,7 @@ impl Etcd {
             peer_port: free_port(),
             data_dir,
             tls,
+            client_cert,
         };
         etcd.spawn();
         etcd
@@ -126,6 +139,12 @@ impl Etcd {
                 .arg(&tls.cert_file)
                 .arg("--key-file")
                 .arg(&tls.key_file);
+            if self.client_cert.is_some() {
+                command
+                    .arg("--client-cert-auth")
+                    .arg("--trusted-ca-file")
+                    .arg(&tls.ca_file);
+            }
         }
         let child = command
             .args(["--name", "test", "--data-dir"])
@@ -170,6 +189,9 @@ impl Etcd {
             .args(["--endpoints", &self.endpoint()]);
         if let Some(tls) = &self.tls {
             command.arg("--cacert").arg(&tls.ca_file);
+        }
+        if let Some((cert, key)) = &self.client_cert {
+            command.arg("--cert").arg(cert).arg("--key").arg(key);
         }
         command
     }

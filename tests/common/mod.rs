@@ -1,5 +1,6 @@
 //! Test harness shared by the integration tests: real services on free loopback ports.
 //!
+//! - `browser`: runs a `tests/browser/*.mjs` script (chromium + playwright-core) with `node`.
 //! - `tansu`: a Tansu broker (Kafka protocol), with topic creation and SIGSTOP/SIGCONT outages.
 //! - `etcd`: an etcd server from Debian's `etcd-server`, with a temp data dir.
 //! - `kafka`: a consumer that assigns every partition of a topic from the beginning (no group join, which
@@ -14,6 +15,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod browser;
 pub mod console;
 pub mod es;
 pub mod etcd;

@@ -1,12 +1,14 @@
 //! `logpipe store` as a child process on a free port with a temp data dir: kill -9 / restart on the same
-//! data, `_count`, and reading every document back with `_search`.
+//! data, `_count`, and reading every document back with `_search`; or served over HTTPS with a users file
+//! ([`secured_store`]), as an Elasticsearch 8 is.
 
 use super::es::EsClient;
 use super::ports::free_port;
 use super::process::Logpipe;
+use super::secure_kafka::Pki;
 use super::wait;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A running store; killed on drop.
@@ -133,4 +135,37 @@ impl StoreProcess {
             .expect("_bulk");
         response.body_mut().read_json().expect("_bulk JSON")
     }
+}
+
+/// A line of a users file (`user:bcrypt-hash`, at the lowest cost: tests verify, they do not defend).
+pub fn users_line(user: &str, password: &str) -> String {
+    format!(
+        "{user}:{}\n",
+        bcrypt::hash(password, 4).expect("bcrypt hash")
+    )
+}
+
+/// `logpipe store` over HTTPS with the PKI's server certificate and `users`; (process, `https://localhost:PORT`).
+pub fn secured_store(dir: &Path, pki: &Pki, users: &Path) -> (Logpipe, String) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let data = dir.join("store").to_string_lossy().into_owned();
+    let store = Logpipe::start(
+        &[
+            "store",
+            "--data-dir",
+            &data,
+            "--listen",
+            &listen,
+            "--tls-cert",
+            &pki.server_cert.to_string_lossy(),
+            "--tls-key",
+            &pki.server_key.to_string_lossy(),
+            "--users-file",
+            &users.to_string_lossy(),
+        ],
+        &dir.join("store.log"),
+    );
+    wait::port_open(&listen, Duration::from_secs(30));
+    (store, format!("https://localhost:{port}"))
 }

@@ -249,3 +249,51 @@ fn stalled_and_idle_clients_do_not_freeze_the_console() {
     assert_eq!(status, 200, "{info}");
     drop(held);
 }
+
+/// Discover offers data streams and aliases as index patterns beside daily-index families, and opens on the
+/// data stream holding the newest document (its backing indices are hidden `.ds-` names).
+#[test]
+fn data_streams_and_aliases_are_index_patterns() {
+    let store = StoreProcess::start();
+    let es = store.es();
+    let template = r#"{"index_patterns": ["logs-*-*"], "data_stream": {}, "priority": 200}"#;
+    let (status, body) = es.request("PUT", "/_index_template/logs", Some(template));
+    assert_eq!(status, 200, "{body}");
+    store.bulk(concat!(
+        "{\"index\":{\"_index\":\"logpipe-2026.11.22\"}}\n",
+        "{\"@timestamp\":\"2026-11-22T10:00:00.000Z\",\"message\":\"older\"}\n",
+        "{\"create\":{\"_index\":\"logs-app-default\"}}\n",
+        "{\"@timestamp\":\"2026-11-23T10:00:00.000Z\",\"message\":\"newest\"}\n",
+    ));
+    let (status, body) = es.request("PUT", "/logpipe-2026.11.22/_alias/all-logs", None);
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = es.request("POST", "/_refresh", None);
+    assert_eq!(status, 200);
+
+    let console = start(&store.url(), &[]);
+    let (status, body) = console.call("GET", "/api/indices", None, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data_streams"], json!(["logs-app-default"]));
+    assert_eq!(body["aliases"], json!(["all-logs"]));
+    assert_eq!(
+        body["indices"],
+        json!(["logpipe-2026.11.22"]),
+        "no .ds- index"
+    );
+    assert_eq!(body["newest"], "logs-app-default");
+    assert_eq!(
+        body["patterns"],
+        json!([
+            "logs-app-default",
+            "all-logs",
+            "logpipe-*",
+            "logpipe-2026.11.22"
+        ])
+    );
+    for (pattern, message) in [("logs-app-default", "newest"), ("all-logs", "older")] {
+        let search = json!({"index": pattern, "from_ms": 1_795_000_000_000i64, "to_ms": 1_796_000_000_000i64});
+        let (status, body) = console.call("POST", "/api/search", None, Some(search));
+        assert_eq!(status, 200, "{pattern}: {body}");
+        assert_eq!(body["hits"][0]["message"], message, "{pattern}: {body}");
+    }
+}

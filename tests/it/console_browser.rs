@@ -12,6 +12,7 @@
 //! Missing chromium or `console/node_modules` fails the test with a message naming `.ci/setup`.
 
 use crate::common::agent::append_lines;
+use crate::common::browser::{require_browser, run_script};
 use crate::common::es::EsClient;
 use crate::common::etcd::Etcd;
 use crate::common::kafka::TopicReader;
@@ -21,53 +22,9 @@ use crate::common::store::StoreProcess;
 use crate::common::tansu::Tansu;
 use crate::common::wait;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(30);
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Fails (naming `.ci/setup`) when chromium or playwright-core is missing.
-fn require_browser() {
-    let chromium = std::env::var("CHROMIUM_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "no chromium at {chromium}: run .ci/setup (it installs Debian chromium when console/ exists)"
-    );
-    assert!(
-        repo().join("console/node_modules/playwright-core").is_dir(),
-        "console/node_modules/playwright-core is missing: run .ci/setup (it runs npm ci in console/)"
-    );
-    let node = Command::new("node").arg("--version").output();
-    assert!(
-        node.is_ok_and(|o| o.status.success()),
-        "node is missing: run .ci/setup"
-    );
-}
-
-/// Runs `node tests/browser/{script}` with `env`; panics with its output unless it exits 0.
-fn run_script(script: &str, env: &[(&str, String)]) -> String {
-    let mut command = Command::new("node");
-    command
-        .arg(repo().join("tests/browser").join(script))
-        .env("ARTIFACTS", repo().join("tests/artifacts"));
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let out = command.output().expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{script} failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    println!("{stdout}");
-    stdout
-}
 
 /// Host metrics events every 30 s over the last 30 minutes for `host`, into `index`.
 fn metrics_bulk(index: &str, host: &str) -> String {

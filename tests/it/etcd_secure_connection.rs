@@ -4,6 +4,7 @@
 //! by `openssl`): an agent with `ca_file` does the same; one without it refuses the unknown certificate and
 //! keeps running.
 
+use crate::common::agent::etcd_blackhole_config;
 use crate::common::etcd::{tailed_paths, Etcd, ServerTls};
 use crate::common::process::Logpipe;
 use crate::common::wait;
@@ -11,34 +12,10 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
+const HOST: &str = "auth-host";
 const KEY: &str = "/logpipe/collect/auth-host";
 const STATUS_KEY: &str = "/logpipe/status/agent/auth-host";
 const ROOT: &str = "root:root-secret";
-
-/// A blackhole agent config named `name` whose `[etcd]` table gets `etcd_lines` (credentials, CA); returns its
-/// path.
-fn agent_config(root: &Path, etcd: &Etcd, name: &str, etcd_lines: &str) -> String {
-    let config = root.join(format!("agent-{name}.toml"));
-    let text = format!(
-        r#"data_dir = "{data}"
-host_name = "auth-host"
-status_interval = "300ms"
-status_ttl = "3s"
-[kafka]
-brokers = "127.0.0.1:1"
-[etcd]
-endpoints = ["{endpoint}"]
-{etcd_lines}
-allow_paths = ["{root}/**"]
-connect_timeout = "1s"
-"#,
-        data = root.join(format!("data-{name}")).display(),
-        endpoint = etcd.endpoint(),
-        root = root.display(),
-    );
-    fs::write(&config, text).expect("write config");
-    config.to_string_lossy().into_owned()
-}
 
 fn status_paths(etcd: &Etcd) -> Vec<String> {
     let text = etcd.etcdctl(&["--user", ROOT, "get", STATUS_KEY, "--print-value-only"]);
@@ -99,9 +76,10 @@ fn user_and_password_reach_an_etcd_with_auth_enabled() {
         .expect("run etcdctl");
     assert!(!anonymous.status.success(), "auth is not enabled");
 
-    let config = agent_config(
+    let config = etcd_blackhole_config(
         &root,
-        &etcd,
+        &etcd.endpoint(),
+        HOST,
         "right",
         "user = \"agent\"\npassword = \"agent-secret\"",
     );
@@ -126,9 +104,10 @@ fn user_and_password_reach_an_etcd_with_auth_enabled() {
     assert!(!agent.log().contains("ERROR"), "{}", agent.log());
 
     // A wrong password: a clear error naming etcd; the process stays up (running without etcd entries).
-    let wrong = agent_config(
+    let wrong = etcd_blackhole_config(
         &root,
-        &etcd,
+        &etcd.endpoint(),
+        HOST,
         "wrong",
         "user = \"agent\"\npassword = \"wrong-secret\"",
     );
@@ -161,7 +140,7 @@ fn tls_with_a_private_ca() {
     assert!(etcd.endpoint().starts_with("https://"));
 
     let ca_line = format!("ca_file = \"{}\"", tls.ca_file.display());
-    let trusted = agent_config(&root, &etcd, "trusted", &ca_line);
+    let trusted = etcd_blackhole_config(&root, &etcd.endpoint(), HOST, "trusted", &ca_line);
     let agent = Logpipe::start(
         &["agent", "--config", &trusted, "--blackhole"],
         &root.join("trusted.log"),
@@ -181,7 +160,7 @@ fn tls_with_a_private_ca() {
 
     // Without the CA the server's certificate is not trusted: a warning naming the etcd key and the reason,
     // retried (the certificate may be fixed), and the process stays up on its cached config.
-    let untrusted = agent_config(&root, &etcd, "untrusted", "");
+    let untrusted = etcd_blackhole_config(&root, &etcd.endpoint(), HOST, "untrusted", "");
     let mut refused = Logpipe::start(
         &["agent", "--config", &untrusted, "--blackhole"],
         &root.join("untrusted.log"),

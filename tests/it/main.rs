@@ -17,6 +17,7 @@ mod architecture;
 mod chaos_soak;
 mod console_api;
 mod console_browser;
+mod console_secured;
 mod console_users;
 mod disk_full;
 mod etcd_config;

@@ -19,12 +19,13 @@ const UNITS: [&str; 5] = [
     "logpipe-console.service",
     "logpipe-standalone.service",
 ];
-const CONFFILES: [&str; 5] = [
+const CONFFILES: [&str; 6] = [
     "/etc/logpipe/agent.toml",
     "/etc/logpipe/transfer.toml",
     "/etc/logpipe/standalone.toml",
     "/etc/logpipe/store.env",
     "/etc/logpipe/console.env",
+    "/etc/logpipe/console.toml",
 ];
 
 fn repo() -> &'static Path {
@@ -204,10 +205,13 @@ fn the_package_has_its_control_fields_files_and_conffiles() {
             .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
     };
     assert_eq!(mode_of("./usr/bin/logpipe").as_deref(), Some("-rwxr-xr-x"));
-    assert_eq!(
-        mode_of("./etc/logpipe/console.env").as_deref(),
-        Some("-rw-r-----")
-    );
+    for secret_holder in ["./etc/logpipe/console.env", "./etc/logpipe/console.toml"] {
+        assert_eq!(
+            mode_of(secret_holder).as_deref(),
+            Some("-rw-r-----"),
+            "{secret_holder}"
+        );
+    }
 
     // Every config is a conffile, and nothing else is.
     let conffiles = run(Command::new("dpkg-deb")
@@ -458,6 +462,9 @@ fn installing_creates_the_user_keeps_edited_conffiles_on_upgrade_and_purge_remov
     let standalone =
         logpipe::config::standalone::StandaloneConfig::load(&r.join("etc/logpipe/standalone.toml"));
     assert!(standalone.is_ok(), "{:?}", standalone.err());
+    let console =
+        logpipe::config::console::ConsoleConfig::load(&r.join("etc/logpipe/console.toml"));
+    assert!(console.is_ok(), "{:?}", console.err());
 
     // An upgrade (the same version again) keeps an edited conffile and the user.
     let agent_toml = r.join("etc/logpipe/agent.toml");

@@ -142,6 +142,40 @@ fn the_store_is_ready_only_once_listening_then_pings_and_says_stopping() {
     assert!(store.terminate_wait(PATIENCE).success(), "{}", store.log());
 }
 
+/// The console's status names the address it serves, with the scheme it serves (it said `http://` over TLS).
+#[test]
+fn the_console_served_over_https_is_ready_with_its_https_address() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tls = crate::common::etcd::ServerTls::generate(dir.path());
+    let notify = NotifySocket::bind(dir.path());
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut console = Logpipe::start_with_env(
+        &[
+            "console",
+            "--listen",
+            &addr,
+            "--search",
+            "http://127.0.0.1:9",
+            "--tls-cert",
+            tls.cert_file.to_str().expect("utf-8"),
+            "--tls-key",
+            tls.key_file.to_str().expect("utf-8"),
+        ],
+        &dir.path().join("console.log"),
+        &notify.env(),
+    );
+    let ready = notify.until_line(&console, "READY=1", |early| {
+        panic!("a message before READY=1: {early:?}")
+    });
+    std::net::TcpStream::connect(&addr).expect("the console accepts when READY=1 arrives");
+    assert!(
+        status_of(&ready).contains(&format!("https://{addr}/")),
+        "{ready:?}"
+    );
+    expect_pings(&notify, &console, 1);
+    assert!(console.terminate(PATIENCE).success(), "{}", console.log());
+}
+
 #[test]
 fn the_agent_is_ready_after_its_first_pass_pings_and_frames_a_reload() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -7,7 +7,7 @@ use crate::common::es::EsClient;
 use crate::common::ports::free_port;
 use crate::common::process::Logpipe;
 use crate::common::secure_kafka::Pki;
-use crate::common::store::StoreProcess;
+use crate::common::store::{secured_store, users_line, StoreProcess};
 use crate::common::tansu::Tansu;
 use crate::common::transfer::{self, produce};
 use crate::common::wait;
@@ -30,38 +30,6 @@ fn events(topic: &str, n: usize, app: &str) -> Vec<(String, Vec<u8>)> {
             (id, doc.to_string().into_bytes())
         })
         .collect()
-}
-
-fn users_line(user: &str, password: &str) -> String {
-    format!(
-        "{user}:{}\n",
-        bcrypt::hash(password, 4).expect("bcrypt hash")
-    )
-}
-
-/// `logpipe store` over HTTPS with the PKI's server certificate and `users`; (process, `https://localhost:PORT`).
-fn secured_store(dir: &Path, pki: &Pki, users: &Path) -> (Logpipe, String) {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let data = dir.join("store").to_string_lossy().into_owned();
-    let store = Logpipe::start(
-        &[
-            "store",
-            "--data-dir",
-            &data,
-            "--listen",
-            &listen,
-            "--tls-cert",
-            &pki.server_cert.to_string_lossy(),
-            "--tls-key",
-            &pki.server_key.to_string_lossy(),
-            "--users-file",
-            &users.to_string_lossy(),
-        ],
-        &dir.join("store.log"),
-    );
-    wait::port_open(&listen, Duration::from_secs(30));
-    (store, format!("https://localhost:{port}"))
 }
 
 #[test]

@@ -43,6 +43,7 @@ export async function api(path, {method = 'GET', body} = {}) {
 export function describe(err) {
   switch (err.kind) {
     case 'backend_unreachable': return `Search backend unreachable: ${err.message}`;
+    case 'backend_auth': return err.message.charAt(0).toUpperCase() + err.message.slice(1);
     case 'bad_query': return `Bad query: ${err.message}`;
     case 'bad_request': return `Invalid input: ${err.message}`;
     case 'console_unreachable': return err.message;

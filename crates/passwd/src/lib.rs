@@ -169,6 +169,9 @@ struct State {
 /// One `name:bcrypt-hash` file, verifying secrets against it.
 pub struct PasswordFile {
     state: Mutex<State>,
+    /// bcrypt checks made (the tests count them).
+    #[cfg(test)]
+    bcrypt_checks: std::sync::atomic::AtomicUsize,
 }
 
 impl PasswordFile {
@@ -179,6 +182,8 @@ impl PasswordFile {
                 file: Watched::load(path, parse_hashes)?,
                 verified: HashMap::new(),
             }),
+            #[cfg(test)]
+            bcrypt_checks: Default::default(),
         })
     }
 
@@ -194,27 +199,35 @@ impl PasswordFile {
         known
     }
 
-    /// Whether `secret` is `name`'s. Unknown names verify nothing.
+    /// Whether `secret` is `name`'s. Unknown names verify nothing, but take as long as a known name with
+    /// a wrong secret (a bcrypt check against another user's hash), so the time of a refusal does not tell
+    /// which names exist.
     pub fn verify(&self, name: &str, secret: &str) -> bool {
         let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
-        let hash = {
+        let (hash, known) = {
             let mut guard = self.state.lock();
             let state = &mut *guard;
             let (hashes, changed) = state.file.current();
-            let hash = hashes.get(name).cloned();
+            let hash = match hashes.get(name) {
+                Some(hash) => (hash.clone(), true),
+                None => match hashes.values().next() {
+                    Some(other) => (other.clone(), false),
+                    None => return false,
+                },
+            };
             if changed {
                 state.verified.clear();
             }
-            if state.verified.get(name) == Some(&digest) {
+            if hash.1 && state.verified.get(name) == Some(&digest) {
                 return true;
             }
-            match hash {
-                Some(hash) => hash,
-                None => return false,
-            }
+            hash
         };
         // bcrypt outside the lock: other callers are not held up by one slow check.
-        let ok = bcrypt::verify(secret, &hash).unwrap_or(false);
+        #[cfg(test)]
+        self.bcrypt_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let ok = bcrypt::verify(secret, &hash).unwrap_or(false) && known;
         if ok {
             self.state.lock().verified.insert(name.to_string(), digest);
         }
@@ -256,6 +269,29 @@ mod tests {
         std::fs::write(&users, "no colon here\n").expect("users");
         f.expire();
         assert!(f.verify("other", "n3w"));
+    }
+
+    #[test]
+    fn an_unknown_name_costs_a_bcrypt_check_and_verifies_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let users = dir.path().join("users");
+        let hash = bcrypt::hash("s3cret", 4).expect("hash");
+        std::fs::write(&users, format!("ann:{hash}\n")).expect("write");
+        let file = PasswordFile::load(&users).expect("load");
+        let checks = || {
+            file.bcrypt_checks
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        assert!(!file.verify("bob", "s3cret"), "ann's password is not bob's");
+        assert_eq!(checks(), 1, "as slow as a wrong password for a known name");
+        assert!(!file.verify("ann", "wrong"));
+        assert_eq!(checks(), 2);
+        assert!(file.verify("ann", "s3cret"));
+        assert!(
+            !file.verify("bob", "s3cret"),
+            "not remembered for bob either"
+        );
+        assert_eq!(checks(), 4);
     }
 
     #[test]

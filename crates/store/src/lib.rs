@@ -210,6 +210,22 @@ impl Store {
         self.inner.set.names()
     }
 
+    /// Names of the data streams, in name order.
+    pub fn data_stream_names(&self) -> Vec<String> {
+        let streams = self.inner.set.data_streams(None).unwrap_or_default();
+        streams.into_iter().map(|stream| stream.name).collect()
+    }
+
+    /// Names of the aliases, each once, in name order.
+    pub fn alias_names(&self) -> Vec<String> {
+        let names: std::collections::BTreeSet<String> = match self.inner.set.aliases_of(None, None)
+        {
+            Ok((by_index, _)) => by_index.into_values().flat_map(|a| a.into_keys()).collect(),
+            Err(_) => Default::default(),
+        };
+        names.into_iter().collect()
+    }
+
     /// Deletes the indices `expr` resolves to.
     pub fn delete_index(&self, expr: &str) -> Result<Vec<String>, IndexError> {
         self.inner.set.delete(expr)

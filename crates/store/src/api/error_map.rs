@@ -113,9 +113,10 @@ impl From<&QueryError> for EsError {
                 return EsError::all_shards_failed(es_error(ILLEGAL_ARGUMENT, err))
             }
             QueryError::NestedTooDeep => ILLEGAL_ARGUMENT,
-            QueryError::QueryString { .. } | QueryError::Regex { .. } => {
-                (400, "query_shard_exception")
-            }
+            QueryError::QueryString { .. }
+            | QueryError::UnbalancedGroups { .. }
+            | QueryError::ControlCharInField { .. }
+            | QueryError::Regex { .. } => (400, "query_shard_exception"),
             QueryError::Tantivy(_) => INTERNAL,
             _ => PARSING,
         };
@@ -132,10 +133,15 @@ impl From<QueryError> for EsError {
 impl From<&AggError> for EsError {
     fn from(err: &AggError) -> EsError {
         let kind = match err {
+            AggError::Query(q) => return EsError::from(q),
+            AggError::Request(r) => return EsError::from(r),
             AggError::TimeZone { .. }
             | AggError::NoInterval { .. }
             | AggError::CalendarField { .. }
             | AggError::CalendarOffset { .. }
+            | AggError::NestedFilter { .. }
+            | AggError::EmptyFilters
+            | AggError::TopHitsWindow { .. }
             | AggError::Calendar(_) => ILLEGAL_ARGUMENT,
             AggError::TooManyBuckets { .. } => (400, "too_many_buckets_exception"),
             AggError::Execution(_) => (400, "aggregation_execution_exception"),

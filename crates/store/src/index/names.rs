@@ -4,27 +4,13 @@ use chrono::NaiveDate;
 
 use crate::index::error::IndexError;
 
-/// Checks an index name against Elasticsearch's rules.
+/// Checks an index name against Elasticsearch's rules (`logpipe-index-name`), and refuses control
+/// characters too: the name is a directory of the store's.
 pub fn validate_index_name(name: &str) -> Result<(), IndexError> {
-    let rule = if name.is_empty() {
-        "must not be empty"
-    } else if name == "." || name == ".." {
-        "must not be '.' or '..'"
-    } else if name.starts_with(['-', '_', '+']) {
-        "must not start with '_', '-', or '+'"
-    } else if name.len() > 255 {
-        "index name is too long"
-    } else if name.chars().any(|c| c.is_uppercase()) {
-        "must be lowercase"
-    } else if name.chars().any(|c| {
-        matches!(
-            c,
-            '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ',' | '#' | ':'
-        ) || c.is_control()
-    }) {
-        r#"must not contain the following characters [ , ", *, \, <, |, ,, >, /, ?, #, :]"#
-    } else {
-        return Ok(());
+    let rule = match logpipe_index_name::check(name) {
+        Ok(()) if name.chars().any(char::is_control) => "must not contain control characters",
+        Ok(()) => return Ok(()),
+        Err(rule) => rule.wording(),
     };
     Err(IndexError::InvalidName {
         name: name.to_string(),
@@ -60,5 +46,6 @@ mod tests {
         assert!(validate_index_name("App").is_err());
         assert!(validate_index_name("_x").is_err());
         assert!(validate_index_name("a/b").is_err());
+        assert!(validate_index_name("a\u{1}b").is_err());
     }
 }

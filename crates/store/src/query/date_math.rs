@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, Days, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 
-use crate::doc::date::parse_date;
+use crate::doc::date::{parse_date, DateZone};
 
 /// Why a date-math expression has no value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +81,67 @@ pub fn parse_date_math(expr: &str, now_ms: i64, round_up: bool) -> Result<i64, D
     Ok(dt.timestamp_millis())
 }
 
+/// [`parse_date_math`] in a `time_zone` (as ES's range query and `date_range` aggregation take it): a date
+/// without an offset is a local time of `zone`, and arithmetic and rounding happen on local time; a date
+/// with an offset, and epoch millis, keep their instant.
+pub fn parse_date_math_in(
+    expr: &str,
+    now_ms: i64,
+    round_up: bool,
+    zone: DateZone,
+) -> Result<i64, DateMathError> {
+    if zone.is_utc() {
+        return parse_date_math(expr, now_ms, round_up);
+    }
+    let expr = expr.trim();
+    let (anchor, ops) = match expr.strip_prefix("now") {
+        Some(rest) => ("now", rest),
+        None => match expr.find("||") {
+            Some(pos) => (&expr[..pos], &expr[pos + 2..]),
+            None => (expr, ""),
+        },
+    };
+    let date_err = || DateMathError::Date {
+        expr: expr.to_string(),
+    };
+    let instant = if anchor == "now" {
+        now_ms
+    } else if parse_date(anchor).is_some() && has_offset(anchor) {
+        parse_date(anchor).ok_or_else(date_err)?
+    } else if anchor
+        .strip_prefix('-')
+        .unwrap_or(anchor)
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+    {
+        // Epoch millis name an instant.
+        parse_date(anchor).ok_or_else(date_err)?
+    } else {
+        zone.local_to_utc(parse_date(anchor).ok_or_else(date_err)?)
+    };
+    if ops.is_empty() {
+        return Ok(instant);
+    }
+    let local = instant.saturating_add(zone.offset_ms(instant));
+    let local =
+        parse_date_math(&format!("{local}||{ops}"), now_ms, round_up).map_err(|e| match e {
+            DateMathError::Math { .. } => DateMathError::Math {
+                expr: expr.to_string(),
+            },
+            other => other,
+        })?;
+    Ok(zone.local_to_utc(local))
+}
+
+/// Whether a date string states its offset (`Z`, `+01:00`, `-0500` after the time).
+fn has_offset(date: &str) -> bool {
+    let Some(t) = date.find(['T', ' ']) else {
+        return false;
+    };
+    let time = &date[t..];
+    time.ends_with('Z') || time.contains('+') || time.contains('-')
+}
+
 fn add_unit(dt: DateTime<Utc>, n: i64, unit: u8) -> Option<DateTime<Utc>> {
     let months = |m: i64| -> Option<DateTime<Utc>> {
         let abs = Months::new(u32::try_from(m.unsigned_abs()).ok()?);
@@ -145,6 +206,33 @@ mod tests {
             Ok(parse_date("2026-12-01").unwrap_or_default())
         );
         assert!(parse_date_math("now-x", now, false).is_err());
+    }
+
+    /// ES's `date_range` reference: in `CET`, `2016/02/01` is local midnight and `now/d` rounds to the local
+    /// day; dates with an offset and epoch millis keep their instant.
+    #[test]
+    fn date_math_in_a_zone() {
+        let cet = DateZone::parse("Europe/Berlin").unwrap_or(DateZone::UTC);
+        let now = parse_date("2026-11-22T23:30:00Z").unwrap_or_default();
+        let at = |s: &str| parse_date(s).unwrap_or_default();
+        assert_eq!(
+            parse_date_math_in("2016-02-01", now, false, cet),
+            Ok(at("2016-02-01T00:00:00+01:00"))
+        );
+        assert_eq!(
+            parse_date_math_in("now/d", now, false, cet),
+            Ok(at("2026-11-23T00:00:00+01:00"))
+        );
+        assert_eq!(
+            parse_date_math_in("2026-07-01||+1d/d", now, false, cet),
+            Ok(at("2026-07-02T00:00:00+02:00"))
+        );
+        assert_eq!(
+            parse_date_math_in("2026-07-01T00:00:00Z", now, false, cet),
+            Ok(at("2026-07-01T00:00:00Z"))
+        );
+        assert_eq!(parse_date_math_in("1000", now, false, cet), Ok(1000));
+        assert!(parse_date_math_in("now-x", now, false, cet).is_err());
     }
 
     /// Found while fuzzing (`date_math` target): rounding to the week a date in the first days chrono

@@ -63,6 +63,12 @@ pub enum QueryError {
         "Failed to parse query [{query}]: parentheses are nested more than [{max}] levels deep"
     )]
     GroupsTooDeep { query: String, max: usize },
+    /// Lucene syntax with a `(` left unclosed or a `)` never opened (see `limits`).
+    #[error("Failed to parse query [{query}]: its parentheses do not balance")]
+    UnbalancedGroups { query: String },
+    /// Lucene syntax naming a field with a control character (a NUL would end a path inside a term).
+    #[error("Failed to parse query [{query}]: field name [{field}] contains a control character")]
+    ControlCharInField { query: String, field: String },
     /// Lucene syntax longer than `max` bytes (see `limits`).
     #[error("Failed to parse query [{query}]: it is longer than [{max}] bytes")]
     QueryTooLong { query: String, max: usize },

@@ -18,6 +18,7 @@ use crate::doc::schema::{F_MSG, F_TS};
 use crate::index::versions::{VersionColumns, PRIMARY_TERM};
 use crate::index::{IndexError, IndexHandle, IndexSet};
 use crate::query::{QueryBuilder, QueryError};
+use crate::search::aggs::top_hits::{fill as fill_top_hits, HitSource};
 use crate::search::aggs::{finish_aggs, AggRequest};
 use crate::search::block_collector::CountTopAggs;
 use crate::search::error::SearchError;
@@ -143,7 +144,10 @@ pub fn search(
             after: after.clone(),
             index_ord: ord as u32,
         });
-        let agg = aggs.as_ref().map(|a| a.collector());
+        let agg = aggs
+            .as_ref()
+            .map(|a| a.collector(&searcher, h.fields))
+            .transpose()?;
         let (count, top_hits, agg_res) = searcher
             .search(&*query, &CountTopAggs { top, aggs: agg })
             .map_err(SearchError::Collect)?;
@@ -267,6 +271,18 @@ pub fn search(
     });
     if let Some(aggs) = &aggs {
         resp["aggregations"] = finish_aggs(aggs, agg_parts)?;
+        let sources: Vec<HitSource<'_>> = handles
+            .iter()
+            .zip(&searchers)
+            .zip(&queries)
+            .map(|((h, searcher), query)| HitSource {
+                name: &h.name,
+                searcher,
+                query: &**query,
+                fields: h.fields,
+            })
+            .collect();
+        fill_top_hits(aggs, &mut resp["aggregations"], &sources)?;
     }
     if req.profile {
         resp["profile"] = profile(&handles);

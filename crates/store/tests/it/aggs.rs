@@ -292,3 +292,265 @@ fn date_histogram_time_zones_formats_and_meta() {
         ],
     );
 }
+
+/// `date_range` as ES's reference answers it: buckets sorted by `from` then `to` whatever the request order,
+/// keyed `from_as_string-to_as_string` (`*` for an open end) unless the range names its `key`, bounds as
+/// float millis with their strings in `format` and `time_zone`, date math and local dates evaluated in
+/// the zone, `keyed`, sub-aggregations, and overlapping ranges (each document in every range holding it).
+#[test]
+fn date_range_buckets() {
+    use crate::check::{case, check};
+    let es = Es::start();
+    sample(&es);
+    let agg = |a: serde_json::Value| json!({"size": 0, "aggs": {"r": a}}).to_string();
+    let (h1, h2, h3) = (
+        1_795_309_200_000_f64,
+        1_795_312_800_000_f64,
+        1_795_316_400_000_f64,
+    );
+    check(
+        &es,
+        &[
+            case("POST", "/logs/_search")
+                .body(agg(json!({"date_range": {"field": "@timestamp", "ranges": [
+                    {"from": "2026-11-22T03:00:00Z", "key": "late"},
+                    {"to": "2026-11-22T02:00:00Z"},
+                    {"from": "2026-11-22T02:00:00Z", "to": "2026-11-22T03:00:00Z"}]}})))
+                .json(json!({"aggregations": {"r": {"buckets": [
+                    {"key": "*-2026-11-22T02:00:00.000Z", "to": h2,
+                        "to_as_string": "2026-11-22T02:00:00.000Z", "doc_count": 2},
+                    {"key": "2026-11-22T02:00:00.000Z-2026-11-22T03:00:00.000Z",
+                        "from": h2, "from_as_string": "2026-11-22T02:00:00.000Z",
+                        "to": h3, "to_as_string": "2026-11-22T03:00:00.000Z", "doc_count": 3},
+                    {"key": "late", "from": h3, "from_as_string": "2026-11-22T03:00:00.000Z", "doc_count": 1}]}}}))
+                .absent("/aggregations/r/buckets/0/from")
+                .absent("/aggregations/r/buckets/2/to"),
+            // Local dates of the zone, keys in `format` and the zone, keyed by them.
+            case("POST", "/logs/_search")
+                .body(agg(json!({"date_range": {"field": "@timestamp", "time_zone": "+01:00", "format": "HH:mm",
+                    "keyed": true, "ranges": [{"from": "2026-11-22T02:00:00", "to": "2026-11-22T03:00:00"}]}})))
+                .json(json!({"aggregations": {"r": {"buckets": {"02:00-03:00": {
+                    "from": h1, "from_as_string": "02:00", "to": h2, "to_as_string": "03:00", "doc_count": 2}}}}}))
+                .absent("/aggregations/r/buckets/02:00-03:00/key"),
+            // Date math, epoch millis, and sub-aggregations in each bucket.
+            case("POST", "/logs/_search")
+                .body(agg(json!({"date_range": {"field": "@timestamp", "format": "epoch_millis", "ranges": [
+                    {"from": "2026-11-22T01:00:00Z||+1h/h"}, {"to": 1_795_312_800_000_i64}]},
+                    "aggs": {"levels": {"terms": {"field": "log.level"}}}})))
+                .json(json!({"aggregations": {"r": {"buckets": [
+                    {"key": "*-1795312800000", "doc_count": 2, "levels": {"buckets": [
+                        {"key": "error", "doc_count": 1}, {"key": "info", "doc_count": 1}]}},
+                    {"key": "1795312800000-*", "from_as_string": "1795312800000", "doc_count": 4, "levels": {"buckets": [
+                        {"key": "error", "doc_count": 2}, {"key": "info", "doc_count": 1}, {"key": "warn", "doc_count": 1}]}}]}}})),
+            // `now` with rounding in the zone: everything sampled lies before tomorrow.
+            case("POST", "/logs/_search")
+                .body(agg(json!({"date_range": {"field": "@timestamp", "time_zone": "Europe/Berlin",
+                    "ranges": [{"to": "now+1d/d"}]}})))
+                .json(json!({"aggregations": {"r": {"buckets": [{"doc_count": 6}]}}})),
+            // Under a terms bucket, with `meta`.
+            case("POST", "/logs/_search")
+                .body(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name"},
+                    "aggs": {"r": {"meta": {"m": 1}, "date_range": {"field": "@timestamp",
+                        "ranges": [{"to": "2026-11-22T02:30:00Z"}]}}}}}}).to_string())
+                .json(json!({"aggregations": {"hosts": {"buckets": [
+                    {"key": "db-1", "r": {"meta": {"m": 1}, "buckets": [{"key": "*-2026-11-22T02:30:00.000Z", "doc_count": 1}]}},
+                    {"key": "web-1", "r": {"buckets": [{"doc_count": 2}]}},
+                    {"key": "web-2", "r": {"buckets": [{"doc_count": 1}]}}]}}})),
+            case("POST", "/logs/_search")
+                .body(agg(json!({"date_range": {"field": "@timestamp", "ranges": [
+                    {"from": "2026-11-22T02:00:00Z"}, {"to": "2026-11-22T03:00:00Z"},
+                    {"from": "2026-11-22T01:30:00Z", "to": "2026-11-22T02:30:00Z"}]},
+                    "aggs": {"hosts": {"cardinality": {"field": "host.name"}}}})))
+                .json(json!({"aggregations": {"r": {"buckets": [
+                    {"key": "*-2026-11-22T03:00:00.000Z", "doc_count": 5, "hosts": {"value": 3}},
+                    {"key": "2026-11-22T01:30:00.000Z-2026-11-22T02:30:00.000Z", "doc_count": 3, "hosts": {"value": 3}},
+                    {"key": "2026-11-22T02:00:00.000Z-*", "doc_count": 4, "hosts": {"value": 2}}]}}})),
+            case("POST", "/logs/_search")
+                .body(agg(json!({"date_range": {"field": "@timestamp", "ranges": [{"from": "yesterday-ish"}]}})))
+                .status(400),
+            case("POST", "/logs/_search")
+                .body(agg(json!({"date_range": {"field": "@timestamp", "time_zone": "Mars/Olympus", "ranges": [{"to": "now"}]}})))
+                .status(400),
+        ],
+    );
+}
+
+/// `filters` (named: an object sorted by key, or `keyed: false` an array with keys; anonymous: an array
+/// without keys), `other_bucket` / `other_bucket_key`, sub-aggregations of every kind under each bucket,
+/// the search's query narrowing them; `filter`; and what ES refuses.
+#[test]
+fn filters_and_filter_buckets() {
+    use crate::check::{case, check};
+    let es = Es::start();
+    sample(&es);
+    let search = |body: serde_json::Value| case("POST", "/logs/_search").body(body.to_string());
+    let named = json!({"warnings": {"term": {"log.level": "warn"}}, "errors": {"term": {"log.level": "error"}}});
+    check(
+        &es,
+        &[
+            search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": named},
+                "aggs": {"hosts": {"terms": {"field": "host.name"}}}}}}))
+                .json(json!({"aggregations": {"f": {"buckets": {
+                    "errors": {"doc_count": 3, "hosts": {"buckets": [
+                        {"key": "db-1", "doc_count": 1}, {"key": "web-1", "doc_count": 1}, {"key": "web-2", "doc_count": 1}]}},
+                    "warnings": {"doc_count": 1, "hosts": {"buckets": [{"key": "web-2", "doc_count": 1}]}}}}}}))
+                .absent("/aggregations/f/buckets/_other_"),
+            search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": named, "other_bucket_key": "other_messages"}}}}))
+                .json(json!({"aggregations": {"f": {"buckets": {
+                    "errors": {"doc_count": 3}, "warnings": {"doc_count": 1}, "other_messages": {"doc_count": 2}}}}})),
+            search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": named, "other_bucket": true, "keyed": false}}}}))
+                .json(json!({"aggregations": {"f": {"buckets": [
+                    {"key": "errors", "doc_count": 3}, {"key": "warnings", "doc_count": 1}, {"key": "_other_", "doc_count": 2}]}}})),
+            // Anonymous filters keep the request's order and have no keys; documents may fall in several.
+            search(json!({"size": 0, "aggs": {"f": {"filters": {"other_bucket": true, "filters": [
+                {"term": {"log.level": "info"}}, {"match": {"message": "server"}}]}}}}))
+                .json(json!({"aggregations": {"f": {"buckets": [
+                    {"doc_count": 2}, {"doc_count": 4}, {"doc_count": 1}]}}}))
+                .absent("/aggregations/f/buckets/0/key")
+                .absent("/aggregations/f/buckets/2/key"),
+            // The query narrows every bucket; a histogram of `@timestamp` and a metric under each.
+            search(json!({"size": 0, "query": {"range": {"log.offset": {"gte": 20}}},
+                "aggs": {"f": {"meta": {"panel": 1}, "filters": {"filters": named},
+                    "aggs": {"per_hour": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h"}},
+                             "top": {"max": {"field": "log.offset"}}}}}}))
+                .json(json!({"aggregations": {"f": {"meta": {"panel": 1}, "buckets": {
+                    "errors": {"doc_count": 2, "top": {"value": 60.0}, "per_hour": {"buckets": [
+                        {"key_as_string": "2026-11-22T02:00:00.000Z", "doc_count": 1},
+                        {"key_as_string": "2026-11-22T03:00:00.000Z", "doc_count": 0},
+                        {"key_as_string": "2026-11-22T04:00:00.000Z", "doc_count": 1}]}},
+                    "warnings": {"doc_count": 1, "top": {"value": 30.0}}}}}})),
+            // `filter`: one bucket in place, nesting a `filters`.
+            search(json!({"size": 0, "aggs": {"info": {"filter": {"term": {"log.level": "info"}},
+                "aggs": {"avg_off": {"avg": {"field": "log.offset"}},
+                         "db": {"filters": {"filters": {"db": {"term": {"host.name": "db-1"}}}}}}}}}))
+                .json(json!({"aggregations": {"info": {"doc_count": 2, "avg_off": {"value": 30.0},
+                    "db": {"buckets": {"db": {"doc_count": 1}}}}}})),
+            // Under a bucket computed by tantivy they are refused, as are bad queries and parameters.
+            search(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name"},
+                "aggs": {"f": {"filters": {"filters": named}}}}}}))
+                .status(400),
+            search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": {"x": {"no_such_query": {}}}}}}}))
+                .status(400),
+            search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": named, "other": true}}}}))
+                .status(400),
+            search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": "x"}}}}))
+                .status(400),
+            search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": {}}}}}))
+                .status(400)
+                .json(json!({"error": {"type": "illegal_argument_exception", "reason": "[filters] cannot be empty."}})),
+            // Nested filters multiply their buckets: past ES's bucket limit it is a 400, not a huge allocation.
+            search(json!({"size": 0, "aggs": {"a": {"filters": {"filters": vec![json!({"match_all": {}}); 300]},
+                "aggs": {"b": {"filters": {"filters": vec![json!({"match_all": {}}); 300]}}}}}}))
+                .status(400)
+                .json(json!({"error": {"type": "too_many_buckets_exception"}})),
+        ],
+    );
+}
+
+/// The `missing` aggregation and `terms`' `missing` parameter: documents without the field (`f` has no
+/// `log.file.path`) counted in a bucket of their own, or under the given key among the terms; and terms
+/// tied in count cut at `size` by key.
+#[test]
+fn missing_buckets() {
+    use crate::check::{case, check};
+    let es = Es::start();
+    sample(&es);
+    let search = |body: serde_json::Value| case("POST", "/logs/_search").body(body.to_string());
+    check(
+        &es,
+        &[
+            search(json!({"size": 0, "aggs": {"no_path": {"missing": {"field": "log.file.path"},
+                "aggs": {"hosts": {"terms": {"field": "host.name"}}}}}}))
+                .json(json!({"aggregations": {"no_path": {"doc_count": 1,
+                    "hosts": {"buckets": [{"key": "web-2", "doc_count": 1}]}}}})),
+            search(json!({"size": 0, "aggs": {"no_level": {"missing": {"field": "log.level"}}}}))
+                .json(json!({"aggregations": {"no_level": {"doc_count": 0}}})),
+            search(json!({"size": 0, "aggs": {"paths": {"terms": {"field": "log.file.path", "missing": "none"}}}}))
+                .json(json!({"aggregations": {"paths": {"buckets": [
+                    {"key": "/var/log/db-1.log", "doc_count": 2},
+                    {"key": "/var/log/web-1.log", "doc_count": 2},
+                    {"key": "/var/log/web-2.log", "doc_count": 1},
+                    {"key": "none", "doc_count": 1}]}}})),
+            search(json!({"size": 0, "aggs": {"m": {"missing": {}}}})).status(400),
+            // Ties in count at the cut are broken by key, as ES breaks them, and the rest is counted.
+            search(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name", "size": 1},
+                "aggs": {"levels": {"terms": {"field": "log.level", "size": "1"}}}}}}))
+                .json(json!({"aggregations": {"hosts": {"sum_other_doc_count": 4, "buckets": [
+                    {"key": "db-1", "doc_count": 2, "levels": {"sum_other_doc_count": 1,
+                        "buckets": [{"key": "error", "doc_count": 1}]}}]}}})),
+        ],
+    );
+}
+
+/// `top_hits` under `terms`, `date_histogram` and `filters` and at the top level: each bucket's best hits
+/// by `sort` (or score), `_source` filtered, totals per bucket, as ES's reference answers.
+#[test]
+fn top_hits_per_bucket() {
+    use crate::check::{case, check};
+    let es = Es::start();
+    sample(&es);
+    let search = |body: serde_json::Value| case("POST", "/logs/_search").body(body.to_string());
+    let hit = |id: &str, msg: &str, sort: serde_json::Value| json!({"_index": "logs", "_id": id, "_score": null, "_source": {"message": msg}, "sort": sort});
+    check(
+        &es,
+        &[
+            search(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name"},
+                "aggs": {"last": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}],
+                    "_source": {"includes": ["message"]}}}}}}}))
+                .json(json!({"aggregations": {"hosts": {"buckets": [
+                    {"key": "db-1", "last": {"hits": {"total": {"value": 2, "relation": "eq"}, "max_score": null,
+                        "hits": [hit("e", "disk full on server", json!([1_795_315_200_000_i64]))]}}},
+                    {"key": "web-1", "last": {"hits": {"total": {"value": 2, "relation": "eq"},
+                        "hits": [hit("b", "GET /index.html 200", json!([1_795_311_000_000_i64]))]}}},
+                    {"key": "web-2", "last": {"hits": {"total": {"value": 2, "relation": "eq"},
+                        "hits": [hit("f", "refused connection", json!([1_795_323_081_123_i64]))]}}}]}}})),
+            search(json!({"size": 0, "aggs": {"per_hour": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h"},
+                "aggs": {"first": {"top_hits": {"size": 2, "sort": [{"log.offset": "asc"}], "_source": ["message"]}}}}}}))
+                .json(json!({"aggregations": {"per_hour": {"buckets": [
+                    {"doc_count": 2, "first": {"hits": {"total": {"value": 2}, "hits": [
+                        hit("a", "connection refused by upstream server", json!([10])),
+                        hit("b", "GET /index.html 200", json!([20]))]}}},
+                    {"doc_count": 3, "first": {"hits": {"total": {"value": 3}, "hits": [
+                        hit("c", "upstream server timed out", json!([30])),
+                        hit("d", "server started on port 8080", json!([40]))]}}},
+                    {"doc_count": 0, "first": {"hits": {"total": {"value": 0}, "hits": []}}},
+                    {"doc_count": 1, "first": {"hits": {"total": {"value": 1}, "hits": [
+                        hit("f", "refused connection", json!([60]))]}}}]}}})),
+            // Calendar days in a zone; the query narrows the hits as it narrows the buckets.
+            search(json!({"size": 0, "query": {"term": {"log.level": "error"}}, "aggs": {"days": {"date_histogram":
+                {"field": "@timestamp", "calendar_interval": "day", "time_zone": "Europe/Berlin"},
+                "aggs": {"worst": {"top_hits": {"size": 5, "sort": [{"log.offset": "desc"}], "_source": false}}}}}}))
+                .json(json!({"aggregations": {"days": {"buckets": [{"doc_count": 3, "worst": {"hits": {
+                    "total": {"value": 3}, "hits": [{"_id": "f"}, {"_id": "e"}, {"_id": "a"}]}}}]}}}))
+                .absent("/aggregations/days/buckets/0/worst/hits/hits/0/_source"),
+            // At the top level, and under `filters` buckets including the other one; `from` pages.
+            search(json!({"size": 0, "aggs": {
+                "top": {"top_hits": {"size": 1, "from": 1, "sort": [{"log.offset": {"order": "desc"}}], "_source": ["message"]}},
+                "f": {"filters": {"filters": {"errors": {"term": {"log.level": "error"}}}, "other_bucket": true},
+                    "aggs": {"one": {"top_hits": {"size": 1, "sort": ["log.offset"], "_source": ["message"]}}}}}}))
+                .json(json!({"aggregations": {
+                    "top": {"hits": {"total": {"value": 6}, "hits": [hit("e", "disk full on server", json!([50]))]}},
+                    "f": {"buckets": {
+                        "errors": {"one": {"hits": {"hits": [hit("a", "connection refused by upstream server", json!([10]))]}}},
+                        "_other_": {"one": {"hits": {"total": {"value": 3}, "hits": [hit("b", "GET /index.html 200", json!([20]))]}}}}}}})),
+            // Without a sort: by score, with `max_score`, no `sort`.
+            search(json!({"size": 0, "query": {"match": {"message": "refused"}}, "aggs": {"hosts": {"terms": {"field": "host.name", "size": 1},
+                "aggs": {"best": {"top_hits": {"size": 1}}}}}}))
+                .json(json!({"aggregations": {"hosts": {"buckets": [{"key": "web-1", "best": {"hits": {"total": {"value": 1},
+                    "hits": [{"_id": "a", "_source": {"message": "connection refused by upstream server"}}]}}}]}}}))
+                .absent("/aggregations/hosts/buckets/0/best/hits/hits/0/sort"),
+            // Kibana Lens' "last value": `fields` without `_source`.
+            search(json!({"size": 0, "query": {"term": {"host.name": "db-1"}}, "aggs": {"hosts": {"terms": {"field": "host.name"},
+                "aggs": {"last": {"top_hits": {"size": 1, "_source": false, "sort": [{"@timestamp": {"order": "desc"}}],
+                    "fields": [{"field": "log.offset"}, {"field": "@timestamp", "format": "epoch_millis"}]}}}}}}))
+                .json(json!({"aggregations": {"hosts": {"buckets": [{"key": "db-1", "last": {"hits": {"hits": [
+                    {"_id": "e", "fields": {"log.offset": [50], "@timestamp": ["1795315200000"]}}]}}}]}}}))
+                .absent("/aggregations/hosts/buckets/0/last/hits/hits/0/_source"),
+            search(json!({"size": 0, "aggs": {"t": {"top_hits": {"size": 101}}}}))
+                .status(400)
+                .json(json!({"error": {"type": "illegal_argument_exception"}})),
+            search(json!({"size": 0, "aggs": {"t": {"top_hits": {"size": 1}, "aggs": {"x": {"max": {"field": "log.offset"}}}}}}))
+                .status(400),
+        ],
+    );
+}

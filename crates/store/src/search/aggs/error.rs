@@ -4,6 +4,8 @@
 //! failures with 400 `aggregation_execution_exception`.
 
 use crate::query::date_math::DateMathError;
+use crate::query::QueryError;
+use crate::search::error::RequestError;
 
 /// Why aggregations cannot be computed.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,30 @@ pub enum AggError {
     /// Calendar buckets cannot be laid out over the data.
     #[error(transparent)]
     Calendar(#[from] CalendarError),
+    /// A parameter the aggregation does not take.
+    #[error("[{kind}] unknown field [{param}]")]
+    UnknownParam { kind: &'static str, param: String },
+    /// A `filters` aggregation without filters.
+    #[error("[filters] cannot be empty.")]
+    EmptyFilters,
+    /// `filters`, `filter` or `missing` under a bucket the store computes with tantivy.
+    #[error(
+        "[{kind}] [{name}]: supported at the top level and under filters, filter and missing only"
+    )]
+    NestedFilter { kind: String, name: String },
+    /// A `top_hits` `sort` that is not a sort.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// A `top_hits` asking for more than ES's `index.max_inner_result_window`.
+    #[error(
+        "Top hits result window is too large, the top hits aggregator [{name}]'s from + size must be \
+         less than or equal to: [100] but was [{window}]. This limit can be set by changing the \
+         [index.max_inner_result_window] index level setting."
+    )]
+    TopHitsWindow { name: String, window: usize },
+    /// The query of a `filters` / `filter` bucket is wrong.
+    #[error(transparent)]
+    Query(#[from] QueryError),
     /// More buckets than a histogram may return.
     #[error("Trying to create too many buckets. Must be less than or equal to: [{max}]")]
     TooManyBuckets { max: u64 },

@@ -5,9 +5,12 @@
 //! wrong is an [`AggError`].
 
 pub mod calendar_interval;
+pub mod date_range;
 pub mod error;
+pub mod filter_buckets;
 pub mod results;
 pub mod time_histogram;
+pub mod top_hits;
 pub mod translate;
 
 pub use error::AggError;
@@ -18,19 +21,29 @@ use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::intermediate_agg_result::IntermediateAggregationResults;
 use tantivy::aggregation::{AggregationLimitsGuard, DistributedAggregationCollector};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{DateTime, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use crate::doc::date::DateZone;
+use crate::doc::schema::Fields;
 use crate::search::block_collector::StampedSegmentCollector;
 
+use crate::search::aggs::filter_buckets::{
+    FilterAgg, FilterCollector, FilterFruit, FilterSegment, FILTER_AGGS,
+};
 use crate::search::aggs::time_histogram::{Counts, TimeHistogram, TimeHistogramSegment};
-use crate::search::aggs::translate::translate_all;
+use crate::search::aggs::translate::{agg_type, translate_all};
 
 /// The smallest and largest `@timestamp` (millis) of the searched indices, computed only when a month-based
 /// calendar histogram needs it; `None` when they hold no document.
 pub type TimestampSpan<'a> = &'a mut dyn FnMut() -> Option<(i64, i64)>;
 
-pub(super) const BUCKET_AGGS: &[&str] = &["date_histogram", "histogram", "terms", "range"];
+pub(super) const BUCKET_AGGS: &[&str] = &[
+    "date_histogram",
+    "histogram",
+    "terms",
+    "range",
+    "date_range",
+];
 pub(super) const METRIC_AGGS: &[&str] = &[
     "min",
     "max",
@@ -51,6 +64,10 @@ pub struct AggRequest {
     tantivy: Option<Aggregations>,
     /// Top-level `@timestamp` histograms computed by [`TimeHistogram`], by name.
     histograms: Vec<(String, TimeHistogram)>,
+    /// Top-level `filters`, `filter` and `missing` aggregations, by name.
+    filters: Vec<(String, FilterAgg)>,
+    /// The `now` date math was evaluated at.
+    now_ms: i64,
 }
 
 /// How a date histogram's keys are written (`key_as_string`): its `time_zone` (UTC when absent or not a
@@ -68,6 +85,13 @@ pub(super) fn display(params: Option<&Value>) -> (DateZone, Option<String>) {
     (zone, format)
 }
 
+/// The buckets `filters` collect, nested ones included.
+fn filter_collectors(filters: &[(String, FilterAgg)]) -> u64 {
+    filters
+        .iter()
+        .fold(0u64, |n, (_, f)| n.saturating_add(f.collectors()))
+}
+
 pub(super) fn limits() -> AggregationLimitsGuard {
     AggregationLimitsGuard::new(Some(512 * 1024 * 1024), Some(65_000))
 }
@@ -76,7 +100,26 @@ impl AggRequest {
     /// Parses and translates an ES `aggs` object.
     pub fn parse(v: &Value, now_ms: i64, span: TimestampSpan) -> Result<AggRequest, AggError> {
         let es = v.as_object().ok_or(AggError::NotAnObject)?.clone();
-        let mut translated = translate_all(&es, now_ms, span)?;
+        let mut filters = Vec::new();
+        let mut rest = Map::new();
+        for (name, body) in &es {
+            if let Some(b) = body.as_object() {
+                let (kind, params) = agg_type(name, b)?;
+                if FILTER_AGGS.contains(&kind.as_str()) {
+                    let sub = b.get("aggs").or_else(|| b.get("aggregations"));
+                    let f = FilterAgg::parse(name, &kind, &params, sub, now_ms, span)?;
+                    filters.push((name.clone(), f));
+                    continue;
+                }
+            }
+            rest.insert(name.clone(), body.clone());
+        }
+        if filter_collectors(&filters) > time_histogram::MAX_BUCKETS {
+            return Err(AggError::TooManyBuckets {
+                max: time_histogram::MAX_BUCKETS,
+            });
+        }
+        let mut translated = translate_all(&rest, now_ms, span)?;
         let mut histograms = Vec::new();
         translated.retain(|name, t| {
             let fast = t
@@ -109,18 +152,35 @@ impl AggRequest {
             es,
             tantivy,
             histograms,
+            filters,
+            now_ms,
         })
     }
 
-    /// A collector producing mergeable intermediate results.
-    pub fn collector(&self) -> AggsCollector {
-        AggsCollector {
+    /// The filter buckets collected by this request, nested ones included.
+    pub(super) fn filter_collectors(&self) -> u64 {
+        filter_collectors(&self.filters)
+    }
+
+    /// A collector over the index `searcher` reads (with its `fields`) producing mergeable intermediate
+    /// results; fails when a bucket's query does not build against it.
+    pub fn collector(
+        &self,
+        searcher: &Searcher,
+        fields: Fields,
+    ) -> Result<AggsCollector, AggError> {
+        Ok(AggsCollector {
             tantivy: self
                 .tantivy
                 .as_ref()
                 .map(|a| DistributedAggregationCollector::from_aggs(a.clone(), limits())),
             histograms: self.histograms.iter().map(|(_, h)| h.clone()).collect(),
-        }
+            filters: self
+                .filters
+                .iter()
+                .map(|(_, f)| f.collector(searcher, fields, self.now_ms))
+                .collect::<Result<_, _>>()?,
+        })
     }
 }
 
@@ -128,18 +188,21 @@ impl AggRequest {
 pub struct AggsCollector {
     tantivy: Option<DistributedAggregationCollector>,
     histograms: Vec<TimeHistogram>,
+    filters: Vec<FilterCollector>,
 }
 
 /// One index's aggregation results, merged across indices by [`finish_aggs`].
 pub struct AggsFruit {
     tantivy: Option<IntermediateAggregationResults>,
     histograms: Vec<Counts>,
+    filters: Vec<FilterFruit>,
 }
 
 /// The per-segment side of [`AggsCollector`].
 pub struct AggsSegment {
     tantivy: Option<<DistributedAggregationCollector as Collector>::Child>,
     histograms: Vec<TimeHistogramSegment>,
+    filters: Vec<FilterSegment>,
 }
 
 impl Collector for AggsCollector {
@@ -162,6 +225,11 @@ impl Collector for AggsCollector {
                 .iter()
                 .map(|h| h.for_segment(ord, reader))
                 .collect::<tantivy::Result<_>>()?,
+            filters: self
+                .filters
+                .iter()
+                .map(|f| f.for_segment(ord, reader))
+                .collect::<tantivy::Result<_>>()?,
         })
     }
 
@@ -169,6 +237,7 @@ impl Collector for AggsCollector {
         self.tantivy
             .as_ref()
             .is_some_and(Collector::requires_scoring)
+            || self.filters.iter().any(FilterCollector::requires_scoring)
     }
 
     fn merge_fruits(
@@ -177,25 +246,41 @@ impl Collector for AggsCollector {
     ) -> tantivy::Result<AggsFruit> {
         let mut tantivy_parts = Vec::new();
         let mut histograms: Vec<Counts> = vec![Counts::new(); self.histograms.len()];
-        for (t, hs) in fruits {
+        let mut filter_parts: Vec<Vec<_>> = self.filters.iter().map(|_| Vec::new()).collect();
+        for SegmentFruit {
+            tantivy: t,
+            histograms: hs,
+            filters: fs,
+        } in fruits
+        {
             tantivy_parts.extend(t);
             for (into, h) in histograms.iter_mut().zip(hs) {
                 TimeHistogram::merge(into, h);
             }
+            for (into, f) in filter_parts.iter_mut().zip(fs) {
+                into.push(f);
+            }
         }
+        let filters = self
+            .filters
+            .iter()
+            .zip(filter_parts)
+            .map(|(c, parts)| c.merge_fruits(parts))
+            .collect::<tantivy::Result<_>>()?;
         Ok(AggsFruit {
             tantivy: match &self.tantivy {
                 Some(c) => Some(c.merge_fruits(tantivy_parts)?),
                 None => None,
             },
             histograms,
+            filters,
         })
     }
 }
 
 impl StampedSegmentCollector for AggsSegment {
     fn wants_stamps(&self) -> bool {
-        !self.histograms.is_empty()
+        !self.histograms.is_empty() || self.filters.iter().any(FilterSegment::wants_stamps)
     }
 
     fn collect_stamped(&mut self, docs: &[DocId], stamps: &[Option<DateTime>]) {
@@ -205,14 +290,22 @@ impl StampedSegmentCollector for AggsSegment {
         for h in &mut self.histograms {
             h.collect_stamps(stamps);
         }
+        for f in &mut self.filters {
+            f.collect_block(docs, Some(stamps));
+        }
     }
 }
 
-impl SegmentCollector for AggsSegment {
-    type Fruit = (
+/// What one segment yields: tantivy's intermediate results, the histograms' counts and the filter buckets'.
+pub struct SegmentFruit {
+    tantivy:
         Option<<<DistributedAggregationCollector as Collector>::Child as SegmentCollector>::Fruit>,
-        Vec<Counts>,
-    );
+    histograms: Vec<Counts>,
+    filters: Vec<filter_buckets::FilterSegmentFruit>,
+}
+
+impl SegmentCollector for AggsSegment {
+    type Fruit = SegmentFruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
         if let Some(t) = &mut self.tantivy {
@@ -220,6 +313,9 @@ impl SegmentCollector for AggsSegment {
         }
         for h in &mut self.histograms {
             h.collect(doc, score);
+        }
+        for f in &mut self.filters {
+            f.collect(doc, score);
         }
     }
 
@@ -230,16 +326,25 @@ impl SegmentCollector for AggsSegment {
         for h in &mut self.histograms {
             h.collect_block(docs);
         }
+        for f in &mut self.filters {
+            f.collect_block(docs, None);
+        }
     }
 
     fn harvest(self) -> Self::Fruit {
-        (
-            self.tantivy.map(SegmentCollector::harvest),
-            self.histograms
+        SegmentFruit {
+            tantivy: self.tantivy.map(SegmentCollector::harvest),
+            histograms: self
+                .histograms
                 .into_iter()
                 .map(SegmentCollector::harvest)
                 .collect(),
-        )
+            filters: self
+                .filters
+                .into_iter()
+                .map(FilterSegment::harvest)
+                .collect(),
+        }
     }
 }
 
@@ -293,7 +398,7 @@ mod tests {
             let theirs = AggRequest::parse(&json!({"h": {"date_histogram": p}}), 0, &mut span)?;
             assert!(theirs.histograms.is_empty() && theirs.tantivy.is_some());
             let run = |req: &AggRequest| -> anyhow::Result<Value> {
-                let fruit = searcher.search(&AllQuery, &req.collector())?;
+                let fruit = searcher.search(&AllQuery, &req.collector(&searcher, fields)?)?;
                 finish_aggs(req, vec![fruit]).map_err(|e| anyhow::anyhow!("{e:?}"))
             };
             let (a, b) = (run(&ours)?, run(&theirs)?);
@@ -309,7 +414,10 @@ mod tests {
             0,
             &mut span,
         )?;
-        let fruit = searcher.search(&tantivy::query::EmptyQuery, &req.collector())?;
+        let fruit = searcher.search(
+            &tantivy::query::EmptyQuery,
+            &req.collector(&searcher, fields)?,
+        )?;
         let v = finish_aggs(&req, vec![fruit]).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         assert_eq!(v, json!({"h": {"buckets": []}}));
         Ok(())

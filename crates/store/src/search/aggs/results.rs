@@ -6,18 +6,19 @@
 use serde_json::{json, Map, Value};
 use tantivy::aggregation::intermediate_agg_result::IntermediateAggregationResults;
 
-use crate::doc::date::{format_date, format_millis, now_millis};
+use crate::doc::date::{format_date, format_millis};
 use crate::doc::schema::{resolve_field, FieldRef};
+use crate::search::aggs::date_range;
 use crate::search::aggs::error::AggError;
+use crate::search::aggs::filter_buckets::FilterFruit;
 use crate::search::aggs::time_histogram::{Counts, TimeHistogram};
-use crate::search::aggs::translate::{agg_type, bounds};
+use crate::search::aggs::translate::{agg_type, bounds, terms_size};
 use crate::search::aggs::{display, limits, AggRequest, AggsFruit};
 
 /// Turns the range buckets of a month-based calendar histogram back into date-histogram buckets: drops the
 /// open-ended ranges tantivy adds, keys by the bucket start, and trims empty buckets at both ends outside
 /// `extended_bounds` (ES returns buckets from the first to the last one holding documents).
-fn calendar_buckets(params: &Value, res: &mut Value) {
-    let now_ms = now_millis();
+fn calendar_buckets(params: &Value, res: &mut Value, now_ms: i64) {
     let (zone, format) = display(Some(params));
     let p = params.as_object().cloned().unwrap_or_default();
     let (ext_min, ext_max) = bounds(&p, "extended_bounds", now_ms).unwrap_or((None, None));
@@ -76,9 +77,13 @@ fn calendar_buckets(params: &Value, res: &mut Value) {
 pub fn finish_aggs(req: &AggRequest, parts: Vec<AggsFruit>) -> Result<Value, AggError> {
     let mut merged: Option<IntermediateAggregationResults> = None;
     let mut histograms: Vec<Counts> = vec![Counts::new(); req.histograms.len()];
+    let mut filters: Vec<Vec<FilterFruit>> = req.filters.iter().map(|_| Vec::new()).collect();
     for part in parts {
         for (into, h) in histograms.iter_mut().zip(part.histograms) {
             TimeHistogram::merge(into, h);
+        }
+        for (into, f) in filters.iter_mut().zip(part.filters) {
+            into.push(f);
         }
         let Some(part) = part.tantivy else {
             continue;
@@ -95,13 +100,16 @@ pub fn finish_aggs(req: &AggRequest, parts: Vec<AggsFruit>) -> Result<Value, Agg
                 .into_final_result(aggs.clone(), limits())
                 .map_err(AggError::Execution)?;
             let mut v = serde_json::to_value(&results)?;
-            fix_results(&req.es, &mut v);
+            fix_results(&req.es, &mut v, req.now_ms);
             v
         }
         None => Value::Object(Map::new()),
     };
     for ((name, h), counts) in req.histograms.iter().zip(&histograms) {
         v[name.as_str()] = h.render(counts)?;
+    }
+    for ((name, f), parts) in req.filters.iter().zip(filters) {
+        v[name.as_str()] = f.render(parts)?;
     }
     echo_meta(&req.es, &mut v);
     Ok(v)
@@ -132,7 +140,7 @@ fn echo_meta(es: &Map<String, Value>, results: &mut Value) {
     }
 }
 
-fn fix_results(es: &Map<String, Value>, results: &mut Value) {
+fn fix_results(es: &Map<String, Value>, results: &mut Value, now_ms: i64) {
     for (name, body) in es {
         let Some(body) = body.as_object() else {
             continue;
@@ -140,9 +148,26 @@ fn fix_results(es: &Map<String, Value>, results: &mut Value) {
         let Ok((kind, params)) = agg_type(name, body) else {
             continue;
         };
+        // Overlapping date ranges were computed in groups of disjoint ones: their buckets, together.
+        let mut group_buckets = Vec::new();
+        if kind == "date_range" {
+            if let Some(o) = results.as_object_mut() {
+                for g in 1.. {
+                    let Some(mut group) = o.remove(&date_range::group_name(name, g)) else {
+                        break;
+                    };
+                    if let Some(Value::Array(b)) = group.get_mut("buckets") {
+                        group_buckets.append(b);
+                    }
+                }
+            }
+        }
         let Some(res) = results.get_mut(name) else {
             continue;
         };
+        if let Some(Value::Array(b)) = res.get_mut("buckets") {
+            b.append(&mut group_buckets);
+        }
         let sub = body
             .get("aggs")
             .or_else(|| body.get("aggregations"))
@@ -153,12 +178,17 @@ fn fix_results(es: &Map<String, Value>, results: &mut Value) {
             .map(resolve_field)
             == Some(FieldRef::Timestamp);
         match kind.as_str() {
+            "date_range" => date_range::render(&params, res, now_ms, &mut |b| {
+                if let Some(sub) = sub {
+                    fix_results(sub, b, now_ms);
+                }
+            }),
             "date_histogram" | "histogram" | "terms" | "range" => {
                 // Month-based and time-zone histograms were computed as ranges.
                 let as_ranges = matches!(res.get("buckets"), Some(Value::Array(a))
                     if a.first().is_some_and(|b| b.get("to").is_some()));
                 if kind == "date_histogram" && as_ranges {
-                    calendar_buckets(&params, res);
+                    calendar_buckets(&params, res, now_ms);
                 }
                 let (zone, format) = display(Some(&params));
                 if kind == "terms" && params.get("order").is_none() {
@@ -176,6 +206,20 @@ fn fix_results(es: &Map<String, Value>, results: &mut Value) {
                                 }
                             })
                         });
+                        // Cut to the requested size (more was asked of tantivy, see `translate`).
+                        let size = params
+                            .as_object()
+                            .map_or(10, terms_size)
+                            .try_into()
+                            .unwrap_or(usize::MAX);
+                        if a.len() > size {
+                            let cut: u64 = a
+                                .drain(size..)
+                                .map(|b| b["doc_count"].as_u64().unwrap_or(0))
+                                .sum();
+                            let other = res["sum_other_doc_count"].as_u64().unwrap_or(0);
+                            res["sum_other_doc_count"] = json!(other + cut);
+                        }
                     }
                 }
                 let buckets: Vec<&mut Value> = match res.get_mut("buckets") {
@@ -201,7 +245,7 @@ fn fix_results(es: &Map<String, Value>, results: &mut Value) {
                         }
                     }
                     if let Some(sub) = sub {
-                        fix_results(sub, b);
+                        fix_results(sub, b, now_ms);
                     }
                 }
             }

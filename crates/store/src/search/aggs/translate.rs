@@ -12,7 +12,9 @@ use crate::doc::date::DateZone;
 use crate::doc::schema::tantivy_name;
 use crate::query::date_math::parse_date_math;
 use crate::search::aggs::calendar_interval::{boundaries, months_per_bucket};
+use crate::search::aggs::date_range;
 use crate::search::aggs::error::AggError;
+use crate::search::aggs::filter_buckets::FILTER_AGGS;
 use crate::search::aggs::time_histogram::{duration_ms, MAX_BUCKETS};
 use crate::search::aggs::{TimestampSpan, BUCKET_AGGS, METRIC_AGGS};
 
@@ -55,11 +57,16 @@ pub(super) fn translate_all(
             params.insert("field".into(), json!(tantivy_name(f)));
         }
         let mut tantivy_kind = kind.clone();
+        let mut groups = Vec::new();
         match kind.as_str() {
             "date_histogram" => {
                 if translate_date_histogram(name, &mut params, now_ms, span)? {
                     tantivy_kind = "range".into();
                 }
+            }
+            "date_range" => {
+                groups = date_range::translate(name, &mut params, now_ms)?;
+                tantivy_kind = "range".into();
             }
             "terms" => {
                 for k in [
@@ -70,9 +77,31 @@ pub(super) fn translate_all(
                 ] {
                     params.remove(k);
                 }
+                if params.get("order").is_none() {
+                    // ES breaks ties in count by key; tantivy cuts at `size` whatever the key. Asked for
+                    // more, the answer is sorted and cut to `size` afterwards (`results`).
+                    let size = terms_size(&params);
+                    params.insert("size".into(), json!(size.saturating_add(TIE_MARGIN)));
+                }
             }
             k if BUCKET_AGGS.contains(&k) || METRIC_AGGS.contains(&k) => {
                 params.remove("format");
+            }
+            "top_hits" => {
+                // Computed after the search (`super::top_hits`), not by tantivy.
+                if body.contains_key("aggs") || body.contains_key("aggregations") {
+                    return Err(AggError::SubAggregations {
+                        kind,
+                        name: name.clone(),
+                    });
+                }
+                continue;
+            }
+            k if FILTER_AGGS.contains(&k) => {
+                return Err(AggError::NestedFilter {
+                    kind,
+                    name: name.clone(),
+                })
             }
             other => {
                 return Err(AggError::UnknownType {
@@ -91,14 +120,46 @@ pub(super) fn translate_all(
                 });
             }
             let sub = sub.as_object().ok_or(AggError::NotAnObject)?;
-            t.insert(
-                "aggs".into(),
-                Value::Object(translate_all(sub, now_ms, span)?),
-            );
+            let sub = translate_all(sub, now_ms, span)?;
+            if !sub.is_empty() {
+                t.insert("aggs".into(), Value::Object(sub));
+            }
+        }
+        for (g, params) in groups.into_iter().enumerate() {
+            let mut group = t.clone();
+            group.insert("range".into(), Value::Object(params));
+            out.insert(date_range::group_name(name, g + 1), Value::Object(group));
         }
         out.insert(name.clone(), Value::Object(t));
     }
     Ok(out)
+}
+
+/// The terms beyond `size` asked of tantivy so that ties in count at the cut are broken by key as ES
+/// breaks them (exact unless more than this many terms tie at the cut).
+const TIE_MARGIN: u64 = 100;
+
+/// A `terms` aggregation's `size` (10 unless given; numbers in strings as ES takes them).
+pub(super) fn terms_size(p: &Map<String, Value>) -> u64 {
+    match p.get("size") {
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(10),
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(10),
+        _ => 10,
+    }
+}
+
+/// The `time_zone` of aggregation `name` (UTC when absent); an error when it is not a zone.
+pub(super) fn time_zone(name: &str, p: &Map<String, Value>) -> Result<DateZone, AggError> {
+    match p.get("time_zone") {
+        None => Ok(DateZone::UTC),
+        Some(tz) => tz
+            .as_str()
+            .and_then(DateZone::parse)
+            .ok_or_else(|| AggError::TimeZone {
+                name: name.to_string(),
+                time_zone: tz.to_string(),
+            }),
+    }
 }
 
 /// Translates `p` in place; returns true when it became a `range` aggregation (month-based calendar interval).
@@ -110,16 +171,8 @@ fn translate_date_histogram(
 ) -> Result<bool, AggError> {
     p.remove("format");
     p.remove("order");
-    let zone = match p.remove("time_zone") {
-        None => DateZone::UTC,
-        Some(tz) => tz
-            .as_str()
-            .and_then(DateZone::parse)
-            .ok_or_else(|| AggError::TimeZone {
-                name: name.to_string(),
-                time_zone: tz.to_string(),
-            })?,
-    };
+    let zone = time_zone(name, p)?;
+    p.remove("time_zone");
     // ES takes numbers in strings (Grafana's data source sends `"min_doc_count": "0"`).
     if let Some(Value::String(n)) = p.get("min_doc_count") {
         let n: u64 = n.trim().parse().map_err(|_| AggError::ParamType {
@@ -383,10 +436,16 @@ fn calendar_ranges(
             json!({"key": w[0].to_string(), "from": w[0] as f64 * 1e6, "to": w[1] as f64 * 1e6})
         })
         .collect();
+    into_range(p, ranges);
+    Ok(())
+}
+
+/// Replaces the parameters `p` of an aggregation computed as tantivy's `range` by its field and `ranges`
+/// (answered as an array, which the rendering turns back into the ES shape).
+pub(super) fn into_range(p: &mut Map<String, Value>, ranges: Vec<Value>) {
     let field = p.get("field").cloned().unwrap_or(Value::Null);
     p.clear();
     p.insert("field".into(), field);
     p.insert("ranges".into(), Value::Array(ranges));
     p.insert("keyed".into(), json!(false));
-    Ok(())
 }
