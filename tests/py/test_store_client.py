@@ -9,7 +9,7 @@ proves the store speaks the protocol the client expects.
 
 import sys
 
-from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import BadRequestError, ConflictError, Elasticsearch, NotFoundError, helpers
 
 
 def main(url: str) -> None:
@@ -113,6 +113,32 @@ def main(url: str) -> None:
         assert e.error == "illegal_argument_exception", e.error
     es.indices.delete(index="pylogs-2026.11.22")
     assert not es.indices.exists(index="pylogs-2026.11.22")
+
+    # Versions and optimistic concurrency control, as the client's users write them.
+    first = es.index(index="pyversions", id="v", document={"n": 1})
+    assert (first["result"], first["_version"], first["_seq_no"]) == ("created", 1, 0), first
+    second = es.index(index="pyversions", id="v", document={"n": 2})
+    assert (second["result"], second["_version"], second["_seq_no"]) == ("updated", 2, 1), second
+    got = es.get(index="pyversions", id="v")
+    assert (got["_version"], got["_seq_no"], got["_primary_term"]) == (2, 1, 1), got
+    try:
+        es.index(index="pyversions", id="v", document={"n": 3}, if_seq_no=0, if_primary_term=1)
+        raise AssertionError("expected a version conflict")
+    except ConflictError as e:
+        assert e.error == "version_conflict_engine_exception", e.error
+    third = es.index(index="pyversions", id="v", document={"n": 3}, if_seq_no=1, if_primary_term=1)
+    assert (third["_version"], third["_seq_no"]) == (3, 2), third
+
+    # A closed index refuses searches until it is opened again.
+    closed = es.indices.close(index="pyversions")
+    assert closed["indices"] == {"pyversions": {"closed": True}}, closed
+    try:
+        es.search(index="pyversions")
+        raise AssertionError("expected index_closed_exception")
+    except BadRequestError as e:
+        assert e.error == "index_closed_exception", e.error
+    es.indices.open(index="pyversions")
+    assert es.count(index="pyversions")["count"] == 1
     print("python client checks passed")
 
 

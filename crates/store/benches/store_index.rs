@@ -6,7 +6,8 @@
 //!
 //! Each case runs on an index that is searched all the time (refreshed every second, as while someone
 //! watches it: `searched`) and on one nobody searches (ES's search-idle index, committed every 500 k
-//! documents: `search_idle`), which is what steady ingest becomes 30 s after the last search.
+//! documents: `search_idle`), which is what steady ingest becomes 30 s after the last search. Last, the
+//! same 10k `_id`s sent again and again (`store_bulk_overwrite`): every document replaces one.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -28,6 +29,34 @@ fn bench_index(c: &mut Criterion) {
     // Never idle (always searched) and always idle (never searched).
     bench_store(c, "searched", Duration::MAX);
     bench_store(c, "search_idle", Duration::ZERO);
+    bench_overwrite(c);
+}
+
+/// The same 10k `_id`s sent again and again (a transfer replaying after a restart): every document
+/// replaces one, whose `_id` is looked up in the writes since the last commit or in the committed
+/// segments.
+fn bench_overwrite(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open_with_search_idle_after(dir.path(), Duration::MAX).expect("open");
+    let body = bulk_body(BATCH, 0);
+    let r = store
+        .bulk(&body, Some("bench-2026.11.22"), Refresh::True)
+        .expect("bulk");
+    assert!(!r.errors());
+    let mut group = c.benchmark_group("store_bulk_overwrite");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.sample_size(10);
+    group.bench_function("bulk_10k_events_same_ids", |b| {
+        b.iter(|| {
+            let r = store
+                .bulk(&body, Some("bench-2026.11.22"), Refresh::False)
+                .expect("bulk");
+            assert!(!r.errors());
+            black_box(r)
+        })
+    });
+    group.finish();
+    store.close();
 }
 
 fn bench_store(c: &mut Criterion, mode: &str, search_idle_after: Duration) {

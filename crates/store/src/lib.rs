@@ -11,7 +11,8 @@
 //! Module map (each module's documentation says more):
 //! - `api/`: the ES REST edge: routing, one handler per API area, request models, the ES error body and
 //!   the mapping of every typed error to a status and ES type, media types, the HTTP front (logpipe-http);
-//! - `index/`: indices on disk: the index set (auto-create, `a,b` / `app-*` / `_all`, delete), one
+//! - `index/`: indices on disk: the index set (auto-create, `a,b` / `app-*` / `_all`, delete, close and
+//!   open), documents' `_seq_no` and `_version`, one
 //!   index's writer and commits, the translog, the refresher, search-idle indices, the on-disk format tag,
 //!   retention, index names; composable index templates, data streams and aliases (their metadata in
 //!   versioned files under `_state/`, rollover, retention of backing indices); each index's identity

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::api::error::EsError;
 use crate::bulk::response::{BulkItem, BulkResponse, ItemOutcome, ItemResult};
+use crate::index::versions::PRIMARY_TERM;
 
 /// The status of an applied item.
 fn item_status(result: ItemResult) -> u16 {
@@ -66,15 +67,19 @@ impl Serialize for ItemBody<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let item = self.0;
         match &item.outcome {
-            ItemOutcome::Ok { id, result } => {
+            ItemOutcome::Ok {
+                id,
+                result,
+                version,
+            } => {
                 let mut m = s.serialize_map(Some(8))?;
                 m.serialize_entry("_index", &item.index)?;
                 m.serialize_entry("_id", id)?;
-                m.serialize_entry("_version", &1)?;
+                m.serialize_entry("_version", &version.version)?;
                 m.serialize_entry("result", result.name())?;
                 m.serialize_entry("_shards", &Shards)?;
-                m.serialize_entry("_seq_no", &0)?;
-                m.serialize_entry("_primary_term", &1)?;
+                m.serialize_entry("_seq_no", &version.seq_no)?;
+                m.serialize_entry("_primary_term", &PRIMARY_TERM)?;
                 m.serialize_entry("status", &item_status(*result))?;
                 m.end()
             }
@@ -97,6 +102,7 @@ mod tests {
 
     use super::*;
     use crate::bulk::ItemError;
+    use crate::index::versions::DocVersion;
 
     #[test]
     fn serializes_as_elasticsearch() {
@@ -108,7 +114,11 @@ mod tests {
                     index: "app".into(),
                     outcome: ItemOutcome::Ok {
                         id: "a".into(),
-                        result: ItemResult::Created,
+                        result: ItemResult::Updated,
+                        version: DocVersion {
+                            seq_no: 7,
+                            version: 3,
+                        },
                     },
                 },
                 BulkItem {
@@ -119,6 +129,7 @@ mod tests {
                         error: ItemError::VersionConflict {
                             index: "app".into(),
                             id: "b".into(),
+                            version: 1,
                         },
                     },
                 },
@@ -130,9 +141,9 @@ mod tests {
         assert_eq!(v["errors"], true);
         assert_eq!(
             v["items"][0],
-            json!({"index": {"_index": "app", "_id": "a", "_version": 1, "result": "created",
+            json!({"index": {"_index": "app", "_id": "a", "_version": 3, "result": "updated",
                 "_shards": {"total": 1, "successful": 1, "failed": 0},
-                "_seq_no": 0, "_primary_term": 1, "status": 201}})
+                "_seq_no": 7, "_primary_term": 1, "status": 200}})
         );
         assert_eq!(v["items"][1]["create"]["status"], 409);
         assert_eq!(v["items"][1]["create"]["_id"], "b");

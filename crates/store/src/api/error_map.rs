@@ -30,6 +30,7 @@ impl From<&IndexError> for EsError {
             IndexError::InvalidName { .. } => (400, "invalid_index_name_exception"),
             IndexError::Unopenable { .. } => (500, "illegal_state_exception"),
             IndexError::Deleted { .. } => (503, "index_closed_exception"),
+            IndexError::Closed { .. } => (400, "index_closed_exception"),
             // ES names the index in the reason only, not as the error's `index`.
             IndexError::DiskBlocked { .. } => (429, "cluster_block_exception"),
             IndexError::TooManyShards { .. } => (400, "validation_exception"),
@@ -68,6 +69,7 @@ fn stream_kind(err: &StreamError) -> (u16, &'static str) {
         | StreamError::NoDataStreamTemplate { .. }
         | StreamError::IndexMatchesStreamTemplate { .. }
         | StreamError::WriteIndexDelete { .. }
+        | StreamError::WriteIndexClose { .. }
         | StreamError::AliasNoWriteIndex { .. } => ILLEGAL_ARGUMENT,
         StreamError::AliasesMissing { .. } => (404, "aliases_not_found_exception"),
         StreamError::AliasNameTaken { .. } => (400, "invalid_alias_name_exception"),
@@ -232,7 +234,10 @@ impl From<BulkError> for EsError {
 impl From<&ItemError> for EsError {
     fn from(err: &ItemError) -> EsError {
         let es = match err {
-            ItemError::IndexMissing | ItemError::IdInvalid { .. } | ItemError::IdMissing { .. } => {
+            ItemError::IndexMissing
+            | ItemError::IdInvalid { .. }
+            | ItemError::IdMissing { .. }
+            | ItemError::CasInvalid { .. } => {
                 es_error((400, "action_request_validation_exception"), err)
             }
             ItemError::UpdateUnsupported { .. }
@@ -240,7 +245,7 @@ impl From<&ItemError> for EsError {
             | ItemError::BackingCreate { .. }
             | ItemError::BackingIndex { .. }
             | ItemError::PipelineMissing { .. } => es_error(ILLEGAL_ARGUMENT, err),
-            ItemError::VersionConflict { .. } => {
+            ItemError::VersionConflict { .. } | ItemError::SeqNoConflict { .. } => {
                 es_error((409, "version_conflict_engine_exception"), err)
             }
             ItemError::Document { source, .. } => source.into(),
@@ -353,6 +358,7 @@ mod tests {
                 (&ItemError::VersionConflict {
                     index: name(),
                     id: "a".into(),
+                    version: 1,
                 })
                     .into(),
                 409,

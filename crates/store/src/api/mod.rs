@@ -88,6 +88,8 @@ fn dispatch(store: &Store, req: &EsRequest) -> Handled {
         Route::CreateDataStream { name } => data_streams::create(store, req, name),
         Route::DeleteDataStream { name } => data_streams::delete(store, req, name),
         Route::Rollover { name } => data_streams::rollover(store, req, name),
+        Route::CloseIndex { index } => indices::close(store, req, index),
+        Route::OpenIndex { index } => indices::open(store, req, index),
         Route::UpdateAliases => aliases::update(store, req),
         Route::PutAlias { index, name } => aliases::put(store, req, index, name),
         Route::DeleteAlias { index, name } => aliases::delete(store, req, index, name),

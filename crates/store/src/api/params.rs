@@ -25,6 +25,23 @@ pub fn op_type_create(req: &EsRequest) -> bool {
     req.param("op_type") == Some("create")
 }
 
+/// `?if_seq_no=` and `?if_primary_term=` of a single-document write, as the keys of its `_bulk` action
+/// line (absent ones left out).
+pub fn cas_params(req: &EsRequest) -> Result<serde_json::Map<String, Value>, EsError> {
+    let mut cas = serde_json::Map::new();
+    for name in ["if_seq_no", "if_primary_term"] {
+        if let Some(text) = req.param(name) {
+            let n: i64 = text.parse().map_err(|_| {
+                EsError::illegal_argument(format!(
+                    "Failed to parse long parameter [{name}] with value [{text}]"
+                ))
+            })?;
+            cas.insert(name.to_string(), Value::from(n));
+        }
+    }
+    Ok(cas)
+}
+
 /// The URL parameters of `_search` and `_count`.
 pub fn search_params(req: &EsRequest) -> SearchParams {
     let get = |name: &str| req.param(name).map(str::to_string);

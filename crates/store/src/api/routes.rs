@@ -77,6 +77,10 @@ pub enum Route<'a> {
     },
     /// `POST /{name}/_rollover`.
     Rollover { name: &'a str },
+    /// `POST /{index}/_close`.
+    CloseIndex { index: &'a str },
+    /// `POST /{index}/_open`.
+    OpenIndex { index: &'a str },
 }
 
 /// The route of `method` on the path `segments`, or ES's answer for an endpoint that does not exist: 400
@@ -111,6 +115,8 @@ pub fn route<'a>(method: &Method, segments: &'a [String]) -> Result<Route<'a>, E
         ["_data_stream", name] if m(Method::PUT) => Some(Route::CreateDataStream { name }),
         ["_data_stream", name] if m(Method::DELETE) => Some(Route::DeleteDataStream { name }),
         [name, "_rollover"] if m(Method::POST) => Some(Route::Rollover { name }),
+        [index, "_close"] if m(Method::POST) => Some(Route::CloseIndex { index }),
+        [index, "_open"] if m(Method::POST) => Some(Route::OpenIndex { index }),
         ["_aliases"] if m(Method::POST) => Some(Route::UpdateAliases),
         [index, "_alias" | "_aliases", name] if write => Some(Route::PutAlias { index, name }),
         [index, "_alias" | "_aliases", name] if m(Method::DELETE) => {

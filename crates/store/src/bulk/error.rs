@@ -49,9 +49,32 @@ pub enum ItemError {
     /// A `delete` without `_id`.
     #[error("Validation Failed: 1: id is missing;")]
     IdMissing { index: String },
-    /// A `create` of an `_id` the index holds.
-    #[error("[{id}]: version conflict, document already exists (current version [1])")]
-    VersionConflict { index: String, id: String },
+    /// A `create` of an `_id` the index holds (at `version`).
+    #[error("[{id}]: version conflict, document already exists (current version [{version}])")]
+    VersionConflict {
+        index: String,
+        id: String,
+        version: u64,
+    },
+    /// An `if_seq_no` / `if_primary_term` the document does not have (`current`: its sequence number
+    /// and primary term; `None`: there is no document).
+    #[error(
+        "[{id}]: version conflict, required seqNo [{if_seq_no}], primary term [{if_primary_term}]. {}",
+        match current {
+            Some((seq_no, term)) => format!("current document has seqNo [{seq_no}] and primary term [{term}]"),
+            None => "but no document was found".to_string(),
+        }
+    )]
+    SeqNoConflict {
+        index: String,
+        id: String,
+        if_seq_no: u64,
+        if_primary_term: u64,
+        current: Option<(u64, u64)>,
+    },
+    /// `if_seq_no` / `if_primary_term` given wrongly (ES's request validation; `reason` is its text).
+    #[error("Validation Failed: 1: {reason};")]
+    CasInvalid { index: String, reason: String },
     /// The document line cannot be indexed.
     #[error("{source}")]
     Document {
@@ -102,6 +125,8 @@ impl ItemError {
             | ItemError::IdInvalid { index }
             | ItemError::IdMissing { index }
             | ItemError::VersionConflict { index, .. }
+            | ItemError::SeqNoConflict { index, .. }
+            | ItemError::CasInvalid { index, .. }
             | ItemError::Document { index, .. }
             | ItemError::BackingCreate { index, .. }
             | ItemError::BackingIndex { index, .. } => Some(index),

@@ -17,7 +17,7 @@ use tantivy::Term;
 
 use crate::bulk::error::{BulkError, ItemError};
 use crate::bulk::ids::IdGen;
-use crate::bulk::request::{parse_ops, Action, Op};
+use crate::bulk::request::{parse_ops, Action, Cas, Op};
 use crate::bulk::response::{BulkItem, BulkResponse, ItemOutcome as Outcome, ItemResult};
 use crate::bulk::target::{route_group, GroupTarget};
 use crate::doc::log_document::LogDocument;
@@ -25,6 +25,7 @@ use crate::doc::schema::Fields;
 use crate::doc::DocumentError;
 use crate::index::id_filter::IdKey;
 use crate::index::refresher::Refresh;
+use crate::index::versions::{Current, DocVersion, VersionLookup, PRIMARY_TERM};
 use crate::index::{IndexError, IndexHandle, IndexSet};
 
 /// A document ready to write.
@@ -318,61 +319,81 @@ fn write(
             // The chunk goes to tantivy as one batch: one hand-over to an indexing thread instead of one
             // per document, with the same order (deletes before the adds that replace them).
             let mut batch: Vec<UserOperation<LogDocument>> = Vec::with_capacity(prepared.len() + 8);
+            // Each segment's version columns are opened once for the chunk.
+            let mut lookup = VersionLookup::new(searcher);
             for (i, p) in prepared.iter_mut() {
                 let action = ops[*i].action;
                 let key = IdKey::of(&p.id);
-                let exists = if p.explicit_id && state.ids.may_contain(key) {
-                    match state.pending.get(&key) {
-                        Some(&e) => e,
-                        None => match handle.committed_exists(searcher, &p.id) {
-                            Ok(e) => e,
-                            Err(error) => {
-                                let error = ItemError::Index {
-                                    index: None,
-                                    source: Arc::new(error),
-                                };
-                                results.push((
-                                    *i,
-                                    Outcome::Err {
-                                        id: Some(p.id.clone()),
-                                        error,
-                                    },
-                                ));
-                                continue;
-                            }
-                        },
+                // Generated `_id`s are new: no lookup.
+                let current = if p.explicit_id {
+                    match handle.current(state, &mut lookup, &p.id, key) {
+                        Ok(current) => current,
+                        Err(error) => {
+                            let error = ItemError::Index {
+                                index: None,
+                                source: Arc::new(error),
+                            };
+                            results.push((
+                                *i,
+                                Outcome::Err {
+                                    id: Some(p.id.clone()),
+                                    error,
+                                },
+                            ));
+                            continue;
+                        }
                     }
                 } else {
-                    false
+                    Current::Missing
                 };
+                if let Some(error) = cas_conflict(&handle.name, &p.id, ops[*i].cas, current) {
+                    results.push((
+                        *i,
+                        Outcome::Err {
+                            id: Some(p.id.clone()),
+                            error,
+                        },
+                    ));
+                    continue;
+                }
+                let live = current.live();
                 let outcome = match action {
-                    Action::Create if exists || elsewhere.contains(&p.id) => Outcome::Err {
+                    Action::Create if live.is_some() || elsewhere.contains(&p.id) => Outcome::Err {
                         id: Some(p.id.clone()),
                         error: ItemError::VersionConflict {
                             index: handle.name.clone(),
                             id: p.id.clone(),
+                            version: live.map_or(1, |v| v.version),
                         },
                     },
                     Action::Delete => {
-                        if exists {
+                        // Logged even when there is nothing to delete: it takes a `_seq_no`, as in ES,
+                        // and a replay must take the same ones.
+                        let version = DocVersion {
+                            seq_no: state.take_seq_no(),
+                            version: current.next_version(),
+                        };
+                        if live.is_some() {
                             batch.push(UserOperation::Delete(Term::from_field_text(
                                 fields.id, &p.id,
                             )));
-                            state.log.delete(&p.id);
-                            state.pending.insert(key, false);
-                            Outcome::Ok {
-                                id: std::mem::take(&mut p.id),
-                                result: ItemResult::Deleted,
-                            }
-                        } else {
-                            Outcome::Ok {
-                                id: std::mem::take(&mut p.id),
-                                result: ItemResult::NotFound,
-                            }
+                        }
+                        state.log.delete(&p.id);
+                        // The tombstone's key joins the filter, which a lookup asks first.
+                        state.ids.insert(key);
+                        state.pending.insert(key, Current::Deleted(version));
+                        Outcome::Ok {
+                            id: std::mem::take(&mut p.id),
+                            result: if live.is_some() {
+                                ItemResult::Deleted
+                            } else {
+                                ItemResult::NotFound
+                            },
+                            version,
                         }
                     }
                     _ => {
-                        let Some(doc) = p.doc.take() else {
+                        let Some(mut doc) = p.doc.take() else {
                             results.push((
                                 *i,
                                 Outcome::Err {
@@ -382,7 +403,12 @@ fn write(
                             ));
                             continue;
                         };
-                        if exists {
+                        let version = DocVersion {
+                            seq_no: state.take_seq_no(),
+                            version: current.next_version(),
+                        };
+                        doc.set_versions(&fields, version.seq_no, version.version);
+                        if live.is_some() {
                             batch.push(UserOperation::Delete(Term::from_field_text(
                                 fields.id, &p.id,
                             )));
@@ -390,19 +416,18 @@ fn write(
                         batch.push(UserOperation::Add(doc));
                         state.log.index(&p.id, ops[*i].source.unwrap_or_default());
                         if p.explicit_id {
-                            state.pending.insert(key, true);
+                            state.pending.insert(key, Current::Live(version));
                         }
-                        if exists {
-                            Outcome::Ok {
-                                id: std::mem::take(&mut p.id),
-                                result: ItemResult::Updated,
-                            }
+                        let result = if live.is_some() {
+                            ItemResult::Updated
                         } else {
                             state.ids.insert(key);
-                            Outcome::Ok {
-                                id: std::mem::take(&mut p.id),
-                                result: ItemResult::Created,
-                            }
+                            ItemResult::Created
+                        };
+                        Outcome::Ok {
+                            id: std::mem::take(&mut p.id),
+                            result,
+                            version,
                         }
                     }
                 };
@@ -467,6 +492,16 @@ fn prepare(
             }
             None => (ids.next_id(), false),
         };
+        if let Some(reason) = cas_invalid(op.action, op.cas) {
+            outcomes[i] = Some(Outcome::Err {
+                id: Some(id),
+                error: ItemError::CasInvalid {
+                    index: name.to_string(),
+                    reason,
+                },
+            });
+            continue;
+        }
         let doc = match op.source {
             None => None,
             Some(src) => match LogDocument::from_source(fields, &id, src) {
@@ -504,4 +539,38 @@ fn prepare(
         ));
     }
     prepared
+}
+
+/// ES's validation of `if_seq_no` / `if_primary_term` (its reason), before anything is looked up.
+fn cas_invalid(action: Action, cas: Cas) -> Option<String> {
+    let term = cas.if_primary_term.unwrap_or(0);
+    match cas.if_seq_no {
+        _ if action == Action::Create && (cas.if_seq_no.is_some() || term != 0) => {
+            Some("create operations do not support compare and set. use index instead".to_string())
+        }
+        Some(_) if term == 0 => Some("ifSeqNo is set, but primary term is [0]".to_string()),
+        None if term != 0 => Some(format!(
+            "ifSeqNo is unassigned, but primary term is [{term}]"
+        )),
+        _ => None,
+    }
+}
+
+/// The conflict of a write whose `if_seq_no` / `if_primary_term` (`cas`) the document `id` of index
+/// `index` does not match, as it stands (`current`).
+fn cas_conflict(index: &str, id: &str, cas: Cas, current: Current) -> Option<ItemError> {
+    let (Some(if_seq_no), Some(if_primary_term)) = (cas.if_seq_no, cas.if_primary_term) else {
+        return None;
+    };
+    let live = current.live();
+    if live.is_some_and(|v| v.seq_no == if_seq_no && if_primary_term == PRIMARY_TERM) {
+        return None;
+    }
+    Some(ItemError::SeqNoConflict {
+        index: index.to_string(),
+        id: id.to_string(),
+        if_seq_no,
+        if_primary_term,
+        current: live.map(|v| (v.seq_no, PRIMARY_TERM)),
+    })
 }

@@ -15,6 +15,8 @@ pub mod ids;
 pub mod request;
 pub mod response;
 pub mod target;
+#[cfg(test)]
+mod tests;
 
 pub use error::{BulkError, ItemError};
 pub use execute::{bulk, bulk_with_pipeline};

@@ -31,14 +31,22 @@ impl Action {
     }
 }
 
-/// One action of a body: its target, `_id` and ingest pipeline as given, and its document line (none for
-/// `delete`).
+/// One action of a body: its target, `_id`, ingest pipeline and compare-and-set condition as given, and
+/// its document line (none for `delete`).
 pub struct Op<'a> {
     pub action: Action,
     pub index: Option<String>,
     pub id: Option<String>,
     pub pipeline: Option<String>,
+    pub cas: Cas,
     pub source: Option<&'a [u8]>,
+}
+
+/// `if_seq_no` and `if_primary_term` of an action: it applies only if the document's are these.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cas {
+    pub if_seq_no: Option<u64>,
+    pub if_primary_term: Option<u64>,
 }
 
 /// The actions of a `_bulk` body, each with its document line (borrowed).
@@ -56,6 +64,7 @@ pub fn parse_ops(body: &[u8]) -> Result<Vec<Op<'_>>, BulkError> {
                 index,
                 id,
                 pipeline,
+                cas,
             },
         ) = match ActionLine::parse(line) {
             Some(usual) => usual,
@@ -75,6 +84,7 @@ pub fn parse_ops(body: &[u8]) -> Result<Vec<Op<'_>>, BulkError> {
             index,
             id,
             pipeline,
+            cas,
             source,
         });
     }
@@ -86,6 +96,7 @@ struct ActionTarget {
     index: Option<String>,
     id: Option<String>,
     pipeline: Option<String>,
+    cas: Cas,
 }
 
 /// The action, `_index`, `_id` and `pipeline` of an action line of any shape, or what is wrong with it.
@@ -132,12 +143,17 @@ fn parse_action(line: &[u8], lineno: usize) -> Result<(Action, ActionTarget), Bu
         .get("pipeline")
         .and_then(Value::as_str)
         .map(str::to_string);
+    let cas = Cas {
+        if_seq_no: params.get("if_seq_no").and_then(Value::as_u64),
+        if_primary_term: params.get("if_primary_term").and_then(Value::as_u64),
+    };
     Ok((
         action,
         ActionTarget {
             index,
             id,
             pipeline,
+            cas,
         },
     ))
 }
@@ -164,6 +180,10 @@ struct ActionMeta<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pipeline: Option<Cow<'a, str>>,
+    #[serde(default)]
+    if_seq_no: Option<u64>,
+    #[serde(default)]
+    if_primary_term: Option<u64>,
 }
 
 impl ActionLine<'_> {
@@ -182,6 +202,10 @@ impl ActionLine<'_> {
                 index: meta.index.map(Cow::into_owned),
                 id: meta.id.map(Cow::into_owned),
                 pipeline: meta.pipeline.map(Cow::into_owned),
+                cas: Cas {
+                    if_seq_no: meta.if_seq_no,
+                    if_primary_term: meta.if_primary_term,
+                },
             },
         ))
     }

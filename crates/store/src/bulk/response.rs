@@ -3,6 +3,7 @@
 //! (`api/bulk_response.rs`): a `Value` tree of ten thousand items cost more CPU than parsing the request.
 
 use crate::bulk::error::ItemError;
+use crate::index::versions::DocVersion;
 
 /// What an applied action did to its document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +33,12 @@ impl ItemResult {
 /// What happened to one action.
 #[derive(Debug)]
 pub enum ItemOutcome {
-    /// Applied.
-    Ok { id: String, result: ItemResult },
+    /// Applied, as the operation `version` (its `_seq_no` and the document's `_version`).
+    Ok {
+        id: String,
+        result: ItemResult,
+        version: DocVersion,
+    },
     /// Refused or failed.
     Err {
         id: Option<String>,

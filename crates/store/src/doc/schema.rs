@@ -14,7 +14,10 @@
 //! - `_source`: the original JSON text, stored only, returned verbatim (a bytes field in indices written
 //!   before format 4);
 //! - `event_id`: the string `event.id`, fast only (sorting, aggregations, `exists`);
-//! - `_folded`: raw keyword, indexed only: the term `event.id` on documents whose `event.id` is their `_id`.
+//! - `_folded`: raw keyword, indexed only: the term `event.id` on documents whose `event.id` is their `_id`;
+//! - `_seq_no`, `_version`: u64, fast only: the document's ES sequence number and version, set under the
+//!   writer lock when it is written (`index/versions.rs`). Indices created before them lack both
+//!   ([`Fields::versions`] is `None`): their documents report `_version` 1 and `_seq_no` 0 once committed.
 //!
 //! An `event.id` equal to `_id` (every event logpipe ships) is not indexed again in `attrs`: a unique term
 //! per document costs about as much to index and merge as the rest of the document, and `_id` already has
@@ -27,7 +30,7 @@
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, FieldType, IndexRecordOption, JsonObjectOptions, Schema,
-    TextFieldIndexing, TextOptions, STORED, STRING,
+    TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 
 /// Tantivy field holding the ES `_id`.
@@ -44,6 +47,10 @@ pub const F_SOURCE: &str = "_source";
 pub const F_EVENT_ID: &str = "event_id";
 /// Tantivy field marking documents whose `event.id` is only indexed as `_id`.
 pub const F_FOLDED: &str = "_folded";
+/// Tantivy fast field holding the document's `_seq_no`.
+pub const F_SEQ_NO: &str = "_seq_no";
+/// Tantivy fast field holding the document's `_version`.
+pub const F_VERSION: &str = "_version";
 /// The ES field not indexed again when equal to `_id` (also the term marking it in `_folded`).
 pub const EVENT_ID: &str = "event.id";
 
@@ -66,6 +73,17 @@ pub struct Fields {
     pub event_id: Field,
     /// Marks documents whose `event.id` is their `_id`.
     pub folded: Field,
+    /// `_seq_no` and `_version` columns (`None` in indices created without them).
+    pub versions: Option<VersionFields>,
+}
+
+/// The columns of a document's `_seq_no` and `_version`.
+#[derive(Clone, Copy, Debug)]
+pub struct VersionFields {
+    /// `_seq_no`.
+    pub seq_no: Field,
+    /// `_version`.
+    pub version: Field,
 }
 
 /// Builds the schema every index uses.
@@ -100,6 +118,8 @@ pub fn build_schema() -> Schema {
     b.add_text_field(F_SOURCE, STORED);
     b.add_text_field(F_EVENT_ID, TextOptions::default().set_fast(Some("raw")));
     b.add_text_field(F_FOLDED, STRING);
+    b.add_u64_field(F_SEQ_NO, FAST);
+    b.add_u64_field(F_VERSION, FAST);
     b.build()
 }
 
@@ -119,6 +139,10 @@ impl Fields {
             ),
             event_id: schema.get_field(F_EVENT_ID)?,
             folded: schema.get_field(F_FOLDED)?,
+            versions: match (schema.get_field(F_SEQ_NO), schema.get_field(F_VERSION)) {
+                (Ok(seq_no), Ok(version)) => Some(VersionFields { seq_no, version }),
+                _ => None,
+            },
         })
     }
 }

@@ -50,6 +50,9 @@ pub enum IndexError {
     /// The index was deleted while a write waited for it.
     #[error("index was deleted")]
     Deleted { name: String },
+    /// The index is closed (`POST /{index}/_close`): it takes no reads or writes until opened.
+    #[error("closed")]
+    Closed { name: String },
     /// Appending a write to the translog failed: it is in the writer but not durable.
     #[error("translog append failed: {0}")]
     TranslogAppend(#[source] std::io::Error),
@@ -92,7 +95,8 @@ impl IndexError {
             | IndexError::InvalidName { name, .. }
             | IndexError::Unopenable { name, .. }
             | IndexError::NotOpen { name }
-            | IndexError::Deleted { name } => Some(name),
+            | IndexError::Deleted { name }
+            | IndexError::Closed { name } => Some(name),
             IndexError::Stream(e) => e.index(),
             _ => None,
         }

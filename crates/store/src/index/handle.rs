@@ -13,6 +13,8 @@
 //!   `pending`. The refresher calls it within a second of a write (for a search-idle index: after 30 s or
 //!   500 k operations, or the next search does); `?refresh=` right away;
 //! - opening an index replays its translog from the generation its last commit names, then commits;
+//! - every logged operation takes the next `_seq_no` under the writer lock, and the commit payload names
+//!   the highest committed one (`max_seq_no`); a replay takes the same numbers again (`versions.rs`);
 //! - a write racing the deletion of its index sees `deleted` and fails with [`IndexError::Deleted`].
 
 use std::collections::HashMap;
@@ -22,10 +24,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use tantivy::indexer::IndexWriterOptions;
-use tantivy::schema::IndexRecordOption;
-use tantivy::{
-    DocSet, Executor, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, TERMINATED,
-};
+use tantivy::{Executor, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term};
 
 use crate::doc::log_document::LogDocument;
 use crate::doc::schema::{build_schema, Fields};
@@ -35,16 +34,24 @@ use crate::index::id_filter::{IdFilter, IdKey};
 use crate::index::search_activity::SearchActivity;
 use crate::index::settings::WriterConfig;
 use crate::index::translog::{GenerationContents, LogBatch, LoggedOp, Translog};
+use crate::index::versions::{max_stored_seq_no, Current, DocVersion, VersionLookup};
 
-/// Commit payload: the first translog generation whose operations are not in the commit.
+/// Commit payload: the first translog generation whose operations are not in the commit, and the highest
+/// `_seq_no` in it (-1: none; absent in commits of builds before sequence numbers).
 #[derive(serde::Deserialize)]
 struct CommitPayload {
     translog_generation: u64,
+    #[serde(default)]
+    max_seq_no: Option<i64>,
 }
 
 impl CommitPayload {
     fn to_json(&self) -> String {
-        format!("{{\"translog_generation\":{}}}", self.translog_generation)
+        format!(
+            "{{\"translog_generation\":{},\"max_seq_no\":{}}}",
+            self.translog_generation,
+            self.max_seq_no.unwrap_or(-1)
+        )
     }
 }
 
@@ -52,8 +59,12 @@ impl CommitPayload {
 pub struct WriterState {
     /// The tantivy writer.
     pub writer: IndexWriter<LogDocument>,
-    /// `_id` (as its [`IdKey`]) → exists, for ids touched since the last commit.
-    pub pending: HashMap<IdKey, bool, rustc_hash::FxBuildHasher>,
+    /// `_id` (as its [`IdKey`]) → what it holds ([`Current::Live`] or the tombstone
+    /// [`Current::Deleted`]), for ids touched since the last commit. Every key here is in `ids` too, so a
+    /// lookup may ask the filter first and a replay (whose filter is rebuilt) finds what the write found.
+    pub pending: HashMap<IdKey, Current, rustc_hash::FxBuildHasher>,
+    /// The `_seq_no` the next logged operation takes.
+    pub next_seq_no: u64,
     /// Bloom filter over every `_id` ever added (committed or not): a miss means "new id" without
     /// looking into every segment's term dictionary.
     pub ids: IdFilter,
@@ -103,6 +114,19 @@ struct WriterSlot {
     /// Operations logged since the last commit, and when the first of them was.
     uncommitted_ops: u64,
     uncommitted_since: Option<Instant>,
+    /// The next `_seq_no` while no writer is open (an open writer's state holds it).
+    next_seq_no: u64,
+    /// The next `_seq_no` after the last commit: where a replay into a rolled-back writer counts from.
+    replay_seq_no: u64,
+}
+
+impl WriterState {
+    /// Takes the next `_seq_no`, for an operation about to be logged.
+    pub fn take_seq_no(&mut self) -> u64 {
+        let seq_no = self.next_seq_no;
+        self.next_seq_no += 1;
+        seq_no
+    }
 }
 
 impl IndexHandle {
@@ -131,16 +155,22 @@ impl IndexHandle {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let first_uncommitted = match index.load_metas()?.payload {
+        let (first_uncommitted, max_seq_no) = match index.load_metas()?.payload {
             Some(p) => {
-                serde_json::from_str::<CommitPayload>(&p)
-                    .map_err(|source| IndexError::CommitPayload {
+                let payload = serde_json::from_str::<CommitPayload>(&p).map_err(|source| {
+                    IndexError::CommitPayload {
                         payload: p.clone(),
                         source,
-                    })?
-                    .translog_generation
+                    }
+                })?;
+                (payload.translog_generation, payload.max_seq_no)
             }
-            None => 0,
+            None => (0, None),
+        };
+        // A commit of a build before sequence numbers does not name the highest: the columns have it.
+        let next_seq_no = match max_seq_no {
+            Some(max) => u64::try_from(max + 1).unwrap_or(0),
+            None => max_stored_seq_no(&reader.searcher(), &fields).map_or(0, |max| max + 1),
         };
         let (translog, recovery) = Translog::open(dir, first_uncommitted)?;
         let handle = IndexHandle {
@@ -155,6 +185,8 @@ impl IndexHandle {
                 seq: 0,
                 uncommitted_ops: 0,
                 uncommitted_since: None,
+                next_seq_no,
+                replay_seq_no: next_seq_no,
             }),
             committed: Mutex::new(Committed { seq: 0 }),
             translog,
@@ -203,6 +235,7 @@ impl IndexHandle {
         let state = WriterState {
             writer,
             pending: HashMap::default(),
+            next_seq_no: slot.next_seq_no,
             ids,
             log: LogBatch::default(),
             stopped: false,
@@ -212,9 +245,15 @@ impl IndexHandle {
 
     /// Brings a writer that stopped or failed to commit back: to the last commit, then forward again
     /// through the translog from generation `replay_from`, which holds every acknowledged write since.
-    fn recover(&self, state: &mut WriterState, replay_from: u64) -> Result<(), IndexError> {
+    fn recover(
+        &self,
+        state: &mut WriterState,
+        replay_from: u64,
+        replay_seq_no: u64,
+    ) -> Result<(), IndexError> {
         state.writer.rollback()?;
         state.pending.clear();
+        state.next_seq_no = replay_seq_no;
         state.stopped = false;
         // Records of the write in progress were not appended; its request gets an error.
         state.log = LogBatch::default();
@@ -223,9 +262,12 @@ impl IndexHandle {
         Ok(())
     }
 
-    /// Applies the operations of translog `generations` to the writer, in order; returns how many.
+    /// Applies the operations of translog `generations` to the writer, in order, giving them the sequence
+    /// numbers and versions they were given when written; returns how many.
     fn replay(&self, state: &mut WriterState, generations: &[PathBuf]) -> Result<u64, IndexError> {
         let mut applied = 0;
+        let searcher = self.reader.searcher();
+        let mut lookup = VersionLookup::new(&searcher);
         for path in generations {
             let contents = GenerationContents::read(path)?;
             if let Some(why) = &contents.torn_tail {
@@ -234,15 +276,19 @@ impl IndexHandle {
             for op in contents.ops() {
                 match op {
                     LoggedOp::Index { id, source } => {
+                        let key = IdKey::of(id);
+                        let version = self.current(state, &mut lookup, id, key)?.next_version();
+                        let seq_no = state.take_seq_no();
                         state
                             .writer
                             .delete_term(Term::from_field_text(self.fields.id, id));
                         match LogDocument::from_source(&self.fields, id, source) {
-                            Ok(doc) => {
+                            Ok(mut doc) => {
+                                doc.set_versions(&self.fields, seq_no, version);
                                 state.writer.add_document(doc)?;
-                                let key = IdKey::of(id);
                                 state.ids.insert(key);
-                                state.pending.insert(key, true);
+                                let v = DocVersion { seq_no, version };
+                                state.pending.insert(key, Current::Live(v));
                             }
                             // It was converted once before being logged; a build with other rules may
                             // refuse it now. Say so and go on with the rest.
@@ -253,10 +299,15 @@ impl IndexHandle {
                         }
                     }
                     LoggedOp::Delete { id } => {
+                        let key = IdKey::of(id);
+                        let version = self.current(state, &mut lookup, id, key)?.next_version();
+                        let seq_no = state.take_seq_no();
                         state
                             .writer
                             .delete_term(Term::from_field_text(self.fields.id, id));
-                        state.pending.insert(IdKey::of(id), false);
+                        let v = DocVersion { seq_no, version };
+                        state.ids.insert(key);
+                        state.pending.insert(key, Current::Deleted(v));
                     }
                 }
                 applied += 1;
@@ -295,11 +346,12 @@ impl IndexHandle {
         let searcher = self.reader.searcher();
         let seq = slot.seq + 1;
         let replay_from = slot.replay_from;
+        let replay_seq_no = slot.replay_seq_no;
         let state = self.writer_state(&mut slot)?;
         let r = f(state, &searcher);
         if state.stopped {
             // Whatever of this write reached the writer goes with the rollback; none of it is logged.
-            if let Err(err) = self.recover(state, replay_from) {
+            if let Err(err) = self.recover(state, replay_from, replay_seq_no) {
                 log::error!(
                     "store: index [{}]: writer recovery failed: {err}",
                     self.name
@@ -366,11 +418,14 @@ impl IndexHandle {
         let mut slot = self.writer.lock();
         let target = slot.seq;
         let replay_from = slot.replay_from;
+        let replay_seq_no = slot.replay_seq_no;
         let mut committed_generation = None;
         if let Some(state) = slot.state.as_mut() {
             let generation = self.translog.roll().map_err(IndexError::TranslogRoll)?;
+            let next_seq_no = state.next_seq_no;
             let payload = CommitPayload {
                 translog_generation: generation,
+                max_seq_no: Some(next_seq_no as i64 - 1),
             }
             .to_json();
             let committing = state.writer.prepare_commit().and_then(|mut prepared| {
@@ -378,10 +433,10 @@ impl IndexHandle {
                 prepared.commit()
             });
             if let Err(err) = committing {
-                self.recover(state, replay_from)?;
+                self.recover(state, replay_from, replay_seq_no)?;
                 return Err(err.into());
             }
-            committed_generation = Some(generation);
+            committed_generation = Some((generation, next_seq_no));
             self.reader.reload()?;
             state.pending.clear();
             if let Err(err) = self.translog.trim(generation) {
@@ -396,8 +451,9 @@ impl IndexHandle {
                 )?;
             }
         }
-        if let Some(generation) = committed_generation {
+        if let Some((generation, next_seq_no)) = committed_generation {
             slot.replay_from = generation;
+            slot.replay_seq_no = next_seq_no;
         }
         committed.seq = target;
         slot.uncommitted_ops = 0;
@@ -407,21 +463,30 @@ impl IndexHandle {
 
     /// Whether a live document with this `_id` exists in the committed segments.
     pub fn committed_exists(&self, searcher: &Searcher, id: &str) -> Result<bool, IndexError> {
-        let term = Term::from_field_text(self.fields.id, id);
-        for seg in searcher.segment_readers() {
-            let inv = seg.inverted_index(self.fields.id)?;
-            if let Some(mut postings) = inv.read_postings(&term, IndexRecordOption::Basic)? {
-                let alive = seg.alive_bitset();
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    if alive.is_none_or(|bits| bits.is_alive(doc)) {
-                        return Ok(true);
-                    }
-                    doc = postings.advance();
-                }
-            }
+        Ok(VersionLookup::new(searcher)
+            .committed(&self.fields, id)?
+            .is_some())
+    }
+
+    /// What `id` (whose filter key is `key`) holds for a write under the writer lock: the writes since
+    /// the last commit (`pending`), else the committed segments (`lookup`). The `_id` filter answers
+    /// most new `_id`s without a lookup.
+    pub fn current(
+        &self,
+        state: &WriterState,
+        lookup: &mut VersionLookup<'_>,
+        id: &str,
+        key: IdKey,
+    ) -> Result<Current, IndexError> {
+        if !state.ids.may_contain(key) {
+            return Ok(Current::Missing);
         }
-        Ok(false)
+        if let Some(current) = state.pending.get(&key) {
+            return Ok(*current);
+        }
+        Ok(lookup
+            .committed(&self.fields, id)?
+            .map_or(Current::Missing, Current::Live))
     }
 
     /// Number of live documents.
@@ -445,9 +510,17 @@ impl IndexHandle {
         self.refresh()?;
         let mut slot = self.writer.lock();
         if let Some(state) = slot.state.take() {
+            slot.next_seq_no = state.next_seq_no;
             state.writer.wait_merging_threads()?;
         }
         Ok(())
+    }
+
+    /// Shuts the index for closing: later writes fail with [`IndexError::Deleted`] (and retry to find it
+    /// closed), what was written is committed and the writer closed.
+    pub(super) fn shut(&self) -> Result<(), IndexError> {
+        self.deleted.store(true, Ordering::SeqCst);
+        self.close_writer()
     }
 
     /// Marks the index deleted (a write waiting for it fails with [`IndexError::Deleted`] and retries on a
@@ -456,6 +529,7 @@ impl IndexHandle {
         self.deleted.store(true, Ordering::SeqCst);
         let mut slot = self.writer.lock();
         if let Some(state) = slot.state.take() {
+            slot.next_seq_no = state.next_seq_no;
             let _ = state.writer.wait_merging_threads();
         }
     }

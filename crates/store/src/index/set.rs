@@ -5,6 +5,9 @@
 //! remembered and opened again once it can be: by the refresher every second while the disk takes writes,
 //! and by the first write to it.
 //!
+//! Closed indices (`open_close.rs`) are kept apart: a concrete name of one resolves to
+//! [`IndexError::Closed`], patterns pass over them, and nothing is created over them.
+//!
 //! Invariants: the map holds exactly the opened indices whose directories exist and are not being deleted;
 //! creation and deletion are serialised; deleting an index removes it from the map first, then closes its
 //! writer, then removes the directory, so a write racing the delete retries on a fresh index.
@@ -23,6 +26,7 @@ use crate::index::error::IndexError;
 use crate::index::format::check_format;
 use crate::index::handle::IndexHandle;
 use crate::index::names::validate_index_name;
+use crate::index::open_close::{closed_at, ClosedMap};
 use crate::index::settings::{StoreSettings, WriterConfig};
 use crate::index::stream_error::StreamError;
 use crate::index::writers::OpenWriters;
@@ -31,16 +35,18 @@ use crate::wildcard;
 /// All indices under one data directory.
 pub struct IndexSet {
     data_dir: PathBuf,
-    map: RwLock<BTreeMap<String, Arc<IndexHandle>>>,
-    /// Serialises index creation and deletion.
-    admin: Mutex<()>,
+    pub(super) map: RwLock<BTreeMap<String, Arc<IndexHandle>>>,
+    /// Closed indices (`open_close.rs`), never in `map` at the same time.
+    pub(super) closed: Mutex<ClosedMap>,
+    /// Serialises index creation, deletion, closing and opening.
+    pub(super) admin: Mutex<()>,
     /// Thread pool shared by every index's searches: the segments of one search are collected in
     /// parallel, one thread per core.
-    search_executor: Executor,
+    pub(super) search_executor: Executor,
     /// The limits (`settings.rs`).
     settings: StoreSettings,
     /// What each writer is opened with.
-    writer_config: WriterConfig,
+    pub(super) writer_config: WriterConfig,
     /// The indices whose writer is open (`writers.rs`).
     writers: OpenWriters,
     /// Index templates and data streams (`data_streams.rs`, `stream_ops.rs`).
@@ -65,6 +71,7 @@ impl IndexSet {
             Executor::single_thread()
         };
         let mut map = BTreeMap::new();
+        let mut closed = BTreeMap::new();
         let mut unopened = BTreeMap::new();
         for entry in std::fs::read_dir(data_dir)? {
             let entry = entry?;
@@ -78,6 +85,17 @@ impl IndexSet {
             };
             if !path.join("meta.json").is_file() || validate_index_name(&name).is_err() {
                 continue;
+            }
+            match closed_at(&path) {
+                Some(Ok(c)) => {
+                    closed.insert(name, c);
+                    continue;
+                }
+                Some(Err(err)) => {
+                    log::error!("store: cannot read closed index {}: {err}", path.display());
+                    continue;
+                }
+                None => {}
             }
             match IndexHandle::open_or_create(&path, &name, false, &search_executor, writer_config)
             {
@@ -96,6 +114,7 @@ impl IndexSet {
         Ok(IndexSet {
             data_dir: data_dir.to_path_buf(),
             map: RwLock::new(map),
+            closed: Mutex::new(closed),
             admin: Mutex::new(()),
             search_executor,
             settings: settings.clone(),
@@ -189,7 +208,9 @@ impl IndexSet {
     /// Whether writing to `name` would create an index: neither an index nor a data stream exists by
     /// that name.
     pub fn would_create(&self, name: &str) -> bool {
-        self.get(name).is_none() && !self.streams.meta.lock().streams.contains_key(name)
+        self.get(name).is_none()
+            && !self.is_closed(name)
+            && !self.streams.meta.lock().streams.contains_key(name)
     }
 
     /// How long an index goes unsearched before it is search idle.
@@ -225,6 +246,12 @@ impl IndexSet {
             return Ok(h);
         }
         validate_index_name(name)?;
+        let closed = || IndexError::Closed {
+            name: name.to_string(),
+        };
+        if self.is_closed(name) {
+            return Err(closed());
+        }
         // An index that could not be opened at start is opened now if it can be (while the disk is
         // full, the write is refused as every write is then).
         match self.open_later(name) {
@@ -241,6 +268,9 @@ impl IndexSet {
         let _admin = self.admin.lock();
         if let Some(h) = self.get(name) {
             return Ok(h);
+        }
+        if self.is_closed(name) {
+            return Err(closed());
         }
         let dir = self.data_dir.join(name);
         if dir.join("meta.json").is_file() {
@@ -277,7 +307,7 @@ impl IndexSet {
             }
             .into());
         }
-        if self.get(name).is_some() {
+        if self.get(name).is_some() || self.is_closed(name) {
             return Err(IndexError::AlreadyExists {
                 name: name.to_string(),
             });
@@ -295,13 +325,18 @@ impl IndexSet {
         self.resolve_with(expr, &groups)
     }
 
-    /// The parts of the comma list `expr` that name something (`ignore_unavailable`: a concrete name of
-    /// no index, data stream or alias is left out; patterns stay).
+    /// The parts of the comma list `expr` that name something open (`ignore_unavailable`: a concrete name
+    /// of no index, data stream or alias, or of a closed index, is left out; patterns stay).
     pub fn available_parts(&self, expr: &str) -> String {
         expr.split(',')
             .map(str::trim)
             .filter(|p| !p.is_empty())
-            .filter(|p| !matches!(self.resolve(p), Err(IndexError::NotFound { .. })))
+            .filter(|p| {
+                !matches!(
+                    self.resolve(p),
+                    Err(IndexError::NotFound { .. } | IndexError::Closed { .. })
+                )
+            })
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -313,6 +348,7 @@ impl IndexSet {
         streams: &[(String, Vec<String>)],
     ) -> Result<Vec<Arc<IndexHandle>>, IndexError> {
         let map = self.map.read();
+        let closed = self.closed.lock();
         let mut out: Vec<Arc<IndexHandle>> = Vec::new();
         let mut push = |h: &Arc<IndexHandle>| {
             if !out.iter().any(|o| o.name == h.name) {
@@ -336,6 +372,10 @@ impl IndexSet {
                     .for_each(&mut push);
             } else if let Some(h) = map.get(part) {
                 push(h);
+            } else if closed.contains_key(part) {
+                return Err(IndexError::Closed {
+                    name: part.to_string(),
+                });
             } else if let Some((_, indices)) = streams.iter().find(|(s, _)| s == part) {
                 indices
                     .iter()
@@ -353,17 +393,25 @@ impl IndexSet {
     /// Deletes the indices `expr` resolves to; returns their names. With `destructive_requires_name`
     /// (the default, as in ES 8), an expression with a wildcard or `_all` is refused. Data streams are not
     /// expanded (they are deleted with `DELETE _data_stream/{name}`), and a data stream's write index is
-    /// not deleted.
+    /// not deleted. Closed indices are deleted too.
     pub fn delete(&self, expr: &str) -> Result<Vec<String>, IndexError> {
         if self.settings.destructive_requires_name && names_by_pattern(expr) {
             return Err(IndexError::DestructiveWildcard);
         }
-        let handles = self.resolve_with(expr, &[])?;
-        let names: Vec<String> = handles.iter().map(|h| h.name.clone()).collect();
+        let closed = self.closed_named(expr);
+        let open_part = self.without_closed_names(expr);
+        let handles = if open_part.is_empty() {
+            Vec::new()
+        } else {
+            self.resolve_with(&open_part, &[])?
+        };
+        let mut names: Vec<String> = handles.iter().map(|h| h.name.clone()).collect();
+        names.extend(closed.iter().cloned());
         self.release_backing_indices(&names)?;
         self.forget_in_aliases(&names)?;
         let _admin = self.admin.lock();
-        let mut names = Vec::new();
+        self.delete_closed(&closed)?;
+        let mut names = closed;
         for h in handles {
             self.map.write().remove(&h.name);
             h.mark_deleted();
@@ -391,7 +439,7 @@ impl IndexSet {
 
 /// Whether an index expression names indices other than by their full names: `_all`, `*`, a pattern, or
 /// nothing at all (which ES reads as every index).
-fn names_by_pattern(expr: &str) -> bool {
+pub(super) fn names_by_pattern(expr: &str) -> bool {
     let mut parts = expr.split(',').map(str::trim).filter(|p| !p.is_empty());
     let mut any = false;
     let by_pattern = parts.any(|part| {

@@ -66,6 +66,9 @@ pub enum StreamError {
     /// Deleting the write index of a data stream through the index API.
     #[error("index [{index}] is the write index for data stream [{stream}] and cannot be deleted")]
     WriteIndexDelete { index: String, stream: String },
+    /// Closing write indices of data streams.
+    #[error("cannot close the following data stream write indices [{}]", indices.join(","))]
+    WriteIndexClose { indices: Vec<String> },
     /// A write to an alias with several indices and none of them its write index.
     #[error(
         "no write index is defined for alias [{alias}]. The write index may be explicitly disabled using \

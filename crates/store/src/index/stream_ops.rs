@@ -303,6 +303,11 @@ impl IndexSet {
                 .rev()
                 .map(|b| b.index_name.clone())
                 .collect(),
+            None if self.is_closed(name) => {
+                return Err(IndexError::Closed {
+                    name: name.to_string(),
+                })
+            }
             None => {
                 return Err(IndexError::NotFound {
                     name: name.to_string(),
@@ -328,6 +333,20 @@ impl IndexSet {
 
     /// Refuses deleting a data stream's write index through the index API, and forgets the other backing
     /// indices among `names` (they are about to be deleted).
+    /// Those of `names` that are the write index of a data stream (which cannot be closed).
+    pub(super) fn stream_write_indices(&self, names: &[&str]) -> Vec<String> {
+        let meta = self.streams.meta.lock();
+        names
+            .iter()
+            .filter(|name| {
+                meta.stream_of_backing(name)
+                    .and_then(|s| s.write_index())
+                    .is_some_and(|w| w.index_name == **name)
+            })
+            .map(|name| name.to_string())
+            .collect()
+    }
+
     pub(super) fn release_backing_indices(&self, names: &[String]) -> Result<(), IndexError> {
         let mut meta = self.streams.meta.lock();
         for name in names {

@@ -15,6 +15,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 use crate::breaker::RequestBreaker;
 use crate::doc::date::now_millis;
 use crate::doc::schema::{F_MSG, F_TS};
+use crate::index::versions::{VersionColumns, PRIMARY_TERM};
 use crate::index::{IndexError, IndexHandle, IndexSet};
 use crate::query::{QueryBuilder, QueryError};
 use crate::search::aggs::top_hits::{fill as fill_top_hits, HitSource};
@@ -201,12 +202,15 @@ pub fn search(
         if !req.no_metadata {
             o.insert("_id".into(), json!(id));
         }
-        if req.version {
-            o.insert("_version".into(), json!(1));
-        }
-        if req.seq_no_primary_term {
-            o.insert("_seq_no".into(), json!(0));
-            o.insert("_primary_term".into(), json!(1));
+        if req.version || req.seq_no_primary_term {
+            let v = VersionColumns::of(searcher.segment_reader(hit.seg), &h.fields).get(hit.doc);
+            if req.version {
+                o.insert("_version".into(), json!(v.version));
+            }
+            if req.seq_no_primary_term {
+                o.insert("_seq_no".into(), json!(v.seq_no));
+                o.insert("_primary_term".into(), json!(PRIMARY_TERM));
+            }
         }
         if sorted_by_field {
             o.insert("_score".into(), Value::Null);

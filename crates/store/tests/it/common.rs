@@ -87,8 +87,20 @@ impl Es {
 
     /// A store opened with `settings`.
     pub fn start_with(settings: StoreSettings) -> Es {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open_with(dir.path(), &settings).expect("open store");
+        Es::serve_dir(tempfile::tempdir().expect("tempdir"), &settings)
+    }
+
+    /// The same data directory served by a new store, as after a restart (this one is closed first, as
+    /// on SIGTERM).
+    pub fn restart(mut self) -> Es {
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
+        drop(self);
+        Es::serve_dir(dir, &StoreSettings::default())
+    }
+
+    /// The store of `dir`, served.
+    fn serve_dir(dir: tempfile::TempDir, settings: &StoreSettings) -> Es {
+        let store = Store::open_with(dir.path(), settings).expect("open store");
         let handle = serve(store.clone(), "127.0.0.1:0", None).expect("serve");
         Es {
             base: format!("http://{}", handle.addr()),

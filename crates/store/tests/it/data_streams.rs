@@ -9,7 +9,7 @@ use logpipe_store::{serve, Store};
 use serde_json::{json, Value};
 
 /// The name of generation `generation` of data stream `stream` created today.
-fn backing(stream: &str, generation: u32) -> String {
+pub fn backing(stream: &str, generation: u32) -> String {
     format!(
         ".ds-{stream}-{}-{generation:06}",
         chrono::Utc::now().format("%Y.%m.%d")
@@ -22,7 +22,7 @@ fn ndjson(lines: &[Value]) -> String {
 }
 
 /// A `_bulk` body of one `create` of `id` with a timestamp.
-fn create(id: &str) -> String {
+pub fn create(id: &str) -> String {
     ndjson(&[
         json!({"create": {"_id": id}}),
         json!({"@timestamp": "2026-12-04T10:00:00Z", "message": format!("event {id}")}),

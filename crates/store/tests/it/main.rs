@@ -18,6 +18,8 @@ mod layers;
 mod limits;
 mod mapping;
 mod msearch;
+mod open_close;
 mod query;
 mod search;
 mod search_idle;
+mod versions;

@@ -37,10 +37,22 @@ const INDICES: [Column; 10] = [
 /// `_cat/indices` of the indices `index` resolves to (all when `None`).
 pub fn indices(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
     let set = store.index_set();
-    let handles = match index {
-        Some(expr) => set.resolve(expr)?,
-        None => set.all(),
+    let (handles, closed) = match index {
+        Some(expr) => {
+            let open = set.without_closed_names(expr);
+            let handles = if open.is_empty() {
+                Vec::new()
+            } else {
+                set.resolve(&open)?
+            };
+            (handles, set.closed_named(expr))
+        }
+        None => (set.all(), set.closed_named("*")),
     };
+    let closed = set
+        .closed_indices()
+        .into_iter()
+        .filter(|(name, _)| closed.contains(name));
     // Every index is green (one primary, no replica): `health=yellow|red` lists none.
     let listed = match req.param("health") {
         None | Some("green") => true,
@@ -51,7 +63,7 @@ pub fn indices(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
             )))
         }
     };
-    let rows: Vec<Vec<Cell>> = handles
+    let mut rows: Vec<Vec<Cell>> = handles
         .iter()
         .filter(|_| listed)
         .map(|h| {
@@ -70,5 +82,20 @@ pub fn indices(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
             ]
         })
         .collect();
+    // A closed index: no counts or sizes, as ES shows it.
+    rows.extend(closed.filter(|_| listed).map(|(name, c)| {
+        vec![
+            Cell::Text("green".into()),
+            Cell::Text("close".into()),
+            Cell::Text(name),
+            Cell::Text(c.identity.uuid),
+            Cell::Number(1),
+            Cell::Number(0),
+            Cell::Text(String::new()),
+            Cell::Text(String::new()),
+            Cell::Text(String::new()),
+            Cell::Text(String::new()),
+        ]
+    }));
     render(&INDICES, &rows, req)
 }

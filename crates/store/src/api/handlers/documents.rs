@@ -6,10 +6,11 @@ use serde_json::json;
 
 use crate::api::error::EsError;
 use crate::api::handlers::Handled;
-use crate::api::params::{json_body, op_type_create, refresh};
+use crate::api::params::{cas_params, json_body, op_type_create, refresh};
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
 use crate::index::refresher::Refresh;
+use crate::index::versions::PRIMARY_TERM;
 use crate::search::get_source;
 use crate::search::source::{apply_source_filter, url_source_filter, SourceFilter};
 use crate::Store;
@@ -29,9 +30,10 @@ pub fn get(store: &Store, req: &EsRequest, index: &str, id: &str) -> Handled {
         None => SourceFilter::All,
     };
     let (status, body) = match get_source(store.index_set(), index, id)? {
-        Some((holder, source)) => {
-            let mut body = json!({"_index": holder, "_id": id, "_version": 1, "_seq_no": 0, "_primary_term": 1, "found": true});
-            if let Some(source) = apply_source_filter(&filter, source) {
+        Some(got) => {
+            let mut body = json!({"_index": got.index, "_id": id, "_version": got.version.version,
+                "_seq_no": got.version.seq_no, "_primary_term": PRIMARY_TERM, "found": true});
+            if let Some(source) = apply_source_filter(&filter, got.source) {
                 body["_source"] = source;
             }
             (200, body)
@@ -59,7 +61,8 @@ pub fn put(store: &Store, req: &EsRequest, index: &str, id: Option<&str>, create
     } else {
         "index"
     };
-    let mut meta = json!({ action: {"_index": index} });
+    let mut meta = json!({ action: cas_params(req)? });
+    meta[action]["_index"] = json!(index);
     if let Some(id) = id {
         meta[action]["_id"] = json!(id);
     }
@@ -77,7 +80,8 @@ pub fn put(store: &Store, req: &EsRequest, index: &str, id: Option<&str>, create
 }
 
 /// `DELETE /{index}/_doc/{id}`: a `_bulk` delete of one document of an existing index (ES does not create
-/// one for it). 200 with `result: deleted`, or 404 with `result: not_found`, as ES answers.
+/// one for it). 200 with `result: deleted`, or 404 with `result: not_found`, as ES answers. Writes take
+/// `?if_seq_no=&if_primary_term=` (a 409 when the document has others).
 pub fn delete(store: &Store, req: &EsRequest, index: &str, id: &str) -> Handled {
     let refresh = refresh(req)?;
     let targets = store.index_set().resolve(index)?;
@@ -86,7 +90,9 @@ pub fn delete(store: &Store, req: &EsRequest, index: &str, id: &str) -> Handled 
             "[{index}] is not a single index: a document is deleted from one index"
         )));
     }
-    let meta = json!({"delete": {"_index": index, "_id": id}});
+    let mut meta = json!({ "delete": cas_params(req)? });
+    meta["delete"]["_index"] = json!(index);
+    meta["delete"]["_id"] = json!(id);
     one_action(store, req, index, "delete", &format!("{meta}\n"), refresh)
 }
 

@@ -1,5 +1,5 @@
 //! Index APIs: `PUT /{index}`, `DELETE /{index}`, `HEAD /{index}`, `GET /{index}`,
-//! `GET [/{index}]/_settings`, `[/{index}]/_refresh`.
+//! `GET [/{index}]/_settings`, `[/{index}]/_refresh`, `POST /{index}/_close`, `POST /{index}/_open`.
 
 use serde_json::{json, Map, Value};
 
@@ -9,7 +9,7 @@ use crate::api::handlers::Handled;
 use crate::api::params::json_body;
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
-use crate::index::IndexHandle;
+use crate::index::IndexError;
 use crate::Store;
 
 /// `PUT /{index}`: the body's `mappings` are kept and reported (`_mapping`, `_field_caps`), its `aliases`
@@ -39,26 +39,45 @@ pub fn delete(store: &Store, req: &EsRequest, index: &str) -> Handled {
     ))
 }
 
-/// `HEAD /{index}`: 200 when the expression resolves to at least one index, else 404.
+/// `HEAD /{index}`: 200 when the expression resolves to at least one index (a closed one too), else 404.
 pub fn exists(store: &Store, req: &EsRequest, index: &str) -> Handled {
     let status = match store.index_set().resolve(index) {
         Ok(h) if !h.is_empty() => 200,
+        Err(IndexError::Closed { .. }) => 200,
         _ => 404,
     };
     Ok(EsResponse::json(status, &Value::Null, &req.headers))
 }
 
-/// `GET /{index}`: aliases, mappings and settings of each index.
+/// `GET /{index}`: aliases, mappings and settings of each index. A closed index is listed too, as ES lists
+/// it (`index.verified_before_close`), with no mappings: the store reads them from the open index.
 pub fn get(store: &Store, req: &EsRequest, index: &str) -> Handled {
+    let set = store.index_set();
+    let open = set.without_closed_names(index);
+    let handles = if open.is_empty() {
+        Vec::new()
+    } else {
+        set.resolve(&open)?
+    };
     let mut out = Map::new();
-    for h in store.index_set().resolve(index)? {
+    for h in handles {
         out.insert(
             h.name.clone(),
             json!({
                 "aliases": index_aliases(store, &h.name), "mappings": index_mappings(store, &h),
-                "settings": settings(&h)
+                "settings": settings(&h.name, h.uuid(), h.creation_date(), false)
             }),
         );
+    }
+    let closed = set.closed_named(index);
+    for (name, c) in set.closed_indices() {
+        if closed.contains(&name) {
+            let settings = settings(&name, &c.identity.uuid, c.identity.creation_date, true);
+            out.insert(
+                name.clone(),
+                json!({"aliases": index_aliases(store, &name), "mappings": {}, "settings": settings}),
+            );
+        }
     }
     Ok(EsResponse::json(200, &Value::Object(out), &req.headers))
 }
@@ -71,21 +90,26 @@ pub fn get_settings(store: &Store, req: &EsRequest, index: Option<&str>) -> Hand
         None => store.index_set().all(),
     };
     for h in handles {
-        out.insert(h.name.clone(), json!({ "settings": settings(&h) }));
+        let settings = settings(&h.name, h.uuid(), h.creation_date(), false);
+        out.insert(h.name.clone(), json!({ "settings": settings }));
     }
     Ok(EsResponse::json(200, &Value::Object(out), &req.headers))
 }
 
-/// The `settings` of an index as ES shows them (strings).
-fn settings(h: &IndexHandle) -> Value {
-    json!({"index": {
+/// The `settings` of an index as ES shows them (strings); a closed index's say so.
+fn settings(name: &str, uuid: &str, creation_date: i64, closed: bool) -> Value {
+    let mut settings = json!({"index": {
         "number_of_shards": "1",
         "number_of_replicas": "0",
-        "provided_name": h.name,
-        "uuid": h.uuid(),
-        "creation_date": h.creation_date().to_string(),
+        "provided_name": name,
+        "uuid": uuid,
+        "creation_date": creation_date.to_string(),
         "version": {"created": "8512000"},
-    }})
+    }});
+    if closed {
+        settings["index"]["verified_before_close"] = json!("true");
+    }
+    settings
 }
 
 /// `[/{index}]/_refresh`: every write so far searchable; one shard per index refreshed, as ES counts them
@@ -93,5 +117,23 @@ fn settings(h: &IndexHandle) -> Value {
 pub fn refresh(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
     let n = store.refresh(index)?;
     let body = json!({"_shards": {"total": n, "successful": n, "failed": 0}});
+    Ok(EsResponse::json(200, &body, &req.headers))
+}
+
+/// `POST /{index}/_close`: ES 8's answer names each index closed.
+pub fn close(store: &Store, req: &EsRequest, index: &str) -> Handled {
+    let names = store.index_set().close_indices(index)?;
+    let indices: Map<String, Value> = names
+        .into_iter()
+        .map(|n| (n, json!({"closed": true})))
+        .collect();
+    let body = json!({"acknowledged": true, "shards_acknowledged": true, "indices": indices});
+    Ok(EsResponse::json(200, &body, &req.headers))
+}
+
+/// `POST /{index}/_open`.
+pub fn open(store: &Store, req: &EsRequest, index: &str) -> Handled {
+    store.index_set().open_indices(index)?;
+    let body = json!({"acknowledged": true, "shards_acknowledged": true});
     Ok(EsResponse::json(200, &body, &req.headers))
 }

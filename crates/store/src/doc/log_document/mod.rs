@@ -172,6 +172,17 @@ impl LogDocument {
         Ok(doc)
     }
 
+    /// Gives the document its `_seq_no` and `_version` (in an index with their columns; call once, under
+    /// the writer lock, where they are assigned).
+    pub fn set_versions(&mut self, fields: &Fields, seq_no: u64, version: u64) {
+        if let Some(v) = fields.versions {
+            let at = push_leaf(&mut self.nodes, Leaf::U64(seq_no));
+            self.entries.push((v.seq_no, at));
+            let at = push_leaf(&mut self.nodes, Leaf::U64(version));
+            self.entries.push((v.version, at));
+        }
+    }
+
     /// A document with a string in the date field `@timestamp`: in an index whose `@timestamp` has a term
     /// index (older formats), tantivy refuses it and its indexing thread stops, as on a failing disk. For
     /// tests of the store's recovery.
