@@ -181,10 +181,14 @@ fn nesting_and_clause_limits_as_elasticsearch_answers() {
                 .json(json!({"status": 400, "error": {"type": "query_shard_exception"}})),
             // Many groups ten deep add up (4,096 took 3.9 s per index): refused as the deep ones are.
             case("POST", "/logs/_search")
-                .body(q_string(&vec![nested_groups(10, "server").as_str(); 40].join(" OR ")))
+                .body(q_string(
+                    &vec![nested_groups(10, "server").as_str(); 40].join(" OR "),
+                ))
                 .status(400)
-                .json(json!({"status": 400, "error": {"type": "search_phase_execution_exception",
-                    "root_cause": [{"type": "query_shard_exception"}]}})),
+                .json(
+                    json!({"status": 400, "error": {"type": "search_phase_execution_exception",
+                    "root_cause": [{"type": "query_shard_exception"}]}}),
+                ),
             case("GET", "/logs/_search?q=a%00b:%20IN%20[x]")
                 .status(400)
                 .json(json!({"status": 400, "error": {"type": "query_shard_exception"}})),
