@@ -104,8 +104,9 @@ const POLLS_PER_SAFETY_SCAN: u32 = 10;
 /// Longest wait for inotify when no file has bytes left to read.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
 
-/// While a lane is full, the globs are scanned this often (see `FileServer::ship`).
-const BLOCKED_SCAN_EVERY: Duration = Duration::from_millis(200);
+/// While `ship` hands batches over (a lane full, or draining slower than the files fill), the globs are
+/// scanned at least this often (see `FileServer::ship`).
+const SHIPPING_SCAN_EVERY: Duration = Duration::from_millis(200);
 
 /// Whether `ship` looks for new files while it waits for room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,6 +244,8 @@ pub struct FileServer {
     published_signature: Option<u64>,
     /// When a checkpoint write for a file waiting on its uid was last tried.
     last_uid_write: Option<Instant>,
+    /// When the globs were last scanned.
+    last_scan: Instant,
 }
 
 impl FileServer {
@@ -274,6 +277,7 @@ impl FileServer {
             awaiting: HashMap::new(),
             published_signature: None,
             last_uid_write: None,
+            last_scan: Instant::now(),
         };
         server.set_entries(entries);
         server
@@ -530,6 +534,7 @@ impl FileServer {
 
     /// Matches every entry's glob against the file system; opens new files, notices gone ones.
     fn scan(&mut self) {
+        self.last_scan = Instant::now();
         let mut seen: HashSet<FileKey> = HashSet::new();
         let mut opened = false;
         let entries = self.entries.clone();
@@ -891,7 +896,7 @@ impl FileServer {
     /// Sends the batches of one read pass, registering each with the file's acknowledgements in order.
     ///
     /// A full lane (Kafka or the store away) blocks here: that is the backpressure, the files are the buffer.
-    /// With `Discovery::WhileBlocked` the globs are scanned every `BLOCKED_SCAN_EVERY` meanwhile, so files
+    /// With `Discovery::WhileBlocked` the globs are scanned every `SHIPPING_SCAN_EVERY` meanwhile, so files
     /// that appear (new rotations) are opened and their descriptors held: a file rotated and deleted during
     /// an outage is still read once the lane drains, instead of being lost unopened. Callers that hold a file
     /// outside `files` pass `Discovery::Off` (a scan would open it a second time).
@@ -918,14 +923,16 @@ impl FileServer {
             };
             let mut pending = Some(batch);
             while let Some(batch) = pending.take() {
-                pending = self.out.send_within(batch, BLOCKED_SCAN_EVERY)?;
-                if pending.is_some() {
-                    if self.stop.load(Ordering::Relaxed) {
-                        return Err(SendError::ShuttingDown);
-                    }
-                    if discovery == Discovery::WhileBlocked {
-                        self.scan();
-                    }
+                pending = self.out.send_within(batch, SHIPPING_SCAN_EVERY)?;
+                if pending.is_some() && self.stop.load(Ordering::Relaxed) {
+                    return Err(SendError::ShuttingDown);
+                }
+                // Also when the lane moves but slowly: a long backlog must not keep a file that appears
+                // meanwhile (and is rotated away and deleted a second later) from being opened.
+                if discovery == Discovery::WhileBlocked
+                    && self.last_scan.elapsed() >= SHIPPING_SCAN_EVERY
+                {
+                    self.scan();
                 }
             }
         }
