@@ -66,8 +66,9 @@ impl Cause {
         !matches!(self, Cause::Unreachable | Cause::Other)
     }
 
-    /// How specific a cause is: `diagnose_all` reports the most specific error seen.
-    fn rank(self) -> u8 {
+    /// How specific a cause is: `diagnose_all` reports the most specific error seen, and the health keeps
+    /// it over vaguer ones that follow.
+    pub fn specificity(self) -> u8 {
         match self {
             Cause::Other => 0,
             Cause::Unreachable => 1,
@@ -92,7 +93,7 @@ pub fn diagnose_all<'a>(
         .into_iter()
         .map(|reason| diagnose(reason, connection))
         .fold(None, |best: Option<Diagnosis>, next| match best {
-            Some(best) if best.cause.rank() >= next.cause.rank() => Some(best),
+            Some(best) if best.cause.specificity() >= next.cause.specificity() => Some(best),
             _ => Some(next),
         })
 }

@@ -12,6 +12,13 @@ use std::time::{Duration, Instant};
 /// The same problem is logged again at most this often.
 const LOG_REPEAT: Duration = Duration::from_secs(30);
 
+/// A specific problem (a refused login, an untrusted certificate) outranks the vaguer reports that follow
+/// it for this long after it was last seen. librdkafka follows a broker's first failure with "1/1 brokers are
+/// down", which says nothing new, and then reports an identical failure again only after 30 s
+/// (`rd_kafka_broker_set_error`), reconnecting at most every 10 s (`reconnect.backoff.max.ms`): a settings
+/// problem that still holds is seen again within the window.
+const SPECIFIC_OUTRANKS_FOR: Duration = Duration::from_secs(60);
+
 /// A problem that has not been followed by a delivery.
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
@@ -26,6 +33,7 @@ pub struct Problem {
 struct Last {
     problem: Problem,
     logged_at: Instant,
+    seen_at: Instant,
 }
 
 /// Shared by every client of one role.
@@ -37,18 +45,31 @@ pub struct KafkaHealth {
 }
 
 impl KafkaHealth {
-    /// Records a reported error; `true` when it should be logged (new, or not logged for a while).
+    /// Records a reported error; `true` when it should be logged (new, or not logged for a while). A vaguer
+    /// error than the current problem, reported while that one is still being seen, is counted but neither
+    /// replaces it nor is logged.
     pub fn record_error(&self, diagnosis: Diagnosis) -> bool {
+        self.record_error_at(diagnosis, Instant::now())
+    }
+
+    fn record_error_at(&self, diagnosis: Diagnosis, now: Instant) -> bool {
         if let Some(i) = Cause::ALL.iter().position(|c| *c == diagnosis.cause) {
             self.errors[i].fetch_add(1, Ordering::Relaxed);
         }
         self.failing.store(true, Ordering::Relaxed);
         let mut last = self.last.lock();
         match last.as_mut() {
+            Some(l)
+                if l.problem.diagnosis.cause.specificity() > diagnosis.cause.specificity()
+                    && now.saturating_duration_since(l.seen_at) < SPECIFIC_OUTRANKS_FOR =>
+            {
+                false
+            }
             Some(l) if l.problem.diagnosis == diagnosis => {
                 l.problem.count += 1;
-                if l.logged_at.elapsed() >= LOG_REPEAT {
-                    l.logged_at = Instant::now();
+                l.seen_at = now;
+                if now.saturating_duration_since(l.logged_at) >= LOG_REPEAT {
+                    l.logged_at = now;
                     return true;
                 }
                 false
@@ -60,7 +81,8 @@ impl KafkaHealth {
                         since: timestamp::now(),
                         count: 1,
                     },
-                    logged_at: Instant::now(),
+                    logged_at: now,
+                    seen_at: now,
                 });
                 true
             }
@@ -141,5 +163,53 @@ mod tests {
             .find(|(c, _)| *c == Cause::Authentication)
             .map(|(_, n)| n);
         assert_eq!(auth_errors, Some(2));
+    }
+
+    fn unreachable() -> Diagnosis {
+        Diagnosis {
+            cause: Cause::Unreachable,
+            message: "cannot reach broker k:9093 (1/1 brokers are down)".into(),
+        }
+    }
+
+    #[test]
+    fn a_refused_login_is_not_hidden_by_the_brokers_down_report_that_follows_it() {
+        let health = KafkaHealth::default();
+        let start = Instant::now();
+        assert!(health.record_error_at(auth(), start));
+        assert!(
+            !health.record_error_at(unreachable(), start + Duration::from_millis(5)),
+            "the vaguer report is not logged either"
+        );
+        let problem = health.problem().expect("failing");
+        assert_eq!(problem.diagnosis.cause, Cause::Authentication);
+        assert_eq!(problem.count, 1);
+        // The login is refused again at the next reconnect: the window starts again from there.
+        health.record_error_at(auth(), start + Duration::from_secs(20));
+        health.record_error_at(unreachable(), start + Duration::from_secs(75));
+        assert_eq!(
+            health.problem().map(|p| p.diagnosis.cause),
+            Some(Cause::Authentication)
+        );
+        // Once the login has not been seen for the window, the broker is down for another reason.
+        assert!(health.record_error_at(unreachable(), start + Duration::from_secs(81)));
+        assert_eq!(
+            health.problem().map(|p| p.diagnosis.cause),
+            Some(Cause::Unreachable)
+        );
+        // A specific problem replaces a vague one at once.
+        assert!(health.record_error_at(auth(), start + Duration::from_secs(82)));
+        assert_eq!(
+            health.problem().map(|p| p.diagnosis.cause),
+            Some(Cause::Authentication)
+        );
+        let by_cause = health.errors_by_cause();
+        let count = |cause| by_cause.iter().find(|(c, _)| *c == cause).map(|(_, n)| *n);
+        assert_eq!(
+            count(Cause::Unreachable),
+            Some(3),
+            "every report is counted"
+        );
+        assert_eq!(count(Cause::Authentication), Some(3));
     }
 }

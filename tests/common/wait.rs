@@ -16,6 +16,22 @@ pub fn until<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option
     }
 }
 
+/// `until`, and on timeout the panic also carries `explain()` (what was last seen, a log).
+pub fn until_explained<T>(
+    what: &str,
+    timeout: Duration,
+    check: impl FnMut() -> Option<T>,
+    explain: impl FnOnce() -> String,
+) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| until(what, timeout, check))) {
+        Ok(value) => value,
+        Err(_) => panic!(
+            "timed out after {timeout:?} waiting for {what}\n{}",
+            explain()
+        ),
+    }
+}
+
 /// Waits until a TCP connection to `addr` succeeds.
 pub fn port_open(addr: &str, timeout: Duration) {
     until(&format!("{addr} to accept connections"), timeout, || {

@@ -417,10 +417,15 @@ fn sasl_logins_refused_by_the_broker_are_named_and_a_fixed_file_with_sighup_reco
     let status = || -> Option<serde_json::Value> {
         serde_json::from_str(etcd.get("/logpipe/status/agent/secure-host")?.trim()).ok()
     };
-    let problem = wait::until("the status key naming the refused login", PATIENCE, || {
-        let s = status()?;
-        (s["kafka"]["problem"]["cause"] == "authentication").then_some(s)
-    });
+    let problem = wait::until_explained(
+        "the status key naming the refused login",
+        PATIENCE,
+        || {
+            let s = status()?;
+            (s["kafka"]["problem"]["cause"] == "authentication").then_some(s)
+        },
+        || format!("status key: {:?}\nagent log:\n{}", status(), agent.log()),
+    );
     let message = problem["kafka"]["problem"]["message"]
         .as_str()
         .unwrap_or_default();
