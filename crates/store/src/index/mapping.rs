@@ -87,9 +87,11 @@ pub fn dynamic_mappings(searcher: &Searcher) -> FieldMappings {
                     }
                 }
             };
-            // One path with values of several kinds: a number beside strings is still a string field.
+            // One path with values of several kinds: a number beside strings is still a string field, and
+            // beside dates a date (ES takes epoch millis for a date field).
             match out.get(&path).and_then(|m| m["type"].as_str()) {
                 Some("text") => {}
+                Some("date") if matches!(mapping["type"].as_str(), Some("long" | "float")) => {}
                 Some("float") if mapping["type"] == "long" => {}
                 _ => {
                     out.insert(path, mapping);

@@ -15,6 +15,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 use crate::breaker::RequestBreaker;
 use crate::doc::date::now_millis;
 use crate::doc::schema::{F_MSG, F_TS};
+use crate::index::mapping::FieldMappings;
 use crate::index::versions::{VersionColumns, PRIMARY_TERM};
 use crate::index::{IndexError, IndexHandle, IndexSet};
 use crate::query::{QueryBuilder, QueryError};
@@ -25,7 +26,7 @@ use crate::search::error::SearchError;
 use crate::search::fields::{hit_fields, is_timestamp};
 use crate::search::highlight::highlight_text;
 use crate::search::request::SearchRequest;
-use crate::search::sort::{parse_after, SortKind, SortSpec, SortVal};
+use crate::search::sort::{parse_after, SortKind, SortSpec};
 use crate::search::source::{apply_source_filter, stored_source, stored_source_len};
 use crate::search::top_hits::{cmp_hits, Hit, SortCollector};
 
@@ -99,6 +100,15 @@ fn timestamp_span(handles: &[Arc<IndexHandle>]) -> Option<(i64, i64)> {
     span
 }
 
+/// The paths an index maps as dates.
+fn date_paths(mappings: &FieldMappings) -> HashSet<String> {
+    mappings
+        .iter()
+        .filter(|(_, m)| matches!(m["type"].as_str(), Some("date" | "date_nanos")))
+        .map(|(path, _)| path.clone())
+        .collect()
+}
+
 /// Runs `req` over the indices `expr` resolves to (`None`: all); returns the ES `_search` response.
 pub fn search(
     set: &IndexSet,
@@ -113,17 +123,17 @@ pub fn search(
         None => None,
     };
     let sorted_by_field = req.sort.is_some();
-    let specs = Arc::new(req.sort.clone().unwrap_or_else(|| {
-        vec![SortSpec {
-            kind: SortKind::Score,
-            desc: true,
-            missing_first: false,
-        }]
-    }));
-    let after = match req.search_after {
-        Some(a) => Some(Arc::new(parse_after(a, &specs)?)),
-        None => None,
-    };
+    let specs = Arc::new(
+        req.sort
+            .clone()
+            .unwrap_or_else(|| vec![SortSpec::by_score()]),
+    );
+    // Which fields are dates depends on each index's mapping: read it only when a sort key or `fields`
+    // entry may name one other than `@timestamp` (Grafana asks for `@timestamp` alone).
+    let needs_mappings = specs.iter().any(|s| matches!(s.kind, SortKind::Attr(_)))
+        || req.fields.iter().any(|f| !is_timestamp(&f.field));
+    let mut date_fields: Vec<HashSet<String>> = Vec::with_capacity(handles.len());
+    let mut index_specs: Vec<Arc<Vec<SortSpec>>> = Vec::with_capacity(handles.len());
     let k = req.from + req.size;
     let mut total: u64 = 0;
     let mut hits: Vec<Hit> = Vec::new();
@@ -138,12 +148,24 @@ pub fn search(
             and: req.default_and,
         };
         let query = build_query(h, req.query, url, now)?;
+        let dates = if needs_mappings {
+            date_paths(&set.field_mappings(h))
+        } else {
+            HashSet::new()
+        };
+        let specs_here = Arc::new(SortSpec::for_dates(&specs, |p| dates.contains(p)));
+        let after = match req.search_after {
+            Some(a) => Some(Arc::new(parse_after(a, &specs_here)?)),
+            None => None,
+        };
         let top = (k > 0).then(|| SortCollector {
-            specs: specs.clone(),
+            specs: specs_here.clone(),
             k,
-            after: after.clone(),
+            after,
             index_ord: ord as u32,
         });
+        date_fields.push(dates);
+        index_specs.push(specs_here);
         let agg = aggs
             .as_ref()
             .map(|a| a.collector(&searcher, h.fields))
@@ -226,7 +248,8 @@ pub fn search(
                 o.insert("highlight".into(), json!({ "message": frags }));
             }
         }
-        if let Some(fields) = hit_fields(&req.fields, &source, &is_timestamp) {
+        let is_date = |path: &str| is_timestamp(path) || date_fields[ord].contains(path);
+        if let Some(fields) = hit_fields(&req.fields, &source, &is_date) {
             o.insert("fields".into(), fields);
         }
         if let Some(src) = apply_source_filter(&req.source, source) {
@@ -235,7 +258,13 @@ pub fn search(
         if sorted_by_field {
             o.insert(
                 "sort".into(),
-                Value::Array(hit.vals.iter().map(SortVal::to_json).collect()),
+                Value::Array(
+                    hit.vals
+                        .iter()
+                        .zip(index_specs[ord].iter())
+                        .map(|(v, spec)| spec.shown(v))
+                        .collect(),
+                ),
             );
         }
         out_hits.push(Value::Object(o));

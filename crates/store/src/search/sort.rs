@@ -1,11 +1,13 @@
 //! Sorting hits: the sort of a request ([`parse_sort`], [`parse_after`]), sort values and how they compare.
-//! Missing values sort last in both directions unless asked otherwise (ES's default).
+//! Missing values sort last in both directions unless asked otherwise (ES's default). Dates — `@timestamp`
+//! and the fields an index maps as `date` ([`SortSpec::for_dates`]) — sort by time and show as epoch millis,
+//! or in the key's `format` ([`SortSpec::shown`]); `search_after` takes either.
 
 use std::cmp::Ordering;
 
 use serde_json::{json, Value};
 
-use crate::doc::date::parse_date;
+use crate::doc::date::{format_date, parse_date, DateZone};
 use crate::doc::schema::{resolve_field, tantivy_name, FieldRef, F_MSG};
 use crate::search::error::RequestError;
 
@@ -64,6 +66,15 @@ pub enum SortKind {
     Timestamp,
     /// A fast column of the JSON field (`attrs.x.y`).
     Attr(String),
+    /// A fast column of the JSON field mapped as a `date`: its strings are read as dates.
+    DateAttr(String),
+}
+
+impl SortKind {
+    /// Whether the key's values are dates (epoch millis).
+    pub fn is_date(&self) -> bool {
+        matches!(self, SortKind::Timestamp | SortKind::DateAttr(_))
+    }
 }
 
 /// One key of a sort.
@@ -73,6 +84,48 @@ pub struct SortSpec {
     pub desc: bool,
     /// Documents without a value come first (`"missing": "_first"`); by default they come last.
     pub missing_first: bool,
+    /// The field as the request names it (`""` for `_score` / `_doc`).
+    pub field: String,
+    /// How a date key's values are shown (ES's sort `format`); epoch millis when `None`.
+    pub format: Option<String>,
+}
+
+impl SortSpec {
+    /// Sorting by score, best first (a search's default).
+    pub fn by_score() -> SortSpec {
+        SortSpec {
+            kind: SortKind::Score,
+            desc: true,
+            missing_first: false,
+            field: String::new(),
+            format: None,
+        }
+    }
+
+    /// The sort for one index: keys on fields that index maps as dates (`is_date` of the field's path)
+    /// sort as dates.
+    pub fn for_dates(specs: &[SortSpec], is_date: impl Fn(&str) -> bool) -> Vec<SortSpec> {
+        specs
+            .iter()
+            .map(|spec| match &spec.kind {
+                SortKind::Attr(name) if is_date(&spec.field) => SortSpec {
+                    kind: SortKind::DateAttr(name.clone()),
+                    ..spec.clone()
+                },
+                _ => spec.clone(),
+            })
+            .collect()
+    }
+
+    /// A value of this key as a hit's `sort` shows it: dates in the key's `format` when it has one.
+    pub fn shown(&self, val: &SortVal) -> Value {
+        match (val, &self.format) {
+            (SortVal::Int(ms), Some(format)) if self.kind.is_date() => {
+                json!(format_date(*ms, Some(format), DateZone::UTC))
+            }
+            _ => val.to_json(),
+        }
+    }
 }
 
 /// Compares two hits' sort values key by key.
@@ -141,12 +194,13 @@ pub fn parse_sort(v: Option<&Value>) -> Result<Option<Vec<SortSpec>>, RequestErr
     }
     let mut specs = Vec::new();
     for (field, opts) in keys {
-        let (order, missing) = match opts {
-            None => (None, None),
-            Some(Value::String(o)) => (Some(o.as_str()), None),
+        let (order, missing, format) = match opts {
+            None => (None, None, None),
+            Some(Value::String(o)) => (Some(o.as_str()), None, None),
             Some(Value::Object(m)) => (
                 m.get("order").and_then(Value::as_str),
                 m.get("missing").and_then(Value::as_str),
+                m.get("format").and_then(Value::as_str),
             ),
             Some(other) => {
                 return Err(RequestError::SortOptions {
@@ -178,10 +232,21 @@ pub fn parse_sort(v: Option<&Value>) -> Result<Option<Vec<SortSpec>>, RequestErr
             kind,
             desc,
             missing_first: missing == Some("_first"),
+            field: field.to_string(),
+            format: format.map(str::to_string),
         });
     }
     // `"sort": []` is the default order (by score), as in ES; collectors rely on at least one key.
     Ok((!specs.is_empty()).then_some(specs))
+}
+
+/// A date of `search_after` as the key's `format` shows it (`epoch_second` is the one whose digits are not
+/// millis), or any date `parse_date` reads.
+fn parse_sort_date(s: &str, format: Option<&str>) -> Option<i64> {
+    match format.map(|f| f.split("||").next().unwrap_or(f).trim()) {
+        Some("epoch_second") => s.trim().parse::<i64>().ok()?.checked_mul(1000),
+        _ => parse_date(s),
+    }
 }
 
 /// The `search_after` values of a request, one per sort key (dates as millis).
@@ -202,8 +267,8 @@ pub fn parse_after(v: &Value, specs: &[SortSpec]) -> Result<Vec<SortVal>, Reques
                     Some(i) => SortVal::Int(i),
                     None => SortVal::Float(n.as_f64().unwrap_or(0.0)),
                 },
-                Value::String(s) if spec.kind == SortKind::Timestamp => SortVal::Int(
-                    parse_date(s)
+                Value::String(s) if spec.kind.is_date() => SortVal::Int(
+                    parse_sort_date(s, spec.format.as_deref())
                         .ok_or_else(|| RequestError::SearchAfterDate { value: s.clone() })?,
                 ),
                 Value::String(s) => SortVal::Str(s.clone()),

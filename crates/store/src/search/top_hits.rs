@@ -5,6 +5,7 @@
 //! segment's term dictionary and read only for the hits kept.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use smallvec::SmallVec;
@@ -12,6 +13,7 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, ColumnType, MonotonicallyMappableToU64, StrColumn};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
+use crate::doc::date::parse_date;
 use crate::doc::schema::F_TS;
 use crate::search::block_collector::StampedSegmentCollector;
 use crate::search::sort::{cmp_val, cmp_vals, SortKind, SortSpec, SortVal};
@@ -64,6 +66,36 @@ fn after_position(strs: &StrColumn, key: &str) -> u64 {
     }
 }
 
+/// The numeric columns of attr `name` (a JSON path may hold several kinds), read as `u64`.
+fn numeric_columns(
+    ff: &tantivy::fastfield::FastFieldReaders,
+    name: &str,
+) -> tantivy::Result<Vec<(Column<u64>, ColumnType)>> {
+    ff.u64_lenient_for_type_all(
+        Some(&[
+            ColumnType::I64,
+            ColumnType::U64,
+            ColumnType::F64,
+            ColumnType::DateTime,
+            ColumnType::Bool,
+        ]),
+        name,
+    )
+}
+
+/// A numeric column value as a sort value.
+fn numeric_value(raw: u64, typ: ColumnType) -> SortVal {
+    match typ {
+        ColumnType::I64 => SortVal::Int(i64::from_u64(raw)),
+        ColumnType::U64 => i64::try_from(raw).map_or(SortVal::Float(raw as f64), SortVal::Int),
+        ColumnType::F64 => SortVal::Float(f64::from_u64(raw)),
+        ColumnType::DateTime => {
+            SortVal::Int(tantivy::DateTime::from_u64(raw).into_timestamp_millis())
+        }
+        _ => SortVal::Int(raw as i64),
+    }
+}
+
 /// Keeps the best `k` hits by `specs`, strictly after `after`.
 pub struct SortCollector {
     pub specs: Arc<Vec<SortSpec>>,
@@ -80,6 +112,12 @@ enum ValReader {
     Attr {
         nums: Vec<(Column<u64>, ColumnType)>,
         strs: Option<StrColumn>,
+    },
+    /// A field mapped as a date: numbers are epoch millis, strings are parsed (once per term of the segment).
+    DateAttr {
+        nums: Vec<(Column<u64>, ColumnType)>,
+        strs: Option<StrColumn>,
+        parsed: HashMap<u64, Option<i64>>,
     },
 }
 
@@ -113,17 +151,13 @@ impl Collector for SortCollector {
                 SortKind::Doc => ValReader::Doc,
                 SortKind::Timestamp => ValReader::Date(ff.column_opt::<tantivy::DateTime>(F_TS)?),
                 SortKind::Attr(name) => ValReader::Attr {
-                    nums: ff.u64_lenient_for_type_all(
-                        Some(&[
-                            ColumnType::I64,
-                            ColumnType::U64,
-                            ColumnType::F64,
-                            ColumnType::DateTime,
-                            ColumnType::Bool,
-                        ]),
-                        name,
-                    )?,
+                    nums: numeric_columns(ff, name)?,
                     strs: ff.str(name)?,
+                },
+                SortKind::DateAttr(name) => ValReader::DateAttr {
+                    nums: numeric_columns(ff, name)?,
+                    strs: ff.str(name)?,
+                    parsed: HashMap::new(),
                 },
             });
         }
@@ -171,7 +205,7 @@ impl Collector for SortCollector {
 
 impl SortSegmentCollector {
     fn value(&mut self, i: usize, doc: DocId, score: Score) -> SortVal {
-        match &self.readers[i] {
+        match &mut self.readers[i] {
             ValReader::Score => SortVal::Float(f64::from(score)),
             ValReader::Doc => SortVal::Int(
                 (i64::from(self.index_ord) << 48) | (i64::from(self.seg) << 32) | i64::from(doc),
@@ -183,17 +217,7 @@ impl SortSegmentCollector {
             ValReader::Attr { nums, strs } => {
                 for (col, typ) in nums {
                     if let Some(raw) = col.first(doc) {
-                        return match typ {
-                            ColumnType::I64 => SortVal::Int(i64::from_u64(raw)),
-                            ColumnType::U64 => {
-                                i64::try_from(raw).map_or(SortVal::Float(raw as f64), SortVal::Int)
-                            }
-                            ColumnType::F64 => SortVal::Float(f64::from_u64(raw)),
-                            ColumnType::DateTime => SortVal::Int(
-                                tantivy::DateTime::from_u64(raw).into_timestamp_millis(),
-                            ),
-                            _ => SortVal::Int(raw as i64),
-                        };
+                        return numeric_value(raw, *typ);
                     }
                 }
                 if let Some(strs) = strs {
@@ -202,6 +226,32 @@ impl SortSegmentCollector {
                     }
                 }
                 SortVal::Missing
+            }
+            ValReader::DateAttr { nums, strs, parsed } => {
+                for (col, typ) in nums {
+                    if let Some(raw) = col.first(doc) {
+                        // Epoch millis given as a number; a float's fraction is below a millisecond.
+                        return match numeric_value(raw, *typ) {
+                            SortVal::Float(f) => SortVal::Int(f as i64),
+                            other => other,
+                        };
+                    }
+                }
+                let Some(strs) = strs else {
+                    return SortVal::Missing;
+                };
+                let Some(ord) = strs.term_ords(doc).next() else {
+                    return SortVal::Missing;
+                };
+                let scratch = &mut self.scratch;
+                let millis = *parsed.entry(ord).or_insert_with(|| {
+                    scratch.clear();
+                    match strs.ord_to_str(ord, scratch) {
+                        Ok(true) => parse_date(scratch),
+                        _ => None,
+                    }
+                });
+                millis.map_or(SortVal::Missing, SortVal::Int)
             }
         }
     }

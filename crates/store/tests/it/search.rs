@@ -253,3 +253,103 @@ fn hit_shaping_parameters_as_es_reference() {
         ],
     );
 }
+
+/// Sorting on a date field other than `@timestamp`, as ES's reference describes sort values: a field mapped
+/// as `date` (dynamically, from its first value, or explicitly) sorts by time, not by its text, shows epoch
+/// millis or the sort's `format`, and `search_after` takes either; a `keyword` field whose values look like
+/// dates still sorts as text.
+#[test]
+fn date_fields_sort_by_time_with_their_format() {
+    let es = Es::start();
+    let created = |id: &str, created: Option<&str>| {
+        let mut source = json!({"@timestamp": "2026-11-22T05:00:00Z", "message": id});
+        if let Some(c) = created {
+            source["event"] = json!({"created": c});
+        }
+        [json!({"index": {"_id": id}}), source]
+    };
+    // By text the order is d3, d2, d1; by time it is d1 (01:00Z), d2 (02:00Z), d3 (02:30Z).
+    let lines: Vec<Value> = [
+        created("d1", Some("2026-11-22T03:00:00+02:00")),
+        created("d2", Some("2026-11-22T02:00:00Z")),
+        created("d3", Some("2026-11-21T23:30:00-03:00")),
+        created("d5", None),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let r = es.bulk("/events/_bulk?refresh=true", &lines);
+    assert_eq!(r["errors"], json!(false), "{r}");
+    let put = es.json(
+        "PUT",
+        "/typed",
+        json!({"mappings": {"properties": {"when": {"type": "date"}, "code": {"type": "keyword"}}}}),
+    );
+    assert_eq!(put.status, 200, "{}", put.body);
+    let typed = [
+        json!({"index": {"_id": "t1"}}),
+        json!({"@timestamp": "2026-11-22T05:00:00Z", "when": 1_795_309_200_000i64, "code": "2026-11-22"}),
+        json!({"index": {"_id": "t2"}}),
+        json!({"@timestamp": "2026-11-22T05:00:00Z", "when": "2026-11-22T00:30:00Z", "code": "2026-01-01"}),
+    ];
+    let r = es.bulk("/typed/_bulk?refresh=true", &typed);
+    assert_eq!(r["errors"], json!(false), "{r}");
+    let page = |ids_sorts: &[(&str, Value)]| {
+        let hits: Vec<Value> = ids_sorts
+            .iter()
+            .map(|(id, sort)| json!({"_id": id, "sort": sort}))
+            .collect();
+        json!({"hits": {"hits": hits}})
+    };
+    check(
+        &es,
+        &[
+            case("POST", "/events/_search?size=3")
+                .body(r#"{"sort": [{"event.created": "asc"}]}"#)
+                .json(page(&[
+                    ("d1", json!([1_795_309_200_000i64])),
+                    ("d2", json!([1_795_312_800_000i64])),
+                    ("d3", json!([1_795_314_600_000i64])),
+                ])),
+            case("POST", "/events/_search?size=2")
+                .body(r#"{"sort": [{"event.created": {"order": "desc", "format": "strict_date_optional_time"}}]}"#)
+                .json(page(&[
+                    ("d3", json!(["2026-11-22T02:30:00.000Z"])),
+                    ("d2", json!(["2026-11-22T02:00:00.000Z"])),
+                ])),
+            // `search_after` with the millis of a hit, or with its formatted value.
+            case("POST", "/events/_search?size=2")
+                .body(r#"{"sort": [{"event.created": "asc"}], "search_after": [1795309200000]}"#)
+                .json(page(&[
+                    ("d2", json!([1_795_312_800_000i64])),
+                    ("d3", json!([1_795_314_600_000i64])),
+                ])),
+            case("POST", "/events/_search?size=1")
+                .body(r#"{"sort": [{"event.created": {"order": "asc", "format": "strict_date_optional_time"}}],
+                    "search_after": ["2026-11-22T02:00:00.000Z"]}"#)
+                .json(page(&[("d3", json!(["2026-11-22T02:30:00.000Z"]))])),
+            case("POST", "/events/_search?size=1")
+                .body(r#"{"sort": [{"event.created": {"order": "asc", "format": "epoch_second"}}],
+                    "search_after": ["1795309200"]}"#)
+                .json(page(&[("d2", json!(["1795312800"]))])),
+            // `@timestamp` takes a `format` too.
+            case("POST", "/events/_search?size=1")
+                .body(r#"{"sort": [{"@timestamp": {"order": "asc", "format": "yyyy-MM-dd HH:mm"}}, {"event.created": "asc"}]}"#)
+                .json(page(&[("d1", json!(["2026-11-22 05:00", 1_795_309_200_000i64]))])),
+            // The `fields` of a date field are dates in UTC, as ES writes them.
+            case("POST", "/events/_search")
+                .body(r#"{"query": {"ids": {"values": ["d1"]}}, "fields": ["event.created"]}"#)
+                .json(json!({"hits": {"hits": [{"fields": {"event.created": ["2026-11-22T01:00:00.000Z"]}}]}})),
+            // Explicitly mapped: numbers are epoch millis; a `keyword` holding dates sorts as text.
+            case("POST", "/typed/_search")
+                .body(r#"{"sort": [{"when": "asc"}]}"#)
+                .json(page(&[
+                    ("t2", json!([1_795_307_400_000i64])),
+                    ("t1", json!([1_795_309_200_000i64])),
+                ])),
+            case("POST", "/typed/_search")
+                .body(r#"{"sort": [{"code": "desc"}]}"#)
+                .json(page(&[("t1", json!(["2026-11-22"])), ("t2", json!(["2026-01-01"]))])),
+        ],
+    );
+}

@@ -23,7 +23,7 @@ use crate::search::aggs::time_histogram::duration_ms;
 use crate::search::aggs::translate::agg_type;
 use crate::search::aggs::{display, AggRequest};
 use crate::search::fields::{hit_fields, is_timestamp, parse_field_specs};
-use crate::search::sort::{parse_sort, SortKind, SortSpec, SortVal};
+use crate::search::sort::{parse_sort, SortKind, SortSpec};
 use crate::search::source::{apply_source_filter, parse_source_filter, stored_source};
 use crate::search::top_hits::{cmp_hits, Hit, SortCollector};
 
@@ -268,13 +268,7 @@ fn top_hits(
     let sorted_by_field = sort
         .as_ref()
         .is_some_and(|s| s.iter().any(|s| !matches!(s.kind, SortKind::Score)));
-    let specs = Arc::new(sort.unwrap_or_else(|| {
-        vec![SortSpec {
-            kind: SortKind::Score,
-            desc: true,
-            missing_first: false,
-        }]
-    }));
+    let specs = Arc::new(sort.unwrap_or_else(|| vec![SortSpec::by_score()]));
     let source = parse_source_filter(params.get("_source"));
     // Kibana's "last value" asks for `fields` with `_source: false`.
     let mut field_specs = parse_field_specs(params.get("docvalue_fields"), "docvalue_fields")?;
@@ -341,7 +335,13 @@ fn top_hits(
         if sorted_by_field {
             o.insert(
                 "sort".into(),
-                Value::Array(hit.vals.iter().map(SortVal::to_json).collect()),
+                Value::Array(
+                    hit.vals
+                        .iter()
+                        .zip(specs.iter())
+                        .map(|(v, spec)| spec.shown(v))
+                        .collect(),
+                ),
             );
         }
         out.push(Value::Object(o));
