@@ -174,7 +174,8 @@ impl From<&RequestError> for EsError {
             | RequestError::SortOnId
             | RequestError::SortOnText { .. }
             | RequestError::SearchAfterLength { .. }
-            | RequestError::TotalHitsAsIntInaccurate { .. } => ILLEGAL_ARGUMENT,
+            | RequestError::TotalHitsAsIntInaccurate { .. }
+            | RequestError::BooleanParam { .. } => ILLEGAL_ARGUMENT,
             _ => PARSING,
         };
         es_error(kind, err)

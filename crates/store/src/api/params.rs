@@ -61,6 +61,8 @@ pub fn search_params(req: &EsRequest) -> SearchParams {
         stored_fields: get("stored_fields"),
         docvalue_fields: get("docvalue_fields"),
         total_hits_as_int: total_hits_as_int(req),
+        version: get("version"),
+        seq_no_primary_term: get("seq_no_primary_term"),
     }
 }
 

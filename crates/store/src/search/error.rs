@@ -55,6 +55,9 @@ pub enum RequestError {
     /// A `size` or `from` in the body that is neither a number nor a string.
     #[error("[{key}] must be a number, found [{found}]")]
     NotANumberFound { key: &'static str, found: String },
+    /// A boolean URL parameter that is neither `true` nor `false`.
+    #[error("Failed to parse value [{value}] only [true] or [false] are allowed.")]
+    BooleanParam { param: &'static str, value: String },
     /// `track_total_hits` that is neither a boolean nor a number.
     #[error("[track_total_hits] must be a boolean or a number")]
     TrackTotalHits,

@@ -45,6 +45,10 @@ pub struct SearchParams {
     pub docvalue_fields: Option<String>,
     /// `rest_total_hits_as_int=true`: `hits.total` is a number, counted exactly.
     pub total_hits_as_int: bool,
+    /// `version`: `true` (or empty) / `false`, replacing the body's.
+    pub version: Option<String>,
+    /// `seq_no_primary_term`: `true` (or empty) / `false`, replacing the body's.
+    pub seq_no_primary_term: Option<String>,
 }
 
 /// A `_search` request, checked: its body (borrowed) and URL parameters merged.
@@ -251,7 +255,16 @@ fn parse_request<'a>(
     if let Some(s) = &params.docvalue_fields {
         fields.extend(split(s).into_iter().map(FieldSpec::named));
     }
-    let flag = |key: &str| m.get(key).and_then(Value::as_bool).unwrap_or(false);
+    // A URL flag replaces the body's (ES's `RestSearchAction`).
+    let flag = |key: &'static str, url: &Option<String>| match url.as_deref() {
+        Some("" | "true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(RequestError::BooleanParam {
+            param: key,
+            value: other.to_string(),
+        }),
+        None => Ok(m.get(key).and_then(Value::as_bool).unwrap_or(false)),
+    };
     let aggs = m.get("aggs").or_else(|| m.get("aggregations"));
     let after = m.get("search_after");
     if after.is_some() && from > 0 {
@@ -284,9 +297,9 @@ fn parse_request<'a>(
         total_as_int: params.total_hits_as_int,
         no_metadata,
         fields,
-        version: flag("version"),
-        seq_no_primary_term: flag("seq_no_primary_term"),
-        profile: flag("profile"),
+        version: flag("version", &params.version)?,
+        seq_no_primary_term: flag("seq_no_primary_term", &params.seq_no_primary_term)?,
+        profile: flag("profile", &None)?,
     })
 }
 

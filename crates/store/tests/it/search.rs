@@ -247,6 +247,16 @@ fn hit_shaping_parameters_as_es_reference() {
                 .body(r#"{"query": {"ids": {"values": ["a"]}}, "fields": ["@timestamp"], "version": true, "seq_no_primary_term": true}"#)
                 .json(hit(json!({"fields": {"@timestamp": ["2026-11-22T01:00:00.000Z"]},
                     "_version": 1, "_primary_term": 1}))),
+            // `version` and `seq_no_primary_term` in the URL replace the body's.
+            case("POST", "/logs/_search?version=true&seq_no_primary_term").body(one)
+                .json(hit(json!({"_id": "a", "_version": 1, "_seq_no": 0, "_primary_term": 1}))),
+            case("POST", "/logs/_search?version=false")
+                .body(r#"{"query": {"ids": {"values": ["a"]}}, "version": true}"#)
+                .json(hit(json!({"_id": "a"})))
+                .absent("/hits/hits/0/_version"),
+            case("POST", "/logs/_search?version=yes").body(one).status(400)
+                .json(json!({"error": {"type": "illegal_argument_exception",
+                    "reason": "Failed to parse value [yes] only [true] or [false] are allowed."}})),
             // `profile: true` is taken; each shard is listed.
             case("POST", "/logs/_search").body(r#"{"profile": true, "size": 0}"#)
                 .json(json!({"profile": {"shards": [{"index": "logs", "shard_id": 0}]}})),
