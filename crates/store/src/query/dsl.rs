@@ -4,7 +4,7 @@
 //! the schema's, `F:*` and `_exists_:F` as `exists`). Field-level queries are in [`crate::query::field`].
 //!
 //! Supported: `match_all`, `match_none`, `match`, `match_phrase`, `multi_match`, `term`, `terms`, `ids`,
-//! `range` (date math on `@timestamp`, numbers and strings elsewhere), `exists`, `bool` (with
+//! `range` (date math on `@timestamp` and on fields mapped as dates, numbers and strings elsewhere), `exists`, `bool` (with
 //! `minimum_should_match`), `constant_score`, `query_string`, `simple_query_string`. Anything else is a
 //! [`QueryError`], never a panic.
 
@@ -17,6 +17,7 @@ use tantivy::query::{
 use tantivy::Index;
 
 use crate::doc::schema::{resolve_field, tantivy_name, FieldRef, Fields, F_MSG};
+use crate::query::date_attr::DatePaths;
 use crate::query::error::QueryError;
 use crate::query::limits;
 use crate::query::query_string::{self, rewrite_field_names};
@@ -30,6 +31,8 @@ pub struct QueryBuilder<'a> {
     pub(super) now_ms: i64,
     /// Leaf clauses built so far, against ES's `indices.query.bool.max_clause_count` for the whole query.
     clauses: Cell<usize>,
+    /// The attr paths the index maps as dates (`range` compares their values as times); none when unset.
+    pub(super) dates: Option<&'a DatePaths<'a>>,
 }
 
 pub(super) type Q = Box<dyn Query>;
@@ -83,6 +86,15 @@ impl<'a> QueryBuilder<'a> {
             fields,
             now_ms,
             clauses: Cell::new(0),
+            dates: None,
+        }
+    }
+
+    /// The same builder, knowing which attr paths the index maps as dates.
+    pub fn with_dates(self, dates: &'a DatePaths<'a>) -> QueryBuilder<'a> {
+        QueryBuilder {
+            dates: Some(dates),
+            ..self
         }
     }
 

@@ -16,6 +16,7 @@ use tantivy::Term;
 use crate::doc::schema::{
     resolve_field, tantivy_name, FieldRef, EVENT_ID, F_ATTRS, F_EVENT_ID, F_ID, F_MSG,
 };
+use crate::query::date_attr::date_range;
 use crate::query::date_math::parse_date_math;
 use crate::query::dsl::{obj, parse_msm, scalar_str, single_field, union, QueryBuilder, Q};
 use crate::query::error::QueryError;
@@ -327,6 +328,28 @@ impl QueryBuilder<'_> {
         }
     }
 
+    /// The closed range of epoch millis of a date range's bounds (date math allowed). ES rounds up for
+    /// `gt` and `lte`; the values are milliseconds, so an open bound is the closed one a millisecond inside.
+    fn millis_bounds(
+        &self,
+        (lo, lo_incl): (Option<&Value>, bool),
+        (hi, hi_incl): (Option<&Value>, bool),
+    ) -> Result<(i64, i64), QueryError> {
+        let lo_ms = match lo {
+            Some(v) => self
+                .date_value(v, !lo_incl)?
+                .saturating_add(i64::from(!lo_incl)),
+            None => i64::MIN,
+        };
+        let hi_ms = match hi {
+            Some(v) => self
+                .date_value(v, hi_incl)?
+                .saturating_sub(i64::from(!hi_incl)),
+            None => i64::MAX,
+        };
+        Ok((lo_ms, hi_ms))
+    }
+
     /// A range query on one field; `None` when neither bound gives a term (then ES means "exists").
     fn range_on(
         &self,
@@ -344,22 +367,21 @@ impl QueryBuilder<'_> {
                 if lo.is_none() && hi.is_none() {
                     return Ok(None);
                 }
-                // ES rounds up for gt and lte. The column holds milliseconds, so an open bound is the
-                // closed one a millisecond inside.
-                let lo_ms = match lo {
-                    Some(v) => self
-                        .date_value(v, !lo_incl)?
-                        .saturating_add(i64::from(!lo_incl)),
-                    None => i64::MIN,
-                };
-                let hi_ms = match hi {
-                    Some(v) => self
-                        .date_value(v, hi_incl)?
-                        .saturating_sub(i64::from(!hi_incl)),
-                    None => i64::MAX,
-                };
+                let (lo_ms, hi_ms) = self.millis_bounds((lo, lo_incl), (hi, hi_incl))?;
                 return Ok(Some(Box::new(TimestampFilter::range(
                     self.fields.ts,
+                    lo_ms,
+                    hi_ms,
+                ))));
+            }
+            FieldRef::Attr(path) if self.dates.is_some_and(|d| d.contains(path)) => {
+                if lo.is_none() && hi.is_none() {
+                    return Ok(None);
+                }
+                let (lo_ms, hi_ms) = self.millis_bounds((lo, lo_incl), (hi, hi_incl))?;
+                return Ok(Some(union(date_range(
+                    self.fields.attrs,
+                    path,
                     lo_ms,
                     hi_ms,
                 ))));

@@ -11,6 +11,7 @@
 //! Architecture invariant: this layer builds queries; it never runs them, knows nothing of indices on
 //! disk beyond the tantivy `Index` it is given, and nothing of HTTP.
 
+pub mod date_attr;
 pub mod date_math;
 pub mod dsl;
 pub mod error;

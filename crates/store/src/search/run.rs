@@ -18,6 +18,7 @@ use crate::doc::schema::{F_MSG, F_TS};
 use crate::index::mapping::FieldMappings;
 use crate::index::versions::{VersionColumns, PRIMARY_TERM};
 use crate::index::{IndexError, IndexHandle, IndexSet};
+use crate::query::date_attr::DatePaths;
 use crate::query::{QueryBuilder, QueryError};
 use crate::search::aggs::top_hits::{fill as fill_top_hits, HitSource};
 use crate::search::aggs::{finish_aggs, AggRequest};
@@ -26,7 +27,7 @@ use crate::search::error::SearchError;
 use crate::search::fields::{hit_fields, is_timestamp};
 use crate::search::highlight::highlight_text;
 use crate::search::request::SearchRequest;
-use crate::search::sort::{parse_after, SortKind, SortSpec};
+use crate::search::sort::{parse_after, SortSpec};
 use crate::search::source::{apply_source_filter, stored_source, stored_source_len};
 use crate::search::top_hits::{cmp_hits, Hit, SortCollector};
 
@@ -57,13 +58,14 @@ pub struct UrlQuery<'a> {
     pub and: bool,
 }
 
-fn build_query(
-    handle: &IndexHandle,
+fn build_query<'a>(
+    handle: &'a IndexHandle,
     req_query: Option<&Value>,
     url: UrlQuery<'_>,
     now: i64,
+    dates: &'a DatePaths<'a>,
 ) -> Result<Box<dyn Query>, QueryError> {
-    let qb = QueryBuilder::new(&handle.index, handle.fields, now);
+    let qb = QueryBuilder::new(&handle.index, handle.fields, now).with_dates(dates);
     match url.q {
         Some(q) => qb.parse_lucene(q, &[url.df.unwrap_or(F_MSG).to_string()], url.and),
         None => qb.build(req_query),
@@ -128,11 +130,9 @@ pub fn search(
             .clone()
             .unwrap_or_else(|| vec![SortSpec::by_score()]),
     );
-    // Which fields are dates depends on each index's mapping: read it only when a sort key or `fields`
-    // entry may name one other than `@timestamp` (Grafana asks for `@timestamp` alone).
-    let needs_mappings = specs.iter().any(|s| matches!(s.kind, SortKind::Attr(_)))
-        || req.fields.iter().any(|f| !is_timestamp(&f.field));
-    let mut date_fields: Vec<HashSet<String>> = Vec::with_capacity(handles.len());
+    // Which fields are dates depends on each index's mapping, read only when a range, a sort key or a
+    // `fields` entry names a field other than `@timestamp` (Grafana's and Kibana's searches name none).
+    let mut date_fields: Vec<DatePaths<'_>> = Vec::with_capacity(handles.len());
     let mut index_specs: Vec<Arc<Vec<SortSpec>>> = Vec::with_capacity(handles.len());
     let k = req.from + req.size;
     let mut total: u64 = 0;
@@ -147,12 +147,8 @@ pub fn search(
             df: req.df.as_deref(),
             and: req.default_and,
         };
-        let query = build_query(h, req.query, url, now)?;
-        let dates = if needs_mappings {
-            date_paths(&set.field_mappings(h))
-        } else {
-            HashSet::new()
-        };
+        let dates = DatePaths::lazy(move || date_paths(&set.field_mappings(h)));
+        let query = build_query(h, req.query, url, now, &dates)?;
         let specs_here = Arc::new(SortSpec::for_dates(&specs, |p| dates.contains(p)));
         let after = match req.search_after {
             Some(a) => Some(Arc::new(parse_after(a, &specs_here)?)),
@@ -350,7 +346,13 @@ pub fn count(
     let now = now_millis();
     let mut total = 0u64;
     for h in &handles {
-        let q = build_query(h, query, q, now)?;
+        let q = build_query(
+            h,
+            query,
+            q,
+            now,
+            &DatePaths::lazy(|| date_paths(&set.field_mappings(h))),
+        )?;
         total += h.searcher().search(&*q, &Count)? as u64;
     }
     Ok(json!({"count": total, "_shards": shards(handles.len())}))

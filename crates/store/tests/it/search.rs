@@ -264,12 +264,12 @@ fn hit_shaping_parameters_as_es_reference() {
     );
 }
 
-/// Sorting on a date field other than `@timestamp`, as ES's reference describes sort values: a field mapped
-/// as `date` (dynamically, from its first value, or explicitly) sorts by time, not by its text, shows epoch
-/// millis or the sort's `format`, and `search_after` takes either; a `keyword` field whose values look like
-/// dates still sorts as text.
+/// Sorting on and ranges over a date field other than `@timestamp`, as ES's reference describes them: a
+/// field mapped as `date` (dynamically, from its first value, or explicitly) sorts by time, not by its text,
+/// shows epoch millis or the sort's `format`, and `search_after` takes either; `range` compares times, with
+/// date math; a `keyword` field whose values look like dates still sorts as text.
 #[test]
-fn date_fields_sort_by_time_with_their_format() {
+fn date_fields_sort_and_range_by_time() {
     let es = Es::start();
     let created = |id: &str, created: Option<&str>| {
         let mut source = json!({"@timestamp": "2026-11-22T05:00:00Z", "message": id});
@@ -281,7 +281,8 @@ fn date_fields_sort_by_time_with_their_format() {
     // By text the order is d3, d2, d1; by time it is d1 (01:00Z), d2 (02:00Z), d3 (02:30Z).
     let lines: Vec<Value> = [
         created("d1", Some("2026-11-22T03:00:00+02:00")),
-        created("d2", Some("2026-11-22T02:00:00Z")),
+        // Not RFC 3339 (a space, no offset): a string to the index, still a date to the mapping.
+        created("d2", Some("2026-11-22 02:00:00")),
         created("d3", Some("2026-11-21T23:30:00-03:00")),
         created("d5", None),
     ]
@@ -360,6 +361,26 @@ fn date_fields_sort_by_time_with_their_format() {
             case("POST", "/typed/_search")
                 .body(r#"{"sort": [{"code": "desc"}]}"#)
                 .json(page(&[("t1", json!(["2026-11-22"])), ("t2", json!(["2026-01-01"]))])),
+            // `range` on such a field compares times (by text only d2 is inside), with date math.
+            case("POST", "/events/_search")
+                .body(r#"{"query": {"range": {"event.created": {"gte": "2026-11-22T00:30:00Z", "lte": "2026-11-22T02:00:00Z"}}},
+                    "sort": [{"event.created": "asc"}]}"#)
+                .json(page(&[
+                    ("d1", json!([1_795_309_200_000i64])),
+                    ("d2", json!([1_795_312_800_000i64])),
+                ])),
+            case("POST", "/events/_count")
+                .body(r#"{"query": {"range": {"event.created": {"gte": "2026-11-22T02:00:00Z||-1h", "lt": "2026-11-22T02:30:00Z"}}}}"#)
+                .json(json!({"count": 2})),
+            case("POST", "/typed/_search")
+                .body(r#"{"query": {"range": {"when": {"gte": 1795307400000, "lte": "2026-11-22T01:00:00Z"}}}, "sort": [{"when": "desc"}]}"#)
+                .json(page(&[
+                    ("t1", json!([1_795_309_200_000i64])),
+                    ("t2", json!([1_795_307_400_000i64])),
+                ])),
+            case("POST", "/typed/_count")
+                .body(r#"{"query": {"range": {"when": {"gt": "2026-11-22T00:30:00Z"}}}}"#)
+                .json(json!({"count": 1})),
         ],
     );
 }
