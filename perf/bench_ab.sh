@@ -59,9 +59,9 @@ done
 for spec in $BENCHES; do
   echo "=== $spec: A saves, B compared (change = B against A)" | tee -a "$LOG"
   bench "$A_TREE" "$A_TARGET" "$spec" 0 "${ARGS[@]}" --save-baseline a >/dev/null
-  bench "$ROOT" "$B_TARGET" "$spec" 1 "${ARGS[@]}" --baseline a
+  bench "$ROOT" "$B_TARGET" "$spec" 1 "${ARGS[@]}" --baseline-lenient a
   echo "=== $spec: B saves, A compared (change = A against B)" | tee -a "$LOG"
   bench "$ROOT" "$B_TARGET" "$spec" 1 "${ARGS[@]}" --save-baseline b >/dev/null
-  bench "$A_TREE" "$A_TARGET" "$spec" 0 "${ARGS[@]}" --baseline b
+  bench "$A_TREE" "$A_TARGET" "$spec" 0 "${ARGS[@]}" --baseline-lenient b
 done
 echo "log: $LOG"

