@@ -6,6 +6,7 @@
 //! are JSON-escaped; sources are written as-is and must be one-line JSON objects (the decoder guarantees it).
 
 use super::Doc;
+use crate::event::json::escape_str;
 
 /// Appends the action and source lines of `doc` to `body`.
 #[inline]
@@ -13,9 +14,9 @@ pub fn append_doc(body: &mut Vec<u8>, doc: &Doc) {
     body.extend_from_slice(b"{\"");
     body.extend_from_slice(doc.meta.action.as_str().as_bytes());
     body.extend_from_slice(b"\":{\"_index\":\"");
-    escape_json_str(&doc.index, body);
+    escape_str(&doc.index, body);
     body.extend_from_slice(b"\",\"_id\":\"");
-    escape_json_str(&doc.id, body);
+    escape_str(&doc.id, body);
     for (key, value) in [
         ("pipeline", &doc.meta.pipeline),
         ("routing", &doc.meta.routing),
@@ -24,7 +25,7 @@ pub fn append_doc(body: &mut Vec<u8>, doc: &Doc) {
             body.extend_from_slice(b"\",\"");
             body.extend_from_slice(key.as_bytes());
             body.extend_from_slice(b"\":\"");
-            escape_json_str(value, body);
+            escape_str(value, body);
         }
     }
     body.extend_from_slice(b"\"}}\n");
@@ -44,33 +45,6 @@ pub fn build_body(docs: &[Doc], which: &[usize], body: &mut Vec<u8>) {
     for doc in which.iter().filter_map(|&i| docs.get(i)) {
         append_doc(body, doc);
     }
-}
-
-/// Writes `text` escaped for the inside of a JSON string.
-#[inline]
-pub fn escape_json_str(text: &str, out: &mut Vec<u8>) {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => {
-                out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
-                start = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(escape);
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
 }
 
 #[cfg(test)]
