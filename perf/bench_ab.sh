@@ -4,7 +4,8 @@
 # Builds the benches of commit A (a git worktree under perf/out/ab/) and of the work tree (B), then runs each
 # bench twice with criterion's baselines shared (CRITERION_HOME): A saves a baseline and B is compared with it,
 # then B saves one and A is compared with it. Criterion prints, per benchmark, the change and whether it is
-# within its noise threshold; both directions agreeing is the verdict. Output: perf/out/ab/<time>.log.
+# within its noise threshold; both directions agreeing is the verdict. A benchmark only one side has is
+# measured without a comparison (--baseline-lenient). Output: perf/out/ab/<time>.log.
 #
 # Usage: perf/bench_ab.sh COMMIT_A "BENCH[@DIR] ..." [criterion args...]
 #   BENCH@DIR runs `cargo bench --bench BENCH` in DIR of each tree (e.g. store_index@crates/store; DIR may
