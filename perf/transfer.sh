@@ -10,6 +10,8 @@
 #
 # Usage: perf/transfer.sh [N] [PARTITIONS]   (defaults: 20000, 4; release build of logpipe)
 #   RUNS="1:1 2:1"  processes:consumers-per-process of each run (default: 1 process, then 2)
+#   PIPELINE_EXTRA='indexers = 4'  lines added to the transfers' [pipeline] (default: none, the defaults)
+#   TRANSFER_RUST_LOG=info,logpipe::transfer::consumer=debug  the transfers' RUST_LOG
 #   TANSU_BIN=/path/to/tansu  LOGPIPE_BIN=target/release/logpipe (COUNTER_BIN: perf_count beside it)
 #   PERF_KEEP=1 (keep the work dir and logs)
 set -euo pipefail
@@ -96,6 +98,7 @@ url = "http://127.0.0.1:$STORE_PORT"
 index = "bench-$tag-%{+YYYY.MM.dd}"
 [pipeline]
 status_interval = "1s"
+${PIPELINE_EXTRA:-}
 [dead_letter]
 path = "$WORK/dead-$tag.ndjson"
 TOML
@@ -115,7 +118,7 @@ TOML
   local store_cpu0; store_cpu0=$(cpu_seconds "$STORE_PID")
   local broker_cpu0; broker_cpu0=$(cpu_seconds "$BROKER_PID")
   for i in $(seq "$procs"); do
-    RUST_LOG=info "$LOGPIPE" transfer --config "$WORK/t-$tag.toml" 2>"$WORK/t-$tag-$i.log" &
+    RUST_LOG=${TRANSFER_RUST_LOG:-info} "$LOGPIPE" transfer --config "$WORK/t-$tag.toml" 2>"$WORK/t-$tag-$i.log" &
     pids+=($!); PIDS+=($!)
   done
   # Group joins on Tansu take 20–30 s: the time runs from the moment every process owns partitions (it

@@ -169,7 +169,7 @@ pub struct TransferPipelineConfig {
     /// Indexer threads sending `_bulk` requests.
     #[serde(default = "default_indexers")]
     pub indexers: usize,
-    /// Batches in flight per consumer before its partitions are paused.
+    /// Batches in flight per consumer before it waits (and, after 5 s, pauses its partitions).
     #[serde(default = "default_in_flight_batches")]
     pub in_flight_batches: usize,
     /// Documents larger than this are dead-lettered instead of indexed.
@@ -208,7 +208,7 @@ impl TransferPipelineConfig {
         Key::defaulted("bulk_bytes", Type::Integer, "5242880", "bytes per _bulk request at most (a bigger document goes alone)"),
         Key::defaulted("flush_interval", Type::Duration, "\"1s\"", "a partial batch is sent after this long"),
         Key::defaulted("indexers", Type::Integer, "2", "indexer threads"),
-        Key::defaulted("in_flight_batches", Type::Integer, "4", "batches in flight per consumer before its partitions are paused"),
+        Key::defaulted("in_flight_batches", Type::Integer, "4", "batches in flight per consumer before it stops reading (after 5 s it pauses its partitions)"),
         Key::defaulted("max_document_bytes", Type::Integer, "10485760", "larger messages go to the dead letter"),
         Key::defaulted("backoff_initial", Type::Duration, "\"100ms\"", "first retry delay of a 429, a 5xx or a connection error; it doubles up to backoff_max"),
         Key::defaulted("backoff_max", Type::Duration, "\"30s\"", "longest retry delay"),

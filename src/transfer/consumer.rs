@@ -2,10 +2,14 @@
 //!
 //! The thread owns a `BaseConsumer` whose context (`TransferContext`) holds the batch being built, the
 //! batches in flight (`OffsetTracker`) and the channel on which indexer threads report settled batches. The
-//! loop never blocks on anything but `poll` (100 ms): a batch goes to the indexers with `try_send`, and when
-//! `in_flight_batches` are out and the next batch is full the assigned partitions are paused — the consumer
-//! keeps polling, so it stays in the group however long the index is down. Offsets are committed
-//! synchronously (offset + 1, per partition) only for the settled prefix of batches. On revocation (the
+//! loop blocks on nothing but `poll` (100 ms) and, when `in_flight_batches` are out and the next batch is
+//! full, on the settlements (100 ms at a time, without polling: librdkafka's bounded prefetch queue holds
+//! what comes meanwhile). A batch goes to the indexers with `try_send`. A blockage that lasts `PAUSE_AFTER`
+//! (the index down) pauses the assigned partitions and the loop polls again, so it stays in the group
+//! however long the index is down. Offsets are committed (offset + 1,
+//! per partition) only for the settled prefix of batches, asynchronously from the loop (a synchronous commit
+//! holds the loop for a broker round trip per batch) and synchronously when draining; a failed commit is
+//! retried with the next. On revocation (the
 //! rebalance callback runs inside `poll`, on this thread, with the state unlocked) the current batch is sent
 //! and everything in flight is waited for up to `drain_timeout` and committed; what is not settled by then is
 //! forgotten uncommitted, so the partition's new owner reads it again (and overwrites, by `_id`). Shutdown
@@ -22,6 +26,7 @@ use crate::indexer::{Batch, BatchOutcome, DeadLetter, Doc};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use parking_lot::Mutex;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaResult;
 use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use std::collections::HashMap;
@@ -95,6 +100,11 @@ struct State {
     unsent: Option<Batch>,
     tracker: OffsetTracker,
     paused: bool,
+    /// The offset of each partition's latest commit request: a failed commit is retried only when no newer
+    /// one for the partition has been sent since (and the partition is still assigned).
+    commit_sent: HashMap<Partition, i64>,
+    /// Since when the consumer has had no room for another batch (`None`: it has room).
+    blocked_since: Option<Instant>,
 }
 
 /// The consumer's context: rebalance callbacks and the state they share with the poll loop.
@@ -130,6 +140,8 @@ impl TransferContext {
             unsent: None,
             tracker: OffsetTracker::default(),
             paused: false,
+            commit_sent: HashMap::new(),
+            blocked_since: None,
         };
         TransferContext {
             name,
@@ -196,8 +208,15 @@ impl TransferContext {
         self.send_batches(state, false);
     }
 
-    /// Commits `offsets` synchronously; on failure they are kept for the next attempt.
-    fn commit(&self, consumer: &BaseConsumer<TransferContext>, offsets: Vec<(Partition, i64)>) {
+    /// Commits `offsets`: `Async` from the poll loop (the result comes to `commit_callback` during a later
+    /// `poll`), `Sync` when draining for a revocation or shutdown. A commit that fails is retried with the
+    /// next one.
+    fn commit(
+        &self,
+        consumer: &BaseConsumer<TransferContext>,
+        offsets: Vec<(Partition, i64)>,
+        mode: CommitMode,
+    ) {
         if offsets.is_empty() {
             return;
         }
@@ -210,12 +229,14 @@ impl TransferContext {
                 );
             }
         }
-        match consumer.commit(&list, CommitMode::Sync) {
-            Ok(()) => self.stats.committed(),
-            Err(e) => {
-                log::warn!("{}: commit failed ({e}); will retry", self.name);
-                self.state.lock().tracker.restore_ready(offsets);
-            }
+        self.state.lock().commit_sent.extend(
+            offsets
+                .iter()
+                .map(|(partition, next)| (partition.clone(), *next)),
+        );
+        if let Err(e) = consumer.commit(&list, mode) {
+            log::warn!("{}: commit failed ({e}); will retry", self.name);
+            self.state.lock().tracker.restore_ready(offsets);
         }
     }
 
@@ -242,7 +263,7 @@ impl TransferContext {
             }
             state.tracker.take_ready()
         };
-        self.commit(consumer, ready);
+        self.commit(consumer, ready, CommitMode::Sync);
     }
 }
 
@@ -260,20 +281,49 @@ impl ClientContext for TransferContext {
 }
 
 impl ConsumerContext for TransferContext {
+    /// The result of a commit (librdkafka reports every one here, during `poll`, synchronous ones too).
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        match result {
+            Ok(()) => self.stats.committed(),
+            Err(e) => {
+                let mut state = self.state.lock();
+                let retry: Vec<(Partition, i64)> = offsets
+                    .elements()
+                    .into_iter()
+                    .filter_map(|element| match element.offset() {
+                        Offset::Offset(next) => {
+                            Some(((element.topic().into(), element.partition()), next))
+                        }
+                        _ => None,
+                    })
+                    .filter(|(partition, next)| state.commit_sent.get(partition) == Some(next))
+                    .collect();
+                log::warn!(
+                    "{}: commit of {} failed ({e}); {} partition offsets retried with the next commit",
+                    self.name,
+                    describe(offsets),
+                    retry.len()
+                );
+                state.tracker.restore_ready(retry);
+            }
+        }
+    }
+
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(list) = rebalance {
             log::info!("{}: partitions revoked: {}", self.name, describe(list));
             self.drain_and_commit(consumer, "revocation");
             let mut state = self.state.lock();
             for element in list.elements() {
-                state
-                    .continuity
-                    .forget(&(element.topic().into(), element.partition()));
+                let partition = (element.topic().into(), element.partition());
+                state.continuity.forget(&partition);
+                state.commit_sent.remove(&partition);
             }
             state.tracker.reset();
             state.pending = Pending::default();
             state.unsent = None;
             state.paused = false;
+            state.blocked_since = None;
         }
     }
 
@@ -311,6 +361,38 @@ impl ConsumerContext for TransferContext {
     }
 }
 
+/// How long the consumer waits, not polling, for room for another batch before it pauses its partitions and
+/// polls again (librdkafka's `max.poll.interval.ms`, 300 s by default, must not pass without a poll).
+const PAUSE_AFTER: Duration = Duration::from_secs(5);
+
+/// What the poll loop does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// There is room for another batch: poll.
+    Poll,
+    /// No room since less than `PAUSE_AFTER`: wait for a settlement, without polling.
+    Wait,
+    /// No room for `PAUSE_AFTER` or longer: partitions paused, poll.
+    Pause,
+}
+
+impl Flow {
+    /// The step for a consumer that has (`blocked`) no room for another batch, keeping since when in
+    /// `blocked_since`.
+    fn of(blocked: bool, blocked_since: &mut Option<Instant>, now: Instant) -> Flow {
+        if !blocked {
+            *blocked_since = None;
+            return Flow::Poll;
+        }
+        let since = *blocked_since.get_or_insert(now);
+        if now.saturating_duration_since(since) >= PAUSE_AFTER {
+            Flow::Pause
+        } else {
+            Flow::Wait
+        }
+    }
+}
+
 /// How long an assignment waits for its committed offsets (they say where reading must start).
 const COMMITTED_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -342,13 +424,21 @@ pub fn run_consumer(
     let mut last_poll_error: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
         context.stats.polled();
-        let ready = {
+        let (ready, wait) = {
             let mut state = context.state.lock();
             context.absorb_settlements(&mut state, Duration::ZERO);
             context.send_batches(&mut state, false);
-            let blocked = state.tracker.in_flight() >= context.settings.in_flight_batches
-                || state.unsent.is_some();
-            let should_pause = blocked && state.pending.is_full(&context.settings);
+            let blocked = (state.tracker.in_flight() >= context.settings.in_flight_batches
+                || state.unsent.is_some())
+                && state.pending.is_full(&context.settings);
+            let flow = Flow::of(blocked, &mut state.blocked_since, Instant::now());
+            // Without room for another batch the loop waits for a settlement instead of polling: librdkafka
+            // keeps prefetching into its bounded queue (`queued.max.messages.kbytes`) and stops when it is
+            // full. Pausing the partitions would drop that queue and fetch it again after the resume: paused
+            // about once a second at full speed, one consumer indexed 28.5k docs/s, against 458k/s a plain
+            // consumer reads from the same broker (perf/RESULTS.md). Only a blockage that lasts (the index
+            // down) pauses, so that the loop can poll again and stay in the group.
+            let should_pause = flow == Flow::Pause;
             if should_pause != state.paused {
                 if let Ok(assignment) = consumer.assignment() {
                     let result = if should_pause {
@@ -369,9 +459,14 @@ pub fn run_consumer(
                     }
                 }
             }
-            state.tracker.take_ready()
+            (state.tracker.take_ready(), flow == Flow::Wait)
         };
-        context.commit(&consumer, ready);
+        context.commit(&consumer, ready, CommitMode::Async);
+        if wait {
+            let mut state = context.state.lock();
+            context.absorb_settlements(&mut state, Duration::from_millis(100));
+            continue;
+        }
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
             Some(Err(e))
@@ -459,4 +554,26 @@ pub fn run_consumer(
     }
     context.drain_and_commit(&consumer, "shutdown");
     log::info!("{}: stopped", context.name);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_blockage_waits_and_a_long_one_pauses() {
+        let start = Instant::now();
+        let mut since = None;
+        assert_eq!(Flow::of(false, &mut since, start), Flow::Poll);
+        assert_eq!(Flow::of(true, &mut since, start), Flow::Wait);
+        let later = |secs: u64| start + Duration::from_secs(secs);
+        assert_eq!(Flow::of(true, &mut since, later(4)), Flow::Wait);
+        assert_eq!(Flow::of(true, &mut since, later(5)), Flow::Pause);
+        assert_eq!(Flow::of(true, &mut since, later(60)), Flow::Pause);
+        // Room again: polling, and a new blockage waits again from its own start.
+        assert_eq!(Flow::of(false, &mut since, later(61)), Flow::Poll);
+        assert_eq!(since, None);
+        assert_eq!(Flow::of(true, &mut since, later(62)), Flow::Wait);
+        assert_eq!(Flow::of(true, &mut since, later(66)), Flow::Wait);
+    }
 }
