@@ -9,6 +9,7 @@
 //! the request down to the refused document.
 
 use super::product::{self, Product, Unsupported};
+use super::response::BulkResponse;
 use super::tls::{ClientTls, TlsSetupError};
 use super::{BulkError, BulkTarget};
 use base64::Engine;
@@ -187,7 +188,7 @@ fn explain_transport_error(error: &ureq::Error) -> String {
 }
 
 impl BulkTarget for HttpBulkTarget {
-    fn bulk(&self, body: &[u8]) -> Result<serde_json::Value, BulkError> {
+    fn bulk(&self, body: &[u8]) -> Result<BulkResponse, BulkError> {
         let url = &self.bulk_urls[self.next.fetch_add(1, Ordering::Relaxed) % self.bulk_urls.len()];
         let (content_type, accept) = self
             .compatibility
@@ -212,7 +213,7 @@ impl BulkTarget for HttpBulkTarget {
             .map_err(|e| BulkError::Retryable(format!("{url}: reading the response: {e}")))?;
         let excerpt = || String::from_utf8_lossy(&bytes[..bytes.len().min(500)]).into_owned();
         match status {
-            200..=299 => serde_json::from_slice(&bytes).map_err(|e| {
+            200..=299 => serde_json::from_slice::<BulkResponse>(&bytes).map_err(|e| {
                 BulkError::Retryable(format!(
                     "{url}: the response is not JSON ({e}): {}",
                     excerpt()
@@ -303,7 +304,7 @@ mod tests {
             Err(BulkError::Fatal { status: 400, .. })
         ));
         assert!(matches!(target.bulk(b"x\n"), Err(BulkError::Retryable(_))));
-        assert_eq!(target.bulk(b"x\n").expect("ok")["errors"], false);
+        assert_eq!(target.bulk(b"x\n").expect("ok").errors, Some(false));
         let (path, auth, body) = seen.recv().expect("request seen");
         assert_eq!(path, "/_bulk");
         assert_eq!(auth.as_deref(), Some("ApiKey k"));

@@ -28,6 +28,7 @@ pub mod worker;
 pub use dead_letter::{DeadLetter, DeadLetterError, DeadLetterSink, FileDeadLetters};
 pub use http::HttpBulkTarget;
 pub use index_name::{IndexContext, IndexNameError, IndexPattern};
+pub use response::BulkResponse;
 pub use stats::IndexerStats;
 pub use worker::{Indexer, IndexerSettings};
 
@@ -100,5 +101,5 @@ pub enum BulkError {
 
 /// Something that accepts an Elasticsearch `_bulk` body and answers with the `_bulk` response.
 pub trait BulkTarget: Send + Sync {
-    fn bulk(&self, body: &[u8]) -> Result<serde_json::Value, BulkError>;
+    fn bulk(&self, body: &[u8]) -> Result<BulkResponse, BulkError>;
 }

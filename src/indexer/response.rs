@@ -9,7 +9,37 @@
 //! `items` do not match the request one for one is treated as unreadable (the whole request is retried: with
 //! deterministic ids that only overwrites).
 
+use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The part of a `_bulk` response the indexer reads. Everything else of an item (`_index`, `_id`,
+/// `_version`, `_shards`, ...) is skipped while parsing, never built: reading each 5,000-item response into a
+/// `serde_json::Value` and dropping it cost the transfer's indexer threads about 2.5 CPU-µs per document.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+pub struct BulkResponse {
+    #[serde(default)]
+    pub errors: Option<bool>,
+    /// One entry per document: `{action: result}`.
+    #[serde(default)]
+    pub items: Option<Vec<BTreeMap<String, ItemResult>>>,
+}
+
+/// The result of one item, under its action's name.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+pub struct ItemResult {
+    #[serde(default)]
+    pub status: u64,
+    #[serde(default)]
+    pub error: Option<Value>,
+}
+
+impl BulkResponse {
+    /// The response read from an answer already parsed (the in-process store's).
+    pub fn from_value(value: Value) -> Result<BulkResponse, serde_json::Error> {
+        serde_json::from_value(value)
+    }
+}
 
 /// What happened to one document of a `_bulk` request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,20 +59,14 @@ pub enum UnreadableResponse {
 }
 
 /// One verdict per document, or why the response cannot be read.
-pub fn classify(response: &Value, sent: usize) -> Result<Vec<ItemVerdict>, UnreadableResponse> {
-    if response.get("errors").and_then(Value::as_bool) == Some(false) {
-        let count = response
-            .get("items")
-            .and_then(Value::as_array)
-            .map(Vec::len);
-        if count.is_none_or(|c| c == sent) {
-            return Ok(vec![ItemVerdict::Indexed; sent]);
-        }
+pub fn classify(
+    response: &BulkResponse,
+    sent: usize,
+) -> Result<Vec<ItemVerdict>, UnreadableResponse> {
+    if response.errors == Some(false) && response.items.as_ref().is_none_or(|i| i.len() == sent) {
+        return Ok(vec![ItemVerdict::Indexed; sent]);
     }
-    let items = response
-        .get("items")
-        .and_then(Value::as_array)
-        .ok_or(UnreadableResponse::NoItems)?;
+    let items = response.items.as_ref().ok_or(UnreadableResponse::NoItems)?;
     if items.len() != sent {
         return Err(UnreadableResponse::ItemCount {
             items: items.len(),
@@ -59,16 +83,17 @@ const RETRIED_TYPES: [&str; 3] = [
     "cluster_block_exception",
 ];
 
-fn item_verdict(item: &Value) -> ItemVerdict {
-    let Some((action, result)) = item.as_object().and_then(|o| o.iter().next()) else {
-        return ItemVerdict::Retry("a _bulk item is not an object".into());
+fn item_verdict(item: &BTreeMap<String, ItemResult>) -> ItemVerdict {
+    let Some((action, result)) = item.iter().next() else {
+        return ItemVerdict::Retry("a _bulk item names no action".into());
     };
     let error_type = result
-        .get("error")
+        .error
+        .as_ref()
         .and_then(|e| e.get("type"))
         .and_then(Value::as_str);
-    let status = result.get("status").and_then(Value::as_u64).unwrap_or(0);
-    let reason = || match result.get("error") {
+    let status = result.status;
+    let reason = || match &result.error {
         Some(Value::Object(error)) => {
             let kind = error.get("type").and_then(Value::as_str).unwrap_or("error");
             let why = error.get("reason").and_then(Value::as_str).unwrap_or("");
@@ -81,7 +106,7 @@ fn item_verdict(item: &Value) -> ItemVerdict {
         return ItemVerdict::Retry(reason());
     }
     match status {
-        200..=299 if result.get("error").is_none() => ItemVerdict::Indexed,
+        200..=299 if result.error.is_none() => ItemVerdict::Indexed,
         409 if action == "create" && error_type == Some("version_conflict_engine_exception") => {
             ItemVerdict::Indexed
         }
@@ -96,11 +121,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn parsed(value: Value) -> BulkResponse {
+        BulkResponse::from_value(value).expect("a _bulk response")
+    }
+
     #[test]
     fn all_ok() {
         let r = json!({"took": 1, "errors": false, "items": [{"index": {"status": 201}}, {"index": {"status": 200}}]});
         assert_eq!(
-            classify(&r, 2),
+            classify(&parsed(r.clone()), 2),
             Ok(vec![ItemVerdict::Indexed, ItemVerdict::Indexed])
         );
     }
@@ -113,7 +142,7 @@ mod tests {
             {"index": {"status": 400, "error": {"type": "mapper_parsing_exception", "reason": "failed to parse field [n]"}}},
             {"index": {"status": 503, "error": {"type": "unavailable_shards_exception", "reason": "x"}}},
         ]});
-        let v = classify(&r, 4).expect("readable");
+        let v = classify(&parsed(r.clone()), 4).expect("readable");
         assert_eq!(v[0], ItemVerdict::Indexed);
         assert!(matches!(&v[1], ItemVerdict::Retry(r) if r.contains("429")));
         assert!(
@@ -131,7 +160,7 @@ mod tests {
             {"create": {"status": 400, "error": {"type": "circuit_breaking_exception", "reason": "[parent] Data too large"}}},
             {"create": {"status": 400, "error": {"type": "illegal_argument_exception", "reason": "pipeline with id [nope] does not exist"}}},
         ]});
-        let v = classify(&r, 5).expect("readable");
+        let v = classify(&parsed(r.clone()), 5).expect("readable");
         assert_eq!(v[0], ItemVerdict::Indexed, "a replayed create is done");
         assert!(
             matches!(&v[1], ItemVerdict::Refused(_)),
@@ -146,11 +175,11 @@ mod tests {
     fn mismatched_counts_are_unreadable() {
         let r = json!({"errors": true, "items": [{"index": {"status": 201}}]});
         assert_eq!(
-            classify(&r, 2),
+            classify(&parsed(r.clone()), 2),
             Err(UnreadableResponse::ItemCount { items: 1, sent: 2 })
         );
         assert_eq!(
-            classify(&json!({"error": "x"}), 1),
+            classify(&parsed(json!({"error": "x"})), 1),
             Err(UnreadableResponse::NoItems)
         );
     }

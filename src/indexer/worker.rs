@@ -211,18 +211,19 @@ fn letter(doc: &Doc, reason: String) -> DeadLetter {
 mod tests {
     //! The retry / split / dead-letter protocol against an in-memory target scripted per request.
     use super::*;
+    use crate::indexer::BulkResponse;
     use crate::indexer::{DeadLetterError, Origin};
     use parking_lot::Mutex;
     use serde_json::{json, Value};
     use std::sync::atomic::Ordering;
 
     struct Scripted {
-        answers: Mutex<Vec<Result<Value, BulkError>>>,
+        answers: Mutex<Vec<Result<BulkResponse, BulkError>>>,
         bodies: Mutex<Vec<usize>>,
     }
 
     impl BulkTarget for Scripted {
-        fn bulk(&self, body: &[u8]) -> Result<Value, BulkError> {
+        fn bulk(&self, body: &[u8]) -> Result<BulkResponse, BulkError> {
             let docs = body.iter().filter(|&&b| b == b'\n').count() / 2;
             self.bodies.lock().push(docs);
             let mut answers = self.answers.lock();
@@ -230,7 +231,7 @@ mod tests {
                 let items: Vec<Value> = (0..docs)
                     .map(|_| json!({"index": {"status": 201}}))
                     .collect();
-                return Ok(json!({"errors": false, "items": items}));
+                return Ok(parsed(json!({"errors": false, "items": items})));
             }
             answers.remove(0)
         }
@@ -261,7 +262,12 @@ mod tests {
             .collect()
     }
 
+    fn parsed(value: Value) -> BulkResponse {
+        BulkResponse::from_value(value).expect("a _bulk response")
+    }
+
     fn indexer(answers: Vec<Result<Value, BulkError>>) -> (Indexer, Arc<Scripted>, Arc<Letters>) {
+        let answers = answers.into_iter().map(|a| a.map(parsed)).collect();
         let target = Arc::new(Scripted {
             answers: Mutex::new(answers),
             bodies: Mutex::new(Vec::new()),
