@@ -10,7 +10,7 @@
 //! matching the index's name — take precedence over dynamic ones. Fields of writes not yet refreshed
 //! appear after the next refresh.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
@@ -188,6 +188,15 @@ impl crate::index::IndexSet {
             fields.extend(explicit_mappings(&explicit));
         }
         fields
+    }
+
+    /// The paths `index` maps as dates (`date` or `date_nanos`): searches sort and range over them by time.
+    pub fn date_paths(&self, index: &crate::index::IndexHandle) -> HashSet<String> {
+        self.field_mappings(index)
+            .into_iter()
+            .filter(|(_, m)| matches!(m["type"].as_str(), Some("date" | "date_nanos")))
+            .map(|(path, _)| path)
+            .collect()
     }
 
     /// Creates `name` (as [`crate::index::IndexSet::create`]) with the explicit `mappings` of its create

@@ -15,7 +15,6 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 use crate::breaker::RequestBreaker;
 use crate::doc::date::now_millis;
 use crate::doc::schema::{F_MSG, F_TS};
-use crate::index::mapping::FieldMappings;
 use crate::index::versions::{VersionColumns, PRIMARY_TERM};
 use crate::index::{IndexError, IndexHandle, IndexSet};
 use crate::query::date_attr::DatePaths;
@@ -102,15 +101,6 @@ fn timestamp_span(handles: &[Arc<IndexHandle>]) -> Option<(i64, i64)> {
     span
 }
 
-/// The paths an index maps as dates.
-fn date_paths(mappings: &FieldMappings) -> HashSet<String> {
-    mappings
-        .iter()
-        .filter(|(_, m)| matches!(m["type"].as_str(), Some("date" | "date_nanos")))
-        .map(|(path, _)| path.clone())
-        .collect()
-}
-
 /// Runs `req` over the indices `expr` resolves to (`None`: all); returns the ES `_search` response.
 pub fn search(
     set: &IndexSet,
@@ -147,7 +137,7 @@ pub fn search(
             df: req.df.as_deref(),
             and: req.default_and,
         };
-        let dates = DatePaths::lazy(move || date_paths(&set.field_mappings(h)));
+        let dates = DatePaths::lazy(move || set.date_paths(h));
         let query = build_query(h, req.query, url, now, &dates)?;
         let specs_here = Arc::new(SortSpec::for_dates(&specs, |p| dates.contains(p)));
         let after = match req.search_after {
@@ -346,13 +336,7 @@ pub fn count(
     let now = now_millis();
     let mut total = 0u64;
     for h in &handles {
-        let q = build_query(
-            h,
-            query,
-            q,
-            now,
-            &DatePaths::lazy(|| date_paths(&set.field_mappings(h))),
-        )?;
+        let q = build_query(h, query, q, now, &DatePaths::lazy(|| set.date_paths(h)))?;
         total += h.searcher().search(&*q, &Count)? as u64;
     }
     Ok(json!({"count": total, "_shards": shards(handles.len())}))
