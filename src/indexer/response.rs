@@ -34,13 +34,6 @@ pub struct ItemResult {
     pub error: Option<Value>,
 }
 
-impl BulkResponse {
-    /// The response read from an answer already parsed (the in-process store's).
-    pub fn from_value(value: Value) -> Result<BulkResponse, serde_json::Error> {
-        serde_json::from_value(value)
-    }
-}
-
 /// What happened to one document of a `_bulk` request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemVerdict {
@@ -122,7 +115,7 @@ mod tests {
     use serde_json::json;
 
     fn parsed(value: Value) -> BulkResponse {
-        BulkResponse::from_value(value).expect("a _bulk response")
+        serde_json::from_value(value).expect("a _bulk response")
     }
 
     #[test]

@@ -263,7 +263,7 @@ mod tests {
     }
 
     fn parsed(value: Value) -> BulkResponse {
-        BulkResponse::from_value(value).expect("a _bulk response")
+        serde_json::from_value(value).expect("a _bulk response")
     }
 
     fn indexer(answers: Vec<Result<Value, BulkError>>) -> (Indexer, Arc<Scripted>, Arc<Letters>) {

@@ -29,7 +29,9 @@ impl BulkTarget for StoreBulkTarget {
                 }
             }
         })?;
-        BulkResponse::from_value(response.to_value())
+        // The same bytes the store answers over HTTP, read by the same typed model: no `Value` tree of
+        // every item is built on the way.
+        serde_json::from_slice::<BulkResponse>(&response.to_vec())
             .map_err(|e| BulkError::Retryable(format!("the store's _bulk answer: {e}")))
     }
 }
