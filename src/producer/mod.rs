@@ -37,6 +37,9 @@ pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a producer being replaced may keep delivering what it holds before the rest is purged and
 /// handed to its successor.
 pub const RELOAD_DRAIN: Duration = Duration::from_secs(5);
+/// How long a producer whose librdkafka queue is still full after serving the delivery reports that were
+/// ready pauses before it serves them again.
+const QUEUE_FULL_PAUSE: Duration = Duration::from_micros(200);
 /// How long an idle producer (nothing in flight) waits for a batch before looking at the stop flag again.
 const IDLE_WAIT: Duration = Duration::from_millis(500);
 
@@ -241,6 +244,7 @@ fn enqueue<'a>(
 ) -> Enqueue<'a> {
     let producer = &current.producer;
     let mut warned = false;
+    let mut served = false;
     loop {
         match producer.send(record) {
             Ok(()) => return Enqueue::Done,
@@ -263,7 +267,20 @@ fn enqueue<'a>(
                 if kafka.generation() != current.generation {
                     return Enqueue::Reconfigured(record);
                 }
-                producer.poll(Duration::from_millis(if full { 50 } else { 500 }));
+                if full {
+                    // Each delivery report frees its message's space. rdkafka's `poll(timeout)` serves
+                    // reports until the timeout has passed, whatever it served (and spins through its
+                    // last millisecond), so it cannot wait for the next one: serve those that are ready,
+                    // try again, and pause briefly only when that freed nothing. (A 50 ms poll here let
+                    // the whole queue drain while the broker connection idled: perf/RESULTS.md, issue 28.)
+                    if served {
+                        std::thread::sleep(QUEUE_FULL_PAUSE);
+                    }
+                    producer.poll(Duration::ZERO);
+                    served = true;
+                } else {
+                    producer.poll(Duration::from_millis(500));
+                }
             }
         }
     }
