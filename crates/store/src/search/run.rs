@@ -150,12 +150,12 @@ pub fn search(
             after,
             index_ord: ord as u32,
         });
-        date_fields.push(dates);
-        index_specs.push(specs_here);
         let agg = aggs
             .as_ref()
-            .map(|a| a.collector(&searcher, h.fields))
+            .map(|a| a.collector(&searcher, h.fields, &dates))
             .transpose()?;
+        date_fields.push(dates);
+        index_specs.push(specs_here);
         let (count, top_hits, agg_res) = searcher
             .search(&*query, &CountTopAggs { top, aggs: agg })
             .map_err(SearchError::Collect)?;
@@ -290,11 +290,13 @@ pub fn search(
             .iter()
             .zip(&searchers)
             .zip(&queries)
-            .map(|((h, searcher), query)| HitSource {
+            .zip(&date_fields)
+            .map(|(((h, searcher), query), dates)| HitSource {
                 name: &h.name,
                 searcher,
                 query: &**query,
                 fields: h.fields,
+                dates,
             })
             .collect();
         fill_top_hits(aggs, &mut resp["aggregations"], &sources)?;
