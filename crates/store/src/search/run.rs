@@ -19,6 +19,7 @@ use crate::index::versions::{VersionColumns, PRIMARY_TERM};
 use crate::index::{IndexError, IndexHandle, IndexSet};
 use crate::query::date_attr::DatePaths;
 use crate::query::{QueryBuilder, QueryError};
+use crate::search::aggs::nested_filters::fill as fill_nested_filters;
 use crate::search::aggs::top_hits::{fill as fill_top_hits, HitSource};
 use crate::search::aggs::{finish_aggs, AggRequest};
 use crate::search::block_collector::CountTopAggs;
@@ -299,6 +300,9 @@ pub fn search(
                 dates,
             })
             .collect();
+        fill_nested_filters(aggs, &mut resp["aggregations"], &sources, &mut || {
+            timestamp_span(&handles)
+        })?;
         fill_top_hits(aggs, &mut resp["aggregations"], &sources)?;
     }
     if req.profile {

@@ -6,8 +6,8 @@
 //! sub-aggregations — a whole [`AggRequest`] of their own, so any aggregation works under them, these
 //! included.
 //!
-//! They are computed at the top level and under each other; under a `terms` or histogram bucket they are
-//! refused ([`AggError::NestedFilter`]).
+//! They are computed here at the top level and under each other; under a `terms` or histogram bucket they
+//! are computed after the search ([`crate::search::aggs::nested_filters`]).
 
 use serde_json::{json, Map, Value};
 use tantivy::query::{EnableScoring, Scorer, Weight};

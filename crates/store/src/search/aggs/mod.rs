@@ -9,6 +9,7 @@ pub mod calendar_interval;
 pub mod date_range;
 pub mod error;
 pub mod filter_buckets;
+pub mod nested_filters;
 pub mod results;
 pub mod time_histogram;
 pub mod top_hits;
