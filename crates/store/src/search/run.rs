@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 use tantivy::collector::Count;
-use tantivy::query::Query;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
@@ -58,18 +58,30 @@ pub struct UrlQuery<'a> {
     pub and: bool,
 }
 
+/// The query of a search of one index: the request's (or `q=`), narrowed to the documents one of the
+/// `alias_filters` matches when the index was reached only through filtered aliases.
 fn build_query<'a>(
     handle: &'a IndexHandle,
     req_query: Option<&Value>,
     url: UrlQuery<'_>,
     now: i64,
     dates: &'a DatePaths<'a>,
+    alias_filters: Option<&Vec<Value>>,
 ) -> Result<Box<dyn Query>, QueryError> {
     let qb = QueryBuilder::new(&handle.index, handle.fields, now).with_dates(dates);
-    match url.q {
-        Some(q) => qb.parse_lucene(q, &[url.df.unwrap_or(F_MSG).to_string()], url.and),
-        None => qb.build(req_query),
-    }
+    let query = match url.q {
+        Some(q) => qb.parse_lucene(q, &[url.df.unwrap_or(F_MSG).to_string()], url.and)?,
+        None => qb.build(req_query)?,
+    };
+    let Some(filters) = alias_filters.filter(|f| !f.is_empty()) else {
+        return Ok(query);
+    };
+    // A filter, as ES applies it: it narrows without scoring.
+    let filter = qb.build(Some(&json!({"bool": {"should": filters}})))?;
+    Ok(Box::new(BooleanQuery::new(vec![
+        (Occur::Must, query),
+        (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
+    ])))
 }
 
 fn shards(n: usize) -> Value {
@@ -110,6 +122,7 @@ pub fn search(
 ) -> Result<Value, SearchError> {
     let start = Instant::now();
     let handles = targets(set, expr)?;
+    let alias_filters = expr.map(|e| set.alias_filters(e)).unwrap_or_default();
     let now = now_millis();
     let aggs = match req.aggs {
         Some(a) => Some(AggRequest::parse(a, now, &mut || timestamp_span(&handles))?),
@@ -139,7 +152,7 @@ pub fn search(
             and: req.default_and,
         };
         let dates = DatePaths::lazy(move || set.date_paths(h));
-        let query = build_query(h, req.query, url, now, &dates)?;
+        let query = build_query(h, req.query, url, now, &dates, alias_filters.get(&h.name))?;
         let specs_here = Arc::new(SortSpec::for_dates(&specs, |p| dates.contains(p)));
         let after = match req.search_after {
             Some(a) => Some(Arc::new(parse_after(a, &specs_here)?)),
@@ -339,10 +352,12 @@ pub fn count(
     q: UrlQuery<'_>,
 ) -> Result<Value, SearchError> {
     let handles = targets(set, expr)?;
+    let alias_filters = expr.map(|e| set.alias_filters(e)).unwrap_or_default();
     let now = now_millis();
     let mut total = 0u64;
     for h in &handles {
-        let q = build_query(h, query, q, now, &DatePaths::lazy(|| set.date_paths(h)))?;
+        let dates = DatePaths::lazy(|| set.date_paths(h));
+        let q = build_query(h, query, q, now, &dates, alias_filters.get(&h.name))?;
         total += h.searcher().search(&*q, &Count)? as u64;
     }
     Ok(json!({"count": total, "_shards": shards(handles.len())}))

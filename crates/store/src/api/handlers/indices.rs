@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::api::handlers::aliases::{create_body_aliases, index_aliases};
+use crate::api::handlers::aliases::{check_filters, create_body_aliases, index_aliases};
 use crate::api::handlers::mapping::index_mappings;
 use crate::api::handlers::Handled;
 use crate::api::params::json_body;
@@ -23,6 +23,11 @@ pub fn create(store: &Store, req: &EsRequest, index: &str) -> Handled {
     let aliases = create_body_aliases(index, &body)?;
     store.index_set().create_with_mappings(index, &mappings)?;
     if !aliases.is_empty() {
+        // The filters are checked against the new index: one that is not a query undoes the creation.
+        if let Err(err) = check_filters(store, &aliases) {
+            store.index_set().delete(index)?;
+            return Err(err);
+        }
         store.index_set().update_aliases(&aliases)?;
     }
     let body = json!({"acknowledged": true, "shards_acknowledged": true, "index": index});
