@@ -141,7 +141,6 @@ impl From<&AggError> for EsError {
             | AggError::NoInterval { .. }
             | AggError::CalendarField { .. }
             | AggError::CalendarOffset { .. }
-            | AggError::NestedFilter { .. }
             | AggError::EmptyFilters
             | AggError::TopHitsWindow { .. }
             | AggError::Calendar(_) => ILLEGAL_ARGUMENT,

@@ -82,6 +82,13 @@ pub enum DateZone {
     Named(chrono_tz::Tz),
 }
 
+impl Default for DateZone {
+    /// UTC, where ES reads dates without a `time_zone`.
+    fn default() -> DateZone {
+        DateZone::UTC
+    }
+}
+
 impl DateZone {
     pub const UTC: DateZone = DateZone::Fixed(match FixedOffset::east_opt(0) {
         Some(z) => z,
@@ -186,23 +193,174 @@ pub fn format_date(ms: i64, format: Option<&str>, zone: DateZone) -> String {
         }
         s
     };
-    let pattern = match format {
-        None => return iso(),
-        Some(f) => match f.strip_prefix("strict_").unwrap_or(f) {
-            "date_optional_time" | "date_time" | "date_optional_time_nanos" => return iso(),
-            "date" | "year_month_day" => "yyyy-MM-dd",
-            "date_hour_minute_second" => "yyyy-MM-dd'T'HH:mm:ss",
-            "date_hour_minute" => "yyyy-MM-dd'T'HH:mm",
-            "date_hour" => "yyyy-MM-dd'T'HH",
-            "hour_minute" => "HH:mm",
-            "hour_minute_second" => "HH:mm:ss",
-            "year_month" => "yyyy-MM",
-            "year" => "yyyy",
-            "basic_date" => "yyyyMMdd",
-            _ => f,
-        },
+    let pattern = match format.map(pattern_of) {
+        None | Some(Pattern::Iso) => return iso(),
+        Some(Pattern::Java(p)) => p,
     };
     java_pattern(&local, pattern)
+}
+
+/// What one of ES's date formats is: ISO 8601 as [`parse_date`] reads it, or a Java pattern.
+enum Pattern<'a> {
+    Iso,
+    Java(&'a str),
+}
+
+/// The pattern of a named ES format (`strict_` or not), or the format itself as a Java pattern.
+fn pattern_of(format: &str) -> Pattern<'_> {
+    Pattern::Java(match format.strip_prefix("strict_").unwrap_or(format) {
+        "date_optional_time" | "date_time" | "date_optional_time_nanos" => return Pattern::Iso,
+        "date" | "year_month_day" => "yyyy-MM-dd",
+        "date_hour_minute_second" => "yyyy-MM-dd'T'HH:mm:ss",
+        "date_hour_minute" => "yyyy-MM-dd'T'HH:mm",
+        "date_hour" => "yyyy-MM-dd'T'HH",
+        "hour_minute" => "HH:mm",
+        "hour_minute_second" => "HH:mm:ss",
+        "year_month" => "yyyy-MM",
+        "year" => "yyyy",
+        "basic_date" => "yyyyMMdd",
+        _ => format,
+    })
+}
+
+/// Whether a date string states its offset (`Z`, `+01:00`, `-0500` after the time).
+pub fn states_offset(date: &str) -> bool {
+    let Some(t) = date.find(['T', ' ']) else {
+        return false;
+    };
+    let time = &date[t..];
+    time.ends_with('Z') || time.contains('+') || time.contains('-')
+}
+
+/// A date read in a `format`: epoch millis, and whether the text named its instant (an offset, or epoch
+/// millis or seconds); without, it is a local time read as UTC, for the caller's `time_zone` to place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormattedDate {
+    pub ms: i64,
+    pub instant: bool,
+}
+
+/// Reads `s` in ES's date `format` (as a range query's `format` is read): `epoch_millis`, `epoch_second`,
+/// the named formats, or a Java pattern (`dd/MM/yyyy`, `yyyy-MM-dd HH:mm`); `a||b` tries each in turn.
+/// Components a pattern lacks are the start of their unit (month and day 1, time 00:00). `None`: `s` is
+/// in none of them.
+pub fn parse_date_in_format(s: &str, format: &str) -> Option<FormattedDate> {
+    let s = s.trim();
+    format.split("||").map(str::trim).find_map(|f| match f {
+        "epoch_millis" => s
+            .parse::<i64>()
+            .ok()
+            .map(|ms| FormattedDate { ms, instant: true }),
+        "epoch_second" => {
+            let secs: f64 = s.parse().ok().filter(|v: &f64| v.is_finite())?;
+            let ms = secs * 1000.0;
+            (ms.abs() < 9.0e18).then_some(FormattedDate {
+                ms: ms as i64,
+                instant: true,
+            })
+        }
+        f => match pattern_of(f) {
+            Pattern::Iso => parse_date(s).map(|ms| FormattedDate {
+                ms,
+                instant: states_offset(s) || s.bytes().all(|b| b.is_ascii_digit()),
+            }),
+            Pattern::Java(p) => parse_java_pattern(s, p),
+        },
+    })
+}
+
+/// `s` read in a Java `DateTimeFormatter` pattern (the letters [`java_pattern`] writes).
+fn parse_java_pattern(s: &str, pattern: &str) -> Option<FormattedDate> {
+    use chrono::format::{parse, Parsed, StrftimeItems};
+    let spec = strftime_of(pattern)?;
+    let mut parsed = Parsed::new();
+    parse(&mut parsed, s, StrftimeItems::new(&spec)).ok()?;
+    let date = NaiveDate::from_ymd_opt(
+        parsed.year()?,
+        parsed.month().unwrap_or(1),
+        parsed.day().unwrap_or(1),
+    )?;
+    let hour = match (parsed.hour_div_12(), parsed.hour_mod_12()) {
+        (Some(div), Some(rem)) => div * 12 + rem,
+        (None, Some(rem)) => rem,
+        _ => 0,
+    };
+    let time = NaiveTime::from_hms_nano_opt(
+        hour,
+        parsed.minute().unwrap_or(0),
+        parsed.second().unwrap_or(0),
+        parsed.nanosecond().unwrap_or(0),
+    )?;
+    let local = date.and_time(time).and_utc().timestamp_millis();
+    Some(match parsed.offset() {
+        Some(offset) => FormattedDate {
+            ms: local.checked_sub(i64::from(offset) * 1000)?,
+            instant: true,
+        },
+        None => FormattedDate {
+            ms: local,
+            instant: false,
+        },
+    })
+}
+
+/// The chrono `strftime` spec reading a Java pattern; `None` for letters it has no reading of.
+fn strftime_of(pattern: &str) -> Option<String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let run = chars[i..].iter().take_while(|&&d| d == c).count();
+        i += run;
+        let spec = match (c, run) {
+            ('\'', 2) => "'",
+            ('\'', _) => {
+                let start = i - run + 1;
+                let end = chars[start..]
+                    .iter()
+                    .position(|&d| d == '\'')
+                    .map_or(chars.len(), |p| start + p);
+                for &d in &chars[start..end] {
+                    match d {
+                        '%' => out.push_str("%%"),
+                        d => out.push(d),
+                    }
+                }
+                i = end + 1;
+                continue;
+            }
+            ('y' | 'u', 2) => "%y",
+            ('y' | 'u', _) => "%Y",
+            ('M', 1 | 2) => "%m",
+            ('M', 3) => "%b",
+            ('M', _) => "%B",
+            ('d', _) => "%d",
+            ('H', _) => "%H",
+            ('h', _) => "%I",
+            ('m', _) => "%M",
+            ('s', _) => "%S",
+            ('S', 1..=3) => "%3f",
+            ('S', 4..=6) => "%6f",
+            ('S', _) => "%9f",
+            ('a', _) => "%p",
+            ('E', 1..=3) => "%a",
+            ('E', _) => "%A",
+            ('D', _) => "%j",
+            ('X' | 'x' | 'Z', _) => "%#z",
+            ('%', n) => {
+                out.extend(std::iter::repeat_n("%%", n));
+                continue;
+            }
+            (c, _) if c.is_ascii_alphabetic() => return None,
+            (c, n) => {
+                out.extend(std::iter::repeat_n(c, n));
+                continue;
+            }
+        };
+        out.push_str(spec);
+    }
+    Some(out)
 }
 
 /// `dt` written in a Java `DateTimeFormatter` pattern (the letters ES users write; `'..'` quotes).
@@ -331,6 +489,42 @@ mod tests {
                 "{format:?} {zone:?}"
             );
         }
+    }
+
+    /// A range query's `format`: ES's named formats, epoch units and Java patterns, with `||`.
+    #[test]
+    fn parses_in_formats() {
+        let at = |s: &str, f: &str| parse_date_in_format(s, f).map(|d| (d.ms, d.instant));
+        // 2026-11-22T00:00:00Z
+        let day = 1_795_305_600_000;
+        assert_eq!(at("22/11/2026", "dd/MM/yyyy"), Some((day, false)));
+        assert_eq!(
+            at("2026", "dd/MM/yyyy||yyyy"),
+            Some((1_767_225_600_000, false))
+        );
+        assert_eq!(at("2026-11", "yyyy-MM"), Some((1_793_491_200_000, false)));
+        assert_eq!(
+            at("22.11.2026 01:30", "dd.MM.yyyy HH:mm"),
+            Some((day + 5_400_000, false))
+        );
+        assert_eq!(
+            at("2026-11-22T01:00:00+01:00", "yyyy-MM-dd'T'HH:mm:ssXXX"),
+            Some((day, true))
+        );
+        assert_eq!(at("1795305600", "epoch_second"), Some((day, true)));
+        assert_eq!(at("1795305600000", "epoch_millis"), Some((day, true)));
+        assert_eq!(
+            at("2026-11-22", "strict_date_optional_time"),
+            Some((day, false))
+        );
+        assert_eq!(
+            at("2026-11-22T00:00:00Z", "date_optional_time"),
+            Some((day, true))
+        );
+        assert_eq!(at("2026-11-22", "yyyy-MM-dd"), Some((day, false)));
+        assert_eq!(at("2026-11-22", "dd/MM/yyyy"), None);
+        assert_eq!(at("22/11/2026", "qq/MM/yyyy"), None);
+        assert_eq!(at("x", "epoch_second"), None);
     }
 
     #[test]

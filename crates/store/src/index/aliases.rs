@@ -2,11 +2,13 @@
 //! pattern matching it) cover its indices; writes to it go to its write index: its only index, or the
 //! one marked `is_write_index`. Aliases are metadata of the index layer, kept with the templates and
 //! data streams (`_state/aliases.json`, `data_streams.rs`); deleting an index removes it from its
-//! aliases. `filter` and `routing` are kept and shown, not applied.
+//! aliases. A search through an alias with a `filter` sees only the documents the filter matches
+//! ([`IndexSet::alias_filters`]); `routing` is kept and shown (there is one shard, so nothing to route).
 //!
 //! Invariants: an alias names at least one index and never shares its name with an index; at most one
 //! of its indices is its write index.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -91,6 +93,61 @@ impl IndexSet {
             None => Ok(None),
             Some(members) => Ok(Some(write_index(name, members)?)),
         }
+    }
+
+    /// The alias filters a search of `expr` applies, by index: an index reached only through aliases that
+    /// have a `filter` is searched with those filters (a document matching any of them is seen), as ES
+    /// does; an index reached by its own name (or a pattern matching it), through a data stream, or through
+    /// an alias without a filter is searched whole and is not in the map.
+    pub fn alias_filters(&self, expr: &str) -> BTreeMap<String, Vec<Value>> {
+        let streams = self.stream_members();
+        let indices: Vec<String> = self.map.read().keys().cloned().collect();
+        let meta = self.streams.meta.lock();
+        // Index → its filters, `None` once it is reached whole.
+        let mut reached: BTreeMap<&str, Option<Vec<&Value>>> = BTreeMap::new();
+        for part in expr.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let part = if part == "_all" { "*" } else { part };
+            let pattern = wildcard::is_pattern(part);
+            let named = |name: &str| {
+                if pattern {
+                    wildcard::matches(part, name)
+                } else {
+                    part == name
+                }
+            };
+            let direct = indices.iter().filter(|i| named(i));
+            let by_stream = streams
+                .iter()
+                .filter(|(s, _)| named(s))
+                .flat_map(|(_, members)| members.iter());
+            for index in direct.chain(by_stream) {
+                reached.insert(index, None);
+            }
+            for (_, members) in meta.aliases.iter().filter(|(a, _)| named(a)) {
+                for (index, props) in members {
+                    let Some(filter) = &props.filter else {
+                        reached.insert(index, None);
+                        continue;
+                    };
+                    match reached.entry(index) {
+                        Entry::Vacant(v) => {
+                            v.insert(Some(vec![filter]));
+                        }
+                        Entry::Occupied(mut o) => {
+                            if let Some(filters) = o.get_mut() {
+                                filters.push(filter);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        reached
+            .into_iter()
+            .filter_map(|(index, filters)| {
+                filters.map(|f| (index.to_string(), f.into_iter().cloned().collect()))
+            })
+            .collect()
     }
 
     /// Whether `name` is an alias.

@@ -176,15 +176,36 @@ impl crate::index::IndexSet {
     /// The mapping of `index`: its dynamic mappings, overridden by the `mappings` of the template matching
     /// its name, overridden by those it was created with.
     pub fn field_mappings(&self, index: &crate::index::IndexHandle) -> FieldMappings {
-        let mut fields = dynamic_mappings(&index.searcher());
+        self.with_explicit(dynamic_mappings(&index.searcher()), &index.name, &index.dir)
+    }
+
+    /// The mapping of the closed index `name`, as [`IndexSet::field_mappings`]: ES keeps a closed index's
+    /// mapping, so its dynamic mappings are read from its last commit (a reader of its directory that
+    /// takes no lock and is dropped at once; the index stays closed).
+    pub fn closed_field_mappings(
+        &self,
+        name: &str,
+        closed: &crate::index::open_close::ClosedIndex,
+    ) -> Result<FieldMappings, IndexError> {
+        let index = tantivy::Index::open_in_dir(&closed.dir)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(self.with_explicit(dynamic_mappings(&reader.searcher()), name, &closed.dir))
+    }
+
+    /// `dynamic` overridden by the `mappings` of the template matching `name`, overridden by those the
+    /// index in `dir` was created with.
+    fn with_explicit(&self, mut fields: FieldMappings, name: &str, dir: &Path) -> FieldMappings {
         let template = {
             let meta = self.streams.meta.lock();
-            crate::index::templates::template_for(&meta.templates, &index.name)
+            crate::index::templates::template_for(&meta.templates, name)
                 .and_then(|(_, t)| t.template.as_ref())
                 .and_then(|t| t.get("mappings"))
                 .cloned()
         };
-        for explicit in [template.unwrap_or(Value::Null), load_mappings(&index.dir)] {
+        for explicit in [template.unwrap_or(Value::Null), load_mappings(dir)] {
             fields.extend(explicit_mappings(&explicit));
         }
         fields

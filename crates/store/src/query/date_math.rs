@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, Days, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 
-use crate::doc::date::{parse_date, DateZone};
+use crate::doc::date::{parse_date, parse_date_in_format, states_offset, DateZone};
 
 /// Why a date-math expression has no value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,9 +15,55 @@ pub enum DateMathError {
     /// The anchor is outside the dates this store represents.
     #[error("date out of range [{expr}]")]
     OutOfRange { expr: String },
+    /// The expression's date is not in the `format` it is to be read in.
+    #[error("failed to parse date field [{expr}] with format [{format}]")]
+    Format { expr: String, format: String },
     /// The arithmetic or rounding after the anchor is malformed or overflows.
     #[error("failed to parse date math [{expr}]")]
     Math { expr: String },
+}
+
+/// [`parse_date_math_in`] with the anchor read in `format` (a range query's `format`, see
+/// [`parse_date_in_format`]); `now` and the arithmetic after `||` are as without one. An anchor the
+/// format does not read is an error, as in ES.
+pub fn parse_date_math_as(
+    expr: &str,
+    now_ms: i64,
+    round_up: bool,
+    zone: DateZone,
+    format: Option<&str>,
+) -> Result<i64, DateMathError> {
+    let Some(format) = format else {
+        return parse_date_math_in(expr, now_ms, round_up, zone);
+    };
+    let expr = expr.trim();
+    if expr.starts_with("now") {
+        return parse_date_math_in(expr, now_ms, round_up, zone);
+    }
+    let (anchor, ops) = match expr.find("||") {
+        Some(pos) => (&expr[..pos], Some(&expr[pos + 2..])),
+        None => (expr, None),
+    };
+    let date = parse_date_in_format(anchor, format).ok_or_else(|| DateMathError::Format {
+        expr: expr.to_string(),
+        format: format.to_string(),
+    })?;
+    let instant = if date.instant {
+        date.ms
+    } else {
+        zone.local_to_utc(date.ms)
+    };
+    // Epoch millis name an instant: the zone applies to the arithmetic only.
+    let rewritten = match ops {
+        Some(ops) => format!("{instant}||{ops}"),
+        None => instant.to_string(),
+    };
+    parse_date_math_in(&rewritten, now_ms, round_up, zone).map_err(|e| match e {
+        DateMathError::Math { .. } => DateMathError::Math {
+            expr: expr.to_string(),
+        },
+        other => other,
+    })
 }
 
 /// Evaluates an ES date-math expression (`now-15m`, `now/d`, `2026-11-22||+1d/d`, a plain date, millis).
@@ -106,7 +152,7 @@ pub fn parse_date_math_in(
     };
     let instant = if anchor == "now" {
         now_ms
-    } else if parse_date(anchor).is_some() && has_offset(anchor) {
+    } else if parse_date(anchor).is_some() && states_offset(anchor) {
         parse_date(anchor).ok_or_else(date_err)?
     } else if anchor
         .strip_prefix('-')
@@ -131,15 +177,6 @@ pub fn parse_date_math_in(
             other => other,
         })?;
     Ok(zone.local_to_utc(local))
-}
-
-/// Whether a date string states its offset (`Z`, `+01:00`, `-0500` after the time).
-fn has_offset(date: &str) -> bool {
-    let Some(t) = date.find(['T', ' ']) else {
-        return false;
-    };
-    let time = &date[t..];
-    time.ends_with('Z') || time.contains('+') || time.contains('-')
 }
 
 fn add_unit(dt: DateTime<Utc>, n: i64, unit: u8) -> Option<DateTime<Utc>> {

@@ -14,11 +14,13 @@ use serde_json::{Map, Value};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser,
 };
+use tantivy::query_grammar::UserInputBound;
 use tantivy::Index;
 
 use crate::doc::schema::{resolve_field, tantivy_name, FieldRef, Fields, F_MSG};
 use crate::query::date_attr::DatePaths;
 use crate::query::error::QueryError;
+use crate::query::field::DateInput;
 use crate::query::limits;
 use crate::query::query_string::{self, rewrite_field_names};
 use crate::query::timestamp_filter::TimestampFilter;
@@ -355,7 +357,34 @@ impl<'a> QueryBuilder<'a> {
         let rewritten = rewrite_field_names(text);
         // `name` is a tantivy name: `attrs.x.y`, or `_id`, `@timestamp`, `message`.
         let exists = |name: &str| self.exists(name.strip_prefix("attrs.").unwrap_or(name));
-        query_string::build(&parser, text, &rewritten, and, by_name, &exists)
+        let date_path = |name: &str| {
+            name.strip_prefix("attrs.")
+                .filter(|path| self.dates.is_some_and(|d| d.contains(path)))
+                .map(str::to_string)
+        };
+        let is_date = |name: &str| date_path(name).is_some();
+        let date_range = |name: &str, lower: &UserInputBound, upper: &UserInputBound| {
+            let path = date_path(name).unwrap_or_default();
+            let bound = |b: &UserInputBound| match b {
+                UserInputBound::Inclusive(v) => (Some(Value::from(v.trim_matches('"'))), true),
+                UserInputBound::Exclusive(v) => (Some(Value::from(v.trim_matches('"'))), false),
+                UserInputBound::Unbounded => (None, true),
+            };
+            let ((lo, lo_incl), (hi, hi_incl)) = (bound(lower), bound(upper));
+            let range = self.range_on(
+                &FieldRef::Attr(path.clone()),
+                (lo.as_ref(), lo_incl),
+                (hi.as_ref(), hi_incl),
+                &DateInput::default(),
+            )?;
+            range.map_or_else(|| self.exists(&path), Ok)
+        };
+        let fields = query_string::FieldHooks {
+            exists: &exists,
+            is_date: &is_date,
+            date_range: &date_range,
+        };
+        query_string::build(&parser, text, &rewritten, and, by_name, &fields)
     }
 }
 

@@ -46,6 +46,9 @@ pub enum QueryError {
     /// A date value that is neither a date string nor a number.
     #[error("failed to parse date [{value}]")]
     NotADate { value: String },
+    /// A `time_zone` that is neither an offset nor a zone of the tz database.
+    #[error("unknown time zone [{time_zone}]")]
+    TimeZone { time_zone: String },
     /// A date-math expression with no value.
     #[error(transparent)]
     DateMath(#[from] DateMathError),

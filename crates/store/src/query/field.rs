@@ -13,11 +13,12 @@ use tantivy::query::{
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
+use crate::doc::date::DateZone;
 use crate::doc::schema::{
     resolve_field, tantivy_name, FieldRef, EVENT_ID, F_ATTRS, F_EVENT_ID, F_ID, F_MSG,
 };
 use crate::query::date_attr::date_range;
-use crate::query::date_math::parse_date_math;
+use crate::query::date_math::parse_date_math_as;
 use crate::query::dsl::{obj, parse_msm, scalar_str, single_field, union, QueryBuilder, Q};
 use crate::query::error::QueryError;
 use crate::query::limits::MAX_CLAUSE_COUNT;
@@ -41,6 +42,41 @@ fn match_of_tokens(queries: Vec<Q>, opts: Option<&Map<String, Value>>) -> Result
         (false, Some(msm)) => BooleanQuery::with_minimum_required_clauses(clauses, msm.max(1)),
         _ => BooleanQuery::new(clauses),
     }))
+}
+
+/// How a range's dates are read: its `time_zone` (of dates without an offset and of date math) and
+/// `format`.
+#[derive(Debug, Clone, Default)]
+pub(super) struct DateInput {
+    pub zone: DateZone,
+    pub format: Option<String>,
+}
+
+impl DateInput {
+    /// The `time_zone` and `format` of a `range` query's parameters.
+    fn of(params: &Map<String, Value>) -> Result<DateInput, QueryError> {
+        let zone = match params.get("time_zone") {
+            None | Some(Value::Null) => DateZone::UTC,
+            Some(tz) => {
+                tz.as_str()
+                    .and_then(DateZone::parse)
+                    .ok_or_else(|| QueryError::TimeZone {
+                        time_zone: tz.as_str().map_or_else(|| tz.to_string(), str::to_string),
+                    })?
+            }
+        };
+        let format = match params.get("format") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(f)) => Some(f.clone()),
+            Some(_) => {
+                return Err(QueryError::Missing {
+                    query: "range",
+                    requirement: "[format] must be a string",
+                })
+            }
+        };
+        Ok(DateInput { zone, format })
+    }
 }
 
 impl QueryBuilder<'_> {
@@ -112,7 +148,7 @@ impl QueryBuilder<'_> {
                 )))
             }
             FieldRef::Timestamp => {
-                let ms = self.date_value(v, false)?;
+                let ms = self.date_value(v, false, &DateInput::default())?;
                 Ok(Box::new(TimestampFilter::range(self.fields.ts, ms, ms)))
             }
             FieldRef::EventId => {
@@ -151,15 +187,34 @@ impl QueryBuilder<'_> {
         )
     }
 
-    fn date_value(&self, v: &Value, round_up: bool) -> Result<i64, QueryError> {
-        match v {
-            Value::Number(n) => n
-                .as_i64()
+    fn date_value(&self, v: &Value, round_up: bool, how: &DateInput) -> Result<i64, QueryError> {
+        let millis = |n: &Number| {
+            n.as_i64()
                 .or_else(|| n.as_f64().map(|f| f as i64))
                 .ok_or_else(|| QueryError::NotADate {
                     value: n.to_string(),
-                }),
-            Value::String(s) => Ok(parse_date_math(s, self.now_ms, round_up)?),
+                })
+        };
+        match v {
+            // A number is epoch millis, unless the format reads it otherwise (`epoch_second`).
+            Value::Number(n) => match &how.format {
+                Some(format) => parse_date_math_as(
+                    &n.to_string(),
+                    self.now_ms,
+                    round_up,
+                    how.zone,
+                    Some(format),
+                )
+                .or_else(|_| millis(n)),
+                None => millis(n),
+            },
+            Value::String(s) => Ok(parse_date_math_as(
+                s,
+                self.now_ms,
+                round_up,
+                how.zone,
+                how.format.as_deref(),
+            )?),
             other => Err(QueryError::NotADate {
                 value: other.to_string(),
             }),
@@ -321,7 +376,8 @@ impl QueryBuilder<'_> {
             (None, Some(v)) => (Some(v), false),
             _ => (None, true),
         };
-        let q = self.range_on(&resolve_field(field), (lo, lo_incl), (hi, hi_incl))?;
+        let how = DateInput::of(m)?;
+        let q = self.range_on(&resolve_field(field), (lo, lo_incl), (hi, hi_incl), &how)?;
         match q {
             Some(q) => Ok(q),
             None => self.exists(field),
@@ -330,20 +386,21 @@ impl QueryBuilder<'_> {
 
     /// The closed range of epoch millis of a date range's bounds (date math allowed). ES rounds up for
     /// `gt` and `lte`; the values are milliseconds, so an open bound is the closed one a millisecond inside.
-    fn millis_bounds(
+    pub(super) fn millis_bounds(
         &self,
         (lo, lo_incl): (Option<&Value>, bool),
         (hi, hi_incl): (Option<&Value>, bool),
+        how: &DateInput,
     ) -> Result<(i64, i64), QueryError> {
         let lo_ms = match lo {
             Some(v) => self
-                .date_value(v, !lo_incl)?
+                .date_value(v, !lo_incl, how)?
                 .saturating_add(i64::from(!lo_incl)),
             None => i64::MIN,
         };
         let hi_ms = match hi {
             Some(v) => self
-                .date_value(v, hi_incl)?
+                .date_value(v, hi_incl, how)?
                 .saturating_sub(i64::from(!hi_incl)),
             None => i64::MAX,
         };
@@ -351,11 +408,12 @@ impl QueryBuilder<'_> {
     }
 
     /// A range query on one field; `None` when neither bound gives a term (then ES means "exists").
-    fn range_on(
+    pub(super) fn range_on(
         &self,
         fref: &FieldRef,
         (lo, lo_incl): (Option<&Value>, bool),
         (hi, hi_incl): (Option<&Value>, bool),
+        how: &DateInput,
     ) -> Result<Option<Q>, QueryError> {
         let bound = |t: Option<Term>, incl: bool| match t {
             None => Bound::Unbounded,
@@ -367,7 +425,7 @@ impl QueryBuilder<'_> {
                 if lo.is_none() && hi.is_none() {
                     return Ok(None);
                 }
-                let (lo_ms, hi_ms) = self.millis_bounds((lo, lo_incl), (hi, hi_incl))?;
+                let (lo_ms, hi_ms) = self.millis_bounds((lo, lo_incl), (hi, hi_incl), how)?;
                 return Ok(Some(Box::new(TimestampFilter::range(
                     self.fields.ts,
                     lo_ms,
@@ -378,7 +436,7 @@ impl QueryBuilder<'_> {
                 if lo.is_none() && hi.is_none() {
                     return Ok(None);
                 }
-                let (lo_ms, hi_ms) = self.millis_bounds((lo, lo_incl), (hi, hi_incl))?;
+                let (lo_ms, hi_ms) = self.millis_bounds((lo, lo_incl), (hi, hi_incl), how)?;
                 return Ok(Some(union(date_range(
                     self.fields.attrs,
                     path,
@@ -411,11 +469,12 @@ impl QueryBuilder<'_> {
             }
             FieldRef::EventId => {
                 // In `_id` where equal to it, else in `attrs` (see `schema`).
-                let id = self.range_on(&FieldRef::Id, (lo, lo_incl), (hi, hi_incl))?;
+                let id = self.range_on(&FieldRef::Id, (lo, lo_incl), (hi, hi_incl), how)?;
                 let attr = self.range_on(
                     &FieldRef::Attr(EVENT_ID.to_string()),
                     (lo, lo_incl),
                     (hi, hi_incl),
+                    how,
                 )?;
                 return Ok(id.zip(attr).map(|(a, b)| union(vec![self.folded(a), b])));
             }

@@ -24,8 +24,8 @@ use crate::query::error::QueryError;
 type Q = Box<dyn Query>;
 
 /// Parses `rewritten` (the output of [`rewrite_field_names`] for the user's `text`) with `parser`;
-/// `exists(name)` answers `name:*`, where `name` is the tantivy name. `and`: the default operator is AND.
-/// `defaults`: the default fields besides the parser's own.
+/// `fields` answers `name:*` and ranges over fields mapped as dates, where `name` is the tantivy name.
+/// `and`: the default operator is AND. `defaults`: the default fields besides the parser's own.
 ///
 /// tantivy's query grammar (0.25) panics on `- *` ("Exist query without a field isn't allowed", which
 /// [`rewrite_field_names`] avoids by writing `-*`) and its term conversion on a NUL in a field name (which
@@ -37,9 +37,9 @@ pub fn build(
     rewritten: &str,
     and: bool,
     defaults: DefaultFields,
-    exists: &dyn Fn(&str) -> Result<Q, QueryError>,
+    fields: &FieldHooks<'_>,
 ) -> Result<Q, QueryError> {
-    let run = || build_unguarded(parser, text, rewritten, and, defaults, exists);
+    let run = || build_unguarded(parser, text, rewritten, and, defaults, fields);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
         let why = panic
             .downcast_ref::<&str>()
@@ -59,7 +59,7 @@ fn build_unguarded(
     rewritten: &str,
     and: bool,
     defaults: DefaultFields,
-    exists: &dyn Fn(&str) -> Result<Q, QueryError>,
+    fields: &FieldHooks<'_>,
 ) -> Result<Q, QueryError> {
     let failed = |e: &dyn std::fmt::Display| QueryError::QueryString {
         query: text.to_string(),
@@ -73,7 +73,7 @@ fn build_unguarded(
         });
     }
     let ast = match parsed {
-        Ok(ast) if defaults.by_name() || needs_assembly(&ast) => ast,
+        Ok(ast) if defaults.by_name() || needs_assembly(&ast, fields.is_date) => ast,
         // Otherwise (or when it does not parse: the parser words the error) tantivy does it all.
         _ => return parser.parse_query(rewritten).map_err(|e| failed(&e)),
     };
@@ -81,12 +81,23 @@ fn build_unguarded(
         parser,
         default: if and { Occur::Must } else { Occur::Should },
         defaults,
-        exists,
+        fields,
         failed: &failed,
     };
     Ok(assembler
         .convert(ast)?
         .unwrap_or_else(|| Box::new(EmptyQuery)))
+}
+
+/// What the query builder answers for the assembly: the leaves tantivy's parser cannot build as ES means
+/// them. Field names are tantivy names (`attrs.event.created`).
+pub struct FieldHooks<'a> {
+    /// `F:*`: F has a value.
+    pub exists: &'a dyn Fn(&str) -> Result<Q, QueryError>,
+    /// Whether F is a path of `attrs` the index maps as a date.
+    pub is_date: &'a dyn Fn(&str) -> bool,
+    /// A range over such a field (`F:[a TO b]`, `F:>a`), compared as times, with date math.
+    pub date_range: &'a dyn Fn(&str, &UserInputBound, &UserInputBound) -> Result<Q, QueryError>,
 }
 
 /// The default fields of a Lucene query when some cannot be the parser's own: `event.id`, which lives in two
@@ -111,18 +122,33 @@ impl DefaultFields {
     }
 }
 
-/// Whether `ast` has an `F:*` or a group whose members are all negated (which includes the `(-b)` of
-/// `a OR -b`): tantivy's parser refuses the first, and turns the second into a query matching nothing
-/// (or, at the top, a 400).
-fn needs_assembly(ast: &UserInputAst) -> bool {
+/// Whether `ast` has an `F:*`, a range over a field mapped as a date (`is_date`), or a group whose
+/// members are all negated (which includes the `(-b)` of `a OR -b`): tantivy's parser refuses the first,
+/// compares the second as text, and turns the third into a query matching nothing (or, at the top, a 400).
+fn needs_assembly(ast: &UserInputAst, is_date: &dyn Fn(&str) -> bool) -> bool {
     match ast {
         UserInputAst::Clause(children) => {
-            all_negated(children) || children.iter().any(|(_, c)| needs_assembly(c))
+            all_negated(children) || children.iter().any(|(_, c)| needs_assembly(c, is_date))
         }
-        UserInputAst::Boost(inner, _) => needs_assembly(inner),
+        UserInputAst::Boost(inner, _) => needs_assembly(inner, is_date),
         UserInputAst::Leaf(leaf) => {
-            matches!(**leaf, UserInputLeaf::Exists { .. }) || unbounded_range_field(leaf).is_some()
+            matches!(**leaf, UserInputLeaf::Exists { .. })
+                || unbounded_range_field(leaf).is_some()
+                || date_range_field(leaf, is_date).is_some()
         }
+    }
+}
+
+/// The field of a range over a field mapped as a date (`is_date`).
+fn date_range_field<'l>(
+    leaf: &'l UserInputLeaf,
+    is_date: &dyn Fn(&str) -> bool,
+) -> Option<&'l str> {
+    match leaf {
+        UserInputLeaf::Range {
+            field: Some(field), ..
+        } if is_date(field) => Some(field),
+        _ => None,
     }
 }
 
@@ -152,7 +178,7 @@ struct Assembler<'a> {
     /// The occur of a clause's unmarked members.
     default: Occur,
     defaults: DefaultFields,
-    exists: &'a dyn Fn(&str) -> Result<Q, QueryError>,
+    fields: &'a FieldHooks<'a>,
     failed: &'a dyn Fn(&dyn std::fmt::Display) -> QueryError,
 }
 
@@ -167,6 +193,7 @@ impl Assembler<'_> {
     /// - a clause of negations alone (`-a -b`) matches every document without them, as in ES (which adds a
     ///   `match_all` to it);
     /// - `F:[* TO *]` is `exists(F)` too, as in ES;
+    /// - a range over a field mapped as a date compares times (`date_range`), with date math;
     /// - a leaf without a field is given every default field by name when [`DefaultFields::by_name`].
     ///
     /// `None`: the query is empty (tantivy's parser leaves such a clause out of its parent too).
@@ -200,10 +227,20 @@ impl Assembler<'_> {
             if field.is_empty() {
                 return Err((self.failed)(&"`*` needs a field"));
             }
-            return (self.exists)(field).map(Some);
+            return (self.fields.exists)(field).map(Some);
         }
         if let Some(field) = unbounded_range_field(&leaf) {
-            return (self.exists)(field).map(Some);
+            return (self.fields.exists)(field).map(Some);
+        }
+        if let UserInputLeaf::Range {
+            field: Some(field),
+            lower,
+            upper,
+        } = &leaf
+        {
+            if (self.fields.is_date)(field) {
+                return (self.fields.date_range)(field, lower, upper).map(Some);
+            }
         }
         if self.defaults.by_name() && has_no_field(&leaf) {
             return self.in_default_fields(&leaf);

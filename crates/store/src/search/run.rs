@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 use tantivy::collector::Count;
-use tantivy::query::Query;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
@@ -19,6 +19,7 @@ use crate::index::versions::{VersionColumns, PRIMARY_TERM};
 use crate::index::{IndexError, IndexHandle, IndexSet};
 use crate::query::date_attr::DatePaths;
 use crate::query::{QueryBuilder, QueryError};
+use crate::search::aggs::nested_filters::fill as fill_nested_filters;
 use crate::search::aggs::top_hits::{fill as fill_top_hits, HitSource};
 use crate::search::aggs::{finish_aggs, AggRequest};
 use crate::search::block_collector::CountTopAggs;
@@ -57,18 +58,30 @@ pub struct UrlQuery<'a> {
     pub and: bool,
 }
 
+/// The query of a search of one index: the request's (or `q=`), narrowed to the documents one of the
+/// `alias_filters` matches when the index was reached only through filtered aliases.
 fn build_query<'a>(
     handle: &'a IndexHandle,
     req_query: Option<&Value>,
     url: UrlQuery<'_>,
     now: i64,
     dates: &'a DatePaths<'a>,
+    alias_filters: Option<&Vec<Value>>,
 ) -> Result<Box<dyn Query>, QueryError> {
     let qb = QueryBuilder::new(&handle.index, handle.fields, now).with_dates(dates);
-    match url.q {
-        Some(q) => qb.parse_lucene(q, &[url.df.unwrap_or(F_MSG).to_string()], url.and),
-        None => qb.build(req_query),
-    }
+    let query = match url.q {
+        Some(q) => qb.parse_lucene(q, &[url.df.unwrap_or(F_MSG).to_string()], url.and)?,
+        None => qb.build(req_query)?,
+    };
+    let Some(filters) = alias_filters.filter(|f| !f.is_empty()) else {
+        return Ok(query);
+    };
+    // A filter, as ES applies it: it narrows without scoring.
+    let filter = qb.build(Some(&json!({"bool": {"should": filters}})))?;
+    Ok(Box::new(BooleanQuery::new(vec![
+        (Occur::Must, query),
+        (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
+    ])))
 }
 
 fn shards(n: usize) -> Value {
@@ -109,6 +122,7 @@ pub fn search(
 ) -> Result<Value, SearchError> {
     let start = Instant::now();
     let handles = targets(set, expr)?;
+    let alias_filters = expr.map(|e| set.alias_filters(e)).unwrap_or_default();
     let now = now_millis();
     let aggs = match req.aggs {
         Some(a) => Some(AggRequest::parse(a, now, &mut || timestamp_span(&handles))?),
@@ -138,7 +152,7 @@ pub fn search(
             and: req.default_and,
         };
         let dates = DatePaths::lazy(move || set.date_paths(h));
-        let query = build_query(h, req.query, url, now, &dates)?;
+        let query = build_query(h, req.query, url, now, &dates, alias_filters.get(&h.name))?;
         let specs_here = Arc::new(SortSpec::for_dates(&specs, |p| dates.contains(p)));
         let after = match req.search_after {
             Some(a) => Some(Arc::new(parse_after(a, &specs_here)?)),
@@ -150,12 +164,12 @@ pub fn search(
             after,
             index_ord: ord as u32,
         });
-        date_fields.push(dates);
-        index_specs.push(specs_here);
         let agg = aggs
             .as_ref()
-            .map(|a| a.collector(&searcher, h.fields))
+            .map(|a| a.collector(&searcher, h.fields, &dates))
             .transpose()?;
+        date_fields.push(dates);
+        index_specs.push(specs_here);
         let (count, top_hits, agg_res) = searcher
             .search(&*query, &CountTopAggs { top, aggs: agg })
             .map_err(SearchError::Collect)?;
@@ -290,13 +304,18 @@ pub fn search(
             .iter()
             .zip(&searchers)
             .zip(&queries)
-            .map(|((h, searcher), query)| HitSource {
+            .zip(&date_fields)
+            .map(|(((h, searcher), query), dates)| HitSource {
                 name: &h.name,
                 searcher,
                 query: &**query,
                 fields: h.fields,
+                dates,
             })
             .collect();
+        fill_nested_filters(aggs, &mut resp["aggregations"], &sources, &mut || {
+            timestamp_span(&handles)
+        })?;
         fill_top_hits(aggs, &mut resp["aggregations"], &sources)?;
     }
     if req.profile {
@@ -333,10 +352,12 @@ pub fn count(
     q: UrlQuery<'_>,
 ) -> Result<Value, SearchError> {
     let handles = targets(set, expr)?;
+    let alias_filters = expr.map(|e| set.alias_filters(e)).unwrap_or_default();
     let now = now_millis();
     let mut total = 0u64;
     for h in &handles {
-        let q = build_query(h, query, q, now, &DatePaths::lazy(|| set.date_paths(h)))?;
+        let dates = DatePaths::lazy(|| set.date_paths(h));
+        let q = build_query(h, query, q, now, &dates, alias_filters.get(&h.name))?;
         total += h.searcher().search(&*q, &Count)? as u64;
     }
     Ok(json!({"count": total, "_shards": shards(handles.len())}))

@@ -117,8 +117,22 @@ impl SortSpec {
             .collect()
     }
 
-    /// A value of this key as a hit's `sort` shows it: dates in the key's `format` when it has one.
+    /// What ES shows for a document without a value of this date key: the `long` that sorts where the
+    /// document does (`Long.MAX_VALUE` last ascending or first descending, else `Long.MIN_VALUE`).
+    fn missing_date(&self) -> i64 {
+        if self.desc == self.missing_first {
+            i64::MAX
+        } else {
+            i64::MIN
+        }
+    }
+
+    /// A value of this key as a hit's `sort` shows it: dates in the key's `format` when it has one, a
+    /// missing date as [`SortSpec::missing_date`] (other missing values are `null`).
     pub fn shown(&self, val: &SortVal) -> Value {
+        if matches!(val, SortVal::Missing) && self.kind.is_date() {
+            return self.shown(&SortVal::Int(self.missing_date()));
+        }
         match (val, &self.format) {
             (SortVal::Int(ms), Some(format)) if self.kind.is_date() => {
                 json!(format_date(*ms, Some(format), DateZone::UTC))
@@ -263,14 +277,23 @@ pub fn parse_after(v: &Value, specs: &[SortSpec]) -> Result<Vec<SortVal>, Reques
         .map(|(v, spec)| {
             Ok(match v {
                 Value::Null => SortVal::Missing,
+                // The value a hit without a date shows stands for that hit's place.
+                Value::Number(n)
+                    if spec.kind.is_date() && n.as_i64() == Some(spec.missing_date()) =>
+                {
+                    SortVal::Missing
+                }
                 Value::Number(n) => match n.as_i64() {
                     Some(i) => SortVal::Int(i),
                     None => SortVal::Float(n.as_f64().unwrap_or(0.0)),
                 },
-                Value::String(s) if spec.kind.is_date() => SortVal::Int(
-                    parse_sort_date(s, spec.format.as_deref())
-                        .ok_or_else(|| RequestError::SearchAfterDate { value: s.clone() })?,
-                ),
+                Value::String(s) if spec.kind.is_date() => {
+                    match parse_sort_date(s, spec.format.as_deref()) {
+                        Some(ms) if ms == spec.missing_date() => SortVal::Missing,
+                        Some(ms) => SortVal::Int(ms),
+                        None => return Err(RequestError::SearchAfterDate { value: s.clone() }),
+                    }
+                }
                 Value::String(s) => SortVal::Str(s.clone()),
                 other => {
                     return Err(RequestError::SearchAfterValue {

@@ -425,10 +425,7 @@ fn filters_and_filter_buckets() {
                          "db": {"filters": {"filters": {"db": {"term": {"host.name": "db-1"}}}}}}}}}))
                 .json(json!({"aggregations": {"info": {"doc_count": 2, "avg_off": {"value": 30.0},
                     "db": {"buckets": {"db": {"doc_count": 1}}}}}})),
-            // Under a bucket computed by tantivy they are refused, as are bad queries and parameters.
-            search(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name"},
-                "aggs": {"f": {"filters": {"filters": named}}}}}}))
-                .status(400),
+            // Bad queries and parameters are refused.
             search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": {"x": {"no_such_query": {}}}}}}}))
                 .status(400),
             search(json!({"size": 0, "aggs": {"f": {"filters": {"filters": named, "other": true}}}}))
@@ -551,6 +548,143 @@ fn top_hits_per_bucket() {
                 .json(json!({"error": {"type": "illegal_argument_exception"}})),
             search(json!({"size": 0, "aggs": {"t": {"top_hits": {"size": 1}, "aggs": {"x": {"max": {"field": "log.offset"}}}}}}))
                 .status(400),
+        ],
+    );
+}
+
+/// `filters`, `filter` and `missing` under `terms`, `histogram` and `date_histogram` buckets, as ES's
+/// reference answers them: each bucket's own counts (the search's query narrowing them), with their own
+/// sub-aggregations, `meta`, `top_hits` below them, and filters under filters under terms.
+#[test]
+fn filter_aggs_under_tantivy_buckets() {
+    use crate::check::{case, check};
+    let es = Es::start();
+    sample(&es);
+    let search = |body: serde_json::Value| case("POST", "/logs/_search").body(body.to_string());
+    let named = json!({"warnings": {"term": {"log.level": "warn"}}, "errors": {"term": {"log.level": "error"}}});
+    check(
+        &es,
+        &[
+            search(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name"},
+                "aggs": {"f": {"meta": {"m": 1}, "filters": {"filters": named, "other_bucket": true}}}}}}))
+                .json(json!({"aggregations": {"hosts": {"buckets": [
+                    {"key": "db-1", "doc_count": 2, "f": {"meta": {"m": 1}, "buckets": {
+                        "errors": {"doc_count": 1}, "warnings": {"doc_count": 0}, "_other_": {"doc_count": 1}}}},
+                    {"key": "web-1", "f": {"buckets": {
+                        "errors": {"doc_count": 1}, "warnings": {"doc_count": 0}, "_other_": {"doc_count": 1}}}},
+                    {"key": "web-2", "f": {"buckets": {
+                        "errors": {"doc_count": 1}, "warnings": {"doc_count": 1}, "_other_": {"doc_count": 0}}}}]}}})),
+            // `missing` and `filter` under a date histogram, with metrics under them; the query narrows.
+            search(json!({"size": 0, "query": {"range": {"log.offset": {"gte": 20}}},
+                "aggs": {"per_hour": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h"},
+                "aggs": {"no_path": {"missing": {"field": "log.file.path"}},
+                         "errors": {"filter": {"term": {"log.level": "error"}},
+                             "aggs": {"top": {"max": {"field": "log.offset"}}}}}}}}))
+                .json(json!({"aggregations": {"per_hour": {"buckets": [
+                    {"key_as_string": "2026-11-22T01:00:00.000Z", "doc_count": 1,
+                        "no_path": {"doc_count": 0}, "errors": {"doc_count": 0, "top": {"value": null}}},
+                    {"key_as_string": "2026-11-22T02:00:00.000Z", "doc_count": 3,
+                        "no_path": {"doc_count": 0}, "errors": {"doc_count": 1, "top": {"value": 50.0}}},
+                    {"key_as_string": "2026-11-22T03:00:00.000Z", "doc_count": 0,
+                        "no_path": {"doc_count": 0}, "errors": {"doc_count": 0}},
+                    {"key_as_string": "2026-11-22T04:00:00.000Z", "doc_count": 1,
+                        "no_path": {"doc_count": 1}, "errors": {"doc_count": 1, "top": {"value": 60.0}}}]}}})),
+            // Under a numeric histogram, with a terms and a top_hits under the filter buckets.
+            search(json!({"size": 0, "aggs": {"offsets": {"histogram": {"field": "log.offset", "interval": 30},
+                "aggs": {"f": {"filters": {"filters": {"errors": {"term": {"log.level": "error"}}}},
+                    "aggs": {"hosts": {"terms": {"field": "host.name"}},
+                             "first": {"top_hits": {"size": 1, "sort": ["log.offset"], "_source": false}}}}}}}}))
+                .json(json!({"aggregations": {"offsets": {"buckets": [
+                    {"key": 0.0, "doc_count": 2, "f": {"buckets": {"errors": {"doc_count": 1,
+                        "hosts": {"buckets": [{"key": "web-1", "doc_count": 1}]},
+                        "first": {"hits": {"hits": [{"_id": "a"}]}}}}}},
+                    {"key": 30.0, "doc_count": 3, "f": {"buckets": {"errors": {"doc_count": 1,
+                        "hosts": {"buckets": [{"key": "db-1", "doc_count": 1}]},
+                        "first": {"hits": {"hits": [{"_id": "e"}]}}}}}},
+                    {"key": 60.0, "doc_count": 1, "f": {"buckets": {"errors": {"doc_count": 1,
+                        "first": {"hits": {"hits": [{"_id": "f"}]}}}}}}]}}})),
+            // Under a top-level filter: terms, then filters again.
+            search(json!({"size": 0, "aggs": {"info_or_error": {"filter": {"terms": {"log.level": ["info", "error"]}},
+                "aggs": {"hosts": {"terms": {"field": "host.name"},
+                    "aggs": {"e": {"filter": {"term": {"log.level": "error"}}}}}}}}}))
+                .json(json!({"aggregations": {"info_or_error": {"doc_count": 5, "hosts": {"buckets": [
+                    {"key": "db-1", "doc_count": 2, "e": {"doc_count": 1}},
+                    {"key": "web-1", "doc_count": 2, "e": {"doc_count": 1}},
+                    {"key": "web-2", "doc_count": 1, "e": {"doc_count": 1}}]}}}})),
+            // Still checked before the search: a bad query under a bucket is a 400.
+            search(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name"},
+                "aggs": {"f": {"filters": {"filters": {"x": {"no_such_query": {}}}}}}}}}))
+                .status(400),
+            search(json!({"size": 0, "aggs": {"hosts": {"terms": {"field": "host.name"},
+                "aggs": {"m": {"missing": {}}}}}}))
+                .status(400),
+        ],
+    );
+}
+
+/// `filter` / `filters` ranges and `query_string` ranges over a field mapped as a date (not `@timestamp`)
+/// compare times, with date math and `format`, as the `range` query does; `top_hits` sorts on such a field
+/// by time and shows epoch millis (a document without it: ES's `Long.MAX_VALUE` / `MIN_VALUE`).
+#[test]
+fn date_fields_in_filter_aggs_and_top_hits() {
+    use crate::check::{case, check};
+    let es = Es::start();
+    // By time: d1 01:00Z, d2 02:00Z, d3 02:30Z; by text d3 < d2 < d1. d5 has none.
+    let lines: Vec<serde_json::Value> = [
+        ("d1", Some("2026-11-22T03:00:00+02:00"), "a"),
+        ("d2", Some("2026-11-22 02:00:00"), "a"),
+        ("d3", Some("2026-11-21T23:30:00-03:00"), "b"),
+        ("d5", None, "b"),
+    ]
+    .into_iter()
+    .flat_map(|(id, created, group)| {
+        let mut source =
+            json!({"@timestamp": "2026-11-22T05:00:00Z", "message": id, "group": group});
+        if let Some(c) = created {
+            source["event"] = json!({"created": c});
+        }
+        [json!({"index": {"_id": id}}), source]
+    })
+    .collect();
+    let r = es.bulk("/events/_bulk?refresh=true", &lines);
+    assert_eq!(r["errors"], json!(false), "{r}");
+    let search = |body: serde_json::Value| case("POST", "/events/_search").body(body.to_string());
+    let range = |params: serde_json::Value| json!({"range": {"event.created": params}});
+    let hit = |id: &str, sort: serde_json::Value| json!({"_id": id, "sort": sort});
+    check(
+        &es,
+        &[
+            search(json!({"size": 0, "aggs": {"f": {"filters": {"other_bucket": true, "filters": {
+                "early": range(json!({"lte": "2026-11-22T02:00:00Z"})),
+                "late": range(json!({"gt": "2026-11-22T01:00:00Z||+1h"})),
+                "local": range(json!({"gte": "22/11/2026 03:30", "format": "dd/MM/yyyy HH:mm", "time_zone": "+02:00"})),
+                "qs": {"query_string": {"query": "event.created:[* TO 2026-11-22T01:30:00Z]"}}}}}}}))
+                .json(json!({"aggregations": {"f": {"buckets": {
+                    "early": {"doc_count": 2}, "late": {"doc_count": 1}, "local": {"doc_count": 2},
+                    "qs": {"doc_count": 1}, "_other_": {"doc_count": 1}}}}})),
+            search(json!({"size": 0, "aggs": {"recent": {"filter": range(json!({"gte": "now-100y/d", "format": "epoch_millis"})),
+                "aggs": {"groups": {"terms": {"field": "group"}}}}}}))
+                .json(json!({"aggregations": {"recent": {"doc_count": 3, "groups": {"buckets": [
+                    {"key": "a", "doc_count": 2}, {"key": "b", "doc_count": 1}]}}}})),
+            // Under a terms bucket too.
+            search(json!({"size": 0, "aggs": {"groups": {"terms": {"field": "group"},
+                "aggs": {"early": {"filter": range(json!({"lt": "2026-11-22T02:30:00Z"}))}}}}}))
+                .json(json!({"aggregations": {"groups": {"buckets": [
+                    {"key": "a", "early": {"doc_count": 2}}, {"key": "b", "early": {"doc_count": 0}}]}}})),
+            // top_hits sorted on the date field: by time, millis shown.
+            search(json!({"size": 0, "aggs": {"first": {"top_hits": {"size": 4, "sort": [{"event.created": "asc"}], "_source": false}}}}))
+                .json(json!({"aggregations": {"first": {"hits": {"hits": [
+                    hit("d1", json!([1_795_309_200_000_i64])), hit("d2", json!([1_795_312_800_000_i64])),
+                    hit("d3", json!([1_795_314_600_000_i64])), hit("d5", json!([i64::MAX]))]}}}})),
+            search(json!({"size": 0, "aggs": {"groups": {"terms": {"field": "group"},
+                "aggs": {"last": {"top_hits": {"size": 2, "sort": [{"event.created": {"order": "desc", "format": "strict_date_optional_time"}}],
+                    "_source": false, "fields": ["event.created"]}}}}}}))
+                .json(json!({"aggregations": {"groups": {"buckets": [
+                    {"key": "a", "last": {"hits": {"hits": [
+                        {"_id": "d2", "sort": ["2026-11-22T02:00:00.000Z"], "fields": {"event.created": ["2026-11-22T02:00:00.000Z"]}},
+                        {"_id": "d1", "sort": ["2026-11-22T01:00:00.000Z"]}]}}},
+                    {"key": "b", "last": {"hits": {"hits": [
+                        hit("d3", json!(["2026-11-22T02:30:00.000Z"])), hit("d5", json!(["-9223372036854775808"]))]}}}]}}})),
         ],
     );
 }

@@ -77,3 +77,79 @@ fn aliases_resolve_searches_and_writes() {
         ],
     );
 }
+
+/// Filtered aliases and routing as ES's aliases API documents them: a search or count through an alias
+/// with a `filter` sees only the documents it matches (its own query and aggregations narrowed too),
+/// through the index's name or an unfiltered alias everything, through two filtered aliases either
+/// filter; `routing` is shown as `index_routing` and `search_routing`; set in `_aliases` actions and in a
+/// create-index body.
+#[test]
+fn filtered_aliases_narrow_searches() {
+    let es = Es::start();
+    sample(&es);
+    let created = es.json(
+        "PUT",
+        "/logs-2",
+        json!({"aliases": {"l2-errors": {"filter": {"term": {"log.level": "error"}}, "routing": "1"}}}),
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    es.bulk(
+        "/logs-2/_bulk?refresh=true",
+        &[
+            json!({"index": {"_id": "x"}}),
+            json!({"@timestamp": "2026-11-22T06:00:00Z", "message": "later error", "log": {"level": "error"}}),
+            json!({"index": {"_id": "y"}}),
+            json!({"@timestamp": "2026-11-22T06:00:00Z", "message": "later info", "log": {"level": "info"}}),
+        ],
+    );
+    let count =
+        |path: &str, n: u64| case("GET", format!("{path}/_count")).json(json!({"count": n}));
+    check(
+        &es,
+        &[
+            case("POST", "/_aliases")
+                .body(r#"{"actions": [
+                    {"add": {"index": "logs", "alias": "errors", "filter": {"term": {"log.level": "error"}}}},
+                    {"add": {"index": "logs", "alias": "web", "filter": {"prefix_free": {"match": {"host.name": "web-1"}}}}}]}"#)
+                .status(400),
+            case("POST", "/_aliases")
+                .body(r#"{"actions": [
+                    {"add": {"index": "logs", "alias": "errors", "filter": {"term": {"log.level": "error"}}}},
+                    {"add": {"index": "logs", "alias": "web-1", "filter": {"term": {"host.name": "web-1"}},
+                        "index_routing": "a", "search_routing": "b,c"}},
+                    {"add": {"index": "logs", "alias": "everything"}}]}"#)
+                .json(json!({"acknowledged": true})),
+            count("/logs", 6),
+            count("/errors", 3),
+            count("/web-1", 2),
+            // Either filter when two filtered aliases reach the index; the whole index when it is named too.
+            count("/errors,web-1", 4),
+            count("/errors,logs", 6),
+            count("/errors,everything", 6),
+            count("/l2-errors", 1),
+            count("/errors,l2-errors", 4),
+            case("POST", "/errors/_search")
+                .body(r#"{"size": 10, "query": {"term": {"host.name": "web-1"}}, "sort": ["log.offset"],
+                    "aggs": {"hosts": {"terms": {"field": "host.name"}}}}"#)
+                .json(json!({"hits": {"total": {"value": 1}, "hits": [{"_id": "a"}]},
+                    "aggregations": {"hosts": {"buckets": [{"key": "web-1", "doc_count": 1}]}}})),
+            case("GET", "/errors/_search?q=host.name:db-1&size=0")
+                .json(json!({"hits": {"total": {"value": 1}}})),
+            case("GET", "/_alias/errors,web-1")
+                .json(json!({"logs": {"aliases": {
+                    "errors": {"filter": {"term": {"log.level": "error"}}},
+                    "web-1": {"filter": {"term": {"host.name": "web-1"}}, "index_routing": "a", "search_routing": "b,c"}}}})),
+            case("GET", "/logs-2/_alias")
+                .json(json!({"logs-2": {"aliases": {"l2-errors": {
+                    "filter": {"term": {"log.level": "error"}}, "index_routing": "1", "search_routing": "1"}}}}))
+                .absent("/logs-2/aliases/l2-errors/routing"),
+            case("GET", "/logs-2").json(json!({"logs-2": {"aliases": {"l2-errors": {"index_routing": "1"}}}})),
+            // A create body whose alias filter is not a query creates nothing.
+            case("PUT", "/bad").body(r#"{"aliases": {"x": {"filter": {"no_such_query": {}}}}}"#)
+                .status(400)
+                .json(json!({"error": {"type": "illegal_argument_exception"}})),
+            case("HEAD", "/bad").status(404),
+            case("PUT", "/logs/_alias/y").body(r#"{"filter": {"term": {}}}"#).status(400),
+        ],
+    );
+}

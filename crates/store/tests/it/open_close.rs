@@ -39,7 +39,25 @@ fn while_closed() -> Vec<Case> {
         case("GET", "/logs,other/_count?ignore_unavailable=true").json(json!({"count": 1})),
         case("HEAD", "/logs").text(""),
         case("GET", "/logs").json(json!({"logs": {"settings": {"index": {
-            "provided_name": "logs", "verified_before_close": "true"}}}})),
+            "provided_name": "logs", "verified_before_close": "true"}},
+            "mappings": {"properties": {"log": {"properties": {"offset": {"type": "long"}}}}}}})),
+        // A closed index keeps its metadata: `_mapping` and `_settings` answer for it by name;
+        // `_settings` patterns reach it, `_mapping` patterns do not (ES's default `expand_wildcards`).
+        case("GET", "/logs/_mapping").json(json!({"logs": {"mappings": {"properties": {
+            "@timestamp": {"type": "date"},
+            "host": {"properties": {"name": {"type": "text"}}},
+            "log": {"properties": {"offset": {"type": "long"}}}}}}})),
+        case("GET", "/logs,other/_mapping")
+            .json(json!({"logs": {"mappings": {}}, "other": {"mappings": {}}})),
+        case("GET", "/l*/_mapping").text("{}"),
+        case("GET", "/logs/_settings").json(json!({"logs": {"settings": {"index": {
+            "provided_name": "logs", "verified_before_close": "true", "number_of_shards": "1"}}}})),
+        case("GET", "/_settings").json(json!({
+            "logs": {"settings": {"index": {"verified_before_close": "true"}}},
+            "other": {"settings": {"index": {"provided_name": "other"}}}})),
+        case("GET", "/l*/_settings").json(json!({"logs": {"settings": {"index": {
+            "verified_before_close": "true"}}}})),
+        case("GET", "/other/_settings").absent("/logs"),
         case("PUT", "/logs")
             .status(400)
             .json(json!({"error": {"type": "resource_already_exists_exception"}})),

@@ -343,6 +343,32 @@ fn date_fields_sort_and_range_by_time() {
                 .body(r#"{"sort": [{"event.created": {"order": "asc", "format": "epoch_second"}}],
                     "search_after": ["1795309200"]}"#)
                 .json(page(&[("d2", json!(["1795312800"]))])),
+            // A document without the date shows the `long` that sorts where it is, as ES does: the largest
+            // last ascending (or first descending), else the smallest; `search_after` takes it back.
+            case("POST", "/events/_search?size=4")
+                .body(r#"{"sort": [{"event.created": "asc"}]}"#)
+                .json(page(&[
+                    ("d1", json!([1_795_309_200_000i64])),
+                    ("d2", json!([1_795_312_800_000i64])),
+                    ("d3", json!([1_795_314_600_000i64])),
+                    ("d5", json!([i64::MAX])),
+                ])),
+            case("POST", "/events/_search?size=1")
+                .body(r#"{"sort": [{"event.created": "desc"}], "search_after": [1795309200000]}"#)
+                .json(page(&[("d5", json!([i64::MIN]))])),
+            case("POST", "/events/_search?size=1")
+                .body(r#"{"sort": [{"event.created": {"order": "asc", "missing": "_first"}}]}"#)
+                .json(page(&[("d5", json!([i64::MIN]))])),
+            case("POST", "/events/_search?size=1")
+                .body(r#"{"sort": [{"event.created": {"order": "desc", "missing": "_first"}}]}"#)
+                .json(page(&[("d5", json!([i64::MAX]))])),
+            case("POST", "/events/_search")
+                .body(r#"{"sort": [{"event.created": "asc"}], "search_after": [9223372036854775807]}"#)
+                .json(json!({"hits": {"hits": []}})),
+            case("POST", "/events/_search")
+                .body(r#"{"sort": [{"event.created": {"order": "asc", "missing": "_first"}}],
+                    "search_after": [-9223372036854775808], "size": 1}"#)
+                .json(page(&[("d1", json!([1_795_309_200_000i64]))])),
             // `@timestamp` takes a `format` too.
             case("POST", "/events/_search?size=1")
                 .body(r#"{"sort": [{"@timestamp": {"order": "asc", "format": "yyyy-MM-dd HH:mm"}}, {"event.created": "asc"}]}"#)
@@ -381,6 +407,71 @@ fn date_fields_sort_and_range_by_time() {
             case("POST", "/typed/_count")
                 .body(r#"{"query": {"range": {"when": {"gt": "2026-11-22T00:30:00Z"}}}}"#)
                 .json(json!({"count": 1})),
+        ],
+    );
+}
+
+/// A `range` query's `format` and `time_zone` (ES's range query reference: the bounds are read in the
+/// format, local ones in the zone, date math after `||`), and `query_string` ranges (`F:[a TO b]`,
+/// `F:>a`) on a field mapped as a date compared as times, as the `range` query compares them.
+#[test]
+fn date_ranges_in_formats_zones_and_query_strings() {
+    let es = Es::start();
+    // By time: d1 01:00Z, d2 02:00Z, d3 02:30Z; d5 has none.
+    let lines: Vec<Value> = [
+        ("d1", Some("2026-11-22T03:00:00+02:00")),
+        ("d2", Some("2026-11-22 02:00:00")),
+        ("d3", Some("2026-11-21T23:30:00-03:00")),
+        ("d5", None),
+    ]
+    .into_iter()
+    .flat_map(|(id, created)| {
+        let mut source = json!({"@timestamp": "2026-11-22T05:00:00Z", "message": id});
+        if let Some(c) = created {
+            source["event"] = json!({"created": c});
+        }
+        [json!({"index": {"_id": id}}), source]
+    })
+    .collect();
+    let r = es.bulk("/events/_bulk?refresh=true", &lines);
+    assert_eq!(r["errors"], json!(false), "{r}");
+    let count = |query: Value, n: u64| {
+        case("POST", "/events/_count")
+            .body(json!({ "query": query }).to_string())
+            .json(json!({ "count": n }))
+    };
+    let range = |params: Value| json!({"range": {"event.created": params}});
+    let qs = |q: &str| json!({"query_string": {"query": q}});
+    check(
+        &es,
+        &[
+            count(range(json!({"gte": "22/11/2026 01:30", "lte": "22/11/2026 02:00", "format": "dd/MM/yyyy HH:mm"})), 1),
+            count(range(json!({"gte": "22/11/2026", "format": "dd/MM/yyyy||yyyy"})), 3),
+            count(range(json!({"gte": "2026", "lt": "22/11/2026||+2h", "format": "dd/MM/yyyy||yyyy"})), 1),
+            count(range(json!({"lt": 1_795_312_800, "format": "epoch_second"})), 1),
+            // Local times of the zone: 03:30 at +02:00 is 01:30Z.
+            count(range(json!({"gte": "2026-11-22T03:30:00", "time_zone": "+02:00"})), 2),
+            count(range(json!({"gte": "2026-11-22T01:30:00Z", "time_zone": "+02:00"})), 2),
+            count(range(json!({"lt": "22/11/2026 03:30", "format": "dd/MM/yyyy HH:mm", "time_zone": "Europe/Berlin"})), 2),
+            case("POST", "/events/_count")
+                .body(json!({"query": range(json!({"gte": "2026-11-22", "format": "dd/MM/yyyy"}))}).to_string())
+                .status(400),
+            case("POST", "/events/_count")
+                .body(json!({"query": range(json!({"gte": "2026-11-22", "time_zone": "Mars/Olympus"}))}).to_string())
+                .status(400),
+            // query_string: by text only d2 would be in these (`2026-11-22 02:00:00` sorts before `T`).
+            count(qs("event.created:[2026-11-22T00:30:00Z TO 2026-11-22T02:00:00Z]"), 2),
+            count(qs("event.created:{2026-11-22T01:00:00Z TO 2026-11-22T02:30:00Z]"), 2),
+            count(qs("event.created:[* TO 2026-11-22T01:30:00Z]"), 1),
+            count(qs("event.created:>2026-11-22T02:00:00Z"), 1),
+            count(qs("event.created:>=2026-11-22T02:00:00Z AND message:d3"), 1),
+            count(qs("event.created:[now-100y TO now+100y]"), 3),
+            count(qs("event.created:[2026-11-22||+1h TO 2026-11-22||+2h]"), 2),
+            count(qs("event.created:[* TO *]"), 3),
+            count(qs("NOT event.created:<2026-11-22T02:00:00Z"), 3),
+            case("POST", "/events/_count")
+                .body(json!({"query": qs("event.created:[yesterday TO now]")}).to_string())
+                .status(400),
         ],
     );
 }

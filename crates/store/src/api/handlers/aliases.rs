@@ -9,7 +9,10 @@ use crate::api::handlers::Handled;
 use crate::api::params::json_body;
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
+use crate::doc::date::now_millis;
 use crate::index::aliases::{AliasAction, AliasProps};
+use crate::query::date_attr::DatePaths;
+use crate::query::QueryBuilder;
 use crate::search::source::strings;
 use crate::Store;
 
@@ -31,8 +34,14 @@ fn props(body: &Value) -> Result<AliasProps, EsError> {
     } else {
         body = json!({});
     }
-    serde_json::from_value(body)
-        .map_err(|e| EsError::parsing(format!("[alias] failed to parse alias properties: {e}")))
+    let mut props: AliasProps = serde_json::from_value(body)
+        .map_err(|e| EsError::parsing(format!("[alias] failed to parse alias properties: {e}")))?;
+    // `routing` is both routings, as ES keeps and shows it; one given on its own wins.
+    if let Some(routing) = props.routing.take() {
+        props.index_routing.get_or_insert_with(|| routing.clone());
+        props.search_routing.get_or_insert(routing);
+    }
+    Ok(props)
 }
 
 /// The actions of a `POST /_aliases` body.
@@ -107,6 +116,39 @@ fn actions(body: &Value) -> Result<Vec<AliasAction>, EsError> {
     Ok(out)
 }
 
+/// Refuses an `add` whose `filter` is not a query the store can run on the indices it names, as ES
+/// refuses it (400) before changing anything.
+pub fn check_filters(store: &Store, actions: &[AliasAction]) -> Result<(), EsError> {
+    let set = store.index_set();
+    for action in actions {
+        let AliasAction::Add {
+            index,
+            alias,
+            props:
+                AliasProps {
+                    filter: Some(filter),
+                    ..
+                },
+        } = action
+        else {
+            continue;
+        };
+        // Names that resolve to nothing are the update's own error.
+        for h in set.resolve(index).unwrap_or_default() {
+            let dates = DatePaths::lazy(|| set.date_paths(&h));
+            QueryBuilder::new(&h.index, h.fields, now_millis())
+                .with_dates(&dates)
+                .build(Some(filter))
+                .map_err(|e| {
+                    EsError::illegal_argument(format!(
+                        "failed to parse filter for alias [{alias}]: {e}"
+                    ))
+                })?;
+        }
+    }
+    Ok(())
+}
+
 fn acknowledged(req: &EsRequest) -> Handled {
     Ok(EsResponse::json(
         200,
@@ -118,7 +160,9 @@ fn acknowledged(req: &EsRequest) -> Handled {
 /// `POST /_aliases`.
 pub fn update(store: &Store, req: &EsRequest) -> Handled {
     let body = json_body(&req.body)?;
-    store.index_set().update_aliases(&actions(&body)?)?;
+    let actions = actions(&body)?;
+    check_filters(store, &actions)?;
+    store.index_set().update_aliases(&actions)?;
     acknowledged(req)
 }
 
@@ -134,6 +178,7 @@ pub fn put(store: &Store, req: &EsRequest, index: &str, name: &str) -> Handled {
             props: p.clone(),
         })
         .collect();
+    check_filters(store, &actions)?;
     store.index_set().update_aliases(&actions)?;
     acknowledged(req)
 }

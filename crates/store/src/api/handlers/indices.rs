@@ -3,12 +3,13 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::api::handlers::aliases::{create_body_aliases, index_aliases};
+use crate::api::handlers::aliases::{check_filters, create_body_aliases, index_aliases};
 use crate::api::handlers::mapping::index_mappings;
 use crate::api::handlers::Handled;
 use crate::api::params::json_body;
 use crate::api::request::EsRequest;
 use crate::api::response::EsResponse;
+use crate::index::mapping::properties;
 use crate::index::IndexError;
 use crate::Store;
 
@@ -23,6 +24,11 @@ pub fn create(store: &Store, req: &EsRequest, index: &str) -> Handled {
     let aliases = create_body_aliases(index, &body)?;
     store.index_set().create_with_mappings(index, &mappings)?;
     if !aliases.is_empty() {
+        // The filters are checked against the new index: one that is not a query undoes the creation.
+        if let Err(err) = check_filters(store, &aliases) {
+            store.index_set().delete(index)?;
+            return Err(err);
+        }
         store.index_set().update_aliases(&aliases)?;
     }
     let body = json!({"acknowledged": true, "shards_acknowledged": true, "index": index});
@@ -50,7 +56,7 @@ pub fn exists(store: &Store, req: &EsRequest, index: &str) -> Handled {
 }
 
 /// `GET /{index}`: aliases, mappings and settings of each index. A closed index is listed too, as ES lists
-/// it (`index.verified_before_close`), with no mappings: the store reads them from the open index.
+/// it (`index.verified_before_close`), with the mappings of its last commit.
 pub fn get(store: &Store, req: &EsRequest, index: &str) -> Handled {
     let set = store.index_set();
     let open = set.without_closed_names(index);
@@ -73,25 +79,43 @@ pub fn get(store: &Store, req: &EsRequest, index: &str) -> Handled {
     for (name, c) in set.closed_indices() {
         if closed.contains(&name) {
             let settings = settings(&name, &c.identity.uuid, c.identity.creation_date, true);
+            let mappings =
+                json!({"properties": properties(&set.closed_field_mappings(&name, &c)?)});
             out.insert(
                 name.clone(),
-                json!({"aliases": index_aliases(store, &name), "mappings": {}, "settings": settings}),
+                json!({"aliases": index_aliases(store, &name), "mappings": mappings, "settings": settings}),
             );
         }
     }
     Ok(EsResponse::json(200, &Value::Object(out), &req.headers))
 }
 
-/// `GET /{index}/_settings`: each index's settings, as in `GET /{index}`.
+/// `GET [/{index}]/_settings`: each index's settings, as in `GET /{index}`. Closed indices are answered
+/// too, named or matched by a pattern (ES's `_settings` expands wildcards to closed indices).
 pub fn get_settings(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
+    let set = store.index_set();
     let mut out = Map::new();
     let handles = match index {
-        Some(expr) => store.index_set().resolve(expr)?,
-        None => store.index_set().all(),
+        Some(expr) => {
+            let open = set.without_closed_names(expr);
+            if open.is_empty() {
+                Vec::new()
+            } else {
+                set.resolve(&open)?
+            }
+        }
+        None => set.all(),
     };
     for h in handles {
         let settings = settings(&h.name, h.uuid(), h.creation_date(), false);
         out.insert(h.name.clone(), json!({ "settings": settings }));
+    }
+    let closed = set.closed_named(index.unwrap_or("*"));
+    for (name, c) in set.closed_indices() {
+        if closed.contains(&name) {
+            let settings = settings(&name, &c.identity.uuid, c.identity.creation_date, true);
+            out.insert(name, json!({ "settings": settings }));
+        }
     }
     Ok(EsResponse::json(200, &Value::Object(out), &req.headers))
 }

@@ -31,15 +31,26 @@ fn targets(
     set.resolve(expr)
 }
 
-/// `GET [/{index}]/_mapping`.
+/// `GET [/{index}]/_mapping`. A closed index named by its name is answered too (ES keeps its mapping);
+/// patterns reach open indices only, as ES's default `expand_wildcards` of `_mapping`.
 pub fn get_mapping(store: &Store, req: &EsRequest, index: Option<&str>) -> Handled {
+    let set = store.index_set();
     let mut out = Map::new();
-    for h in targets(store, req, index)? {
-        let fields = store.index_set().field_mappings(&h);
-        out.insert(
-            h.name.clone(),
-            json!({"mappings": {"properties": properties(&fields)}}),
-        );
+    let answer = |fields: &FieldMappings| json!({"mappings": {"properties": properties(fields)}});
+    let open = index.map(|expr| set.without_closed_names(expr));
+    if open.as_deref() != Some("") {
+        for h in targets(store, req, open.as_deref())? {
+            out.insert(h.name.clone(), answer(&set.field_mappings(&h)));
+        }
+    }
+    if let Some(expr) = index {
+        let named: Vec<&str> = expr.split(',').map(str::trim).collect();
+        for (name, closed) in set.closed_indices() {
+            if named.contains(&name.as_str()) {
+                let fields = set.closed_field_mappings(&name, &closed)?;
+                out.insert(name, answer(&fields));
+            }
+        }
     }
     Ok(EsResponse::json(200, &Value::Object(out), &req.headers))
 }

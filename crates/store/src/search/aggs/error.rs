@@ -69,11 +69,6 @@ pub enum AggError {
     /// A `filters` aggregation without filters.
     #[error("[filters] cannot be empty.")]
     EmptyFilters,
-    /// `filters`, `filter` or `missing` under a bucket the store computes with tantivy.
-    #[error(
-        "[{kind}] [{name}]: supported at the top level and under filters, filter and missing only"
-    )]
-    NestedFilter { kind: String, name: String },
     /// A `top_hits` `sort` that is not a sort.
     #[error(transparent)]
     Request(#[from] RequestError),

@@ -6,14 +6,15 @@
 //! sub-aggregations — a whole [`AggRequest`] of their own, so any aggregation works under them, these
 //! included.
 //!
-//! They are computed at the top level and under each other; under a `terms` or histogram bucket they are
-//! refused ([`AggError::NestedFilter`]).
+//! They are computed here at the top level and under each other; under a `terms` or histogram bucket they
+//! are computed after the search ([`crate::search::aggs::nested_filters`]).
 
 use serde_json::{json, Map, Value};
 use tantivy::query::{EnableScoring, Scorer, Weight};
 use tantivy::{DateTime, DocId, DocSet, Score, Searcher, SegmentReader};
 
 use crate::doc::schema::Fields;
+use crate::query::date_attr::DatePaths;
 use crate::query::QueryBuilder;
 use crate::search::aggs::error::AggError;
 use crate::search::aggs::time_histogram::MAX_BUCKETS;
@@ -184,17 +185,21 @@ impl FilterAgg {
         self.queries.len() + usize::from(self.other)
     }
 
-    /// A collector over one index: each bucket's query built against it.
+    /// A collector over one index: each bucket's query built against it (`range` on the paths it maps as
+    /// `dates` compares times).
     pub fn collector(
         &self,
         searcher: &Searcher,
         fields: Fields,
+        dates: &DatePaths<'_>,
         now_ms: i64,
     ) -> Result<FilterCollector, AggError> {
         let mut weights = Vec::with_capacity(self.queries.len());
         for q in &self.queries {
             // A builder per query: ES's clause limit counts each filter on its own.
-            let query = QueryBuilder::new(searcher.index(), fields, now_ms).build(Some(q))?;
+            let query = QueryBuilder::new(searcher.index(), fields, now_ms)
+                .with_dates(dates)
+                .build(Some(q))?;
             weights.push(
                 query
                     .weight(EnableScoring::disabled_from_searcher(searcher))
@@ -203,7 +208,7 @@ impl FilterAgg {
         }
         let subs = match &self.sub {
             Some(sub) => (0..self.buckets())
-                .map(|_| sub.collector(searcher, fields))
+                .map(|_| sub.collector(searcher, fields, dates))
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
         };

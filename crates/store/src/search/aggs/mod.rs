@@ -4,10 +4,12 @@
 //! ES's shape ([`results`]). Month, quarter and year buckets are [`calendar_interval`]'s; what can go
 //! wrong is an [`AggError`].
 
+pub mod bucket_condition;
 pub mod calendar_interval;
 pub mod date_range;
 pub mod error;
 pub mod filter_buckets;
+pub mod nested_filters;
 pub mod results;
 pub mod time_histogram;
 pub mod top_hits;
@@ -25,6 +27,7 @@ use tantivy::{DateTime, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use crate::doc::date::DateZone;
 use crate::doc::schema::Fields;
+use crate::query::date_attr::DatePaths;
 use crate::search::block_collector::StampedSegmentCollector;
 
 use crate::search::aggs::filter_buckets::{
@@ -162,12 +165,13 @@ impl AggRequest {
         filter_collectors(&self.filters)
     }
 
-    /// A collector over the index `searcher` reads (with its `fields`) producing mergeable intermediate
-    /// results; fails when a bucket's query does not build against it.
+    /// A collector over the index `searcher` reads (with its `fields` and the paths it maps as `dates`)
+    /// producing mergeable intermediate results; fails when a bucket's query does not build against it.
     pub fn collector(
         &self,
         searcher: &Searcher,
         fields: Fields,
+        dates: &DatePaths<'_>,
     ) -> Result<AggsCollector, AggError> {
         Ok(AggsCollector {
             tantivy: self
@@ -178,7 +182,7 @@ impl AggRequest {
             filters: self
                 .filters
                 .iter()
-                .map(|(_, f)| f.collector(searcher, fields, self.now_ms))
+                .map(|(_, f)| f.collector(searcher, fields, dates, self.now_ms))
                 .collect::<Result<_, _>>()?,
         })
     }
@@ -381,6 +385,7 @@ mod tests {
             writer.commit()?;
         }
         let searcher = index.reader()?.searcher();
+        let no_dates = DatePaths::lazy(std::collections::HashSet::new);
         let mut span = || None;
         for params in [
             json!({"fixed_interval": "1h"}),
@@ -398,7 +403,8 @@ mod tests {
             let theirs = AggRequest::parse(&json!({"h": {"date_histogram": p}}), 0, &mut span)?;
             assert!(theirs.histograms.is_empty() && theirs.tantivy.is_some());
             let run = |req: &AggRequest| -> anyhow::Result<Value> {
-                let fruit = searcher.search(&AllQuery, &req.collector(&searcher, fields)?)?;
+                let fruit =
+                    searcher.search(&AllQuery, &req.collector(&searcher, fields, &no_dates)?)?;
                 finish_aggs(req, vec![fruit]).map_err(|e| anyhow::anyhow!("{e:?}"))
             };
             let (a, b) = (run(&ours)?, run(&theirs)?);
@@ -416,7 +422,7 @@ mod tests {
         )?;
         let fruit = searcher.search(
             &tantivy::query::EmptyQuery,
-            &req.collector(&searcher, fields)?,
+            &req.collector(&searcher, fields, &no_dates)?,
         )?;
         let v = finish_aggs(&req, vec![fruit]).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         assert_eq!(v, json!({"h": {"buckets": []}}));

@@ -14,14 +14,13 @@ use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
-use crate::doc::schema::{Fields, F_TS};
-use crate::query::date_math::parse_date_math_in;
+use crate::doc::schema::Fields;
+use crate::query::date_attr::DatePaths;
 use crate::query::QueryBuilder;
+use crate::search::aggs::bucket_condition::{for_each_bucket, sub_aggs};
 use crate::search::aggs::error::AggError;
-use crate::search::aggs::filter_buckets::missing_query;
-use crate::search::aggs::time_histogram::duration_ms;
 use crate::search::aggs::translate::agg_type;
-use crate::search::aggs::{display, AggRequest};
+use crate::search::aggs::AggRequest;
 use crate::search::fields::{hit_fields, is_timestamp, parse_field_specs};
 use crate::search::sort::{parse_sort, SortKind, SortSpec};
 use crate::search::source::{apply_source_filter, parse_source_filter, stored_source};
@@ -36,12 +35,8 @@ pub struct HitSource<'a> {
     pub searcher: &'a Searcher,
     pub query: &'a dyn Query,
     pub fields: Fields,
-}
-
-fn sub_aggs(body: &Value) -> Option<&Map<String, Value>> {
-    body.get("aggs")
-        .or_else(|| body.get("aggregations"))
-        .and_then(Value::as_object)
+    /// The paths the index maps as dates (besides `@timestamp`): sorted and shown as times.
+    pub dates: &'a DatePaths<'a>,
 }
 
 /// Whether any aggregation of `es`, at any depth, is a `top_hits`.
@@ -84,33 +79,9 @@ fn walk(
         let Some(res) = out.get_mut(name.as_str()) else {
             continue;
         };
-        match res.get_mut("buckets") {
-            // Multi-bucket aggregations: the condition of each bucket.
-            Some(Value::Array(buckets)) => {
-                for (i, bucket) in buckets.iter_mut().enumerate() {
-                    let cond = bucket_condition(&kind, &params, bucket, Some(i), None);
-                    descend(sub, bucket, conditions, cond, indices, now_ms)?;
-                }
-            }
-            Some(Value::Object(buckets)) => {
-                for (key, bucket) in buckets.iter_mut() {
-                    let cond = bucket_condition(&kind, &params, bucket, None, Some(key));
-                    descend(sub, bucket, conditions, cond, indices, now_ms)?;
-                }
-            }
-            // `filter` and `missing`: one bucket, the aggregation itself.
-            _ => {
-                let cond = match kind.as_str() {
-                    "filter" => Some(params.clone()),
-                    "missing" => params
-                        .get("field")
-                        .and_then(Value::as_str)
-                        .map(missing_query),
-                    _ => None,
-                };
-                descend(sub, res, conditions, cond, indices, now_ms)?;
-            }
-        }
+        for_each_bucket(&kind, &params, res, |bucket, cond| {
+            descend(sub, bucket, conditions, cond, indices, now_ms)
+        })?;
     }
     Ok(())
 }
@@ -129,123 +100,6 @@ fn descend(
     let r = walk(sub, bucket, conditions, indices, now_ms);
     conditions.pop();
     r
-}
-
-/// The ES query selecting the documents of one bucket of aggregation `kind` with `params`: `pos` is the
-/// bucket's position in an array of buckets, `key` its key in an object of them.
-fn bucket_condition(
-    kind: &str,
-    params: &Value,
-    bucket: &Value,
-    pos: Option<usize>,
-    key: Option<&String>,
-) -> Option<Value> {
-    let field = params.get("field").and_then(Value::as_str);
-    let range = |lo: Option<&Value>, hi: Option<&Value>| {
-        let mut r = Map::new();
-        if let Some(lo) = lo {
-            r.insert("gte".into(), lo.clone());
-        }
-        if let Some(hi) = hi {
-            r.insert("lt".into(), hi.clone());
-        }
-        Some(json!({"range": {field?: r}}))
-    };
-    match kind {
-        "terms" => {
-            let field = field?;
-            let key = bucket.get("key")?;
-            let term = if field == F_TS {
-                let ms = key.as_i64()?;
-                json!({"range": {field: {"gte": ms, "lte": ms}}})
-            } else {
-                json!({"term": {field: key}})
-            };
-            // The `missing` value's bucket also holds the documents without the field.
-            match params.get("missing") {
-                Some(m)
-                    if m == key
-                        || m.as_str().and_then(|s| s.trim().parse::<f64>().ok())
-                            == key.as_f64()
-                            && key.is_number() =>
-                {
-                    Some(json!({"bool": {"should": [term, missing_query(field)]}}))
-                }
-                _ => Some(term),
-            }
-        }
-        "date_histogram" => {
-            let start = bucket.get("key")?.as_i64()?;
-            let end = histogram_end(params, start)?;
-            range(Some(&json!(start)), Some(&json!(end)))
-        }
-        "histogram" => {
-            let start = bucket.get("key")?.as_f64()?;
-            let interval = params.get("interval")?.as_f64()?;
-            range(Some(&json!(start)), Some(&json!(start + interval)))
-        }
-        "range" | "date_range" => {
-            let num = |k: &str| bucket.get(k).filter(|v| v.is_number());
-            match (kind, num("from"), num("to")) {
-                ("date_range", from, to) => {
-                    let ms = |v: Option<&Value>| v.and_then(Value::as_f64).map(|f| json!(f as i64));
-                    range(ms(from).as_ref(), ms(to).as_ref())
-                }
-                (_, from, to) => range(from, to),
-            }
-        }
-        "filters" => {
-            let filters = params.get("filters")?;
-            match (filters, key, pos) {
-                (Value::Object(named), Some(k), _) => named
-                    .get(k)
-                    .cloned()
-                    .or_else(|| Some(none_of(named.values()))),
-                (Value::Object(named), None, Some(_)) => {
-                    let k = bucket.get("key")?.as_str()?;
-                    named
-                        .get(k)
-                        .cloned()
-                        .or_else(|| Some(none_of(named.values())))
-                }
-                (Value::Array(anonymous), _, Some(i)) => anonymous
-                    .get(i)
-                    .cloned()
-                    .or_else(|| Some(none_of(anonymous.iter()))),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// The documents none of `queries` matches (a `filters` aggregation's other bucket).
-fn none_of<'v>(queries: impl Iterator<Item = &'v Value>) -> Value {
-    json!({"bool": {"must_not": queries.cloned().collect::<Vec<_>>()}})
-}
-
-/// The end of the `date_histogram` bucket starting at `start` (exclusive), in its `time_zone`.
-fn histogram_end(params: &Value, start: i64) -> Option<i64> {
-    let (zone, _) = display(Some(params));
-    if let Some(fixed) = params.get("fixed_interval").and_then(Value::as_str) {
-        return start.checked_add(duration_ms(fixed)?);
-    }
-    let interval = params
-        .get("calendar_interval")
-        .or_else(|| params.get("interval"))?
-        .as_str()?;
-    let step = match interval {
-        "second" | "1s" => "1s",
-        "minute" | "1m" => "1m",
-        "hour" | "1h" => "1h",
-        "day" | "1d" => "1d",
-        "week" | "1w" => "1w",
-        "month" | "1M" => "1M",
-        "quarter" | "1q" => "3M",
-        "year" | "1y" => "1y",
-        fixed => return start.checked_add(duration_ms(fixed)?),
-    };
-    parse_date_math_in(&format!("{start}||+{step}"), 0, false, zone).ok()
 }
 
 /// Runs one `top_hits` over the documents of the search matching every condition.
@@ -276,19 +130,23 @@ fn top_hits(
     let narrowing = json!({"bool": {"filter": conditions}});
     let mut total = 0u64;
     let mut hits: Vec<Hit> = Vec::new();
+    let mut index_specs: Vec<Arc<Vec<SortSpec>>> = Vec::with_capacity(indices.len());
     for (ord, ix) in indices.iter().enumerate() {
         let query: Box<dyn Query> = if conditions.is_empty() {
             ix.query.box_clone()
         } else {
             let narrow = QueryBuilder::new(ix.searcher.index(), ix.fields, now_ms)
+                .with_dates(ix.dates)
                 .build(Some(&narrowing))?;
             Box::new(BooleanQuery::new(vec![
                 (Occur::Must, ix.query.box_clone()),
                 (Occur::Must, Box::new(ConstScoreQuery::new(narrow, 0.0))),
             ]))
         };
+        // Keys on the index's date fields sort by time, as a search's do.
+        let specs_here = Arc::new(SortSpec::for_dates(&specs, |p| ix.dates.contains(p)));
         let top = SortCollector {
-            specs: specs.clone(),
+            specs: specs_here.clone(),
             k: from + size,
             after: None,
             index_ord: ord as u32,
@@ -299,12 +157,16 @@ fn top_hits(
             .map_err(AggError::Execution)?;
         total += count as u64;
         hits.extend(found);
+        index_specs.push(specs_here);
     }
     hits.sort_by(|a, b| cmp_hits(&specs, a, b));
     let mut max_score: Option<f32> = None;
     let mut out = Vec::new();
     for hit in hits.into_iter().skip(from).take(size) {
-        let Some(ix) = indices.get(hit.index_ord as usize) else {
+        let (Some(ix), Some(specs_here)) = (
+            indices.get(hit.index_ord as usize),
+            index_specs.get(hit.index_ord as usize),
+        ) else {
             continue;
         };
         let doc: TantivyDocument = ix
@@ -326,7 +188,8 @@ fn top_hits(
             o.insert("_score".into(), json!(hit.score));
         }
         let stored = stored_source(&doc, &ix.fields);
-        if let Some(fields) = hit_fields(&field_specs, &stored, &is_timestamp) {
+        let is_date = |path: &str| is_timestamp(path) || ix.dates.contains(path);
+        if let Some(fields) = hit_fields(&field_specs, &stored, &is_date) {
             o.insert("fields".into(), fields);
         }
         if let Some(src) = apply_source_filter(&source, stored) {
@@ -338,7 +201,7 @@ fn top_hits(
                 Value::Array(
                     hit.vals
                         .iter()
-                        .zip(specs.iter())
+                        .zip(specs_here.iter())
                         .map(|(v, spec)| spec.shown(v))
                         .collect(),
                 ),

@@ -14,7 +14,7 @@ use crate::query::date_math::parse_date_math;
 use crate::search::aggs::calendar_interval::{boundaries, months_per_bucket};
 use crate::search::aggs::date_range;
 use crate::search::aggs::error::AggError;
-use crate::search::aggs::filter_buckets::FILTER_AGGS;
+use crate::search::aggs::filter_buckets::{FilterAgg, FILTER_AGGS};
 use crate::search::aggs::time_histogram::{duration_ms, MAX_BUCKETS};
 use crate::search::aggs::{TimestampSpan, BUCKET_AGGS, METRIC_AGGS};
 
@@ -98,10 +98,11 @@ pub(super) fn translate_all(
                 continue;
             }
             k if FILTER_AGGS.contains(&k) => {
-                return Err(AggError::NestedFilter {
-                    kind,
-                    name: name.clone(),
-                })
+                // Under a bucket of tantivy's: computed after the search (`super::nested_filters`),
+                // checked now.
+                let sub = body.get("aggs").or_else(|| body.get("aggregations"));
+                FilterAgg::parse(name, k, &Value::Object(params), sub, now_ms, span)?;
+                continue;
             }
             other => {
                 return Err(AggError::UnknownType {
