@@ -223,6 +223,46 @@ fn pattern_of(format: &str) -> Pattern<'_> {
     })
 }
 
+/// The last millisecond that date `text` covers, given `start`, what [`parse_date`] read from it: the end
+/// of the day for `2026-11-22`, of the month for `2026-11`, of the minute for `…T10:15`, of the second for
+/// `…T10:15:30`; `start` itself for epoch millis and for times with a fraction. ES reads the bound of a
+/// `lte` or `gt` range this way (its parser "rounds up" the fields a date leaves out).
+pub fn last_millisecond_of(text: &str, start: i64) -> i64 {
+    const SECOND: i64 = 1_000;
+    let text = text.trim();
+    let span = match text.find(['T', ' ']) {
+        None => match text.bytes().filter(|&b| b == b'-').count() {
+            // YYYY-MM-DD
+            2 => 86_400 * SECOND,
+            // YYYY-MM: to the first of the next month.
+            1 => {
+                let Some(date) = DateTime::from_timestamp_millis(start).map(|d| d.date_naive())
+                else {
+                    return start;
+                };
+                let Some(next) = date.checked_add_months(chrono::Months::new(1)) else {
+                    return start;
+                };
+                next.and_time(NaiveTime::MIN).and_utc().timestamp_millis() - start
+            }
+            _ => return start,
+        },
+        Some(t) => {
+            let time = &text[t + 1..];
+            let clock = time.split(['Z', '+', '-']).next().unwrap_or(time);
+            if clock.contains('.') {
+                return start;
+            }
+            match clock.bytes().filter(|&b| b == b':').count() {
+                1 => 60 * SECOND,
+                2 => SECOND,
+                _ => return start,
+            }
+        }
+    };
+    start.saturating_add(span - 1)
+}
+
 /// Whether a date string states its offset (`Z`, `+01:00`, `-0500` after the time).
 pub fn states_offset(date: &str) -> bool {
     let Some(t) = date.find(['T', ' ']) else {

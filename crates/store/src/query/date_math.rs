@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Datelike, Days, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 
-use crate::doc::date::{parse_date, parse_date_in_format, states_offset, DateZone};
+use crate::doc::date::{
+    last_millisecond_of, parse_date, parse_date_in_format, states_offset, DateZone,
+};
 
 /// Why a date-math expression has no value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,8 +79,15 @@ pub fn parse_date_math(expr: &str, now_ms: i64, round_up: bool) -> Result<i64, D
         })?;
         (anchor, &expr[pos + 2..])
     } else {
-        return parse_date(expr).ok_or_else(|| DateMathError::Date {
+        let start = parse_date(expr).ok_or_else(|| DateMathError::Date {
             expr: expr.to_string(),
+        })?;
+        // A date without `||` is read to its last millisecond when rounding up; an anchor before `||`
+        // is not (as ES's JavaDateMathParser does).
+        return Ok(if round_up {
+            last_millisecond_of(expr, start)
+        } else {
+            start
         });
     };
     let mut dt =
@@ -150,10 +159,18 @@ pub fn parse_date_math_in(
     let date_err = || DateMathError::Date {
         expr: expr.to_string(),
     };
+    let read = |anchor: &str| {
+        let start = parse_date(anchor).ok_or_else(date_err)?;
+        Ok::<i64, DateMathError>(if round_up && ops.is_empty() {
+            last_millisecond_of(anchor, start)
+        } else {
+            start
+        })
+    };
     let instant = if anchor == "now" {
         now_ms
     } else if parse_date(anchor).is_some() && states_offset(anchor) {
-        parse_date(anchor).ok_or_else(date_err)?
+        read(anchor)?
     } else if anchor
         .strip_prefix('-')
         .unwrap_or(anchor)
@@ -163,7 +180,7 @@ pub fn parse_date_math_in(
         // Epoch millis name an instant.
         parse_date(anchor).ok_or_else(date_err)?
     } else {
-        zone.local_to_utc(parse_date(anchor).ok_or_else(date_err)?)
+        zone.local_to_utc(read(anchor)?)
     };
     if ops.is_empty() {
         return Ok(instant);
@@ -274,6 +291,47 @@ mod tests {
 
     /// Found while fuzzing (`date_math` target): rounding to the week a date in the first days chrono
     /// represents (year -262143, not a Monday) stepped before its first day and panicked.
+    #[test]
+    fn rounding_up_reads_a_date_to_its_last_millisecond() {
+        let ms = |s: &str| parse_date(s).unwrap_or_default();
+        for (expr, expected) in [
+            ("2026-11-22", "2026-11-22T23:59:59.999Z"),
+            ("2026-11", "2026-11-30T23:59:59.999Z"),
+            ("2026-02", "2026-02-28T23:59:59.999Z"),
+            ("2026-11-22T10:15", "2026-11-22T10:15:59.999Z"),
+            ("2026-11-22T10:15:30", "2026-11-22T10:15:30.999Z"),
+            ("2026-11-22T10:15:30Z", "2026-11-22T10:15:30.999Z"),
+            ("2026-11-22T10:15:30+01:00", "2026-11-22T09:15:30.999Z"),
+            ("2026-11-22T10:15:30.5Z", "2026-11-22T10:15:30.500Z"),
+            // The anchor before `||` is read as it is; only the rounding after it goes up.
+            ("2026-11-22||+1d", "2026-11-23T00:00:00.000Z"),
+            ("2026-11-22||/M", "2026-11-30T23:59:59.999Z"),
+        ] {
+            assert_eq!(parse_date_math(expr, 0, true), Ok(ms(expected)), "{expr}");
+            assert_eq!(
+                parse_date_math_in(expr, 0, true, DateZone::UTC),
+                Ok(ms(expected)),
+                "{expr} in UTC"
+            );
+        }
+        // Epoch millis name one millisecond.
+        assert_eq!(
+            parse_date_math("1700000000000", 0, true),
+            Ok(1_700_000_000_000)
+        );
+        // Rounding down reads the start.
+        assert_eq!(
+            parse_date_math("2026-11-22", 0, false),
+            Ok(ms("2026-11-22T00:00:00Z"))
+        );
+        // In a zone: the local day's end.
+        let berlin = DateZone::Named(chrono_tz::Europe::Berlin);
+        assert_eq!(
+            parse_date_math_in("2026-11-22", 0, true, berlin),
+            Ok(ms("2026-11-22T22:59:59.999Z"))
+        );
+    }
+
     #[test]
     fn rounding_before_the_first_date_is_an_error() {
         let expr = "-8334601228800000||/w";

@@ -148,8 +148,10 @@ impl QueryBuilder<'_> {
                 )))
             }
             FieldRef::Timestamp => {
-                let ms = self.date_value(v, false, &DateInput::default())?;
-                Ok(Box::new(TimestampFilter::range(self.fields.ts, ms, ms)))
+                // As ES: a term on a date is the range the date covers (`2026-11-22`: the whole day).
+                let from = self.date_value(v, false, &DateInput::default())?;
+                let to = self.date_value(v, true, &DateInput::default())?;
+                Ok(Box::new(TimestampFilter::range(self.fields.ts, from, to)))
             }
             FieldRef::EventId => {
                 if scalar_str(v).is_none() {

@@ -449,6 +449,15 @@ fn date_ranges_in_formats_zones_and_query_strings() {
             count(range(json!({"gte": "22/11/2026", "format": "dd/MM/yyyy||yyyy"})), 3),
             count(range(json!({"gte": "2026", "lt": "22/11/2026||+2h", "format": "dd/MM/yyyy||yyyy"})), 1),
             count(range(json!({"lt": 1_795_312_800, "format": "epoch_second"})), 1),
+            // `lte` and `gt` read a date to the last millisecond it covers (the whole day here).
+            count(range(json!({"lte": "2026-11-22"})), 3),
+            count(range(json!({"gt": "2026-11-22"})), 0),
+            count(range(json!({"gte": "2026-11-22", "lt": "2026-11-22"})), 0),
+            count(range(json!({"gt": "2026-11-22T01:59"})), 2),
+            // A term on a date matches the time the date covers.
+            count(json!({"term": {"@timestamp": "2026-11-22"}}), 4),
+            count(json!({"term": {"@timestamp": "2026-11-22T05:00:00Z"}}), 4),
+            count(json!({"term": {"@timestamp": "2026-11-21"}}), 0),
             // Local times of the zone: 03:30 at +02:00 is 01:30Z.
             count(range(json!({"gte": "2026-11-22T03:30:00", "time_zone": "+02:00"})), 2),
             count(range(json!({"gte": "2026-11-22T01:30:00Z", "time_zone": "+02:00"})), 2),
