@@ -33,6 +33,7 @@ use crate::index::format::{check_format, write_format, Identity};
 use crate::index::id_filter::{IdFilter, IdKey};
 use crate::index::search_activity::SearchActivity;
 use crate::index::settings::WriterConfig;
+use crate::index::tombstones::Tombstones;
 use crate::index::translog::{GenerationContents, LogBatch, LoggedOp, Translog};
 use crate::index::versions::{max_stored_seq_no, Current, DocVersion, VersionLookup};
 
@@ -63,6 +64,8 @@ pub struct WriterState {
     /// [`Current::Deleted`]), for ids touched since the last commit. Every key here is in `ids` too, so a
     /// lookup may ask the filter first and a replay (whose filter is rebuilt) finds what the write found.
     pub pending: HashMap<IdKey, Current, rustc_hash::FxBuildHasher>,
+    /// Deletes committed in the last `index.gc_deletes`, whose versions a write to their `_id` goes on from.
+    pub tombstones: Tombstones,
     /// The `_seq_no` the next logged operation takes.
     pub next_seq_no: u64,
     /// Bloom filter over every `_id` ever added (committed or not): a miss means "new id" without
@@ -235,6 +238,7 @@ impl IndexHandle {
         let state = WriterState {
             writer,
             pending: HashMap::default(),
+            tombstones: Tombstones::default(),
             next_seq_no: slot.next_seq_no,
             ids,
             log: LogBatch::default(),
@@ -438,6 +442,9 @@ impl IndexHandle {
             }
             committed_generation = Some((generation, next_seq_no));
             self.reader.reload()?;
+            state
+                .tombstones
+                .commit(state.pending.iter(), Instant::now());
             state.pending.clear();
             if let Err(err) = self.translog.trim(generation) {
                 log::warn!("store: index [{}]: translog trim: {err}", self.name);
@@ -449,6 +456,9 @@ impl IndexHandle {
                     self.fields.id,
                     state.ids.capacity() * 2,
                 )?;
+                for key in state.tombstones.keys() {
+                    state.ids.insert(key);
+                }
             }
         }
         if let Some((generation, next_seq_no)) = committed_generation {
@@ -483,6 +493,9 @@ impl IndexHandle {
         }
         if let Some(current) = state.pending.get(&key) {
             return Ok(*current);
+        }
+        if let Some(deleted) = state.tombstones.get(key, Instant::now()) {
+            return Ok(Current::Deleted(deleted));
         }
         Ok(lookup
             .committed(&self.fields, id)?

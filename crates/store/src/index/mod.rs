@@ -40,6 +40,7 @@ pub mod state_file;
 pub mod stream_error;
 pub mod stream_ops;
 pub mod templates;
+pub mod tombstones;
 pub mod translog;
 pub mod versions;
 pub mod writers;

@@ -5,9 +5,9 @@
 //!   names the highest one in its payload (`max_seq_no`), so the counter goes on from there after a
 //!   restart; replaying the translog takes the same numbers again, in the same order.
 //! - `_version`: per `_id`, 1 for a new document, one more than the current one for each write to it. A
-//!   delete leaves a tombstone in the writer's `pending` map until the next commit, so a write after a
-//!   delete goes on from its version as ES's does within `index.gc_deletes` (60 s); after that commit (≤ 1 s
-//!   later) the `_id` starts at 1 again.
+//!   delete leaves a tombstone (in the writer's `pending` map until the next commit, then in
+//!   [`super::tombstones::Tombstones`] for 60 s), so a write after a delete goes on from its version as
+//!   ES's does within `index.gc_deletes` (60 s); after that the `_id` starts at 1 again.
 //! - Both are stored with the document (fast columns `_seq_no`, `_version`), so a get, a search hit and
 //!   the version lookup of an overwrite read them from the committed segment. The lookup runs only when the
 //!   writer's `_id` filter says the `_id` may exist (an overwrite, or a rare false positive): a new `_id`
@@ -36,11 +36,11 @@ pub struct DocVersion {
 /// What an `_id` holds when a write is planned against it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Current {
-    /// No document (and no delete since the last commit).
+    /// No document (and no delete remembered).
     Missing,
     /// A live document.
     Live(DocVersion),
-    /// Deleted since the last commit: its version goes on counting.
+    /// Deleted within `index.gc_deletes`: its version goes on counting.
     Deleted(DocVersion),
 }
 

@@ -109,6 +109,40 @@ fn single_document_writes_count_versions_and_sequence_numbers() {
     );
 }
 
+/// ES remembers a delete's version for `index.gc_deletes` (60 s), refreshes or not: a write to the `_id`
+/// within that time goes on from it.
+#[test]
+fn a_delete_is_remembered_after_a_refresh() {
+    let es = Es::start();
+    check(
+        &es,
+        &[
+            case("PUT", "/app/_doc/x")
+                .body(r#"{"n":1}"#)
+                .status(201)
+                .json(json!({"_version": 1})),
+            case("DELETE", "/app/_doc/x?refresh=true")
+                .json(json!({"_version": 2, "result": "deleted"})),
+            case("POST", "/app/_refresh"),
+            case("GET", "/app/_doc/x")
+                .status(404)
+                .json(json!({"found": false})),
+            case("PUT", "/app/_doc/x?refresh=true")
+                .body(r#"{"n":2}"#)
+                .status(201)
+                .json(json!({"_version": 3, "result": "created"})),
+            // A delete of an `_id` that never existed is remembered too.
+            case("DELETE", "/app/_doc/y?refresh=true")
+                .status(404)
+                .json(json!({"_version": 1, "result": "not_found"})),
+            case("PUT", "/app/_doc/y")
+                .body(r#"{"n":1}"#)
+                .status(201)
+                .json(json!({"_version": 2})),
+        ],
+    );
+}
+
 #[test]
 fn bulk_items_report_versions_and_take_if_seq_no() {
     let es = Es::start();
