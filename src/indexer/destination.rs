@@ -164,6 +164,12 @@ impl Destination {
 
     /// Places `document` (arriving on `topic`; a parsed JSON object or a filtered event's fields); may write
     /// `data_stream.*` into it. `Err` says why it cannot be placed (the caller dead-letters it).
+    /// Whether [`Destination::place`] leaves every document as it is (an index, not a data stream, whose
+    /// placing may add `data_stream.*` fields).
+    pub fn keeps_documents(&self) -> bool {
+        matches!(self.target, Target::Index(_))
+    }
+
     pub fn place<M: Object>(
         &self,
         document: &mut M,

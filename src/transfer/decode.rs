@@ -16,6 +16,7 @@
 //! from the filtered document.
 
 use super::filters::TopicFilters;
+use super::lazy_document::LazyDocument;
 use crate::config::transfer::TransferCodec;
 use crate::indexer::destination::{Destination, PlaceError, Placement};
 use crate::indexer::{DeadLetter, Doc, Origin};
@@ -77,6 +78,9 @@ impl Decoder {
                 document: message.payload.to_vec(),
             });
         }
+        if let Some(decoded) = self.decode_verbatim(message, &origin) {
+            return decoded;
+        }
         let (mut document, verbatim) = match self.codec {
             TransferCodec::Json => json_document(message),
             TransferCodec::Raw => (raw_document(message), false),
@@ -116,6 +120,35 @@ impl Decoder {
         let mut source = Vec::with_capacity(message.payload.len() + 256);
         event.write_json(&mut source);
         placed_doc(origin, id, placed, source)
+    }
+}
+
+impl Decoder {
+    /// The common case read without building the document: a JSON codec message that is one line, one
+    /// object with `@timestamp`, for a topic without filters, to an index (not a data stream). It goes
+    /// into the `_bulk` body as it is; only what the `_id` and the index name need is parsed. `None`: the
+    /// message needs the full decoding.
+    fn decode_verbatim(&self, message: &MessageView<'_>, origin: &Origin) -> Option<Decoded> {
+        if self.codec != TransferCodec::Json
+            || !self.destination.keeps_documents()
+            || self.filters.for_topic(message.topic).is_some()
+            || memchr::memchr(b'\n', message.payload).is_some()
+        {
+            return None;
+        }
+        let mut document = LazyDocument::parse(message.payload)?;
+        if !document.contains_key("@timestamp") {
+            return None;
+        }
+        let id = document_id(&document)
+            .unwrap_or_else(|| hash_id(message.topic, message.partition, message.offset));
+        let placed = self.destination.place(&mut document, Some(message.topic));
+        Some(placed_doc(
+            origin.clone(),
+            id,
+            placed,
+            message.payload.to_vec(),
+        ))
     }
 }
 

@@ -13,6 +13,7 @@ pub mod continuity;
 pub mod dead_letter;
 pub mod decode;
 pub mod filters;
+pub mod lazy_document;
 pub mod offsets;
 pub mod stats;
 pub mod status;
