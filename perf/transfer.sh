@@ -11,6 +11,7 @@
 # Usage: perf/transfer.sh [N] [PARTITIONS]   (defaults: 20000, 4; release build of logpipe)
 #   RUNS="1:1 2:1"  processes:consumers-per-process of each run (default: 1 process, then 2)
 #   PIPELINE_EXTRA='indexers = 4'  lines added to the transfers' [pipeline] (default: none, the defaults)
+#   KAFKA_OPTIONS_EXTRA='"fetch.wait.max.ms" = "50"'  lines added to the transfers' [kafka.options]
 #   TRANSFER_RUST_LOG=info,logpipe::transfer::consumer=debug  the transfers' RUST_LOG
 #   TANSU_BIN=/path/to/tansu  LOGPIPE_BIN=target/release/logpipe (COUNTER_BIN: perf_count beside it)
 #   PERF_KEEP=1 (keep the work dir and logs)
@@ -96,6 +97,7 @@ group = "bench-$tag"
 topics = ["bench_$tag"]
 consumers = $consumers
 [kafka.options]
+${KAFKA_OPTIONS_EXTRA:-}
 "session.timeout.ms" = "6000"
 "heartbeat.interval.ms" = "500"
 [elasticsearch]
@@ -153,7 +155,7 @@ TOML
     "$(echo "($cpu1 - $cpu0) * 1000000 / $N" | bc -l)" "$(echo "($store_cpu1 - $store_cpu0) * 1000000 / $N" | bc -l)" \
     "$(echo "($broker_cpu1 - $broker_cpu0) * 1000000 / $N" | bc -l)" "$consumers" "$final"
   for i in $(seq "$procs"); do
-    grep 'status:' "$WORK/t-$tag-$i.log" | tail -1 | sed -E 's/.*(indexed=[0-9]+).*(requests=[0-9]+).*(bulk_mean_ms=[0-9.]+) (bulk_max_ms=[0-9.]+).*/  process '"$i"': \1 \2 \3 \4/'
+    grep 'status:' "$WORK/t-$tag-$i.log" | tail -1 | sed -E 's/.*(indexed=[0-9]+).*(requests=[0-9]+).*(bulk_mean_ms=[0-9.]+) (bulk_p99_ms=[0-9.]+) (bulk_max_ms=[0-9.]+).*/  process '"$i"': \1 \2 \3 \4 \5/'
   done
 }
 

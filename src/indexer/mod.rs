@@ -19,6 +19,7 @@ pub mod dead_letter;
 pub mod destination;
 pub mod http;
 pub mod index_name;
+pub mod latency_histogram;
 pub mod product;
 pub mod response;
 pub mod stats;

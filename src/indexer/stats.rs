@@ -1,8 +1,10 @@
 //! Indexer counters for status lines and benchmarks: documents indexed / dead-lettered, requests, retries,
-//! and `_bulk` latency (sum, count, max).
+//! and `_bulk` latency (sum, count, max, and a histogram for its p99).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use super::latency_histogram::LatencyHistogram;
 
 /// Totals since start, shared by every indexer thread.
 #[derive(Debug, Default)]
@@ -14,6 +16,7 @@ pub struct IndexerStats {
     abandoned_batches: AtomicU64,
     latency_micros_sum: AtomicU64,
     latency_micros_max: AtomicU64,
+    latency: LatencyHistogram,
 }
 
 /// A copy of the counters.
@@ -26,6 +29,8 @@ pub struct IndexerTotals {
     pub abandoned_batches: u64,
     pub latency_micros_sum: u64,
     pub latency_micros_max: u64,
+    /// The 99th percentile of the `_bulk` latencies (within 10 %).
+    pub latency_micros_p99: u64,
 }
 
 impl IndexerStats {
@@ -47,6 +52,7 @@ impl IndexerStats {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.latency_micros_sum.fetch_add(micros, Ordering::Relaxed);
         self.latency_micros_max.fetch_max(micros, Ordering::Relaxed);
+        self.latency.record(latency);
     }
     pub fn totals(&self) -> IndexerTotals {
         IndexerTotals {
@@ -57,6 +63,7 @@ impl IndexerStats {
             abandoned_batches: self.abandoned_batches.load(Ordering::Relaxed),
             latency_micros_sum: self.latency_micros_sum.load(Ordering::Relaxed),
             latency_micros_max: self.latency_micros_max.load(Ordering::Relaxed),
+            latency_micros_p99: self.latency.quantile_micros(0.99),
         }
     }
 }

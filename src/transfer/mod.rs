@@ -287,13 +287,14 @@ impl Transfer {
         let i = self.indexer_stats.totals();
         log::info!(
             "status: consumed={consumed} indexed={} dead_lettered={} (undecodable={undecodable}) requests={} retries={} \
-             abandoned_batches={} commits={commits} partitions={assigned} bulk_mean_ms={:.1} bulk_max_ms={:.1}",
+             abandoned_batches={} commits={commits} partitions={assigned} bulk_mean_ms={:.1} bulk_p99_ms={:.1} bulk_max_ms={:.1}",
             i.indexed,
             i.dead_lettered,
             i.requests,
             i.retries,
             i.abandoned_batches,
             i.mean_latency_ms(),
+            i.latency_micros_p99 as f64 / 1000.0,
             i.latency_micros_max as f64 / 1000.0
         );
     }
@@ -326,6 +327,13 @@ impl Transfer {
 
 /// librdkafka consumer properties: the connection's (brokers, TLS, SASL), the transfer's defaults, then
 /// `[kafka.options]`.
+///
+/// `max.partition.fetch.bytes` is 4 MiB instead of librdkafka's 1 MiB: one consumer fetches all its
+/// partitions over one connection, one fetch at a time, so what a fetch may carry per partition bounds
+/// the rate. Kafka → store, one transfer with 4 partitions: 83 k docs/s with 1 MiB (the consumer waiting
+/// in `poll` 10 of 12 s, the indexers idle 60 % of the time), 103–107 k with 4 MiB or 16 MiB
+/// (perf/RESULTS.md). A fetch response stays under `fetch.max.bytes` (50 MiB), and fetching stops while
+/// 16 MiB wait in the queue (`queued.max.messages.kbytes`).
 fn consumer_config(config: &TransferConfig) -> Result<ClientConfig, ConfigError> {
     client_config(&config.kafka.connection(), |client| {
         client
@@ -336,6 +344,37 @@ fn consumer_config(config: &TransferConfig) -> Result<ClientConfig, ConfigError>
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
             .set("queued.max.messages.kbytes", "16384")
+            .set("max.partition.fetch.bytes", "4194304")
             .set("topic.metadata.refresh.interval.ms", "30000");
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn consumer_property(toml_text: &str, key: &str) -> Option<String> {
+        let config = TransferConfig::parse(toml_text).expect("parses");
+        consumer_config(&config)
+            .expect("builds")
+            .get(key)
+            .map(str::to_string)
+    }
+
+    const CONFIG: &str = "[kafka]\nbrokers = \"127.0.0.1:9092\"\ntopics = [\"app_log\"]\n\
+                          [elasticsearch]\nurl = \"http://127.0.0.1:9200\"\n";
+
+    #[test]
+    fn a_consumer_fetches_4_mib_per_partition_unless_told_otherwise() {
+        assert_eq!(
+            consumer_property(CONFIG, "max.partition.fetch.bytes").as_deref(),
+            Some("4194304")
+        );
+        let told =
+            format!("{CONFIG}[kafka.options]\n\"max.partition.fetch.bytes\" = \"1048576\"\n");
+        assert_eq!(
+            consumer_property(&told, "max.partition.fetch.bytes").as_deref(),
+            Some("1048576")
+        );
+    }
 }

@@ -60,6 +60,7 @@ pub fn publish(
             "abandoned_batches": totals.abandoned_batches,
             "commits": commits,
             "bulk_mean_ms": totals.mean_latency_ms(),
+            "bulk_p99_ms": totals.latency_micros_p99 as f64 / 1000.0,
             // Documents indexed per second: each one a log line, named as the agent names its rate.
             "lines_per_second": (lines_per_second * 100.0).round() / 100.0,
         }))
