@@ -328,12 +328,12 @@ impl Transfer {
 /// librdkafka consumer properties: the connection's (brokers, TLS, SASL), the transfer's defaults, then
 /// `[kafka.options]`.
 ///
-/// `max.partition.fetch.bytes` is 4 MiB instead of librdkafka's 1 MiB: one consumer fetches all its
-/// partitions over one connection, one fetch at a time, so what a fetch may carry per partition bounds
-/// the rate. Kafka → store, one transfer with 4 partitions: 83 k docs/s with 1 MiB (the consumer waiting
-/// in `poll` 10 of 12 s, the indexers idle 60 % of the time), 103–107 k with 4 MiB or 16 MiB
-/// (perf/RESULTS.md). A fetch response stays under `fetch.max.bytes` (50 MiB), and fetching stops while
-/// 16 MiB wait in the queue (`queued.max.messages.kbytes`).
+/// `fetch.queue.backoff.ms` is 10 ms instead of librdkafka's 1 s. While the indexers are behind, the
+/// prefetch queue fills up to `queued.max.messages.kbytes` (16 MiB) and librdkafka postpones the next fetch
+/// of a partition by that backoff; the loop then drains the queue in well under a second and waits in
+/// `poll` for the rest of it. Kafka → store, one transfer with 4 partitions (perf/RESULTS.md): 82–85 k
+/// docs/s with 1 s (the consumer waiting in `poll` 10 of 12 s, the indexers idle 60 % of the time), 118–119 k
+/// with 10 ms. The queue stays bounded: the backoff only says how soon librdkafka looks again.
 fn consumer_config(config: &TransferConfig) -> Result<ClientConfig, ConfigError> {
     client_config(&config.kafka.connection(), |client| {
         client
@@ -344,7 +344,7 @@ fn consumer_config(config: &TransferConfig) -> Result<ClientConfig, ConfigError>
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
             .set("queued.max.messages.kbytes", "16384")
-            .set("max.partition.fetch.bytes", "4194304")
+            .set("fetch.queue.backoff.ms", "10")
             .set("topic.metadata.refresh.interval.ms", "30000");
     })
 }
@@ -365,16 +365,15 @@ mod tests {
                           [elasticsearch]\nurl = \"http://127.0.0.1:9200\"\n";
 
     #[test]
-    fn a_consumer_fetches_4_mib_per_partition_unless_told_otherwise() {
+    fn a_consumer_fetches_again_10_ms_after_a_full_queue_unless_told_otherwise() {
         assert_eq!(
-            consumer_property(CONFIG, "max.partition.fetch.bytes").as_deref(),
-            Some("4194304")
+            consumer_property(CONFIG, "fetch.queue.backoff.ms").as_deref(),
+            Some("10")
         );
-        let told =
-            format!("{CONFIG}[kafka.options]\n\"max.partition.fetch.bytes\" = \"1048576\"\n");
+        let told = format!("{CONFIG}[kafka.options]\n\"fetch.queue.backoff.ms\" = \"1000\"\n");
         assert_eq!(
-            consumer_property(&told, "max.partition.fetch.bytes").as_deref(),
-            Some("1048576")
+            consumer_property(&told, "fetch.queue.backoff.ms").as_deref(),
+            Some("1000")
         );
     }
 }
