@@ -17,7 +17,7 @@ use tantivy::query::{
 use tantivy::query_grammar::UserInputBound;
 use tantivy::Index;
 
-use crate::doc::schema::{resolve_field, tantivy_name, FieldRef, Fields, F_MSG};
+use crate::doc::schema::{resolve_field, tantivy_name, FieldRef, Fields, F_MSG, F_TS};
 use crate::query::date_attr::DatePaths;
 use crate::query::error::QueryError;
 use crate::query::field::DateInput;
@@ -320,15 +320,32 @@ impl<'a> QueryBuilder<'a> {
             .get("default_operator")
             .and_then(Value::as_str)
             .is_some_and(|o| o.eq_ignore_ascii_case("and"));
-        self.parse_lucene(text, &defaults, and)
+        let dates = DateInput {
+            zone: DateInput::zone_of(m)?,
+            format: None,
+        };
+        self.parse_lucene_with_dates(text, &defaults, and, &dates)
     }
 
-    /// Parses Lucene syntax (also used for the URI `q=` parameter).
+    /// Parses Lucene syntax (also used for the URI `q=` parameter); date ranges read in UTC.
     pub fn parse_lucene(
         &self,
         text: &str,
         default_fields: &[String],
         and: bool,
+    ) -> Result<Q, QueryError> {
+        self.parse_lucene_with_dates(text, default_fields, and, &DateInput::default())
+    }
+
+    /// [`QueryBuilder::parse_lucene`] whose ranges on `@timestamp` and on fields mapped as dates read their
+    /// bounds as a `range` query with `dates` would: date math (`now-1h`, `now/d`), partial dates rounded
+    /// as ES rounds them, the `time_zone` of `query_string`.
+    fn parse_lucene_with_dates(
+        &self,
+        text: &str,
+        default_fields: &[String],
+        and: bool,
+        dates: &DateInput,
     ) -> Result<Q, QueryError> {
         if text.trim().is_empty() || text.trim() == "*" || text.trim() == "*:*" {
             return Ok(Box::new(AllQuery));
@@ -362,21 +379,22 @@ impl<'a> QueryBuilder<'a> {
                 .filter(|path| self.dates.is_some_and(|d| d.contains(path)))
                 .map(str::to_string)
         };
-        let is_date = |name: &str| date_path(name).is_some();
+        let is_date = |name: &str| name == F_TS || date_path(name).is_some();
         let date_range = |name: &str, lower: &UserInputBound, upper: &UserInputBound| {
-            let path = date_path(name).unwrap_or_default();
+            let (fref, path) = if name == F_TS {
+                (FieldRef::Timestamp, name.to_string())
+            } else {
+                let path = date_path(name).unwrap_or_default();
+                (FieldRef::Attr(path.clone()), path)
+            };
             let bound = |b: &UserInputBound| match b {
                 UserInputBound::Inclusive(v) => (Some(Value::from(v.trim_matches('"'))), true),
                 UserInputBound::Exclusive(v) => (Some(Value::from(v.trim_matches('"'))), false),
                 UserInputBound::Unbounded => (None, true),
             };
             let ((lo, lo_incl), (hi, hi_incl)) = (bound(lower), bound(upper));
-            let range = self.range_on(
-                &FieldRef::Attr(path.clone()),
-                (lo.as_ref(), lo_incl),
-                (hi.as_ref(), hi_incl),
-                &DateInput::default(),
-            )?;
+            let range =
+                self.range_on(&fref, (lo.as_ref(), lo_incl), (hi.as_ref(), hi_incl), dates)?;
             range.map_or_else(|| self.exists(&path), Ok)
         };
         let fields = query_string::FieldHooks {

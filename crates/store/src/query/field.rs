@@ -55,16 +55,7 @@ pub(super) struct DateInput {
 impl DateInput {
     /// The `time_zone` and `format` of a `range` query's parameters.
     fn of(params: &Map<String, Value>) -> Result<DateInput, QueryError> {
-        let zone = match params.get("time_zone") {
-            None | Some(Value::Null) => DateZone::UTC,
-            Some(tz) => {
-                tz.as_str()
-                    .and_then(DateZone::parse)
-                    .ok_or_else(|| QueryError::TimeZone {
-                        time_zone: tz.as_str().map_or_else(|| tz.to_string(), str::to_string),
-                    })?
-            }
-        };
+        let zone = DateInput::zone_of(params)?;
         let format = match params.get("format") {
             None | Some(Value::Null) => None,
             Some(Value::String(f)) => Some(f.clone()),
@@ -76,6 +67,19 @@ impl DateInput {
             }
         };
         Ok(DateInput { zone, format })
+    }
+
+    /// The `time_zone` of a query's parameters (`range`, `query_string`); UTC without one.
+    pub(super) fn zone_of(params: &Map<String, Value>) -> Result<DateZone, QueryError> {
+        match params.get("time_zone") {
+            None | Some(Value::Null) => Ok(DateZone::UTC),
+            Some(tz) => tz
+                .as_str()
+                .and_then(DateZone::parse)
+                .ok_or_else(|| QueryError::TimeZone {
+                    time_zone: tz.as_str().map_or_else(|| tz.to_string(), str::to_string),
+                }),
+        }
     }
 }
 

@@ -99,6 +99,31 @@ fn query_types() {
         ),
         ["a", "d"]
     );
+    // A Lucene range on `@timestamp` reads its bounds as the DSL's `range` does: date math, partial dates
+    // (rounded up in an inclusive upper bound, so a second covers its milliseconds), and the
+    // `time_zone` of `query_string`.
+    let lucene_in = |q: &str, zone: Option<&str>| match zone {
+        Some(zone) => ids(json!({"query_string": {"query": q, "time_zone": zone}})),
+        None => ids(json!({"query_string": {"query": q}})),
+    };
+    assert_eq!(lucene_in("@timestamp:[now-10y TO now]", None).len(), 6);
+    assert!(lucene_in("@timestamp:[now-15m TO *]", None).is_empty());
+    assert_eq!(
+        lucene_in("@timestamp:[2026-11-22T02:00 TO 2026-11-22T02:30]", None),
+        ["c", "d"]
+    );
+    assert_eq!(
+        lucene_in(
+            "@timestamp:[2026-11-22T03:00 TO 2026-11-22T03:30]",
+            Some("+01:00")
+        ),
+        ["c", "d"]
+    );
+    assert_eq!(
+        lucene_in("@timestamp:[2026-11-22T03:00 TO 2026-11-22T03:30]", None),
+        Vec::<String>::new()
+    );
+    assert_eq!(lucene_in("@timestamp:2026-11-22T04:51:21Z", None), ["f"]);
     let t = 1_795_314_000_000i64; // 2026-11-22T02:20:00Z
     assert_eq!(
         ids(json!({"range": {"@timestamp": {"lte": t}}})),
