@@ -107,6 +107,7 @@ fn query_types() {
         None => ids(json!({"query_string": {"query": q}})),
     };
     assert_eq!(lucene_in("@timestamp:[now-10y TO now]", None).len(), 6);
+    assert_eq!(lucene_in("@timestamp:[now-10y/y TO now/d]", None).len(), 6);
     assert!(lucene_in("@timestamp:[now-15m TO *]", None).is_empty());
     assert_eq!(
         lucene_in("@timestamp:[2026-11-22T02:00 TO 2026-11-22T02:30]", None),
