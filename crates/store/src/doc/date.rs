@@ -181,7 +181,12 @@ pub fn format_date(ms: i64, format: Option<&str>, zone: DateZone) -> String {
         _ => {}
     }
     let Some(utc) = Utc.timestamp_millis_opt(ms).single() else {
-        return ms.to_string();
+        // Beyond chrono's years (±262,143): ES's `Long.MAX_VALUE` / `MIN_VALUE` sort values of a missing
+        // date. The ISO formats still print them, as java.time does; other patterns give the millis.
+        return match format.map(pattern_of) {
+            None | Some(Pattern::Iso) => iso_beyond_chrono(ms, zone.offset_ms(ms)),
+            Some(Pattern::Java(_)) => ms.to_string(),
+        };
     };
     let local = utc.with_timezone(&zone.fixed_at(ms));
     let iso = || {
@@ -198,6 +203,45 @@ pub fn format_date(ms: i64, format: Option<&str>, zone: DateZone) -> String {
         Some(Pattern::Java(p)) => p,
     };
     java_pattern(&local, pattern)
+}
+
+/// `ms` (shifted by `offset_ms`) as ISO 8601 with milliseconds, for instants whose year chrono cannot hold:
+/// the civil date from the day count (H. Hinnant's `civil_from_days`), the year signed and at least four
+/// digits as java.time prints it (`+292278994-08-17T07:12:55.807Z` for `Long.MAX_VALUE`).
+fn iso_beyond_chrono(ms: i64, offset_ms: i64) -> String {
+    const DAY_MS: i128 = 86_400_000;
+    let local = i128::from(ms) + i128::from(offset_ms);
+    let (days, in_day) = (local.div_euclid(DAY_MS), local.rem_euclid(DAY_MS));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i128::from(month <= 2);
+    let year = if year > 9999 {
+        format!("+{year}")
+    } else if year < 0 {
+        format!("-{:04}", -year)
+    } else {
+        format!("{year:04}")
+    };
+    let (h, m, sec, milli) = (
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000,
+    );
+    let zone = if offset_ms == 0 {
+        "Z".to_string()
+    } else {
+        let minutes = offset_ms.abs() / 60_000;
+        let sign = if offset_ms < 0 { '-' } else { '+' };
+        format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+    };
+    format!("{year}-{month:02}-{day:02}T{h:02}:{m:02}:{sec:02}.{milli:03}{zone}")
 }
 
 /// What one of ES's date formats is: ISO 8601 as [`parse_date`] reads it, or a Java pattern.
@@ -472,6 +516,33 @@ fn java_pattern(dt: &DateTime<FixedOffset>, pattern: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_extreme_sort_values_print_as_java_time_prints_them() {
+        let iso = |ms: i64, format: Option<&str>| format_date(ms, format, DateZone::UTC);
+        assert_eq!(iso(i64::MAX, None), "+292278994-08-17T07:12:55.807Z");
+        assert_eq!(
+            iso(i64::MAX, Some("strict_date_optional_time")),
+            "+292278994-08-17T07:12:55.807Z"
+        );
+        assert_eq!(iso(i64::MIN, None), "-292275055-05-16T16:47:04.192Z");
+        assert_eq!(iso(i64::MAX, Some("epoch_millis")), "9223372036854775807");
+        assert_eq!(iso(i64::MAX, Some("yyyy-MM-dd")), "9223372036854775807");
+        // The same arithmetic agrees with chrono where both work.
+        for ms in [
+            0,
+            -1,
+            1_795_314_000_123,
+            -62_135_596_800_000,
+            253_402_300_799_999,
+        ] {
+            assert_eq!(iso_beyond_chrono(ms, 0), iso(ms, None), "{ms}");
+        }
+        assert_eq!(
+            iso_beyond_chrono(1_795_314_000_123, 3_600_000),
+            "2026-11-22T03:20:00.123+01:00"
+        );
+    }
 
     #[test]
     fn parses_dates() {

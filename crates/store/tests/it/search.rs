@@ -362,6 +362,10 @@ fn date_fields_sort_and_range_by_time() {
             case("POST", "/events/_search?size=1")
                 .body(r#"{"sort": [{"event.created": {"order": "desc", "missing": "_first"}}]}"#)
                 .json(page(&[("d5", json!([i64::MAX]))])),
+            // Under a `format`, that `long` is printed as a date too, as java.time prints it.
+            case("POST", "/events/_search?size=1")
+                .body(r#"{"sort": [{"event.created": {"order": "desc", "missing": "_first", "format": "strict_date_optional_time"}}]}"#)
+                .json(page(&[("d5", json!(["+292278994-08-17T07:12:55.807Z"]))])),
             case("POST", "/events/_search")
                 .body(r#"{"sort": [{"event.created": "asc"}], "search_after": [9223372036854775807]}"#)
                 .json(json!({"hits": {"hits": []}})),
