@@ -85,6 +85,27 @@ impl TopicReader {
         &self.messages
     }
 
+    /// Polls until `done` holds for the messages read so far; panics after `timeout` with no progress.
+    pub fn read_until(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&[Consumed]) -> bool,
+    ) -> &[Consumed] {
+        let mut last_progress = Instant::now();
+        while !done(&self.messages) {
+            if self.poll_once(Duration::from_millis(200)) {
+                last_progress = Instant::now();
+            } else if last_progress.elapsed() > timeout {
+                panic!(
+                    "read {} messages, still not {what}; nothing new for {timeout:?}",
+                    self.messages.len()
+                );
+            }
+        }
+        &self.messages
+    }
+
     /// Keeps reading for `quiet` after the last message (to catch extras beyond an expected count).
     pub fn drain(&mut self, quiet: Duration) -> &[Consumed] {
         let mut last = Instant::now();
