@@ -71,18 +71,7 @@ impl TopicReader {
 
     /// Polls until at least `count` messages were read in total; panics after `timeout` with no progress.
     pub fn read_at_least(&mut self, count: usize, timeout: Duration) -> &[Consumed] {
-        let mut last_progress = Instant::now();
-        while self.messages.len() < count {
-            if self.poll_once(Duration::from_millis(200)) {
-                last_progress = Instant::now();
-            } else if last_progress.elapsed() > timeout {
-                panic!(
-                    "read {} of {count} messages; nothing new for {timeout:?}",
-                    self.messages.len()
-                );
-            }
-        }
-        &self.messages
+        self.read_until(&format!("{count} messages"), timeout, |m| m.len() >= count)
     }
 
     /// Polls until `done` holds for the messages read so far; panics after `timeout` with no progress.
