@@ -55,6 +55,7 @@ impl IndexerStats {
         self.latency.record(latency);
     }
     pub fn totals(&self) -> IndexerTotals {
+        let latency_micros_max = self.latency_micros_max.load(Ordering::Relaxed);
         IndexerTotals {
             indexed: self.indexed.load(Ordering::Relaxed),
             dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
@@ -62,12 +63,9 @@ impl IndexerStats {
             retries: self.retries.load(Ordering::Relaxed),
             abandoned_batches: self.abandoned_batches.load(Ordering::Relaxed),
             latency_micros_sum: self.latency_micros_sum.load(Ordering::Relaxed),
-            latency_micros_max: self.latency_micros_max.load(Ordering::Relaxed),
+            latency_micros_max,
             // A bucket's bound may lie above the slowest request itself.
-            latency_micros_p99: self
-                .latency
-                .quantile_micros(0.99)
-                .min(self.latency_micros_max.load(Ordering::Relaxed)),
+            latency_micros_p99: self.latency.quantile_micros(0.99).min(latency_micros_max),
         }
     }
 }
