@@ -5,7 +5,7 @@
 //! is reported in input bytes per second.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use logpipe::event::id::{write_event_id, FileUid};
+use logpipe::event::id::{EventId, FileUid};
 use logpipe::event::json::{encode, JsonTemplate};
 use logpipe::tail::framer::LineFramer;
 use std::collections::BTreeMap;
@@ -37,7 +37,7 @@ fn bench(c: &mut Criterion) {
         &BTreeMap::new(),
     );
     let stamp = "2026-11-22T04:51:21.123Z";
-    let uid = FileUid(0x1234_5678_9abc_def0);
+    let uid = FileUid::new("bench", 1, 2, 3, 0x1234_5678_9abc_def0);
     let mut group = c.benchmark_group("P1");
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(10);
@@ -68,11 +68,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("framing+raw_ids", |b| {
         b.iter(|| {
             let mut framer = LineFramer::new(0, 1 << 20);
-            let mut id = [0u8; 32];
             let mut n = 0usize;
             framer.feed(&data, &mut |o: u64, l: &[u8], _f: u8| {
-                write_event_id(uid, o, &mut id);
-                n += l.len() + id[0] as usize;
+                n += l.len() + EventId::new(uid, o).as_bytes()[0] as usize;
             });
             black_box(n)
         })

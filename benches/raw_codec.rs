@@ -66,7 +66,7 @@ fn batch_of(codec: Codec, make_line: fn(u64) -> Vec<u8>, filters: Option<&str>) 
         host: host.to_string(),
         topic: "app_log".to_string(),
         codec,
-        uid: FileUid(0x1234_5678_9abc_def0),
+        uid: FileUid::new("bench", 1, 2, 3, 0x1234_5678_9abc_def0),
         key: format!("{host}:2049:1234567"),
         fields_json: None,
         template: JsonTemplate::new(host, path, &BTreeMap::new()),

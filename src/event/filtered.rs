@@ -8,7 +8,7 @@
 //! event at all.
 
 use super::flags;
-use super::id::{write_event_id, FileUid};
+use super::id::{event_id, FileUid};
 use base64::Engine;
 use logpipe_filter::{Event, Fields, FilterChain, Object, Verdict};
 use serde_json::{Map, Value};
@@ -73,9 +73,7 @@ impl FileFilters {
                 Value::from(base64::engine::general_purpose::STANDARD.encode(line)),
             );
         }
-        let mut id = [0u8; 32];
-        write_event_id(uid, offset, &mut id);
-        let id = String::from_utf8_lossy(&id).into_owned();
+        let id = event_id(uid, offset);
 
         let mut fields = Fields::with_capacity(16);
         fields.insert("@timestamp".into(), Value::from(timestamp));
@@ -159,7 +157,7 @@ mod tests {
                 encode(
                     &template,
                     STAMP,
-                    FileUid(7),
+                    FileUid::new("h", 1, 2, 3, 7),
                     42,
                     line,
                     line_flags,
@@ -167,7 +165,7 @@ mod tests {
                 );
                 let expected: Value = serde_json::from_slice(&written).expect("codec JSON");
                 let event = filters
-                    .filter(STAMP, FileUid(7), 42, line, line_flags)
+                    .filter(STAMP, FileUid::new("h", 1, 2, 3, 7), 42, line, line_flags)
                     .expect("kept");
                 assert_eq!(Value::Object(event.fields().to_map()), expected);
                 let mut out = Vec::new();
@@ -186,13 +184,19 @@ mod tests {
             &BTreeMap::new(),
         );
         let event = filters
-            .filter(STAMP, FileUid(1), 0, b"ERROR disk full", 0)
+            .filter(
+                STAMP,
+                FileUid::new("h", 1, 2, 3, 1),
+                0,
+                b"ERROR disk full",
+                0,
+            )
             .expect("kept");
         assert_eq!(event.fields()["log"]["level"], "ERROR");
         assert_eq!(event.fields()["log"]["offset"], 0);
         assert_eq!(event.fields()["rest"], "disk full");
         assert!(filters
-            .filter(STAMP, FileUid(1), 16, b"DEBUG noise", 0)
+            .filter(STAMP, FileUid::new("h", 1, 2, 3, 1), 16, b"DEBUG noise", 0)
             .is_none());
     }
 }

@@ -8,7 +8,7 @@
 //! event is tagged `invalid_utf8`.
 
 use super::flags;
-use super::id::{write_event_id, FileUid};
+use super::id::{EventId, FileUid};
 use base64::Engine;
 use std::collections::BTreeMap;
 
@@ -98,9 +98,7 @@ pub fn encode(
         out.push(b'"');
     }
     out.extend_from_slice(b"},\"event\":{\"id\":\"");
-    let mut id = [0u8; 32];
-    write_event_id(uid, offset, &mut id);
-    out.extend_from_slice(&id);
+    out.extend_from_slice(EventId::new(uid, offset).as_bytes());
     out.extend_from_slice(b"\"}");
     if !valid {
         out.extend_from_slice(b",\"tags\":[\"invalid_utf8\"]");
@@ -255,7 +253,7 @@ mod tests {
         encode(
             &template,
             "2026-11-22T04:51:21.123Z",
-            FileUid(7),
+            FileUid::new("host-1", 1, 2, 3, 4),
             42,
             line,
             line_flags,
@@ -274,7 +272,7 @@ mod tests {
         assert_eq!(event["log"]["offset"], 42);
         assert_eq!(
             event["event"]["id"],
-            super::super::id::event_id(FileUid(7), 42)
+            super::super::id::event_id(FileUid::new("host-1", 1, 2, 3, 4), 42)
         );
         assert!(event.get("fields").is_none());
         assert!(event.get("tags").is_none());

@@ -65,7 +65,7 @@ pub fn checkpoint(input: &[u8]) {
         fingerprint: Fingerprint { hash: 3, len: 4 },
     };
     let _ = checkpointer.claim(&identity);
-    let uid = FileUid(0x1234);
+    let uid = FileUid::new("fuzz", 1, 2, 3, 0x1234);
     checkpointer.track(
         identity,
         uid,

@@ -50,8 +50,7 @@ impl Encoder {
             }
             Codec::Raw => {
                 // Id and offset are written into stack buffers: no allocation per event.
-                let mut event_id = [0u8; 32];
-                id::write_event_id(source.uid, line.offset, &mut event_id);
+                let event_id = id::EventId::new(source.uid, line.offset);
                 let mut offset_digits = [0u8; 20];
                 let offset = json::format_u64(line.offset, &mut offset_digits);
                 let mut headers = OwnedHeaders::new_with_capacity(7)
@@ -73,7 +72,7 @@ impl Encoder {
                     })
                     .insert(Header {
                         key: "event.id",
-                        value: Some(&event_id[..]),
+                        value: Some(event_id.as_bytes()),
                     });
                 if line.flags != 0 {
                     let names: Vec<&str> = flags::names(line.flags).collect();

@@ -16,9 +16,13 @@
 //!
 //! # Format (version 1)
 //! `{"version":1,"checkpoints":[{"dev":..,"ino":..,"fingerprint":"hex","fingerprint_len":..,"uid":"hex",
-//! "path":"..","offset":..,"updated":unix_seconds}]}`
+//! "ids":"uid_offset","path":"..","offset":..,"updated":unix_seconds}]}`
+//!
+//! `ids` is the generation's event-id scheme (`event::id::IdScheme`). It was added inside version 1: an entry
+//! without it was written before the scheme existed and keeps the hashed ids its lines were sent with, and
+//! an older agent reading a newer file ignores it (its ids then differ for lines it sends again).
 
-use crate::event::id::FileUid;
+use crate::event::id::{FileUid, IdScheme};
 use crate::ring::FileAck;
 use crate::tail::fingerprint::Fingerprint;
 use logpipe_fs::write_atomically;
@@ -44,6 +48,9 @@ pub struct FileCheckpoint {
     pub fingerprint: String,
     pub fingerprint_len: u32,
     pub uid: String,
+    /// How the generation's event ids are written; absent (hashed) in entries of agents before the scheme.
+    #[serde(default, skip_serializing_if = "IdScheme::is_hashed")]
+    pub ids: IdScheme,
     pub path: String,
     pub offset: u64,
     pub updated: u64,
@@ -193,7 +200,7 @@ impl Checkpointer {
         let mut registry = self.registry.lock();
         let cp = registry.resting.remove(identity)?;
         registry.changed = true;
-        FileUid::from_hex(&cp.uid).map(|uid| (uid, cp.offset))
+        FileUid::from_hex(&cp.uid, cp.ids).map(|uid| (uid, cp.offset))
     }
 
     /// Starts persisting the progress of a tailed file. `on_disk`: its uid came from the checkpoint file
@@ -258,6 +265,7 @@ impl Checkpointer {
             fingerprint: format!("{:016x}", live.identity.fingerprint.hash),
             fingerprint_len: live.identity.fingerprint.len,
             uid: live.uid.to_hex(),
+            ids: live.uid.ids,
             path: live.path.clone(),
             offset: live.ack.acked_offset(),
             updated: now,
@@ -340,7 +348,7 @@ mod tests {
                 len: 10,
             },
         };
-        let uid = FileUid(99);
+        let uid = FileUid::new("h", 1, 2, 0xabc, 99);
         {
             let cp = Checkpointer::open(dir.path()).expect("open");
             let ack = FileAck::new(0);
@@ -366,6 +374,45 @@ mod tests {
             "only acknowledged bytes are checkpointed"
         );
         assert_eq!(cp.claim(&identity), None, "claimed once");
+    }
+
+    #[test]
+    fn an_entry_without_ids_keeps_the_hashed_ids() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let uid = "0123456789abcdeffedcba9876543210";
+        let updated = unix_now();
+        let entry = |ids: &str| {
+            format!(
+                r#"{{"dev":1,"ino":2,"fingerprint":"0000000000000abc","fingerprint_len":10,"uid":"{uid}",{ids}"path":"/a","offset":5,"updated":{updated}}}"#
+            )
+        };
+        fs::write(
+            dir.path().join(FILE_NAME),
+            format!(
+                r#"{{"version":1,"checkpoints":[{},{}]}}"#,
+                entry(""),
+                entry(r#""ids":"uid_offset","#).replace(r#""ino":2"#, r#""ino":3"#)
+            ),
+        )
+        .expect("write");
+        let cp = Checkpointer::open(dir.path()).expect("open");
+        let identity = |ino| FileIdentity {
+            dev: 1,
+            ino,
+            fingerprint: Fingerprint {
+                hash: 0xabc,
+                len: 10,
+            },
+        };
+        let value = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210;
+        assert_eq!(
+            cp.claim(&identity(2)),
+            Some((FileUid::with_ids(value, IdScheme::Hashed), 5))
+        );
+        assert_eq!(
+            cp.claim(&identity(3)),
+            Some((FileUid::with_ids(value, IdScheme::UidOffset), 5))
+        );
     }
 
     #[test]

@@ -525,7 +525,7 @@ impl Harness {
     }
 
     fn check_emitted(&mut self, batch: &Batch) -> Check {
-        let uid = batch.source.uid.0;
+        let uid = batch.source.uid.value;
         for line in &batch.lines {
             let text = String::from_utf8_lossy(batch.line(line)).into_owned();
             let Some(&(g, i)) = self.line_of_text.get(&text) else {
@@ -569,7 +569,7 @@ impl Harness {
     }
 
     fn deliver(&mut self, batch: &Batch) -> Check {
-        let uid = batch.source.uid.0;
+        let uid = batch.source.uid.value;
         for line in &batch.lines {
             let text = String::from_utf8_lossy(batch.line(line)).into_owned();
             if let Some(before) = self.delivered.insert((uid, line.offset), text.clone()) {
