@@ -79,6 +79,7 @@ fn batch_of(codec: Codec, make_line: fn(u64) -> Vec<u8>, filters: Option<&str>) 
     Batch {
         source: Arc::new(source),
         timestamp: "2026-11-22T04:51:21.123Z".to_string(),
+        timestamp_millis: 1_763_787_081_123,
         data,
         lines,
         ack: FileAck::new(0).register(LINES as u64 * 200, LINES),

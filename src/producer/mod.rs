@@ -16,6 +16,7 @@
 
 pub mod client;
 pub mod encode;
+pub mod partitioner;
 pub mod settings;
 pub mod stats;
 
@@ -26,6 +27,7 @@ use crate::kafka::{KafkaHealth, KafkaSetupError};
 use crate::ring::{AckHandle, BatchReceiver};
 use client::{DeliveryContext, Retry};
 use encode::Encoder;
+use partitioner::FilePartitioner;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer, PurgeConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,7 +45,13 @@ const QUEUE_FULL_PAUSE: Duration = Duration::from_micros(200);
 /// How long an idle producer (nothing in flight) waits for a batch before looking at the stop flag again.
 const IDLE_WAIT: Duration = Duration::from_millis(500);
 
-type AgentProducer = BaseProducer<DeliveryContext>;
+type AgentProducer = BaseProducer<DeliveryContext, FilePartitioner>;
+
+/// Serves the delivery reports that arrive within `timeout` and adds them to the shared counters.
+fn serve(producer: &AgentProducer, timeout: Duration) {
+    producer.poll(timeout);
+    producer.context().report_acked();
+}
 
 /// What a producer thread needs besides its lane.
 #[derive(Clone)]
@@ -56,8 +64,18 @@ pub struct ProducerShared {
 impl ProducerShared {
     /// A client for the settings of generation `kafka`.
     fn create(&self, kafka: &crate::config::KafkaConfig) -> Result<AgentProducer, KafkaSetupError> {
-        let context =
-            DeliveryContext::new(self.stats.clone(), self.health.clone(), kafka.connection());
+        // librdkafka's own partitioner when one is configured, else the same choice made once per batch.
+        let partitioner = kafka
+            .options
+            .get("partitioner")
+            .is_none()
+            .then_some(FilePartitioner);
+        let context = DeliveryContext::new(
+            self.stats.clone(),
+            self.health.clone(),
+            kafka.connection(),
+            partitioner,
+        );
         Ok(client::config(kafka)?.create_with_context(context)?)
     }
 }
@@ -77,7 +95,7 @@ pub fn run_producer(
     let mut encoder = Encoder::default();
     loop {
         current.follow(&shared, &stop);
-        current.producer.poll(Duration::ZERO);
+        serve(&current.producer, Duration::ZERO);
         // Delivery reports need polling while messages are in flight; an idle producer sleeps longer.
         let wait = if current.producer.in_flight_count() > 0 {
             Duration::from_millis(100)
@@ -93,10 +111,10 @@ pub fn run_producer(
                             dropped += 1;
                             continue 'lines;
                         };
-                        let opaque = Box::new(batch.ack.clone());
-                        let base = BaseRecord::with_opaque_to(&batch.source.topic, opaque)
+                        let base = BaseRecord::with_opaque_to(&batch.source.topic, batch.ack.clone())
                             .key(batch.source.key.as_str())
-                            .payload(record.payload);
+                            .payload(record.payload)
+                            .timestamp(batch.timestamp_millis);
                         let base = match record.headers {
                             Some(headers) => base.headers(headers),
                             None => base,
@@ -107,8 +125,8 @@ pub fn run_producer(
                             Enqueue::Reconfigured(_) => current.follow(&shared, &stop),
                         }
                     }
-                    stats.sent(1);
                 }
+                stats.sent((batch.lines.len() - dropped) as u64);
                 // Dropped by a filter: nothing to deliver, so done now; the checkpoint moves past them once
                 // the batch's other events are delivered.
                 if dropped > 0 {
@@ -126,7 +144,7 @@ pub fn run_producer(
     }
     let deadline = Instant::now() + FLUSH_TIMEOUT;
     while Instant::now() < deadline && current.producer.in_flight_count() > 0 {
-        current.producer.poll(Duration::from_millis(100));
+        serve(&current.producer, Duration::from_millis(100));
         let _ = resend_failed(&current, &shared.kafka, &stop);
     }
     let left = current.producer.in_flight_count();
@@ -179,13 +197,13 @@ fn replace_producer(
     let old = std::mem::replace(slot, new);
     let deadline = Instant::now() + RELOAD_DRAIN;
     while old.in_flight_count() > 0 && Instant::now() < deadline {
-        old.poll(Duration::from_millis(100));
+        serve(&old, Duration::from_millis(100));
     }
     if old.in_flight_count() > 0 {
         old.purge(PurgeConfig::default().queue().inflight());
         let deadline = Instant::now() + FLUSH_TIMEOUT;
         while old.in_flight_count() > 0 && Instant::now() < deadline {
-            old.poll(Duration::from_millis(50));
+            serve(&old, Duration::from_millis(50));
         }
     }
     let handed_over = old.context().take_all_retries();
@@ -232,14 +250,14 @@ enum Enqueue<'a> {
     Stopped,
     /// The settings were reloaded while the queue was full: the record is handed back, to go to the new
     /// client.
-    Reconfigured(BaseRecord<'a, str, [u8], Box<AckHandle>>),
+    Reconfigured(BaseRecord<'a, str, [u8], AckHandle>),
 }
 
 /// Enqueues one record, waiting while librdkafka's queue is full.
 fn enqueue<'a>(
     current: &Current,
     kafka: &SharedKafkaConfig,
-    mut record: BaseRecord<'a, str, [u8], Box<AckHandle>>,
+    mut record: BaseRecord<'a, str, [u8], AckHandle>,
     stop: &AtomicBool,
 ) -> Enqueue<'a> {
     let producer = &current.producer;
@@ -276,10 +294,10 @@ fn enqueue<'a>(
                     if served {
                         std::thread::sleep(QUEUE_FULL_PAUSE);
                     }
-                    producer.poll(Duration::ZERO);
+                    serve(producer, Duration::ZERO);
                     served = true;
                 } else {
-                    producer.poll(Duration::from_millis(500));
+                    serve(producer, Duration::from_millis(500));
                 }
             }
         }

@@ -118,6 +118,23 @@ impl AckHandle {
         }
     }
 
+    /// The handle as a pointer, for a C library to hand back with the event's delivery report (the Kafka
+    /// producer: one reference per message, and no allocation, unlike a boxed handle).
+    pub fn into_raw(self) -> *const () {
+        Arc::into_raw(self.inner).cast()
+    }
+
+    /// The handle `into_raw` gave.
+    ///
+    /// # Safety
+    /// `ptr` came from `into_raw` and is turned back exactly once.
+    pub unsafe fn from_raw(ptr: *const ()) -> AckHandle {
+        AckHandle {
+            // SAFETY: the caller passes a pointer of `into_raw`, once.
+            inner: unsafe { Arc::from_raw(ptr.cast::<HandleInner>()) },
+        }
+    }
+
     /// Reports the whole batch delivered at once (indexer: one `_bulk` response settles it).
     pub fn delivered_all(&self) {
         let left = self.inner.remaining.swap(0, Ordering::AcqRel);
@@ -130,6 +147,20 @@ impl AckHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_handle_survives_the_raw_round_trip() {
+        let file = FileAck::new(0);
+        let handle = file.register(100, 2);
+        let raw = handle.clone().into_raw();
+        // SAFETY: `raw` is from `into_raw`, turned back once.
+        let back = unsafe { AckHandle::from_raw(raw) };
+        back.delivered(1);
+        drop(back);
+        assert_eq!(file.acked_offset(), 0, "one event left");
+        handle.delivered(1);
+        assert_eq!(file.acked_offset(), 100);
+    }
 
     #[test]
     fn offset_advances_only_over_a_delivered_prefix() {

@@ -44,6 +44,9 @@ pub struct Batch {
     pub source: Arc<FileSource>,
     /// `@timestamp` of every event in the batch: the moment the bytes were read.
     pub timestamp: String,
+    /// The same moment in milliseconds since the epoch: the Kafka timestamp of the batch's messages (given,
+    /// so librdkafka does not read the clock for each message).
+    pub timestamp_millis: i64,
     pub data: Vec<u8>,
     pub lines: Vec<LineRef>,
     /// Settles the batch for the checkpoint once every event is delivered.

@@ -846,7 +846,7 @@ impl FileServer {
             return Ok(false);
         };
         let mut builder = BatchBuilder::new(self.config.batch_lines, self.config.batch_bytes);
-        let stamp = timestamp::now();
+        let stamp = timestamp::Stamp::now();
         let framer = &mut file.framer;
         let multiline = &mut file.multiline;
         let result = reader::read_region(
@@ -905,7 +905,7 @@ impl FileServer {
         source: &Arc<FileSource>,
         ack: &Arc<FileAck>,
         builder: BatchBuilder,
-        stamp: String,
+        stamp: timestamp::Stamp,
         discovery: Discovery,
     ) -> Result<(), SendError> {
         for (data, lines, end_offset) in builder.done {
@@ -916,7 +916,8 @@ impl FileServer {
             self.stats.add_lines(lines.len() as u64);
             let batch = Batch {
                 source: source.clone(),
-                timestamp: stamp.clone(),
+                timestamp: stamp.text.clone(),
+                timestamp_millis: stamp.millis,
                 data,
                 lines,
                 ack: handle,
@@ -1042,7 +1043,7 @@ impl FileServer {
         builder.cut(file.framer.position());
         let source = file.source.clone();
         let ack = file.ack.clone();
-        self.ship(&source, &ack, builder, timestamp::now(), Discovery::Off)
+        self.ship(&source, &ack, builder, timestamp::Stamp::now(), Discovery::Off)
     }
 
     fn flush_timed_out_multiline(&mut self) -> Result<(), SendError> {
