@@ -11,7 +11,8 @@
 //! For finding where logpipe's time goes, two variants (environment, inherited by the children):
 //! `PERF_PRODUCE_JSON=1` sends each line as the ECS JSON event logpipe's agent would (`event::json::encode`,
 //! the same bytes), `PERF_PRODUCE_KEYED=1` keys each message by its file, so a file's lines go to one
-//! partition as logpipe's do.
+//! partition as logpipe's do, `PERF_PRODUCE_LINGER_MS=N` sets `linger.ms` (the ceiling is no faster with the
+//! agent's 50 than with librdkafka's 5: 4.2 against 4.0 s, perf/RESULTS.md, issue 28).
 
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -72,7 +73,10 @@ fn produce_file(brokers: &str, topic: &str, path: &str) -> Result<(), String> {
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .set("compression.type", "lz4")
-        .set("linger.ms", "5")
+        .set(
+            "linger.ms",
+            std::env::var("PERF_PRODUCE_LINGER_MS").unwrap_or_else(|_| "5".into()),
+        )
         .set("batch.size", "1000000")
         .create()
         .map_err(|e| format!("producer: {e}"))?;

@@ -458,7 +458,7 @@ pub struct KafkaConfig {
     /// Compression of produced batches: `none`, `gzip`, `snappy`, `lz4` (default) or `zstd`.
     #[serde(default)]
     pub compression: Option<String>,
-    /// librdkafka `linger.ms`: how long a batch may wait to fill (default 5).
+    /// librdkafka `linger.ms`: how long a batch may wait to fill (default 50).
     #[serde(default)]
     pub linger_ms: Option<u64>,
     /// librdkafka `batch.size`: bytes per request batch (default 1000000).
@@ -477,7 +477,7 @@ impl KafkaConfig {
         self.compression.as_deref().unwrap_or("lz4")
     }
     pub fn linger_ms(&self) -> u64 {
-        self.linger_ms.unwrap_or(5)
+        self.linger_ms.unwrap_or(50)
     }
     pub fn batch_size(&self) -> u64 {
         self.batch_size.unwrap_or(1_000_000)
@@ -574,7 +574,7 @@ impl KafkaConfig {
         Key::implied(
             "linger_ms",
             Type::Integer,
-            "5",
+            "50",
             "librdkafka linger.ms: how long a batch may wait to fill",
         ),
         Key::implied(
