@@ -91,6 +91,7 @@ pub fn run_producer(
     let mut current = Current {
         producer: shared.create(&kafka)?,
         generation,
+        connected: false,
     };
     let mut encoder = Encoder::default();
     loop {
@@ -104,6 +105,7 @@ pub fn run_producer(
         };
         match lane.recv_timeout(wait) {
             Ok(batch) => {
+                current.connect(&batch.source.topic);
                 let mut dropped = 0;
                 'lines: for line in &batch.lines {
                     loop {
@@ -111,10 +113,11 @@ pub fn run_producer(
                             dropped += 1;
                             continue 'lines;
                         };
-                        let base = BaseRecord::with_opaque_to(&batch.source.topic, batch.ack.clone())
-                            .key(batch.source.key.as_str())
-                            .payload(record.payload)
-                            .timestamp(batch.timestamp_millis);
+                        let base =
+                            BaseRecord::with_opaque_to(&batch.source.topic, batch.ack.clone())
+                                .key(batch.source.key.as_str())
+                                .payload(record.payload)
+                                .timestamp(batch.timestamp_millis);
                         let base = match record.headers {
                             Some(headers) => base.headers(headers),
                             None => base,
@@ -158,9 +161,34 @@ pub fn run_producer(
 struct Current {
     producer: AgentProducer,
     generation: u64,
+    /// `connect` ran for this client.
+    connected: bool,
 }
 
+/// How long a new client's first batch waits for the metadata of its topic (see `Current::connect`).
+const CONNECT_WAIT: Duration = Duration::from_millis(500);
+
 impl Current {
+    /// Before a new client's first message: asks for its topic's metadata and waits for it (at most
+    /// `CONNECT_WAIT`; a broker that is down only delays the batch). The idempotent producer asks for its
+    /// producer id on a timer that fires every 500 ms until some broker connection is up, and librdkafka
+    /// opens connections only when something needs one; after the bootstrap connection is closed, the
+    /// first messages alone did not get one opened before that timer's next round, so one of the two
+    /// producers started sending a second after start instead of half a second (strace of the startup,
+    /// perf/RESULTS.md, issue 28). The metadata request opens it at once.
+    fn connect(&mut self, topic: &str) {
+        if !self.connected {
+            self.connected = true;
+            if let Err(e) = self
+                .producer
+                .client()
+                .fetch_metadata(Some(topic), CONNECT_WAIT)
+            {
+                log::debug!("kafka: no metadata of topic {topic} yet ({e}); sending anyway");
+            }
+        }
+    }
+
     /// Rebuilds the client while the settings are newer than it, then sends again what failed (first, so
     /// it goes before anything newer).
     fn follow(&mut self, shared: &ProducerShared, stop: &AtomicBool) {
@@ -169,6 +197,7 @@ impl Current {
                 let (generation, kafka) = shared.kafka.current();
                 replace_producer(&mut self.producer, shared, &kafka);
                 self.generation = generation;
+                self.connected = false;
             }
             if resend_failed(self, &shared.kafka, stop).is_ok() {
                 return;

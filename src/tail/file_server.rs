@@ -1043,7 +1043,13 @@ impl FileServer {
         builder.cut(file.framer.position());
         let source = file.source.clone();
         let ack = file.ack.clone();
-        self.ship(&source, &ack, builder, timestamp::Stamp::now(), Discovery::Off)
+        self.ship(
+            &source,
+            &ack,
+            builder,
+            timestamp::Stamp::now(),
+            Discovery::Off,
+        )
     }
 
     fn flush_timed_out_multiline(&mut self) -> Result<(), SendError> {
