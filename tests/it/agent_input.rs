@@ -127,7 +127,22 @@ fn raw_codec_puts_metadata_in_headers() {
     assert_eq!(messages[1].headers["log.offset"], "15");
     assert_eq!(messages[1].headers["host.name"], "test-host");
     assert!(messages[1].headers["log.file.path"].ends_with("app.log"));
-    assert_eq!(messages[1].headers["event.id"].len(), 32);
+    // <the file's uid: 32 hex digits>-<the offset: 16 hex digits>
+    let (first_uid, first_offset) = messages[0].headers["event.id"]
+        .split_once('-')
+        .expect("uid-offset");
+    let (uid, offset) = messages[1].headers["event.id"]
+        .split_once('-')
+        .expect("uid-offset");
+    assert!(
+        uid.len() == 32 && uid.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{uid}"
+    );
+    assert_eq!(uid, first_uid, "one file, one uid");
+    assert_eq!(
+        (first_offset, offset),
+        ("0000000000000000", "000000000000000f")
+    );
     assert_eq!(messages[1].headers["fields"], r#"{"team":"core"}"#);
 }
 
