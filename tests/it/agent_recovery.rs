@@ -107,3 +107,49 @@ fn sigterm_flushes_checkpoints_and_exits_0_and_restart_resends_nothing() {
     let messages = reader.drain(Duration::from_secs(1)).to_vec();
     assert_exact(&messages, &expected("t", 0..3010));
 }
+
+#[test]
+fn a_file_an_older_agent_started_keeps_its_hashed_event_ids() {
+    use logpipe::event::id::{event_id, FileUid, IdScheme};
+    let tansu = Tansu::start();
+    tansu.create_topic("upgrade", 1);
+    let setup = setup(&tansu, "upgrade", "", "");
+    let path = setup.logs.join("app.log");
+    append_lines(&path, "u", 0..100);
+    let mut agent = start_agent(&setup);
+    let mut reader = TopicReader::new(&tansu.brokers(), "upgrade");
+    reader.read_at_least(100, PATIENCE);
+    assert!(agent.terminate(Duration::from_secs(8)).success());
+
+    // This agent's ids are <uid>-<offset>; rewrite its checkpoint as an agent before them wrote it (no `ids`).
+    let file = setup.dir.path().join("data/checkpoints.json");
+    let mut checkpoints: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("checkpoint file")).expect("JSON");
+    let entry = &mut checkpoints["checkpoints"][0];
+    assert_eq!(entry["ids"], "uid_offset", "{entry}");
+    let uid_hex = entry["uid"].as_str().expect("uid").to_string();
+    let first: serde_json::Value = reader.messages[0].json();
+    assert_eq!(
+        first["event"]["id"],
+        format!("{uid_hex}-{:016x}", 0),
+        "the first line's id names the file's uid and offset 0"
+    );
+    entry
+        .as_object_mut()
+        .expect("an entry is an object")
+        .remove("ids");
+    std::fs::write(&file, serde_json::to_vec(&checkpoints).expect("JSON")).expect("rewrite");
+
+    let offset = std::fs::metadata(&path).expect("stat").len();
+    append_lines(&path, "u", 100..110);
+    let _agent = start_agent(&setup);
+    reader.read_at_least(110, PATIENCE);
+    let old = FileUid::from_hex(&uid_hex, IdScheme::Hashed).expect("hex uid");
+    let resumed = reader.messages[100].json();
+    assert_eq!(resumed["log"]["offset"], offset);
+    assert_eq!(
+        resumed["event"]["id"],
+        event_id(old, offset),
+        "the hashed id an older agent gives the line at {offset}"
+    );
+}
