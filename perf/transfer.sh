@@ -71,8 +71,8 @@ ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 for i in range(n):
     path = f"/var/log/app/access-{i % 16}.log"
     msg = ('{"@timestamp":"%s","message":"GET /api/v1/items/%d 200 1532 \\"Mozilla/5.0\\" rt=0.012",'
-           '"host":{"name":"web-1"},"log":{"file":{"path":"%s"},"offset":%d},"event":{"id":"%032x"}}'
-           % (ts, i, path, i * 120, i * 0x9E3779B97F4A7C15 % (1 << 128)))
+           '"host":{"name":"web-1"},"log":{"file":{"path":"%s"},"offset":%d},"event":{"id":"%032x-%016x"}}'
+           % (ts, i, path, i * 120, (i % 16) * 0x9E3779B97F4A7C15 % (1 << 128), i * 120))
     while True:
         try:
             # Round-robin over partitions: the 16 paths as keys hash (CRC32) onto only 2 of 4 partitions,
