@@ -193,7 +193,13 @@ timeout = "300ms"
         error["event"]["id"], "forged",
         "a line cannot replace event.id"
     );
-    assert_eq!(error["event"]["id"].as_str().map(str::len), Some(32));
+    // The agent's id: <uid>-<the line's offset in 16 hex digits>.
+    let offset = error["log"]["offset"].as_u64().expect("log.offset");
+    let id = error["event"]["id"].as_str().expect("event.id");
+    assert!(
+        id.len() == 49 && id.ends_with(&format!("-{offset:016x}")),
+        "{id} for offset {offset}"
+    );
     assert!(error.get("lvl").is_none());
     let info = find(&app, "/msg", "order placed");
     assert_eq!(info["@timestamp"], "2026-01-02T03:04:05.678Z", "UNIX_MS");
