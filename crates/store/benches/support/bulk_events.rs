@@ -1,11 +1,24 @@
 //! The `_bulk` workload shared by `benches/store_index.rs` and `examples/bulk_cpu.rs`: ~260-byte ECS access-log
-//! events with random 32-hex ids (`_id` = `event.id`), and the size of a data directory.
+//! events with the agent's ids (`_id` = `event.id` = `<file uid: 32 hex>-<offset: 16 hex>`, eight files; with
+//! `STORE_BENCH_IDS=hashed`, 32 random hex digits as agents before 2026-12-05 wrote them), and the size of a
+//! data directory.
 
 /// `_bulk` NDJSON of events `start..start + batch`.
 pub fn bulk_body(batch: usize, start: usize) -> Vec<u8> {
     let mut body = String::with_capacity(batch * 420);
+    let hashed = std::env::var("STORE_BENCH_IDS").is_ok_and(|v| v == "hashed");
     for i in start..start + batch {
-        let id = format!("{:016x}{:016x}", xxhash(i as u64), i);
+        let id = if hashed {
+            format!("{:016x}{:016x}", xxhash(i as u64), i)
+        } else {
+            let file = (i % 8) as u64;
+            format!(
+                "{:016x}{:016x}-{:016x}",
+                xxhash(file),
+                xxhash(file + 100),
+                (i / 8) * 300
+            )
+        };
         body.push_str(&format!("{{\"index\":{{\"_id\":\"{id}\"}}}}\n"));
         body.push_str(&format!(
             "{{\"@timestamp\":\"2026-11-22T04:{:02}:{:02}.{:03}Z\",\"message\":\"GET /api/v1/items/{} HTTP/1.1 200 {} \\\"Mozilla/5.0\\\" upstream=10.0.{}.{}\",\"host\":{{\"name\":\"web-{}\"}},\"log\":{{\"file\":{{\"path\":\"/var/log/nginx/access.log\"}},\"offset\":{}}},\"event\":{{\"id\":\"{id}\"}}}}\n",
