@@ -46,28 +46,19 @@ impl Partitioner for FilePartitioner {
         };
         LAST.with(|last| {
             let mut last = last.borrow_mut();
-            if let Some(choice) = last.as_ref() {
-                if choice.partition_cnt == partition_cnt && choice.key == key {
-                    return choice.partition;
-                }
+            // A count of 0 never matches (it returned above), so the first key is always computed.
+            let choice = last.get_or_insert_with(|| Choice {
+                key: Vec::new(),
+                partition_cnt: 0,
+                partition: 0,
+            });
+            if choice.partition_cnt != partition_cnt || choice.key != key {
+                choice.key.clear();
+                choice.key.extend_from_slice(key);
+                choice.partition_cnt = partition_cnt;
+                choice.partition = consistent(key, partition_cnt);
             }
-            let partition = consistent(key, partition_cnt);
-            match last.as_mut() {
-                Some(choice) => {
-                    choice.key.clear();
-                    choice.key.extend_from_slice(key);
-                    choice.partition_cnt = partition_cnt;
-                    choice.partition = partition;
-                }
-                None => {
-                    *last = Some(Choice {
-                        key: key.to_vec(),
-                        partition_cnt,
-                        partition,
-                    })
-                }
-            }
-            partition
+            choice.partition
         })
     }
 }
