@@ -11,6 +11,7 @@ use logpipe::config::{Codec, FilterList};
 use logpipe::event::filtered::FileFilters;
 use logpipe::event::id::FileUid;
 use logpipe::event::json::JsonTemplate;
+use logpipe::event::timestamp::Stamp;
 use logpipe::producer::encode::Encoder;
 use logpipe::ring::{Batch, FileAck, FileSource, LineRef};
 use rdkafka::message::Headers;
@@ -78,8 +79,10 @@ fn batch_of(codec: Codec, make_line: fn(u64) -> Vec<u8>, filters: Option<&str>) 
     };
     Batch {
         source: Arc::new(source),
-        timestamp: "2026-11-22T04:51:21.123Z".to_string(),
-        timestamp_millis: 1_763_787_081_123,
+        timestamp: Stamp {
+            text: "2026-11-22T04:51:21.123Z".to_string(),
+            millis: 1_763_787_081_123,
+        },
         data,
         lines,
         ack: FileAck::new(0).register(LINES as u64 * 200, LINES),

@@ -36,7 +36,7 @@ impl Encoder {
                 self.buffer.clear();
                 json::encode(
                     &source.template,
-                    &batch.timestamp,
+                    &batch.timestamp.text,
                     source.uid,
                     line.offset,
                     batch.line(line),
@@ -56,7 +56,7 @@ impl Encoder {
                 let mut headers = OwnedHeaders::new_with_capacity(7)
                     .insert(Header {
                         key: "@timestamp",
-                        value: Some(batch.timestamp.as_str()),
+                        value: Some(batch.timestamp.text.as_str()),
                     })
                     .insert(Header {
                         key: "host.name",
@@ -105,7 +105,7 @@ impl Encoder {
         line: &LineRef,
     ) -> Option<Record<'a>> {
         let event = filters.filter(
-            &batch.timestamp,
+            &batch.timestamp.text,
             batch.source.uid,
             line.offset,
             batch.line(line),

@@ -117,7 +117,7 @@ pub fn run_producer(
                             BaseRecord::with_opaque_to(&batch.source.topic, batch.ack.clone())
                                 .key(batch.source.key.as_str())
                                 .payload(record.payload)
-                                .timestamp(batch.timestamp_millis);
+                                .timestamp(batch.timestamp.millis);
                         let base = match record.headers {
                             Some(headers) => base.headers(headers),
                             None => base,

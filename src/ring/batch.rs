@@ -5,6 +5,7 @@ use crate::config::Codec;
 use crate::event::filtered::FileFilters;
 use crate::event::id::FileUid;
 use crate::event::json::JsonTemplate;
+use crate::event::timestamp::Stamp;
 use std::sync::Arc;
 
 /// What every event of one file generation shares: where it goes and how it is encoded.
@@ -42,11 +43,9 @@ pub struct LineRef {
 #[derive(Debug)]
 pub struct Batch {
     pub source: Arc<FileSource>,
-    /// `@timestamp` of every event in the batch: the moment the bytes were read.
-    pub timestamp: String,
-    /// The same moment in milliseconds since the epoch: the Kafka timestamp of the batch's messages (given,
-    /// so librdkafka does not read the clock for each message).
-    pub timestamp_millis: i64,
+    /// The moment the bytes were read: every event's `@timestamp` (`text`), and the Kafka timestamp of the
+    /// batch's messages (`millis`; given, so librdkafka does not read the clock for each message).
+    pub timestamp: Stamp,
     pub data: Vec<u8>,
     pub lines: Vec<LineRef>,
     /// Settles the batch for the checkpoint once every event is delivered.

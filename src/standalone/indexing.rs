@@ -41,7 +41,7 @@ fn index_batch(batch: Batch, indexer: &Indexer, pattern: &IndexPattern) {
         let mut body = Vec::with_capacity(line.len as usize + 256);
         json::encode(
             &source.template,
-            &batch.timestamp,
+            &batch.timestamp.text,
             source.uid,
             line.offset,
             batch.line(line),
@@ -100,7 +100,7 @@ fn filtered_docs(
     let mut dead = Vec::new();
     for line in &batch.lines {
         let Some(event) = filters.filter(
-            &batch.timestamp,
+            &batch.timestamp.text,
             source.uid,
             line.offset,
             batch.line(line),

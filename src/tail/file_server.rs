@@ -916,8 +916,7 @@ impl FileServer {
             self.stats.add_lines(lines.len() as u64);
             let batch = Batch {
                 source: source.clone(),
-                timestamp: stamp.text.clone(),
-                timestamp_millis: stamp.millis,
+                timestamp: stamp.clone(),
                 data,
                 lines,
                 ack: handle,
