@@ -94,7 +94,7 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(LINES as u64));
     for (name, codec) in [("raw", Codec::Raw), ("json", Codec::Json)] {
         let batch = batch(codec);
-        let mut encoder = Encoder::default();
+        let mut encoder = Encoder::new(logpipe::config::kafka::DEFAULT_MAX_MESSAGE_BYTES);
         group.bench_function(name, |b| {
             b.iter(|| {
                 let mut bytes = 0usize;
@@ -121,7 +121,7 @@ fn bench(c: &mut Criterion) {
         ("json_nginx_dissect_date", Some(dissect_date)),
     ] {
         let batch = batch_of(Codec::Json, nginx_line, filters);
-        let mut encoder = Encoder::default();
+        let mut encoder = Encoder::new(logpipe::config::kafka::DEFAULT_MAX_MESSAGE_BYTES);
         {
             let first = batch.lines[0];
             let record = encoder.encode(&batch, &first).expect("kept");

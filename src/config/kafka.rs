@@ -437,6 +437,12 @@ fn validate_sasl(sasl: &SaslConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The largest message the agent sends unless configured: one such message alone in a batch fits what a
+/// Kafka broker accepts by default (1,048,588 bytes), even incompressible.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_000_000;
+const MIN_MAX_MESSAGE_BYTES: u64 = 1024;
+const MAX_MAX_MESSAGE_BYTES: u64 = 100_000_000;
+
 /// `[kafka]` of the agent: the connection plus the producer's keys.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -464,6 +470,9 @@ pub struct KafkaConfig {
     /// librdkafka `batch.size`: bytes per request batch (default 1000000).
     #[serde(default)]
     pub batch_size: Option<u64>,
+    /// Largest message sent, in bytes (default 1000000): a longer event has its line cut to fit.
+    #[serde(default)]
+    pub max_message_bytes: Option<u64>,
     /// Any other librdkafka property, passed as-is (`"socket.keepalive.enable" = "true"`).
     #[serde(default)]
     pub options: LibrdkafkaOptions,
@@ -481,6 +490,20 @@ impl KafkaConfig {
     }
     pub fn batch_size(&self) -> u64 {
         self.batch_size.unwrap_or(1_000_000)
+    }
+    /// The largest message the producer sends: `max_message_bytes`, else librdkafka's `message.max.bytes`
+    /// when `[kafka.options]` sets it (as a converted Logstash `max_request_size` does), else 1,000,000 —
+    /// below the 1,048,588 bytes a Kafka broker accepts in one record batch by default, so a batch holding
+    /// just one message always fits, compressed or not.
+    pub fn max_message_bytes(&self) -> usize {
+        let configured = self.max_message_bytes.or_else(|| {
+            self.options
+                .get("message.max.bytes")
+                .and_then(|v| v.trim().parse().ok())
+        });
+        configured.map_or(DEFAULT_MAX_MESSAGE_BYTES, |v| {
+            usize::try_from(v).unwrap_or(usize::MAX)
+        })
     }
 
     /// The connection settings alone.
@@ -513,7 +536,14 @@ impl KafkaConfig {
                 self.compression()
             )));
         }
-        let producer_keys: [(&str, bool, &[&str]); 4] = [
+        if let Some(bytes) = self.max_message_bytes {
+            if !(MIN_MAX_MESSAGE_BYTES..=MAX_MAX_MESSAGE_BYTES).contains(&bytes) {
+                return Err(ConfigError::Invalid(format!(
+                    "kafka.max_message_bytes: {bytes} is not between {MIN_MAX_MESSAGE_BYTES} and {MAX_MAX_MESSAGE_BYTES}"
+                )));
+            }
+        }
+        let producer_keys: [(&str, bool, &[&str]); 5] = [
             (
                 "kafka.acks",
                 self.acks.is_some(),
@@ -533,6 +563,11 @@ impl KafkaConfig {
                 "kafka.batch_size",
                 self.batch_size.is_some(),
                 &["batch.size"],
+            ),
+            (
+                "kafka.max_message_bytes",
+                self.max_message_bytes.is_some(),
+                &["message.max.bytes"],
             ),
         ];
         for (key, given, properties) in producer_keys {
@@ -582,6 +617,13 @@ impl KafkaConfig {
             Type::Integer,
             "1000000",
             "librdkafka batch.size: bytes per request batch",
+        ),
+        Key::implied(
+            "max_message_bytes",
+            Type::Integer,
+            "1000000",
+            "largest message sent (1024 to 100000000); a longer event has its line cut to fit and is flagged \
+             truncated. Kafka refuses a record batch larger than its message.max.bytes (1048588 by default)",
         ),
     ];
 }
@@ -699,5 +741,33 @@ password_file = "/etc/kafka.pass"
         };
         let err = unset.resolve_password().unwrap_err().to_string();
         assert!(err.starts_with("kafka.sasl.password_env"), "{err}");
+    }
+
+    #[test]
+    fn max_message_bytes_defaults_follows_options_and_is_checked() {
+        assert_eq!(
+            parse("brokers = \"k:9092\"\n").max_message_bytes(),
+            1_000_000
+        );
+        let from_options =
+            parse("brokers = \"k:9092\"\n[options]\n\"message.max.bytes\" = \"2097152\"\n");
+        assert_eq!(from_options.max_message_bytes(), 2_097_152);
+        assert!(from_options.validate().is_ok());
+        let typed = parse("brokers = \"k:9092\"\nmax_message_bytes = 500000\n");
+        assert_eq!(typed.max_message_bytes(), 500_000);
+        let both = parse(
+            "brokers = \"k:9092\"\nmax_message_bytes = 500000\n[options]\n\"message.max.bytes\" = \"9\"\n",
+        );
+        assert!(both
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("kafka.max_message_bytes"));
+        let tiny = parse("brokers = \"k:9092\"\nmax_message_bytes = 10\n");
+        let error = tiny.validate().unwrap_err().to_string();
+        assert!(
+            error.contains("kafka.max_message_bytes: 10 is not between"),
+            "{error}"
+        );
     }
 }

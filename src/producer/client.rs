@@ -35,6 +35,14 @@ pub fn config(kafka: &KafkaConfig) -> Result<ClientConfig, ConfigError> {
             .set("compression.type", kafka.compression())
             .set("linger.ms", kafka.linger_ms().to_string())
             .set("batch.size", kafka.batch_size().to_string())
+            // librdkafka refuses a message larger than this, and caps a batch at the smaller of it and
+            // batch.size; the encoder keeps every message within `max_message_bytes`.
+            .set(
+                "message.max.bytes",
+                (kafka.max_message_bytes() as u64)
+                    .max(kafka.batch_size())
+                    .to_string(),
+            )
             .set("message.timeout.ms", "0")
             // Measured on Tansu (perf/RESULTS.md): an 8 MiB queue per producer ships twice as fast as 64 MiB
             // with an idempotent producer, at a third of the memory.

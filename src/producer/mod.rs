@@ -7,7 +7,9 @@
 //! makes librdkafka retry forever, so a broker outage only stalls: the local queue fills, `send` answers
 //! `QueueFull`, this thread stops taking batches, the ring fills, tailers stop reading. A message that still
 //! fails (a permanent error such as an unknown topic) is logged, counted and enqueued again after a backoff —
-//! never dropped.
+//! never dropped. So that no message can fail for good by its size, the encoder keeps each one within
+//! `kafka.max_message_bytes` (1,000,000 by default), cutting an event's line to fit and flagging it
+//! `truncated`.
 //!
 //! A `SIGHUP` that changes `[kafka]` replaces the `SharedKafkaConfig`: each producer thread then stops taking
 //! batches, builds a client with the new settings, gives the old one up to `RELOAD_DRAIN` to deliver what it
@@ -91,11 +93,13 @@ pub fn run_producer(
     let mut current = Current {
         producer: shared.create(&kafka)?,
         generation,
+        max_message_bytes: kafka.max_message_bytes(),
         connected: false,
     };
-    let mut encoder = Encoder::default();
+    let mut encoder = Encoder::new(kafka.max_message_bytes());
     loop {
         current.follow(&shared, &stop);
+        encoder.set_limit(current.max_message_bytes);
         serve(&current.producer, Duration::ZERO);
         // Delivery reports need polling while messages are in flight; an idle producer sleeps longer.
         let wait = if current.producer.in_flight_count() > 0 {
@@ -161,6 +165,8 @@ pub fn run_producer(
 struct Current {
     producer: AgentProducer,
     generation: u64,
+    /// `max_message_bytes` of those settings.
+    max_message_bytes: usize,
     /// `connect` ran for this client.
     connected: bool,
 }
@@ -197,6 +203,7 @@ impl Current {
                 let (generation, kafka) = shared.kafka.current();
                 replace_producer(&mut self.producer, shared, &kafka);
                 self.generation = generation;
+                self.max_message_bytes = kafka.max_message_bytes();
                 self.connected = false;
             }
             if resend_failed(self, &shared.kafka, stop).is_ok() {
@@ -248,7 +255,7 @@ fn replace_producer(
 /// The blackhole output: encodes every event like `run_producer` and acknowledges it at once, without Kafka.
 /// Measures the pipeline's ceiling (tail → frame → batch → encode).
 pub fn run_blackhole(lane: BatchReceiver, stop: Arc<AtomicBool>, stats: Arc<ProducerStats>) {
-    let mut encoder = Encoder::default();
+    let mut encoder = Encoder::new(usize::MAX);
     let mut encoded_bytes = 0usize;
     loop {
         match lane.recv_timeout(Duration::from_millis(100)) {

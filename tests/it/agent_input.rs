@@ -259,3 +259,64 @@ fn blackhole_mode_acknowledges_every_line_without_kafka() {
         },
     );
 }
+
+#[test]
+fn a_line_at_the_default_line_limit_is_cut_to_the_message_limit_and_delivered() {
+    // The default max_line_bytes is 1 MiB; the event of such a line is larger than the default
+    // kafka.max_message_bytes (1,000,000), which librdkafka enforces: the file used to stop there for good.
+    let tansu = Tansu::start();
+    tansu.create_topic("long", 1);
+    let setup = setup(&tansu, "long", "", "");
+    let _agent = start_agent(&setup);
+    let path = setup.logs.join("app.log");
+    append_bytes(&path, b"before\n");
+    append_bytes(&path, &vec![b'y'; 3 << 20]);
+    append_bytes(&path, b"\nafter the long line\n");
+    let mut reader = TopicReader::new(&tansu.brokers(), "long");
+    let events: Vec<serde_json::Value> = reader
+        .read_at_least(3, PATIENCE)
+        .iter()
+        .map(|m| m.json())
+        .collect();
+    assert_eq!(events[0]["message"], "before");
+    let long = events[1]["message"].as_str().map_or(0, str::len);
+    assert!(
+        (990_000..1_000_000).contains(&long),
+        "the message is cut just below the limit: {long} bytes"
+    );
+    assert_eq!(events[1]["log"]["flags"], serde_json::json!(["truncated"]));
+    assert_eq!(events[2]["message"], "after the long line");
+    assert_eq!(events[2]["log"]["offset"], 7 + (3 << 20) + 1);
+}
+
+#[test]
+fn the_raw_codec_cuts_a_line_to_max_message_bytes_with_its_headers() {
+    let tansu = Tansu::start();
+    tansu.create_topic("rawcut", 1);
+    let setup = setup(&tansu, "rawcut", "codec = \"raw\"", "");
+    let config = fs::read_to_string(&setup.config).expect("config");
+    let config = config.replace("linger_ms = 1", "linger_ms = 1\nmax_message_bytes = 4096");
+    fs::write(&setup.config, config).expect("config");
+    let _agent = start_agent(&setup);
+    let long = "z".repeat(10_000);
+    append_bytes(
+        &setup.logs.join("app.log"),
+        format!("{long}\nshort\n").as_bytes(),
+    );
+    let mut reader = TopicReader::new(&tansu.brokers(), "rawcut");
+    let messages = reader.read_at_least(2, PATIENCE).to_vec();
+    let headers_bytes: usize = messages[0]
+        .headers
+        .iter()
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    assert!(
+        messages[0].payload.len() + headers_bytes <= 4096 && messages[0].payload.len() > 3000,
+        "payload {} + headers {headers_bytes}",
+        messages[0].payload.len()
+    );
+    assert!(long.as_bytes().starts_with(&messages[0].payload));
+    assert_eq!(messages[0].headers["log.flags"], "truncated");
+    assert_eq!(messages[1].payload, b"short");
+    assert!(!messages[1].headers.contains_key("log.flags"));
+}
