@@ -13,7 +13,7 @@ use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::util::IntoOpaque;
 use rdkafka::ClientContext;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -86,6 +86,8 @@ pub struct DeliveryContext {
     /// Deliveries not yet added to `stats`: the reports are served on the producer's own thread, and adding
     /// them up here spares a shared counter one write per message (`report_acked`).
     acked_unreported: AtomicU64,
+    /// The broker refused a batch as too large since `take_batch_refused` last looked.
+    batch_refused: AtomicBool,
 }
 
 impl DeliveryContext {
@@ -102,6 +104,7 @@ impl DeliveryContext {
             retries: Mutex::new(Vec::new()),
             partitioner,
             acked_unreported: AtomicU64::new(0),
+            batch_refused: AtomicBool::new(false),
         }
     }
 
@@ -111,6 +114,13 @@ impl DeliveryContext {
         if acked > 0 {
             self.stats.acked(acked);
         }
+    }
+
+    /// Whether the broker refused a batch as too large (`MSG_SIZE_TOO_LARGE` in a delivery report) since
+    /// the last call. librdkafka does not split a refused batch (the Java client does); the producer
+    /// thread rebuilds its client with smaller batches instead.
+    pub fn take_batch_refused(&self) -> bool {
+        self.batch_refused.swap(false, Ordering::Relaxed)
     }
 
     /// Failed messages whose backoff has passed.
@@ -189,6 +199,12 @@ impl ProducerContext<FilePartitioner> for DeliveryContext {
                         RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::PurgeInflight
                     )
                 );
+                if matches!(
+                    err,
+                    KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)
+                ) {
+                    self.batch_refused.store(true, Ordering::Relaxed);
+                }
                 if !purged {
                     self.stats.failed(1);
                     log::error!(

@@ -94,6 +94,7 @@ pub fn run_producer(
         producer: shared.create(&kafka)?,
         generation,
         max_message_bytes: kafka.max_message_bytes(),
+        batch_size: kafka.batch_size(),
         connected: false,
     };
     let mut encoder = Encoder::new(kafka.max_message_bytes());
@@ -167,6 +168,8 @@ struct Current {
     generation: u64,
     /// `max_message_bytes` of those settings.
     max_message_bytes: usize,
+    /// The batch size of this client: the settings', or less after the broker refused a batch.
+    batch_size: u64,
     /// `connect` ran for this client.
     connected: bool,
 }
@@ -195,16 +198,20 @@ impl Current {
         }
     }
 
-    /// Rebuilds the client while the settings are newer than it, then sends again what failed (first, so
-    /// it goes before anything newer).
+    /// Rebuilds the client while the settings are newer than it, or with smaller batches when the broker
+    /// refused one as too large, then sends again what failed (first, so it goes before anything newer).
     fn follow(&mut self, shared: &ProducerShared, stop: &AtomicBool) {
         loop {
             while shared.kafka.generation() != self.generation {
                 let (generation, kafka) = shared.kafka.current();
-                replace_producer(&mut self.producer, shared, &kafka);
+                replace_producer(&mut self.producer, shared, &kafka, "the reloaded settings");
                 self.generation = generation;
                 self.max_message_bytes = kafka.max_message_bytes();
+                self.batch_size = kafka.batch_size();
                 self.connected = false;
+            }
+            if self.producer.context().take_batch_refused() {
+                self.shrink_batches(shared);
             }
             if resend_failed(self, &shared.kafka, stop).is_ok() {
                 return;
@@ -213,19 +220,56 @@ impl Current {
     }
 }
 
-/// Builds a client with the new settings, puts it in `slot` and hands it everything the old one still
-/// holds. If the new client cannot be built (a password file deleted since the reload was checked), the old
-/// one stays.
+impl Current {
+    /// After the broker refused a batch as too large: a client with half the batch size (not below
+    /// `MIN_BATCH_SIZE`), which takes over what the old one holds. Kafka limits the compressed batch
+    /// (`message.max.bytes` of the broker, `max.message.bytes` of the topic) while librdkafka limits the
+    /// uncompressed one, so only the broker can tell; a refused batch is failed whole and not written, and
+    /// its messages are sent again through the new client, first.
+    fn shrink_batches(&mut self, shared: &ProducerShared) {
+        let smaller = (self.batch_size / 2).max(MIN_BATCH_SIZE);
+        if smaller >= self.batch_size {
+            log::error!(
+                "kafka: the broker refuses a batch of {} bytes or less as too large: its message.max.bytes \
+                 (or the topic's max.message.bytes) is below kafka.max_message_bytes ({}); lower that or \
+                 raise the broker's limit",
+                self.batch_size,
+                self.max_message_bytes
+            );
+            return;
+        }
+        log::warn!(
+            "kafka: the broker refused a batch as too large (its message.max.bytes or the topic's \
+             max.message.bytes is below the compressed batch); batches are now at most {smaller} bytes \
+             before compression (were {}). Raise the broker's limit or set kafka.batch_size to keep them",
+            self.batch_size
+        );
+        let (_, kafka) = shared.kafka.current();
+        let kafka = kafka.with_batch_size(smaller);
+        replace_producer(&mut self.producer, shared, &kafka, "smaller batches");
+        self.batch_size = smaller;
+        self.connected = false;
+    }
+}
+
+/// The smallest batch size `shrink_batches` goes down to (the Java producer's default `batch.size`);
+/// librdkafka still puts at least one message in each batch.
+const MIN_BATCH_SIZE: u64 = 16_384;
+
+/// Builds a client with the settings `kafka`, puts it in `slot` and hands it everything the old one still
+/// holds (`why` names the occasion in the log). If the new client cannot be built (a password file deleted
+/// since the reload was checked), the old one stays.
 fn replace_producer(
     slot: &mut AgentProducer,
     shared: &ProducerShared,
     kafka: &crate::config::KafkaConfig,
+    why: &str,
 ) {
     let new = match shared.create(kafka) {
         Ok(new) => new,
         Err(e) => {
             log::error!(
-                "kafka: the reloaded [kafka] settings cannot be used ({e}); keeping the previous ones"
+                "kafka: a client with {why} cannot be built ({e}); keeping the previous one"
             );
             return;
         }
@@ -244,7 +288,7 @@ fn replace_producer(
     }
     let handed_over = old.context().take_all_retries();
     log::info!(
-        "kafka: producer rebuilt with the reloaded settings ({}); {} undelivered messages moved to it",
+        "kafka: producer rebuilt with {why} ({}); {} undelivered messages moved to it",
         kafka.connection().describe(),
         handed_over.len()
     );

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod ports;
 pub mod process;
 pub mod secure_kafka;
+pub mod size_limit_proxy;
 pub mod store;
 pub mod tansu;
 pub mod tmpfs;

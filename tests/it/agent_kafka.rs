@@ -69,3 +69,65 @@ fn every_line_arrives_in_order_with_ecs_fields() {
         }
     }
 }
+
+/// Lines of 1,000 pseudo-random hex digits: lz4 leaves them about as large as they are.
+fn incompressible_lines(count: usize) -> String {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut text = String::with_capacity(count * 1008);
+    for n in 0..count {
+        text.push_str(&format!("{n:06} "));
+        for _ in 0..1000 / 16 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            text.push_str(&format!("{state:016x}"));
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn a_broker_refusing_large_batches_gets_smaller_ones_and_every_line() {
+    // A Kafka broker refuses a record batch larger than its message.max.bytes (or the topic's
+    // max.message.bytes) after compression. The agent's default batch (1,000,000 bytes before compression)
+    // of incompressible lines is refused by this one (400,000 bytes) until the agent has halved it.
+    const LIMIT: usize = 400_000;
+    const LINES: usize = 6000;
+    let (tansu, proxy) = crate::common::size_limit_proxy::tansu_behind_proxy(LIMIT);
+    tansu.create_topic("limited", 1);
+    let setup = setup(&tansu, "limited", "", "");
+    let config = fs::read_to_string(&setup.config).expect("config");
+    let config = config
+        .replace(&tansu.brokers(), &proxy.brokers())
+        .replace("linger_ms = 1", "linger_ms = 200");
+    fs::write(&setup.config, config).expect("config");
+    let path = setup.logs.join("random.log");
+    fs::write(&path, incompressible_lines(LINES)).expect("write the lines");
+    let agent = start_agent(&setup);
+
+    let mut reader = TopicReader::new(&tansu.brokers(), "limited");
+    reader.read_at_least(LINES, Duration::from_secs(60));
+    let messages = reader.drain(Duration::from_millis(500)).to_vec();
+    let offsets: HashSet<u64> = messages
+        .iter()
+        .map(|m| m.json()["log"]["offset"].as_u64().expect("log.offset"))
+        .collect();
+    assert_eq!(offsets.len(), LINES, "every line once at least");
+    assert!(
+        proxy.refused() > 0,
+        "the default batches must have been refused"
+    );
+    assert!(proxy.largest_accepted() <= LIMIT);
+    let log = fs::read_to_string(&agent.log_path).expect("agent log");
+    assert!(
+        log.contains("batches are now at most 500000 bytes before compression (were 1000000)"),
+        "{log}"
+    );
+    eprintln!(
+        "{} messages for {LINES} lines; {} partitions refused; largest accepted batch {} bytes",
+        messages.len(),
+        proxy.refused(),
+        proxy.largest_accepted()
+    );
+}
