@@ -9,7 +9,9 @@
 //! time (which keeps responses in order without tracking correlation ids): it reads one request frame,
 //! forwards it and copies back exactly one response frame, except for Produce (api key 0) requests, which
 //! it parses (versions 3 to 10): when one partition's `records` is longer than the limit, it answers the
-//! whole request itself, MESSAGE_TOO_LARGE for every partition, and forwards nothing. Produce with
+//! whole request itself, MESSAGE_TOO_LARGE for every partition, and forwards nothing (a real broker refuses
+//! only the partitions over the limit and appends the others: with one partition per request, as in a
+//! one-partition topic, the two agree). Produce with
 //! `acks = 0` expects no response: it is forwarded without reading one (or, refused, dropped silently).
 //!
 //! A Produce version it cannot parse, or a malformed frame, ends that connection with a message on stderr.
@@ -162,7 +164,15 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             .name(format!("size-limit-proxy-conn-{id}"))
             .spawn(move || {
                 if let Err(e) = serve(id, client, &shared) {
-                    if !shared.stopping.load(Ordering::SeqCst) {
+                    // A peer going away is the ordinary end of a connection, not worth a word.
+                    let gone = matches!(
+                        e.kind(),
+                        io::ErrorKind::UnexpectedEof
+                            | io::ErrorKind::BrokenPipe
+                            | io::ErrorKind::ConnectionReset
+                            | io::ErrorKind::ConnectionAborted
+                    );
+                    if !gone && !shared.stopping.load(Ordering::SeqCst) {
                         eprintln!("size-limit proxy: connection {id} ended: {e}");
                     }
                 }
