@@ -57,13 +57,32 @@ impl Encoder {
     /// (it is not sent, and counts as delivered). An event larger than the limit has its line cut to fit
     /// (flagged `truncated`): a message librdkafka or the broker refuses would stop its file for good.
     pub fn encode<'a>(&'a mut self, batch: &'a Batch, line: &LineRef) -> Option<Record<'a>> {
+        if batch.source.filters.is_none() && batch.source.codec == Codec::Raw {
+            let room = self.room(batch);
+            return Some(raw_record(batch, line, room));
+        }
+        self.buffer.clear();
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let kept = self.append_event(batch, line, &mut buffer);
+        self.buffer = buffer;
+        kept.then_some(Record {
+            payload: &self.buffer,
+            headers: None,
+        })
+    }
+
+    /// Appends the JSON event of `line` (filtered when the file has filters) to `out`, cut to the limit;
+    /// false when no event is to be sent (dropped by a filter, or too large even without its line), and
+    /// `out` is as it was.
+    pub fn append_event(&self, batch: &Batch, line: &LineRef, out: &mut Vec<u8>) -> bool {
         let source = &batch.source;
-        let room = self.limit.saturating_sub(source.key.len() + RECORD_FRAMING);
         let text = batch.line(line);
-        let fitted = match (&source.filters, source.codec) {
-            (Some(filters), _) => fit(
-                &mut self.buffer,
-                room,
+        let start = out.len();
+        let fitted = match &source.filters {
+            Some(filters) => fit(
+                out,
+                start,
+                self.room(batch),
                 text,
                 line.flags,
                 |text, flags, out| {
@@ -76,9 +95,10 @@ impl Encoder {
                     true
                 },
             ),
-            (None, Codec::Json) => fit(
-                &mut self.buffer,
-                room,
+            None => fit(
+                out,
+                start,
+                self.room(batch),
                 text,
                 line.flags,
                 |text, flags, out| {
@@ -94,19 +114,24 @@ impl Encoder {
                     true
                 },
             ),
-            (None, Codec::Raw) => return Some(raw_record(batch, line, room)),
         };
         match fitted {
-            Fitted::Whole => {}
-            Fitted::Cut { kept } => log::warn!(
-                "the event of {} at offset {} is larger than kafka.max_message_bytes ({} bytes): its line was \
-                 cut from {} to {kept} bytes and flagged truncated",
-                source.path,
-                line.offset,
-                self.limit,
-                text.len()
-            ),
-            Fitted::Dropped => return None,
+            Fitted::Whole => true,
+            Fitted::Cut { kept } => {
+                log::warn!(
+                    "the event of {} at offset {} is larger than kafka.max_message_bytes ({} bytes): its line \
+                     was cut from {} to {kept} bytes and flagged truncated",
+                    source.path,
+                    line.offset,
+                    self.limit,
+                    text.len()
+                );
+                true
+            }
+            Fitted::Dropped => {
+                out.truncate(start);
+                false
+            }
             Fitted::TooLarge => {
                 log::error!(
                     "the event of {} at offset {} is larger than kafka.max_message_bytes ({} bytes) even \
@@ -115,21 +140,26 @@ impl Encoder {
                     line.offset,
                     self.limit
                 );
-                return None;
+                out.truncate(start);
+                false
             }
         }
-        Some(Record {
-            payload: &self.buffer,
-            headers: None,
-        })
+    }
+
+    /// Bytes the payload and headers of a message of `batch` may take.
+    fn room(&self, batch: &Batch) -> usize {
+        self.limit
+            .saturating_sub(batch.source.key.len() + RECORD_FRAMING)
     }
 }
 
-/// Writes the event of `line` into `out` with `write` (false: dropped by a filter); while the result is
-/// larger than `room`, writes it again with the line shortened by the excess. Escaping only ever makes the
-/// output longer than the text, so each round removes at least the excess and it ends within a few.
+/// Writes the event of `line` at `start` of `out` with `write` (false: dropped by a filter); while the
+/// result is larger than `room`, writes it again with the line shortened by the excess. Escaping only ever
+/// makes the output longer than the text, so each round removes at least the excess and it ends within a
+/// few.
 fn fit(
     out: &mut Vec<u8>,
+    start: usize,
     room: usize,
     line: &[u8],
     flags: u8,
@@ -137,11 +167,12 @@ fn fit(
 ) -> Fitted {
     let (mut text, mut flags) = (line, flags);
     loop {
-        out.clear();
+        out.truncate(start);
         if !write(text, flags, out) {
             return Fitted::Dropped;
         }
-        if out.len() <= room {
+        let written = out.len() - start;
+        if written <= room {
             return if text.len() == line.len() {
                 Fitted::Whole
             } else {
@@ -151,7 +182,7 @@ fn fit(
         if text.is_empty() {
             return Fitted::TooLarge;
         }
-        let excess = out.len() - room;
+        let excess = written - room;
         text = &text[..char_floor(text, text.len().saturating_sub(excess))];
         flags |= flags::TRUNCATED;
     }
@@ -237,7 +268,7 @@ mod tests {
         let template = json::JsonTemplate::new("host-1", "/var/log/app.log", &BTreeMap::new());
         let uid = FileUid::new("host-1", 1, 2, 3, 4);
         let mut out = Vec::new();
-        let fitted = fit(&mut out, room, line, 0, |text, flags, out| {
+        let fitted = fit(&mut out, 0, room, line, 0, |text, flags, out| {
             json::encode(
                 &template,
                 "2026-12-05T10:00:00.000Z",

@@ -16,6 +16,7 @@
 //! holds, purges the rest and sends it again, first, through the new client (so a file's lines keep their
 //! order, and nothing acknowledged depends on the old client), then goes back to its lane.
 
+pub mod batch_send;
 pub mod client;
 pub mod encode;
 pub mod partitioner;
@@ -25,8 +26,11 @@ pub mod stats;
 pub use settings::SharedKafkaConfig;
 pub use stats::ProducerStats;
 
+use crate::config::Codec;
 use crate::kafka::{KafkaHealth, KafkaSetupError};
+use crate::ring::Batch;
 use crate::ring::{AckHandle, BatchReceiver};
+use batch_send::{Offered, SendBuffer, TopicHandles};
 use client::{DeliveryContext, Retry};
 use encode::Encoder;
 use partitioner::FilePartitioner;
@@ -90,14 +94,17 @@ pub fn run_producer(
 ) -> Result<(), KafkaSetupError> {
     let stats = shared.stats.clone();
     let (generation, kafka) = shared.kafka.current();
+    let producer = shared.create(&kafka)?;
     let mut current = Current {
-        producer: shared.create(&kafka)?,
+        topics: TopicHandles::new(producer.client().native_ptr()),
+        producer,
         generation,
         max_message_bytes: kafka.max_message_bytes(),
         batch_size: kafka.batch_size(),
         connected: false,
     };
     let mut encoder = Encoder::new(kafka.max_message_bytes());
+    let mut buffer = SendBuffer::default();
     loop {
         current.follow(&shared, &stop);
         encoder.set_limit(current.max_message_bytes);
@@ -111,29 +118,11 @@ pub fn run_producer(
         match lane.recv_timeout(wait) {
             Ok(batch) => {
                 current.connect(&batch.source.topic);
-                let mut dropped = 0;
-                'lines: for line in &batch.lines {
-                    loop {
-                        let Some(record) = encoder.encode(&batch, line) else {
-                            dropped += 1;
-                            continue 'lines;
-                        };
-                        let base =
-                            BaseRecord::with_opaque_to(&batch.source.topic, batch.ack.clone())
-                                .key(batch.source.key.as_str())
-                                .payload(record.payload)
-                                .timestamp(batch.timestamp.millis);
-                        let base = match record.headers {
-                            Some(headers) => base.headers(headers),
-                            None => base,
-                        };
-                        match enqueue(&current, &shared.kafka, base, &stop) {
-                            Enqueue::Done | Enqueue::Stopped => break,
-                            // The rest of the batch goes to the new client, after what the old one held.
-                            Enqueue::Reconfigured(_) => current.follow(&shared, &stop),
-                        }
-                    }
-                }
+                let dropped = if batch.source.codec == Codec::Raw {
+                    send_lines(&mut current, &shared, &batch, &mut encoder, &stop)
+                } else {
+                    send_batch(&mut current, &shared, &batch, &encoder, &mut buffer, &stop)
+                };
                 stats.sent((batch.lines.len() - dropped) as u64);
                 // Dropped by a filter: nothing to deliver, so done now; the checkpoint moves past them once
                 // the batch's other events are delivered.
@@ -164,6 +153,8 @@ pub fn run_producer(
 
 /// The client in use and the generation of the settings it was built from.
 struct Current {
+    /// The client's topic handles; declared before it, so dropped before it.
+    topics: TopicHandles,
     producer: AgentProducer,
     generation: u64,
     /// `max_message_bytes` of those settings.
@@ -204,7 +195,9 @@ impl Current {
         loop {
             while shared.kafka.generation() != self.generation {
                 let (generation, kafka) = shared.kafka.current();
+                self.topics = TopicHandles::new(std::ptr::null_mut());
                 replace_producer(&mut self.producer, shared, &kafka, "the reloaded settings");
+                self.topics = TopicHandles::new(self.producer.client().native_ptr());
                 self.generation = generation;
                 self.max_message_bytes = kafka.max_message_bytes();
                 self.batch_size = kafka.batch_size();
@@ -246,7 +239,9 @@ impl Current {
         );
         let (_, kafka) = shared.kafka.current();
         let kafka = kafka.with_batch_size(smaller);
+        self.topics = TopicHandles::new(std::ptr::null_mut());
         replace_producer(&mut self.producer, shared, &kafka, "smaller batches");
+        self.topics = TopicHandles::new(self.producer.client().native_ptr());
         self.batch_size = smaller;
         self.connected = false;
     }
@@ -320,6 +315,136 @@ pub fn run_blackhole(lane: BatchReceiver, stop: Arc<AtomicBool>, stats: Arc<Prod
         }
     }
     log::debug!("blackhole encoded {encoded_bytes} bytes");
+}
+
+/// Sends the events of `batch` one `BaseRecord` at a time (the raw codec, whose headers
+/// `rd_kafka_produce_batch` cannot carry); returns how many a filter dropped.
+fn send_lines(
+    current: &mut Current,
+    shared: &ProducerShared,
+    batch: &Batch,
+    encoder: &mut Encoder,
+    stop: &AtomicBool,
+) -> usize {
+    let mut dropped = 0;
+    'lines: for line in &batch.lines {
+        loop {
+            let Some(record) = encoder.encode(batch, line) else {
+                dropped += 1;
+                continue 'lines;
+            };
+            let base = BaseRecord::with_opaque_to(&batch.source.topic, batch.ack.clone())
+                .key(batch.source.key.as_str())
+                .payload(record.payload)
+                .timestamp(batch.timestamp.millis);
+            let base = match record.headers {
+                Some(headers) => base.headers(headers),
+                None => base,
+            };
+            match enqueue(current, &shared.kafka, base, stop) {
+                Enqueue::Done | Enqueue::Stopped => break,
+                // The rest of the batch goes to the new client, after what the old one held.
+                Enqueue::Reconfigured(_) => current.follow(shared, stop),
+            }
+        }
+    }
+    dropped
+}
+
+/// Sends the JSON events of `batch` with `rd_kafka_produce_batch` (see `batch_send`), waiting while
+/// librdkafka's queue is full as `enqueue` does; returns how many a filter dropped.
+fn send_batch(
+    current: &mut Current,
+    shared: &ProducerShared,
+    batch: &Batch,
+    encoder: &Encoder,
+    buffer: &mut SendBuffer,
+    stop: &AtomicBool,
+) -> usize {
+    buffer.clear();
+    let mut dropped = 0;
+    for line in &batch.lines {
+        if !buffer.push(|out| encoder.append_event(batch, line, out)) {
+            dropped += 1;
+        }
+    }
+    if buffer.is_empty() {
+        return dropped;
+    }
+    let topic = batch.source.topic.as_str();
+    batch_send::prepare(buffer, batch.source.key.as_bytes(), &batch.ack);
+    let (mut from, mut served) = (0, false);
+    loop {
+        match batch_send::offer(&mut current.topics, topic, buffer, from) {
+            Offered::All => return dropped,
+            Offered::QueueFull { next } => {
+                from = next;
+                if stop.load(Ordering::Relaxed) {
+                    // Never acknowledged: read again after restart.
+                    drop(batch_send::take_back(
+                        buffer,
+                        from,
+                        RDKafkaErrorCode::QueueFull,
+                    ));
+                    return dropped;
+                }
+                if shared.kafka.generation() != current.generation {
+                    // The rest goes to the new client, after what the old one held.
+                    current.follow(shared, stop);
+                    served = false;
+                    continue;
+                }
+                // As in `enqueue`: serve the reports that are ready, pause only when that freed nothing.
+                if served {
+                    std::thread::sleep(QUEUE_FULL_PAUSE);
+                }
+                serve(&current.producer, Duration::ZERO);
+                served = true;
+            }
+            Offered::Refused(refused) => {
+                for (index, error, ack) in refused {
+                    log::debug!(
+                        "kafka: a message for {topic} was not enqueued in a batch ({error})"
+                    );
+                    send_one(
+                        current,
+                        shared,
+                        topic,
+                        batch,
+                        buffer.payload(index),
+                        ack,
+                        stop,
+                    );
+                }
+                return dropped;
+            }
+        }
+    }
+}
+
+/// Enqueues one message of `batch` whatever it takes (`enqueue`, following a reload).
+fn send_one(
+    current: &mut Current,
+    shared: &ProducerShared,
+    topic: &str,
+    batch: &Batch,
+    payload: &[u8],
+    mut ack: AckHandle,
+    stop: &AtomicBool,
+) {
+    loop {
+        let base = BaseRecord::with_opaque_to(topic, ack)
+            .key(batch.source.key.as_str())
+            .payload(payload)
+            .timestamp(batch.timestamp.millis);
+        match enqueue(current, &shared.kafka, base, stop) {
+            Enqueue::Done | Enqueue::Stopped => return,
+            Enqueue::Reconfigured(back) => {
+                ack = back.delivery_opaque;
+                current.follow(shared, stop);
+            }
+        }
+    }
 }
 
 /// How an `enqueue` ended.

@@ -1,0 +1,311 @@
+//! Enqueueing a whole ring batch of JSON events with one `rd_kafka_produce_batch` call.
+//!
+//! `BaseProducer::send` costs, per message, librdkafka's variadic `producev` parsing, a look-up of the
+//! topic by name, two clock readings and a lock of the topic; `rd_kafka_produce_batch` does the look-up and
+//! the clock once per call. The events of a batch are encoded one after the other into one reused buffer
+//! (`SendBuffer`), and each message points into it; librdkafka copies each payload (`RD_KAFKA_MSG_F_COPY`),
+//! as `send` does.
+//!
+//! The partition is still chosen per message by the client's partitioner (`FilePartitioner`, or the one
+//! named in `[kafka.options]`), and each message carries its batch's `AckHandle` as opaque, so delivery
+//! reports are served exactly as for `send`. Events of the raw codec carry headers, which
+//! `rd_kafka_produce_batch` cannot pass: they keep going through `send`.
+//!
+//! Order: once librdkafka's queue is full, every later message of the call fails with `QUEUE_FULL` too, so
+//! the messages enqueued are a prefix; the rest is offered again after delivery reports freed room, or to the
+//! next client after a reload.
+
+use crate::ring::AckHandle;
+use rdkafka::bindings as rd;
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::util::IntoOpaque;
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::ptr::NonNull;
+
+/// The encoded events of one batch, and the librdkafka messages pointing into them.
+#[derive(Default)]
+pub struct SendBuffer {
+    payloads: Vec<u8>,
+    /// (start, length) in `payloads` of each event to send.
+    spans: Vec<(usize, usize)>,
+    messages: Vec<rd::rd_kafka_message_t>,
+}
+
+impl SendBuffer {
+    /// Empties the buffer for the next batch.
+    pub fn clear(&mut self) {
+        debug_assert!(
+            self.messages.is_empty(),
+            "every message's opaque was handed on or taken back"
+        );
+        self.payloads.clear();
+        self.spans.clear();
+    }
+
+    /// Encodes one event with `append` (false: nothing to send) at the end of the buffer.
+    pub fn push(&mut self, append: impl FnOnce(&mut Vec<u8>) -> bool) -> bool {
+        let start = self.payloads.len();
+        if append(&mut self.payloads) {
+            self.spans.push((start, self.payloads.len() - start));
+            true
+        } else {
+            self.payloads.truncate(start);
+            false
+        }
+    }
+
+    /// Events to send.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The payload of event `index`.
+    pub fn payload(&self, index: usize) -> &[u8] {
+        let (start, len) = self.spans[index];
+        &self.payloads[start..start + len]
+    }
+}
+
+/// A client's topic handles by name (`rd_kafka_produce_batch` takes a handle, not a name). Owned by the
+/// client's `Current`; dropped before the client.
+pub struct TopicHandles {
+    rk: *mut rd::rd_kafka_t,
+    by_name: HashMap<String, NonNull<rd::rd_kafka_topic_t>>,
+}
+
+impl TopicHandles {
+    /// Handles of the client `rk` (from `client().native_ptr()`).
+    pub fn new(rk: *mut rd::rd_kafka_t) -> TopicHandles {
+        TopicHandles {
+            rk,
+            by_name: HashMap::new(),
+        }
+    }
+
+    /// The handle of `topic`, created with the client's default topic settings (which carry the
+    /// partitioner), as `send` creates it.
+    fn get(&mut self, topic: &str) -> Option<NonNull<rd::rd_kafka_topic_t>> {
+        if let Some(handle) = self.by_name.get(topic) {
+            return Some(*handle);
+        }
+        let name = CString::new(topic).ok()?;
+        // SAFETY: `rk` is a live client (this value is dropped before it); a null conf means the
+        // client's default topic conf.
+        let handle = NonNull::new(unsafe {
+            rd::rd_kafka_topic_new(self.rk, name.as_ptr(), std::ptr::null_mut())
+        })?;
+        self.by_name.insert(topic.to_string(), handle);
+        Some(handle)
+    }
+}
+
+impl Drop for TopicHandles {
+    fn drop(&mut self) {
+        for handle in self.by_name.values() {
+            // SAFETY: created by `rd_kafka_topic_new` of this client, destroyed once.
+            unsafe { rd::rd_kafka_topic_destroy(handle.as_ptr()) };
+        }
+    }
+}
+
+/// How far one call got.
+pub enum Offered {
+    /// Every message was enqueued.
+    All,
+    /// Messages before `next` were enqueued; `next` and the rest failed with `QUEUE_FULL` and keep their
+    /// opaques, to be offered again.
+    QueueFull { next: usize },
+    /// Some messages were refused for another reason: each with its error and its opaque, handed back to
+    /// be sent one by one; the others were enqueued.
+    Refused(Vec<(usize, RDKafkaErrorCode, AckHandle)>),
+}
+
+/// `err` of a prepared message not enqueued yet: `take_back` and `offer` count it as not enqueued.
+const NOT_ENQUEUED: rd::rd_kafka_resp_err_t =
+    rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__QUEUE_FULL;
+const ENQUEUED: rd::rd_kafka_resp_err_t = rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
+
+/// Builds the messages of `buffer` (each carrying a reference of `ack`) for `offer`.
+pub fn prepare(buffer: &mut SendBuffer, key: &[u8], ack: &AckHandle) {
+    let SendBuffer {
+        payloads,
+        spans,
+        messages,
+    } = buffer;
+    messages.clear();
+    messages.extend(spans.iter().map(|&(start, len)| rd::rd_kafka_message_t {
+        err: NOT_ENQUEUED,
+        rkt: std::ptr::null_mut(),
+        partition: rdkafka::producer::PARTITION_UA,
+        payload: payloads[start..].as_ptr().cast_mut().cast(),
+        len,
+        key: key.as_ptr().cast_mut().cast(),
+        key_len: key.len(),
+        offset: 0,
+        _private: ack.clone().into_ptr(),
+    }));
+}
+
+/// Offers the prepared messages from `from` on to the client of `topics`. After `All` and `Refused` the
+/// prepared messages are forgotten (each opaque is librdkafka's or handed back).
+pub fn offer(
+    topics: &mut TopicHandles,
+    topic: &str,
+    buffer: &mut SendBuffer,
+    from: usize,
+) -> Offered {
+    let Some(handle) = topics.get(topic) else {
+        return Offered::Refused(take_back(buffer, from, RDKafkaErrorCode::InvalidArgument));
+    };
+    let messages = &mut buffer.messages[from..];
+    let count = i32::try_from(messages.len()).unwrap_or(i32::MAX);
+    // SAFETY: the handle belongs to the live client; every message points into `buffer.payloads`, which
+    // is not touched until the call returns (librdkafka copies the payloads); the key outlives the call.
+    // librdkafka sets `err` of each of the `count` messages.
+    unsafe {
+        rd::rd_kafka_produce_batch(
+            handle.as_ptr(),
+            rdkafka::producer::PARTITION_UA,
+            rd::RD_KAFKA_MSG_F_COPY,
+            messages.as_mut_ptr(),
+            count,
+        )
+    };
+    match messages.iter().position(|m| m.err != ENQUEUED) {
+        None => {
+            buffer.messages.clear();
+            Offered::All
+        }
+        // librdkafka fails every message after the first `QUEUE_FULL` of a call the same way.
+        Some(i) if messages[i..].iter().all(|m| m.err == NOT_ENQUEUED) => {
+            Offered::QueueFull { next: from + i }
+        }
+        Some(_) => Offered::Refused(take_back(buffer, from, RDKafkaErrorCode::QueueFull)),
+    }
+}
+
+/// Takes back the opaques of the messages from `from` on that were not enqueued (with their error;
+/// `unsent` for those never offered) and forgets the prepared messages.
+pub fn take_back(
+    buffer: &mut SendBuffer,
+    from: usize,
+    unsent: RDKafkaErrorCode,
+) -> Vec<(usize, RDKafkaErrorCode, AckHandle)> {
+    let taken = buffer.messages[from..]
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.err != ENQUEUED)
+        .map(|(i, m)| {
+            let error = if m.err == NOT_ENQUEUED {
+                unsent
+            } else {
+                RDKafkaErrorCode::from(m.err)
+            };
+            // SAFETY: librdkafka did not take a message it did not enqueue: its opaque is still ours, and
+            // is taken back once (the messages are forgotten below).
+            (from + i, error, unsafe { AckHandle::from_ptr(m._private) })
+        })
+        .collect();
+    buffer.messages.clear();
+    taken
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ring::FileAck;
+    use rdkafka::producer::{BaseProducer, Producer};
+    use rdkafka::ClientConfig;
+
+    /// A client with no reachable broker and room for `room` messages: librdkafka enqueues locally.
+    fn client(room: usize) -> BaseProducer {
+        ClientConfig::new()
+            .set("bootstrap.servers", "127.0.0.1:1")
+            .set("queue.buffering.max.messages", room.to_string())
+            .set("log_level", "0")
+            .create()
+            .expect("client")
+    }
+
+    fn buffer_of(events: usize) -> SendBuffer {
+        let mut buffer = SendBuffer::default();
+        for n in 0..events {
+            assert!(buffer.push(|out| {
+                out.extend_from_slice(format!("event {n}").as_bytes());
+                true
+            }));
+        }
+        assert!(!buffer.push(|out| {
+            out.extend_from_slice(b"dropped half-way");
+            false
+        }));
+        buffer
+    }
+
+    #[test]
+    fn the_buffer_keeps_each_event_and_forgets_a_dropped_one() {
+        let buffer = buffer_of(3);
+        assert_eq!(buffer.len(), 3);
+        assert_eq!(buffer.payload(2), b"event 2");
+        assert_eq!(buffer.payloads.len(), "event 0".len() * 3);
+    }
+
+    #[test]
+    fn a_full_queue_takes_a_prefix_and_the_rest_is_offered_again_or_taken_back() {
+        let producer = client(10);
+        let mut topics = TopicHandles::new(producer.client().native_ptr());
+        let mut buffer = buffer_of(25);
+        let ack = FileAck::new(0).register(100, 25);
+        prepare(&mut buffer, b"key", &ack);
+        let Offered::QueueFull { next } = offer(&mut topics, "t", &mut buffer, 0) else {
+            panic!("the queue holds 10 messages");
+        };
+        assert_eq!(next, 10);
+        // Still full: nothing more goes in, and the first 10 are not offered twice.
+        let Offered::QueueFull { next } = offer(&mut topics, "t", &mut buffer, next) else {
+            panic!("still full");
+        };
+        assert_eq!(next, 10);
+        let taken = take_back(&mut buffer, next, RDKafkaErrorCode::QueueFull);
+        let indexes: Vec<usize> = taken.iter().map(|(i, _, _)| *i).collect();
+        assert_eq!(indexes, (10..25).collect::<Vec<_>>());
+        assert!(taken
+            .iter()
+            .all(|(_, e, _)| *e == RDKafkaErrorCode::QueueFull));
+        buffer.clear();
+    }
+
+    #[test]
+    fn every_message_with_room_is_enqueued_at_once() {
+        let producer = client(100);
+        let mut topics = TopicHandles::new(producer.client().native_ptr());
+        let mut buffer = buffer_of(25);
+        let ack = FileAck::new(0).register(100, 25);
+        prepare(&mut buffer, b"key", &ack);
+        assert!(matches!(offer(&mut topics, "t", &mut buffer, 0), Offered::All));
+        // The count also holds librdkafka's own pending requests.
+        assert!(producer.in_flight_count() >= 25);
+        assert!(take_back(&mut buffer, 0, RDKafkaErrorCode::QueueFull).is_empty());
+        buffer.clear();
+    }
+
+    #[test]
+    fn a_topic_name_librdkafka_cannot_take_hands_every_message_back() {
+        let producer = client(100);
+        let mut topics = TopicHandles::new(producer.client().native_ptr());
+        let mut buffer = buffer_of(3);
+        let ack = FileAck::new(0).register(100, 3);
+        prepare(&mut buffer, b"key", &ack);
+        let Offered::Refused(refused) = offer(&mut topics, "bad\0name", &mut buffer, 0) else {
+            panic!("a NUL in the name");
+        };
+        assert_eq!(refused.len(), 3);
+        assert!(refused.iter().all(|(_, e, _)| *e == RDKafkaErrorCode::InvalidArgument));
+        buffer.clear();
+    }
+}
