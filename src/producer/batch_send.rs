@@ -255,13 +255,20 @@ mod tests {
         assert_eq!(buffer.payloads.len(), "event 0".len() * 3);
     }
 
+    /// `events` events of one batch prepared for a client with room for `room` messages (drop order:
+    /// buffer, handles, client).
+    fn prepared(room: usize, events: usize) -> (BaseProducer, TopicHandles, SendBuffer) {
+        let producer = client(room);
+        let topics = TopicHandles::new(producer.client().native_ptr());
+        let mut buffer = buffer_of(events);
+        let ack = FileAck::new(0).register(100, events);
+        prepare(&mut buffer, b"key", &ack);
+        (producer, topics, buffer)
+    }
+
     #[test]
     fn a_full_queue_takes_a_prefix_and_the_rest_is_offered_again_or_taken_back() {
-        let producer = client(10);
-        let mut topics = TopicHandles::new(producer.client().native_ptr());
-        let mut buffer = buffer_of(25);
-        let ack = FileAck::new(0).register(100, 25);
-        prepare(&mut buffer, b"key", &ack);
+        let (_producer, mut topics, mut buffer) = prepared(10, 25);
         let Offered::QueueFull { next } = offer(&mut topics, "t", &mut buffer, 0) else {
             panic!("the queue holds 10 messages");
         };
@@ -282,12 +289,11 @@ mod tests {
 
     #[test]
     fn every_message_with_room_is_enqueued_at_once() {
-        let producer = client(100);
-        let mut topics = TopicHandles::new(producer.client().native_ptr());
-        let mut buffer = buffer_of(25);
-        let ack = FileAck::new(0).register(100, 25);
-        prepare(&mut buffer, b"key", &ack);
-        assert!(matches!(offer(&mut topics, "t", &mut buffer, 0), Offered::All));
+        let (producer, mut topics, mut buffer) = prepared(100, 25);
+        assert!(matches!(
+            offer(&mut topics, "t", &mut buffer, 0),
+            Offered::All
+        ));
         // The count also holds librdkafka's own pending requests.
         assert!(producer.in_flight_count() >= 25);
         assert!(take_back(&mut buffer, 0, RDKafkaErrorCode::QueueFull).is_empty());
@@ -296,16 +302,14 @@ mod tests {
 
     #[test]
     fn a_topic_name_librdkafka_cannot_take_hands_every_message_back() {
-        let producer = client(100);
-        let mut topics = TopicHandles::new(producer.client().native_ptr());
-        let mut buffer = buffer_of(3);
-        let ack = FileAck::new(0).register(100, 3);
-        prepare(&mut buffer, b"key", &ack);
+        let (_producer, mut topics, mut buffer) = prepared(100, 3);
         let Offered::Refused(refused) = offer(&mut topics, "bad\0name", &mut buffer, 0) else {
             panic!("a NUL in the name");
         };
         assert_eq!(refused.len(), 3);
-        assert!(refused.iter().all(|(_, e, _)| *e == RDKafkaErrorCode::InvalidArgument));
+        assert!(refused
+            .iter()
+            .all(|(_, e, _)| *e == RDKafkaErrorCode::InvalidArgument));
         buffer.clear();
     }
 }

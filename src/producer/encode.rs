@@ -78,43 +78,30 @@ impl Encoder {
         let source = &batch.source;
         let text = batch.line(line);
         let start = out.len();
-        let fitted = match &source.filters {
-            Some(filters) => fit(
-                out,
-                start,
-                self.room(batch),
-                text,
-                line.flags,
-                |text, flags, out| {
+        let write = |text: &[u8], flags: u8, out: &mut Vec<u8>| {
+            match &source.filters {
+                Some(filters) => {
+                    let timestamp = &batch.timestamp.text;
                     let Some(event) =
-                        filters.filter(&batch.timestamp.text, source.uid, line.offset, text, flags)
+                        filters.filter(timestamp, source.uid, line.offset, text, flags)
                     else {
                         return false;
                     };
                     event.write_json(out);
-                    true
-                },
-            ),
-            None => fit(
-                out,
-                start,
-                self.room(batch),
-                text,
-                line.flags,
-                |text, flags, out| {
-                    json::encode(
-                        &source.template,
-                        &batch.timestamp.text,
-                        source.uid,
-                        line.offset,
-                        text,
-                        flags,
-                        out,
-                    );
-                    true
-                },
-            ),
+                }
+                None => json::encode(
+                    &source.template,
+                    &batch.timestamp.text,
+                    source.uid,
+                    line.offset,
+                    text,
+                    flags,
+                    out,
+                ),
+            }
+            true
         };
+        let fitted = fit(out, start, self.room(batch), text, line.flags, write);
         match fitted {
             Fitted::Whole => true,
             Fitted::Cut { kept } => {
