@@ -184,32 +184,29 @@ fn char_floor(text: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// The raw codec: the line as payload, the metadata in headers (id and offset written into stack buffers);
-/// the payload is cut so that payload and headers fit in `room`.
+/// The raw codec: the line as payload, the metadata in headers (id and offset written into stack buffers:
+/// no allocation besides librdkafka's headers); the payload is cut so that payload and headers fit in
+/// `room`.
 fn raw_record<'a>(batch: &'a Batch, line: &LineRef, room: usize) -> Record<'a> {
     let source = &batch.source;
     let event_id = id::EventId::new(source.uid, line.offset);
     let mut offset_digits = [0u8; 20];
     let offset = json::format_u64(line.offset, &mut offset_digits);
-    let mut headers = vec![
-        ("@timestamp", batch.timestamp.text.as_bytes()),
-        ("host.name", source.host.as_bytes()),
-        ("log.file.path", source.path.as_bytes()),
-        ("log.offset", offset),
-        ("event.id", event_id.as_bytes()),
-    ];
-    if let Some(fields) = &source.fields_json {
-        headers.push(("fields", fields.as_bytes()));
-    }
-    // librdkafka counts each header as its key and value with two varint lengths; the flags header, added
-    // below, is at most "truncated,multiline,nul_removed".
+    let timestamp = batch.timestamp.text.as_str();
+    // librdkafka counts each header as its key and value with two varint lengths; the flags header is
+    // counted at its longest, "truncated,multiline,nul_removed".
     const HEADER_FRAMING: usize = 10;
-    const FLAGS_HEADER: usize = "log.flags".len() + 32 + HEADER_FRAMING;
-    let headers_bytes: usize = headers
-        .iter()
-        .map(|(key, value)| key.len() + value.len() + HEADER_FRAMING)
-        .sum::<usize>()
-        + FLAGS_HEADER;
+    let header = |key: &str, value: usize| key.len() + value + HEADER_FRAMING;
+    let headers_bytes = header("@timestamp", timestamp.len())
+        + header("host.name", source.host.len())
+        + header("log.file.path", source.path.len())
+        + header("log.offset", offset.len())
+        + header("event.id", event_id.as_bytes().len())
+        + header("log.flags", 32)
+        + source
+            .fields_json
+            .as_ref()
+            .map_or(0, |fields| header("fields", fields.len()));
     let text = batch.line(line);
     let kept = char_floor(text, room.saturating_sub(headers_bytes)).min(text.len());
     let line_flags = if kept < text.len() {
@@ -224,20 +221,40 @@ fn raw_record<'a>(batch: &'a Batch, line: &LineRef, room: usize) -> Record<'a> {
     } else {
         line.flags
     };
-    let names: Vec<&str> = flags::names(line_flags).collect();
-    let names = names.join(",");
+    let mut headers = OwnedHeaders::new_with_capacity(7)
+        .insert(Header {
+            key: "@timestamp",
+            value: Some(timestamp),
+        })
+        .insert(Header {
+            key: "host.name",
+            value: Some(source.host.as_str()),
+        })
+        .insert(Header {
+            key: "log.file.path",
+            value: Some(source.path.as_str()),
+        })
+        .insert(Header {
+            key: "log.offset",
+            value: Some(offset),
+        })
+        .insert(Header {
+            key: "event.id",
+            value: Some(event_id.as_bytes()),
+        });
     if line_flags != 0 {
-        headers.insert(5, ("log.flags", names.as_bytes()));
+        let names: Vec<&str> = flags::names(line_flags).collect();
+        headers = headers.insert(Header {
+            key: "log.flags",
+            value: Some(names.join(",").as_str()),
+        });
     }
-    let headers = headers.into_iter().fold(
-        OwnedHeaders::new_with_capacity(7),
-        |headers, (key, value)| {
-            headers.insert(Header {
-                key,
-                value: Some(value),
-            })
-        },
-    );
+    if let Some(fields) = &source.fields_json {
+        headers = headers.insert(Header {
+            key: "fields",
+            value: Some(fields.as_str()),
+        });
+    }
     Record {
         payload: &text[..kept],
         headers: Some(headers),
