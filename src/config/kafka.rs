@@ -202,6 +202,10 @@ impl LibrdkafkaOptions {
     pub fn contains(&self, property: &str) -> bool {
         self.0.contains_key(property)
     }
+    /// `property` as a whole number, when it is set and is one.
+    pub fn number(&self, property: &str) -> Option<u64> {
+        self.get(property).and_then(|v| v.trim().parse().ok())
+    }
     /// The same options without `property`.
     pub fn without(&self, property: &str) -> LibrdkafkaOptions {
         let mut options = self.clone();
@@ -505,11 +509,7 @@ impl KafkaConfig {
     /// `DEFAULT_BATCH_SIZE`.
     pub fn batch_size(&self) -> u64 {
         self.batch_size
-            .or_else(|| {
-                self.options
-                    .get("batch.size")
-                    .and_then(|v| v.trim().parse().ok())
-            })
+            .or_else(|| self.options.number("batch.size"))
             .unwrap_or(DEFAULT_BATCH_SIZE)
     }
 
@@ -527,11 +527,9 @@ impl KafkaConfig {
     /// below the 1,048,588 bytes a Kafka broker accepts in one record batch by default, so a batch holding
     /// just one message always fits, compressed or not.
     pub fn max_message_bytes(&self) -> usize {
-        let configured = self.max_message_bytes.or_else(|| {
-            self.options
-                .get("message.max.bytes")
-                .and_then(|v| v.trim().parse().ok())
-        });
+        let configured = self
+            .max_message_bytes
+            .or_else(|| self.options.number("message.max.bytes"));
         configured.map_or(DEFAULT_MAX_MESSAGE_BYTES, |v| {
             usize::try_from(v).unwrap_or(usize::MAX)
         })

@@ -58,8 +58,7 @@ impl Encoder {
     /// (flagged `truncated`): a message librdkafka or the broker refuses would stop its file for good.
     pub fn encode<'a>(&'a mut self, batch: &'a Batch, line: &LineRef) -> Option<Record<'a>> {
         if batch.source.filters.is_none() && batch.source.codec == Codec::Raw {
-            let room = self.room(batch);
-            return Some(raw_record(batch, line, room));
+            return Some(self.raw_record(batch, line));
         }
         self.buffer.clear();
         let mut buffer = std::mem::take(&mut self.buffer);
@@ -105,14 +104,7 @@ impl Encoder {
         match fitted {
             Fitted::Whole => true,
             Fitted::Cut { kept } => {
-                log::warn!(
-                    "the event of {} at offset {} is larger than kafka.max_message_bytes ({} bytes): its line \
-                     was cut from {} to {kept} bytes and flagged truncated",
-                    source.path,
-                    line.offset,
-                    self.limit,
-                    text.len()
-                );
+                self.warn_cut(batch, line, kept);
                 true
             }
             Fitted::Dropped => {
@@ -131,6 +123,18 @@ impl Encoder {
                 false
             }
         }
+    }
+
+    /// Says that the line of an event was cut to its first `kept` bytes to fit the limit.
+    fn warn_cut(&self, batch: &Batch, line: &LineRef, kept: usize) {
+        log::warn!(
+            "the event of {} at offset {} is larger than kafka.max_message_bytes ({} bytes): its line was \
+             cut from {} to {kept} bytes and flagged truncated",
+            batch.source.path,
+            line.offset,
+            self.limit,
+            line.len
+        );
     }
 
     /// Bytes the payload and headers of a message of `batch` may take.
@@ -184,80 +188,77 @@ fn char_floor(text: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// The raw codec: the line as payload, the metadata in headers (id and offset written into stack buffers:
-/// no allocation besides librdkafka's headers); the payload is cut so that payload and headers fit in
-/// `room`.
-fn raw_record<'a>(batch: &'a Batch, line: &LineRef, room: usize) -> Record<'a> {
-    let source = &batch.source;
-    let event_id = id::EventId::new(source.uid, line.offset);
-    let mut offset_digits = [0u8; 20];
-    let offset = json::format_u64(line.offset, &mut offset_digits);
-    let timestamp = batch.timestamp.text.as_str();
-    // librdkafka counts each header as its key and value with two varint lengths; the flags header is
-    // counted at its longest, "truncated,multiline,nul_removed".
-    const HEADER_FRAMING: usize = 10;
-    let header = |key: &str, value: usize| key.len() + value + HEADER_FRAMING;
-    let headers_bytes = header("@timestamp", timestamp.len())
-        + header("host.name", source.host.len())
-        + header("log.file.path", source.path.len())
-        + header("log.offset", offset.len())
-        + header("event.id", event_id.as_bytes().len())
-        + header("log.flags", 32)
-        + source
-            .fields_json
-            .as_ref()
-            .map_or(0, |fields| header("fields", fields.len()));
-    let text = batch.line(line);
-    let kept = char_floor(text, room.saturating_sub(headers_bytes)).min(text.len());
-    let line_flags = if kept < text.len() {
-        log::warn!(
-            "the event of {} at offset {} is larger than kafka.max_message_bytes: its line was cut from {} \
-             to {kept} bytes and flagged truncated",
-            source.path,
-            line.offset,
-            text.len()
-        );
-        line.flags | flags::TRUNCATED
-    } else {
-        line.flags
-    };
-    let mut headers = OwnedHeaders::new_with_capacity(7)
-        .insert(Header {
-            key: "@timestamp",
-            value: Some(timestamp),
-        })
-        .insert(Header {
-            key: "host.name",
-            value: Some(source.host.as_str()),
-        })
-        .insert(Header {
-            key: "log.file.path",
-            value: Some(source.path.as_str()),
-        })
-        .insert(Header {
-            key: "log.offset",
-            value: Some(offset),
-        })
-        .insert(Header {
-            key: "event.id",
-            value: Some(event_id.as_bytes()),
-        });
-    if line_flags != 0 {
-        let names: Vec<&str> = flags::names(line_flags).collect();
-        headers = headers.insert(Header {
-            key: "log.flags",
-            value: Some(names.join(",").as_str()),
-        });
-    }
-    if let Some(fields) = &source.fields_json {
-        headers = headers.insert(Header {
-            key: "fields",
-            value: Some(fields.as_str()),
-        });
-    }
-    Record {
-        payload: &text[..kept],
-        headers: Some(headers),
+impl Encoder {
+    /// The raw codec: the line as payload, the metadata in headers (id and offset written into stack buffers:
+    /// no allocation besides librdkafka's headers); the payload is cut so that payload and headers fit in
+    /// `room`.
+    fn raw_record<'a>(&self, batch: &'a Batch, line: &LineRef) -> Record<'a> {
+        let room = self.room(batch);
+        let source = &batch.source;
+        let event_id = id::EventId::new(source.uid, line.offset);
+        let mut offset_digits = [0u8; 20];
+        let offset = json::format_u64(line.offset, &mut offset_digits);
+        let timestamp = batch.timestamp.text.as_str();
+        // librdkafka counts each header as its key and value with two varint lengths; the flags header is
+        // counted at its longest, "truncated,multiline,nul_removed".
+        const HEADER_FRAMING: usize = 10;
+        let header = |key: &str, value: usize| key.len() + value + HEADER_FRAMING;
+        let headers_bytes = header("@timestamp", timestamp.len())
+            + header("host.name", source.host.len())
+            + header("log.file.path", source.path.len())
+            + header("log.offset", offset.len())
+            + header("event.id", event_id.as_bytes().len())
+            + header("log.flags", 32)
+            + source
+                .fields_json
+                .as_ref()
+                .map_or(0, |fields| header("fields", fields.len()));
+        let text = batch.line(line);
+        let kept = char_floor(text, room.saturating_sub(headers_bytes)).min(text.len());
+        let line_flags = if kept < text.len() {
+            self.warn_cut(batch, line, kept);
+            line.flags | flags::TRUNCATED
+        } else {
+            line.flags
+        };
+        let mut headers = OwnedHeaders::new_with_capacity(7)
+            .insert(Header {
+                key: "@timestamp",
+                value: Some(timestamp),
+            })
+            .insert(Header {
+                key: "host.name",
+                value: Some(source.host.as_str()),
+            })
+            .insert(Header {
+                key: "log.file.path",
+                value: Some(source.path.as_str()),
+            })
+            .insert(Header {
+                key: "log.offset",
+                value: Some(offset),
+            })
+            .insert(Header {
+                key: "event.id",
+                value: Some(event_id.as_bytes()),
+            });
+        if line_flags != 0 {
+            let names: Vec<&str> = flags::names(line_flags).collect();
+            headers = headers.insert(Header {
+                key: "log.flags",
+                value: Some(names.join(",").as_str()),
+            });
+        }
+        if let Some(fields) = &source.fields_json {
+            headers = headers.insert(Header {
+                key: "fields",
+                value: Some(fields.as_str()),
+            });
+        }
+        Record {
+            payload: &text[..kept],
+            headers: Some(headers),
+        }
     }
 }
 

@@ -35,6 +35,7 @@ use client::{DeliveryContext, Retry};
 use encode::Encoder;
 use partitioner::FilePartitioner;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer, PurgeConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -195,13 +196,10 @@ impl Current {
         loop {
             while shared.kafka.generation() != self.generation {
                 let (generation, kafka) = shared.kafka.current();
-                self.topics = TopicHandles::new(std::ptr::null_mut());
-                replace_producer(&mut self.producer, shared, &kafka, "the reloaded settings");
-                self.topics = TopicHandles::new(self.producer.client().native_ptr());
+                self.replace(shared, &kafka, "the reloaded settings");
                 self.generation = generation;
                 self.max_message_bytes = kafka.max_message_bytes();
                 self.batch_size = kafka.batch_size();
-                self.connected = false;
             }
             if self.producer.context().take_batch_refused() {
                 self.shrink_batches(shared);
@@ -238,11 +236,16 @@ impl Current {
             self.batch_size
         );
         let (_, kafka) = shared.kafka.current();
-        let kafka = kafka.with_batch_size(smaller);
-        self.topics = TopicHandles::new(std::ptr::null_mut());
-        replace_producer(&mut self.producer, shared, &kafka, "smaller batches");
-        self.topics = TopicHandles::new(self.producer.client().native_ptr());
+        self.replace(shared, &kafka.with_batch_size(smaller), "smaller batches");
         self.batch_size = smaller;
+    }
+
+    /// `replace_producer` on this client, with topic handles of the new one (the old handles go first,
+    /// while their client is alive); the next batch connects again.
+    fn replace(&mut self, shared: &ProducerShared, kafka: &crate::config::KafkaConfig, why: &str) {
+        self.topics = TopicHandles::new(std::ptr::null_mut());
+        replace_producer(&mut self.producer, shared, kafka, why);
+        self.topics = TopicHandles::new(self.producer.client().native_ptr());
         self.connected = false;
     }
 }
@@ -327,25 +330,18 @@ fn send_lines(
     stop: &AtomicBool,
 ) -> usize {
     let mut dropped = 0;
-    'lines: for line in &batch.lines {
-        loop {
-            let Some(record) = encoder.encode(batch, line) else {
-                dropped += 1;
-                continue 'lines;
-            };
-            let base = BaseRecord::with_opaque_to(&batch.source.topic, batch.ack.clone())
-                .key(batch.source.key.as_str())
-                .payload(record.payload)
-                .timestamp(batch.timestamp.millis);
-            let base = match record.headers {
-                Some(headers) => base.headers(headers),
-                None => base,
-            };
-            match enqueue(current, &shared.kafka, base, stop) {
-                Enqueue::Done | Enqueue::Stopped => break,
-                // The rest of the batch goes to the new client, after what the old one held.
-                Enqueue::Reconfigured(_) => current.follow(shared, stop),
-            }
+    for line in &batch.lines {
+        match encoder.encode(batch, line) {
+            Some(record) => send_one(
+                current,
+                shared,
+                batch,
+                record.payload,
+                record.headers,
+                batch.ack.clone(),
+                stop,
+            ),
+            None => dropped += 1,
         }
     }
     dropped
@@ -409,9 +405,9 @@ fn send_batch(
                     send_one(
                         current,
                         shared,
-                        topic,
                         batch,
                         buffer.payload(index),
+                        None,
                         ack,
                         stop,
                     );
@@ -422,25 +418,30 @@ fn send_batch(
     }
 }
 
-/// Enqueues one message of `batch` whatever it takes (`enqueue`, following a reload).
+/// Enqueues one message of `batch` whatever it takes (`enqueue`; after a reload, the same message goes to
+/// the new client, after what the old one held).
 fn send_one(
     current: &mut Current,
     shared: &ProducerShared,
-    topic: &str,
     batch: &Batch,
     payload: &[u8],
+    mut headers: Option<OwnedHeaders>,
     mut ack: AckHandle,
     stop: &AtomicBool,
 ) {
     loop {
-        let base = BaseRecord::with_opaque_to(topic, ack)
+        let base = BaseRecord::with_opaque_to(&batch.source.topic, ack)
             .key(batch.source.key.as_str())
             .payload(payload)
             .timestamp(batch.timestamp.millis);
+        let base = match headers {
+            Some(headers) => base.headers(headers),
+            None => base,
+        };
         match enqueue(current, &shared.kafka, base, stop) {
             Enqueue::Done | Enqueue::Stopped => return,
             Enqueue::Reconfigured(back) => {
-                ack = back.delivery_opaque;
+                (ack, headers) = (back.delivery_opaque, back.headers);
                 current.follow(shared, stop);
             }
         }
