@@ -11,7 +11,8 @@ use std::os::unix::fs::FileExt;
 
 /// Largest region handed out in one call.
 pub const MAX_CHUNK: usize = 8 * 1024 * 1024;
-/// Size of one plain read.
+/// Size of one plain read, and of the pieces a mapped region is handed out in (each piece's pages are
+/// released once it has been used).
 pub const READ_CHUNK: usize = 1024 * 1024;
 
 /// Whether bytes handed out can be trusted.
@@ -22,20 +23,28 @@ pub enum Trusted {
     No,
 }
 
-/// Reads up to `backlog` bytes at `offset` and calls `use_bytes` with them (possibly fewer bytes, never zero
-/// unless the file has none there). Returns how many bytes were handed out and whether they are trustworthy.
+/// Reads up to `backlog` bytes at `offset` and calls `use_bytes` with them in order, in one or more
+/// consecutive pieces (possibly fewer bytes than asked, never zero unless the file has none there). Returns
+/// how many bytes were handed out and whether they are trustworthy.
 pub fn read_region(
     file: &File,
     offset: u64,
     backlog: u64,
     mmap_threshold: u64,
     buffer: &mut Vec<u8>,
-    use_bytes: impl FnOnce(&[u8]),
+    mut use_bytes: impl FnMut(&[u8]),
 ) -> io::Result<(usize, Trusted)> {
     if backlog >= mmap_threshold {
         let len = backlog.min(MAX_CHUNK as u64) as usize;
         if let Ok(map) = GuardedMap::new(file, offset, len) {
-            use_bytes(map.bytes());
+            // Piece by piece, each piece's pages released after use: what the region costs in RSS is one
+            // piece of mapped pages, not all of them (measured in perf/RESULTS.md, issue 28).
+            let mut used = 0;
+            for piece in map.bytes().chunks(READ_CHUNK) {
+                use_bytes(piece);
+                used += piece.len();
+                map.release_before(used);
+            }
             let trusted = if map.faulted() {
                 Trusted::No
             } else {
@@ -57,4 +66,39 @@ pub fn read_region(
         use_bytes(&buffer[..n]);
     }
     Ok((n, Trusted::Yes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mapped region comes in `READ_CHUNK` pieces that together are exactly the bytes asked for, from an
+    /// offset that is not on a page boundary; a plain read comes whole.
+    #[test]
+    fn a_mapped_region_is_handed_out_in_order_in_pieces() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("big.log");
+        let content: Vec<u8> = (0..5 * READ_CHUNK as u32 + 77)
+            .map(|i| (i % 253) as u8)
+            .collect();
+        std::fs::write(&path, &content).expect("write");
+        let file = File::open(&path).expect("open");
+        let offset = 12_345;
+        let backlog = (content.len() - offset) as u64;
+        let mut buffer = Vec::new();
+        for (threshold, pieces_expected) in [(1, 5), (u64::MAX, 1)] {
+            let mut got = Vec::new();
+            let mut pieces = 0;
+            let (n, trusted) =
+                read_region(&file, offset as u64, backlog, threshold, &mut buffer, |b| {
+                    got.extend_from_slice(b);
+                    pieces += 1;
+                })
+                .expect("read");
+            assert_eq!(trusted, Trusted::Yes);
+            assert_eq!(n, got.len());
+            assert_eq!(pieces, pieces_expected, "threshold {threshold}");
+            assert_eq!(got, content[offset..offset + n]);
+        }
+    }
 }

@@ -98,13 +98,18 @@ pub struct GuardedMap {
     len: usize,
 }
 
+/// The size of a memory page.
+fn page_size() -> usize {
+    // SAFETY: sysconf(_SC_PAGESIZE) has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+}
+
 impl GuardedMap {
     /// Maps `len` bytes of `file` starting at `offset`. Fails when every slot is taken or mmap fails; the
     /// caller then reads with plain `pread`.
     pub fn new(file: &File, offset: u64, len: usize) -> io::Result<GuardedMap> {
         install();
-        // SAFETY: sysconf(_SC_PAGESIZE) has no preconditions.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64;
+        let page = page_size() as u64;
         let aligned = offset - offset % page;
         let skip = (offset - aligned) as usize;
         // SAFETY: the file may change under the mapping; truncation is made safe by the SIGBUS handler above,
@@ -143,6 +148,25 @@ impl GuardedMap {
         &self.map[self.skip..self.skip + self.len]
     }
 
+    /// Drops the mapped pages that hold only `bytes()[..consumed]` from this process's memory, so that a
+    /// region read piece by piece does not keep every page it has read resident until it is unmapped (an
+    /// 8 MiB region otherwise counts 8 MiB of file pages in the agent's RSS at its end). The page cache
+    /// keeps them; reading those bytes again would fault them back in from the file.
+    pub fn release_before(&self, consumed: usize) {
+        let page = page_size();
+        let end = (self.skip + consumed.min(self.len)) / page * page;
+        if end == 0 {
+            return;
+        }
+        // SAFETY: a read-only private mapping of a file that this process never writes: MADV_DONTNEED only
+        // unmaps its pages, and a later read maps the file's bytes (or, past a truncation, the guarded zero
+        // page) back in. Nothing is freed that a reference could still point into.
+        let _ = unsafe {
+            self.map
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, end)
+        };
+    }
+
     /// Whether any page of the mapping faulted (the file shrank): its bytes must not be trusted.
     pub fn faulted(&self) -> bool {
         REGISTRY[self.slot].faults.load(Ordering::Acquire) > 0
@@ -177,5 +201,60 @@ mod tests {
         let sum: u64 = map.bytes().iter().step_by(4096).map(|&b| b as u64).sum();
         assert_eq!(sum, 0);
         assert!(map.faulted());
+    }
+
+    /// Pages released after reading leave the process (RSS falls) and read back as the file's bytes.
+    #[test]
+    fn released_pages_leave_memory_and_read_back_from_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("big.log");
+        let content: Vec<u8> = (0..8 << 20).map(|i: u32| (i % 251) as u8).collect();
+        std::fs::write(&path, &content).expect("write");
+        let reader = File::open(&path).expect("open");
+        let map = GuardedMap::new(&reader, 100, content.len() - 100).expect("map");
+        let touched: u64 = map.bytes().iter().step_by(4096).map(|&b| b as u64).sum();
+        let at = map.bytes().as_ptr() as usize;
+        let before = resident_kib_of_mapping(at);
+        map.release_before(map.bytes().len() - 1);
+        let after = resident_kib_of_mapping(at);
+        assert!(
+            before >= 8 * 1024 - 4 && after <= 4,
+            "{before} KiB of the mapping resident before, {after} KiB after releasing it (sum {touched})"
+        );
+        assert_eq!(map.bytes(), &content[100..]);
+        assert!(!map.faulted());
+    }
+
+    /// Rss of the mapping that contains address `at`, KiB (from /proc/self/smaps, so other tests' mappings
+    /// do not count).
+    fn resident_kib_of_mapping(at: usize) -> u64 {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").expect("smaps");
+        let mut inside = false;
+        for line in smaps.lines() {
+            let range = line
+                .split_whitespace()
+                .next()
+                .and_then(|r| r.split_once('-'));
+            if let Some((start, end)) =
+                range.filter(|_| line.contains(' ') && !line.ends_with("kB"))
+            {
+                if let (Ok(start), Ok(end)) = (
+                    usize::from_str_radix(start, 16),
+                    usize::from_str_radix(end, 16),
+                ) {
+                    inside = (start..end).contains(&at);
+                    continue;
+                }
+            }
+            if let Some(kib) = line.strip_prefix("Rss:").filter(|_| inside) {
+                return kib
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse()
+                    .expect("Rss");
+            }
+        }
+        panic!("no mapping holds {at:#x}")
     }
 }
