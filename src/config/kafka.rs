@@ -447,12 +447,16 @@ fn validate_sasl(sasl: &SaslConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Most bytes of messages in one batch unless configured, before compression: librdkafka's own default.
-/// Kafka limits the compressed batch to 1,048,588 bytes by default, so even an incompressible one fits; a
-/// batch a broker refuses as too large makes the producer halve its batches (see `producer`). 2,000,000
-/// was measured and not taken: the broker's CPU fell by a quarter, the agent's rose by a tenth, and the
-/// wall time stayed the same (perf/RESULTS.md, issue 28).
-pub const DEFAULT_BATCH_SIZE: u64 = 1_000_000;
+/// Most bytes of messages in one compressed batch unless configured (before compression). Kafka limits the
+/// *compressed* batch (1,048,588 bytes by default), and logs compress 3-5× with lz4; half as many batches
+/// as with librdkafka's 1,000,000 halve the broker's requests: on Tansu its CPU fell by a fifth to a
+/// quarter and the wall time of 10 × 100 MiB by 7-11 % (perf/RESULTS.md, issue 28). A batch a broker still
+/// refuses as too large makes the producer halve its batches (see `producer`).
+pub const DEFAULT_BATCH_SIZE: u64 = 2_000_000;
+
+/// The batch size unless configured when batches are not compressed: librdkafka's own, which fits a Kafka
+/// broker's default limit as it is.
+pub const DEFAULT_UNCOMPRESSED_BATCH_SIZE: u64 = 1_000_000;
 
 /// The largest message the agent sends unless configured: one such message alone in a batch fits what a
 /// Kafka broker accepts by default (1,048,588 bytes), even incompressible.
@@ -484,7 +488,8 @@ pub struct KafkaConfig {
     /// librdkafka `linger.ms`: how long a batch may wait to fill (default 50).
     #[serde(default)]
     pub linger_ms: Option<u64>,
-    /// librdkafka `batch.size`: most bytes of messages in one batch, before compression (default 1000000).
+    /// librdkafka `batch.size`: most bytes of messages in one batch, before compression (default 2000000;
+    /// 1000000 without compression).
     #[serde(default)]
     pub batch_size: Option<u64>,
     /// Largest message sent, in bytes (default 1000000): a longer event has its line cut to fit.
@@ -506,11 +511,28 @@ impl KafkaConfig {
         self.linger_ms.unwrap_or(50)
     }
     /// The batch size in force: `batch_size`, else `batch.size` of `[kafka.options]`, else
-    /// `DEFAULT_BATCH_SIZE`.
+    /// `DEFAULT_BATCH_SIZE` (`DEFAULT_UNCOMPRESSED_BATCH_SIZE` with compression `none`).
     pub fn batch_size(&self) -> u64 {
         self.batch_size
             .or_else(|| self.options.number("batch.size"))
-            .unwrap_or(DEFAULT_BATCH_SIZE)
+            .unwrap_or(if self.compresses() {
+                DEFAULT_BATCH_SIZE
+            } else {
+                DEFAULT_UNCOMPRESSED_BATCH_SIZE
+            })
+    }
+
+    /// Whether batches are compressed: `compression`, or librdkafka's own key in `[kafka.options]` when
+    /// only that is given.
+    fn compresses(&self) -> bool {
+        let codec = match &self.compression {
+            Some(codec) => codec.as_str(),
+            None => ["compression.type", "compression.codec"]
+                .iter()
+                .find_map(|key| self.options.get(key))
+                .unwrap_or("lz4"),
+        };
+        codec != "none"
     }
 
     /// The same settings with batches of at most `bytes` (the producer's answer to a broker that refused a
@@ -644,9 +666,9 @@ impl KafkaConfig {
         Key::implied(
             "batch_size",
             Type::Integer,
-            "1000000",
-            "librdkafka batch.size: most bytes of messages in one batch, before compression; halved each time \
-             the broker refuses a batch as too large",
+            "2000000",
+            "librdkafka batch.size: most bytes of messages in one batch, before compression (1000000 with \
+             compression none); halved each time the broker refuses a batch as too large",
         ),
         Key::implied(
             "max_message_bytes",
@@ -771,6 +793,23 @@ password_file = "/etc/kafka.pass"
         };
         let err = unset.resolve_password().unwrap_err().to_string();
         assert!(err.starts_with("kafka.sasl.password_env"), "{err}");
+    }
+
+    #[test]
+    fn the_default_batch_size_follows_compression() {
+        let batch = |toml: &str| parse(&format!("brokers = \"k:9092\"\n{toml}")).batch_size();
+        assert_eq!(batch(""), 2_000_000, "lz4 by default");
+        assert_eq!(batch("compression = \"zstd\"\n"), 2_000_000);
+        assert_eq!(batch("compression = \"none\"\n"), 1_000_000);
+        assert_eq!(
+            batch("[options]\n\"compression.codec\" = \"none\"\n"),
+            1_000_000
+        );
+        assert_eq!(
+            batch("compression = \"none\"\nbatch_size = 3000000\n"),
+            3_000_000
+        );
+        assert_eq!(batch("[options]\n\"batch.size\" = \"65536\"\n"), 65_536);
     }
 
     #[test]

@@ -44,11 +44,20 @@ pub fn config(kafka: &KafkaConfig) -> Result<ClientConfig, ConfigError> {
                     .to_string(),
             )
             .set("message.timeout.ms", "0")
-            // Measured on Tansu (perf/RESULTS.md): an 8 MiB queue per producer ships twice as fast as 64 MiB
-            // with an idempotent producer, at a third of the memory.
-            .set("queue.buffering.max.kbytes", "8192")
+            .set(
+                "queue.buffering.max.kbytes",
+                queue_kbytes(kafka.batch_size()).to_string(),
+            )
             .set("queue.buffering.max.messages", "200000");
     })
+}
+
+/// librdkafka's queue per producer, KiB: five batches, at least 8 MiB. Measured on Tansu (perf/RESULTS.md,
+/// issue 28): a queue of 8 MiB ships twice as fast as 64 MiB with an idempotent producer, at a third of the
+/// memory; with 2 MB batches, 8 MiB starves them (0.98× the wall time of 1 MB batches) and 10 MiB does not
+/// (0.89×), while 12 and 16 MiB add memory and no speed.
+pub fn queue_kbytes(batch_size: u64) -> u64 {
+    (batch_size.saturating_mul(5).div_ceil(1024)).max(8192)
 }
 
 /// A message whose delivery failed permanently, waiting to be enqueued again.
@@ -227,5 +236,46 @@ impl ProducerContext<FilePartitioner> for DeliveryContext {
                     .push((Instant::now() + RETRY_BACKOFF, retry));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kafka(toml: &str) -> KafkaConfig {
+        toml::from_str(&format!("brokers = \"k:9092\"\n{toml}")).expect("kafka config")
+    }
+
+    /// The queue holds five batches of the size in force, never less than 8 MiB; librdkafka's batch and
+    /// message limits follow the same batch size.
+    #[test]
+    fn the_queue_and_the_limits_follow_the_batch_size() {
+        for (toml, batch, queue) in [
+            ("", "2000000", "9766"),
+            ("compression = \"none\"\n", "1000000", "8192"),
+            ("batch_size = 65536\n", "65536", "8192"),
+            ("batch_size = 4000000\n", "4000000", "19532"),
+        ] {
+            let config = config(&kafka(toml)).expect("client config");
+            assert_eq!(config.get("batch.size"), Some(batch), "{toml}");
+            assert_eq!(
+                config.get("queue.buffering.max.kbytes"),
+                Some(queue),
+                "{toml}"
+            );
+            let max = config
+                .get("message.max.bytes")
+                .and_then(|v| v.parse::<u64>().ok());
+            assert!(max >= batch.parse().ok(), "{toml}");
+        }
+        let overridden = kafka("[options]\n\"queue.buffering.max.kbytes\" = \"4096\"\n");
+        assert_eq!(
+            config(&overridden)
+                .expect("client config")
+                .get("queue.buffering.max.kbytes"),
+            Some("4096"),
+            "[kafka.options] has the last word"
+        );
     }
 }
