@@ -6,15 +6,19 @@
 //! (`SendBuffer`), and each message points into it; librdkafka copies each payload (`RD_KAFKA_MSG_F_COPY`),
 //! as `send` does.
 //!
-//! The partition is still chosen per message by the client's partitioner (`FilePartitioner`, or the one
-//! named in `[kafka.options]`), and each message carries its batch's `AckHandle` as opaque, so delivery
-//! reports are served exactly as for `send`. Events of the raw codec carry headers, which
+//! The partition is chosen by the client's partitioner (`FilePartitioner`, or the one named in
+//! `[kafka.options]`). All messages of a batch share their file's key, so with `FilePartitioner`
+//! (`Placement::FirstMessage`) only the first message of a call is partitioned, and the rest go straight to
+//! the partition it got: librdkafka's partitioner path costs a topic lock, a clock reading, the callback and
+//! a partition look-up per message. A named partitioner runs for every message. Each message carries its
+//! batch's `AckHandle` as opaque, so delivery reports are served exactly as for `send`. Events of the raw codec carry headers, which
 //! `rd_kafka_produce_batch` cannot pass: they keep going through `send`.
 //!
 //! Order: once librdkafka's queue is full, every later message of the call fails with `QUEUE_FULL` too, so
 //! the messages enqueued are a prefix; the rest is offered again after delivery reports freed room, or to the
 //! next client after a reload.
 
+use super::partitioner;
 use crate::ring::AckHandle;
 use rdkafka::bindings as rd;
 use rdkafka::error::RDKafkaErrorCode;
@@ -151,6 +155,17 @@ pub fn prepare(buffer: &mut SendBuffer, key: &[u8], ack: &AckHandle) {
     }));
 }
 
+/// Where `offer` sends the messages of one call (which share one key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// librdkafka's partitioner runs for every message (a partitioner named in `[kafka.options]`).
+    EachMessage,
+    /// The client's partitioner is `FilePartitioner`: it runs for the first message, and the others go to
+    /// the partition it chose for their common key. When it did not run (the topic's metadata is not known
+    /// yet, and the message waits unpartitioned), the others wait unpartitioned too.
+    FirstMessage,
+}
+
 /// Offers the prepared messages from `from` on to the client of `topics`. After `All` and `Refused` the
 /// prepared messages are forgotten (each opaque is librdkafka's or handed back).
 pub fn offer(
@@ -158,24 +173,25 @@ pub fn offer(
     topic: &str,
     buffer: &mut SendBuffer,
     from: usize,
+    placement: Placement,
 ) -> Offered {
     let Some(handle) = topics.get(topic) else {
         return Offered::Refused(take_back(buffer, from, RDKafkaErrorCode::InvalidArgument));
     };
     let messages = &mut buffer.messages[from..];
-    let count = i32::try_from(messages.len()).unwrap_or(i32::MAX);
-    // SAFETY: the handle belongs to the live client; every message points into `buffer.payloads`, which
-    // is not touched until the call returns (librdkafka copies the payloads); the key outlives the call.
-    // librdkafka sets `err` of each of the `count` messages.
-    unsafe {
-        rd::rd_kafka_produce_batch(
-            handle.as_ptr(),
-            rdkafka::producer::PARTITION_UA,
-            rd::RD_KAFKA_MSG_F_COPY,
-            messages.as_mut_ptr(),
-            count,
-        )
-    };
+    let ua = rdkafka::producer::PARTITION_UA;
+    if placement == Placement::FirstMessage && messages.len() > 1 {
+        let (choices, _) = partitioner::last_keyed_choice();
+        produce(handle, ua, &mut messages[..1]);
+        // Not enqueued (a full queue): the others must not overtake it.
+        if messages[0].err == ENQUEUED {
+            let (after, partition) = partitioner::last_keyed_choice();
+            let partition = if after != choices { partition } else { ua };
+            produce(handle, partition, &mut messages[1..]);
+        }
+    } else {
+        produce(handle, ua, messages);
+    }
     match messages.iter().position(|m| m.err != ENQUEUED) {
         None => {
             buffer.messages.clear();
@@ -187,6 +203,27 @@ pub fn offer(
         }
         Some(_) => Offered::Refused(take_back(buffer, from, RDKafkaErrorCode::QueueFull)),
     }
+}
+
+/// One `rd_kafka_produce_batch` call: `messages` to `partition` (`PARTITION_UA`: each partitioned).
+fn produce(
+    handle: NonNull<rd::rd_kafka_topic_t>,
+    partition: i32,
+    messages: &mut [rd::rd_kafka_message_t],
+) {
+    let count = i32::try_from(messages.len()).unwrap_or(i32::MAX);
+    // SAFETY: the handle belongs to the live client; every message points into the caller's
+    // `SendBuffer::payloads`, which is not touched until the call returns (librdkafka copies the payloads);
+    // the key outlives the call. librdkafka sets `err` of each of the `count` messages.
+    unsafe {
+        rd::rd_kafka_produce_batch(
+            handle.as_ptr(),
+            partition,
+            rd::RD_KAFKA_MSG_F_COPY,
+            messages.as_mut_ptr(),
+            count,
+        )
+    };
 }
 
 /// Takes back the opaques of the messages from `from` on that were not enqueued (with their error;
@@ -269,12 +306,16 @@ mod tests {
     #[test]
     fn a_full_queue_takes_a_prefix_and_the_rest_is_offered_again_or_taken_back() {
         let (_producer, mut topics, mut buffer) = prepared(10, 25);
-        let Offered::QueueFull { next } = offer(&mut topics, "t", &mut buffer, 0) else {
+        let Offered::QueueFull { next } =
+            offer(&mut topics, "t", &mut buffer, 0, Placement::EachMessage)
+        else {
             panic!("the queue holds 10 messages");
         };
         assert_eq!(next, 10);
         // Still full: nothing more goes in, and the first 10 are not offered twice.
-        let Offered::QueueFull { next } = offer(&mut topics, "t", &mut buffer, next) else {
+        let Offered::QueueFull { next } =
+            offer(&mut topics, "t", &mut buffer, next, Placement::FirstMessage)
+        else {
             panic!("still full");
         };
         assert_eq!(next, 10);
@@ -291,7 +332,7 @@ mod tests {
     fn every_message_with_room_is_enqueued_at_once() {
         let (producer, mut topics, mut buffer) = prepared(100, 25);
         assert!(matches!(
-            offer(&mut topics, "t", &mut buffer, 0),
+            offer(&mut topics, "t", &mut buffer, 0, Placement::EachMessage),
             Offered::All
         ));
         // The count also holds librdkafka's own pending requests.
@@ -303,7 +344,13 @@ mod tests {
     #[test]
     fn a_topic_name_librdkafka_cannot_take_hands_every_message_back() {
         let (_producer, mut topics, mut buffer) = prepared(100, 3);
-        let Offered::Refused(refused) = offer(&mut topics, "bad\0name", &mut buffer, 0) else {
+        let Offered::Refused(refused) = offer(
+            &mut topics,
+            "bad\0name",
+            &mut buffer,
+            0,
+            Placement::FirstMessage,
+        ) else {
             panic!("a NUL in the name");
         };
         assert_eq!(refused.len(), 3);

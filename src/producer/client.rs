@@ -1,5 +1,6 @@
 //! The producers' librdkafka properties and the delivery-report context.
 
+use super::batch_send::Placement;
 use super::partitioner::FilePartitioner;
 use super::stats::ProducerStats;
 use crate::config::{ConfigError, KafkaConfig, KafkaConnection};
@@ -114,6 +115,16 @@ impl DeliveryContext {
             partitioner,
             acked_unreported: AtomicU64::new(0),
             batch_refused: AtomicBool::new(false),
+        }
+    }
+
+    /// How `batch_send::offer` places a batch's messages: `FilePartitioner` chooses once per call, a
+    /// partitioner of librdkafka's for every message.
+    pub fn placement(&self) -> Placement {
+        if self.partitioner.is_some() {
+            Placement::FirstMessage
+        } else {
+            Placement::EachMessage
         }
     }
 

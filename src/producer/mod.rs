@@ -371,7 +371,8 @@ fn send_batch(
     batch_send::prepare(buffer, batch.source.key.as_bytes(), &batch.ack);
     let (mut from, mut served) = (0, false);
     loop {
-        match batch_send::offer(&mut current.topics, topic, buffer, from) {
+        let placement = current.producer.context().placement();
+        match batch_send::offer(&mut current.topics, topic, buffer, from, placement) {
             Offered::All => return dropped,
             Offered::QueueFull { next } => {
                 from = next;

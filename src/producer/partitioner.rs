@@ -26,6 +26,8 @@ struct Choice {
 
 thread_local! {
     static LAST: RefCell<Option<Choice>> = const { RefCell::new(None) };
+    /// How many keyed choices this thread made, and the partition of the last one (`last_keyed_choice`).
+    static KEYED: Cell<(u64, i32)> = const { Cell::new((0, 0)) };
     /// Spreads messages without a key.
     static NEXT_UNKEYED: Cell<u32> = const { Cell::new(0) };
 }
@@ -58,9 +60,18 @@ impl Partitioner for FilePartitioner {
                 choice.partition_cnt = partition_cnt;
                 choice.partition = consistent(key, partition_cnt);
             }
+            KEYED.with(|keyed| keyed.set((keyed.get().0 + 1, choice.partition)));
             choice.partition
         })
     }
+}
+
+/// How many keyed choices `FilePartitioner` has made on this thread, and the partition of the last one.
+/// librdkafka runs the partitioner on the thread that enqueues (or, for messages that waited for their
+/// topic's metadata, on its own thread), so a count that moved across one enqueue call on this thread
+/// says that the call's message was partitioned, and where it went.
+pub fn last_keyed_choice() -> (u64, i32) {
+    KEYED.with(Cell::get)
 }
 
 /// librdkafka's `consistent` partitioner: CRC-32 (IEEE, as zlib computes it) of the key modulo the count.
@@ -118,6 +129,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn each_keyed_choice_is_counted_with_its_partition() {
+        let partitioner = FilePartitioner;
+        let (before, _) = last_keyed_choice();
+        let chosen = partitioner.partition("t", Some(b"h:1:2"), 5, |_| true);
+        assert_eq!(last_keyed_choice(), (before + 1, chosen));
+        partitioner.partition("t", None, 5, |_| true);
+        partitioner.partition("t", Some(b"h:1:2"), 0, |_| true);
+        assert_eq!(
+            last_keyed_choice(),
+            (before + 1, chosen),
+            "no key, or no partition count: no choice"
+        );
     }
 
     #[test]

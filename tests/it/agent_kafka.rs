@@ -6,6 +6,7 @@ use crate::common::kafka::TopicReader;
 use crate::common::tansu::Tansu;
 use std::collections::{HashMap, HashSet};
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
 #[test]
@@ -50,6 +51,15 @@ fn every_line_arrives_in_order_with_ecs_fields() {
     for (path, events) in by_file {
         let partitions: HashSet<i32> = events.iter().map(|e| e.0).collect();
         assert_eq!(partitions.len(), 1, "{path}: one file, one partition");
+        // The partition librdkafka's default partitioner gives the file's key, for the first message of
+        // each enqueue call and for the rest, which skip the partitioner.
+        let meta = fs::metadata(&path).expect("stat");
+        let key = format!("test-host:{:x}:{:x}", meta.dev(), meta.ino());
+        assert_eq!(
+            partitions.into_iter().next(),
+            Some(logpipe::producer::partitioner::consistent(key.as_bytes(), 3)),
+            "{path}: the partition of its key {key}"
+        );
         let mut sorted = events.clone();
         sorted.sort_by_key(|e| e.1);
         let offsets: Vec<u64> = sorted.iter().map(|e| e.2).collect();
