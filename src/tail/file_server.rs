@@ -3,7 +3,8 @@
 //! One thread runs `FileServer::run`. It owns every open file of its collect entries, an inotify watcher on
 //! their directories, and the only sender side of the batch channel it was given. Each loop iteration it
 //! applies config commands, waits for inotify (or the poll interval), rescans globs when directories changed,
-//! reads every file that grew (at most `MAX_CHUNK` per file per pass, so one busy file cannot starve others),
+//! reads every file that grew (at most `READS_PER_PASS` reads of `MAX_CHUNK` per file per pass, so one busy
+//! file cannot starve others),
 //! flushes timed-out multiline events and closes files that are gone and drained.
 //!
 //! # File lifecycle
@@ -797,7 +798,13 @@ impl FileServer {
             if self.stop.load(Ordering::Relaxed) {
                 return Err(SendError::ShuttingDown);
             }
-            let more = self.read_file(key)?;
+            let mut more = self.read_file(key)?;
+            for _ in 1..reader::READS_PER_PASS {
+                if !more {
+                    break;
+                }
+                more = self.read_file(key)?;
+            }
             if more {
                 self.dirty.insert(key);
             }

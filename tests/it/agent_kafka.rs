@@ -57,7 +57,10 @@ fn every_line_arrives_in_order_with_ecs_fields() {
         let key = format!("test-host:{:x}:{:x}", meta.dev(), meta.ino());
         assert_eq!(
             partitions.into_iter().next(),
-            Some(logpipe::producer::partitioner::consistent(key.as_bytes(), 3)),
+            Some(logpipe::producer::partitioner::consistent(
+                key.as_bytes(),
+                3
+            )),
             "{path}: the partition of its key {key}"
         );
         let mut sorted = events.clone();
