@@ -447,11 +447,11 @@ fn validate_sasl(sasl: &SaslConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Most bytes of messages in one compressed batch unless configured (before compression). Kafka limits the
-/// *compressed* batch (1,048,588 bytes by default), and logs compress 3-5× with lz4; half as many batches
-/// as with librdkafka's 1,000,000 halve the broker's requests: on Tansu its CPU fell by a fifth to a
-/// quarter and the wall time of 10 × 100 MiB by 7-11 % (perf/RESULTS.md, issue 28). A batch a broker still
-/// refuses as too large makes the producer halve its batches (see `producer`).
+/// Most bytes of messages in one batch, before compression, unless configured (batches compressed). Kafka
+/// limits the *compressed* batch (1,048,588 bytes by default), and logs compress 3-5× with lz4. Batches
+/// twice librdkafka's 1,000,000 halve the broker's requests: on Tansu its CPU fell by a fifth to a quarter,
+/// and the wall time of 10 × 100 MiB by 7-11 % (perf/RESULTS.md, issue 28). A batch a broker still refuses
+/// as too large makes the producer halve its batches (see `producer`).
 pub const DEFAULT_BATCH_SIZE: u64 = 2_000_000;
 
 /// The batch size unless configured when batches are not compressed: librdkafka's own, which fits a Kafka

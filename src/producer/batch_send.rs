@@ -10,9 +10,11 @@
 //! `[kafka.options]`). All messages of a batch share their file's key, so with `FilePartitioner`
 //! (`Placement::FirstMessage`) only the first message of a call is partitioned, and the rest go straight to
 //! the partition it got: librdkafka's partitioner path costs a topic lock, a clock reading, the callback and
-//! a partition look-up per message. A named partitioner runs for every message. Each message carries its
-//! batch's `AckHandle` as opaque, so delivery reports are served exactly as for `send`. Events of the raw codec carry headers, which
-//! `rd_kafka_produce_batch` cannot pass: they keep going through `send`.
+//! a partition look-up per message. A named partitioner runs for every message.
+//!
+//! Each message carries its batch's `AckHandle` as opaque, so delivery reports are served exactly as for
+//! `send`. Events of the raw codec carry headers, which `rd_kafka_produce_batch` cannot pass: they keep
+//! going through `send`.
 //!
 //! Order: once librdkafka's queue is full, every later message of the call fails with `QUEUE_FULL` too, so
 //! the messages enqueued are a prefix; the rest is offered again after delivery reports freed room, or to the
