@@ -149,9 +149,9 @@ impl GuardedMap {
     }
 
     /// Drops the mapped pages that hold only `bytes()[..consumed]` from this process's memory, so that a
-    /// region read piece by piece does not keep every page it has read resident until it is unmapped (an
-    /// 8 MiB region otherwise counts 8 MiB of file pages in the agent's RSS at its end). The page cache
-    /// keeps them; reading those bytes again would fault them back in from the file.
+    /// region read piece by piece does not keep every page it has read resident until it is unmapped (each
+    /// of them counts in the agent's RSS until then). The page cache keeps them; reading those bytes again
+    /// would fault them back in from the file.
     pub fn release_before(&self, consumed: usize) {
         let page = page_size();
         let end = (self.skip + consumed.min(self.len)) / page * page;
