@@ -525,14 +525,15 @@ impl KafkaConfig {
     /// Whether batches are compressed: `compression`, or librdkafka's own key in `[kafka.options]` when
     /// only that is given.
     fn compresses(&self) -> bool {
-        let codec = match &self.compression {
-            Some(codec) => codec.as_str(),
-            None => ["compression.type", "compression.codec"]
-                .iter()
-                .find_map(|key| self.options.get(key))
-                .unwrap_or("lz4"),
-        };
-        codec != "none"
+        self.compression
+            .as_deref()
+            .or_else(|| {
+                ["compression.type", "compression.codec"]
+                    .iter()
+                    .find_map(|key| self.options.get(key))
+            })
+            .unwrap_or("lz4")
+            != "none"
     }
 
     /// The same settings with batches of at most `bytes` (the producer's answer to a broker that refused a

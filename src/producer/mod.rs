@@ -369,7 +369,7 @@ fn send_batch(
     }
     let topic = batch.source.topic.as_str();
     batch_send::prepare(buffer, batch.source.key.as_bytes(), &batch.ack);
-    let (mut from, mut served) = (0, false);
+    let (mut from, mut room) = (0, RoomWait::default());
     loop {
         let placement = current.producer.context().placement();
         match batch_send::offer(&mut current.topics, topic, buffer, from, placement) {
@@ -388,15 +388,10 @@ fn send_batch(
                 if shared.kafka.generation() != current.generation {
                     // The rest goes to the new client, after what the old one held.
                     current.follow(shared, stop);
-                    served = false;
+                    room = RoomWait::default();
                     continue;
                 }
-                // As in `enqueue`: serve the reports that are ready, pause only when that freed nothing.
-                if served {
-                    std::thread::sleep(QUEUE_FULL_PAUSE);
-                }
-                serve(&current.producer, Duration::ZERO);
-                served = true;
+                room.wait(&current.producer);
             }
             Offered::Refused(refused) => {
                 for (index, error, ack) in refused {
@@ -449,6 +444,27 @@ fn send_one(
     }
 }
 
+/// Waiting for room in librdkafka's full queue, for `enqueue` and `send_batch`. Each delivery report frees
+/// its message's space. rdkafka's `poll(timeout)` serves reports until the timeout has passed, whatever it
+/// served (and spins through its last millisecond), so it cannot wait for the next one: serve those that
+/// are ready, try again, and pause briefly only when that freed nothing. (A 50 ms poll here let the whole
+/// queue drain while the broker connection idled: perf/RESULTS.md, issue 28.)
+#[derive(Default)]
+struct RoomWait {
+    /// Reports were served since the last try, and room was still lacking.
+    served: bool,
+}
+
+impl RoomWait {
+    fn wait(&mut self, producer: &AgentProducer) {
+        if self.served {
+            std::thread::sleep(QUEUE_FULL_PAUSE);
+        }
+        serve(producer, Duration::ZERO);
+        self.served = true;
+    }
+}
+
 /// How an `enqueue` ended.
 enum Enqueue<'a> {
     Done,
@@ -469,7 +485,7 @@ fn enqueue<'a>(
 ) -> Enqueue<'a> {
     let producer = &current.producer;
     let mut warned = false;
-    let mut served = false;
+    let mut room = RoomWait::default();
     loop {
         match producer.send(record) {
             Ok(()) => return Enqueue::Done,
@@ -493,16 +509,7 @@ fn enqueue<'a>(
                     return Enqueue::Reconfigured(record);
                 }
                 if full {
-                    // Each delivery report frees its message's space. rdkafka's `poll(timeout)` serves
-                    // reports until the timeout has passed, whatever it served (and spins through its
-                    // last millisecond), so it cannot wait for the next one: serve those that are ready,
-                    // try again, and pause briefly only when that freed nothing. (A 50 ms poll here let
-                    // the whole queue drain while the broker connection idled: perf/RESULTS.md, issue 28.)
-                    if served {
-                        std::thread::sleep(QUEUE_FULL_PAUSE);
-                    }
-                    serve(producer, Duration::ZERO);
-                    served = true;
+                    room.wait(producer);
                 } else {
                     serve(producer, Duration::from_millis(500));
                 }

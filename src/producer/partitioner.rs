@@ -22,12 +22,12 @@ struct Choice {
     key: Vec<u8>,
     partition_cnt: i32,
     partition: i32,
+    /// Keyed choices this thread has made (`last_keyed_choice`).
+    made: u64,
 }
 
 thread_local! {
     static LAST: RefCell<Option<Choice>> = const { RefCell::new(None) };
-    /// How many keyed choices this thread made, and the partition of the last one (`last_keyed_choice`).
-    static KEYED: Cell<(u64, i32)> = const { Cell::new((0, 0)) };
     /// Spreads messages without a key.
     static NEXT_UNKEYED: Cell<u32> = const { Cell::new(0) };
 }
@@ -53,6 +53,7 @@ impl Partitioner for FilePartitioner {
                 key: Vec::new(),
                 partition_cnt: 0,
                 partition: 0,
+                made: 0,
             });
             if choice.partition_cnt != partition_cnt || choice.key != key {
                 choice.key.clear();
@@ -60,7 +61,7 @@ impl Partitioner for FilePartitioner {
                 choice.partition_cnt = partition_cnt;
                 choice.partition = consistent(key, partition_cnt);
             }
-            KEYED.with(|keyed| keyed.set((keyed.get().0 + 1, choice.partition)));
+            choice.made += 1;
             choice.partition
         })
     }
@@ -71,7 +72,11 @@ impl Partitioner for FilePartitioner {
 /// topic's metadata, on its own thread), so a count that moved across one enqueue call on this thread
 /// says that the call's message was partitioned, and where it went.
 pub fn last_keyed_choice() -> (u64, i32) {
-    KEYED.with(Cell::get)
+    LAST.with(|last| {
+        last.borrow()
+            .as_ref()
+            .map_or((0, 0), |choice| (choice.made, choice.partition))
+    })
 }
 
 /// librdkafka's `consistent` partitioner: CRC-32 (IEEE, as zlib computes it) of the key modulo the count.
